@@ -1,0 +1,378 @@
+//! The whole analysis: CSV → effect sizes → pooled model → subgroups, as one
+//! serialisable result.
+//!
+//! ```
+//! use cochran::{Analysis, AnalysisOptions, Measure};
+//! let options = AnalysisOptions::new(Measure::Rr).group_by("alloc");
+//! let analysis = Analysis::from_csv("datasets/bcg.csv", &options)?;
+//! assert_eq!(analysis.subgroups.as_ref().map(Vec::len), Some(3));
+//! assert!(analysis.subgroup_test.is_some());
+//! # Ok::<(), cochran::Error>(())
+//! ```
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::data::Table;
+use crate::effect::{EffectOptions, EffectSet, Measure};
+use crate::error::{ErrorKind, Result};
+use crate::model::{
+    Fit, MetaAnalysis, Method, SubgroupDifference, Tau2, Tau2Interval, Test, subgroup_difference,
+};
+
+/// Everything that defines an analysis. Start from [`AnalysisOptions::new`]; the
+/// defaults are REML, a z test and a 95% level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalysisOptions {
+    /// The effect-size measure.
+    pub measure: Measure,
+    /// Common effect or random effects with a τ² estimator.
+    pub method: Method,
+    /// z or Knapp–Hartung.
+    pub test: Test,
+    /// Confidence level in percent.
+    pub level: f64,
+    /// How studies become effects (assumed r, strict mode).
+    pub effects: EffectOptions,
+    /// The column that defines subgroups (default: a `subgroup` column if present).
+    pub group_by: Option<String>,
+}
+
+impl AnalysisOptions {
+    /// REML random effects, z test, 95% level, for the given measure.
+    pub fn new(measure: Measure) -> Self {
+        AnalysisOptions {
+            measure,
+            method: Method::Random(Tau2::Reml),
+            test: Test::Z,
+            level: 95.0,
+            effects: EffectOptions::default(),
+            group_by: None,
+        }
+    }
+
+    /// Sets the method.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure, Method};
+    /// let options = AnalysisOptions::new(Measure::Or).method(Method::Common);
+    /// assert_eq!(options.method, Method::Common);
+    /// ```
+    pub fn method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// Sets the test.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure, Test};
+    /// assert_eq!(AnalysisOptions::new(Measure::Or).test(Test::Knha).test, Test::Knha);
+    /// ```
+    pub fn test(mut self, test: Test) -> Self {
+        self.test = test;
+        self
+    }
+
+    /// Sets the confidence level in percent.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// assert_eq!(AnalysisOptions::new(Measure::Or).level(90.0).level, 90.0);
+    /// ```
+    pub fn level(mut self, level: f64) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// Sets the pre/post correlation for studies without an `r` value.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// assert_eq!(AnalysisOptions::new(Measure::Mc).r(0.5).effects.r, Some(0.5));
+    /// ```
+    pub fn r(mut self, r: f64) -> Self {
+        self.effects.r = Some(r);
+        self
+    }
+
+    /// Makes a missing required value an error instead of an exclusion.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// assert!(AnalysisOptions::new(Measure::Or).strict(true).effects.strict);
+    /// ```
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.effects.strict = strict;
+        self
+    }
+
+    /// Analyses subgroups defined by this column.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// assert_eq!(AnalysisOptions::new(Measure::Or).group_by("region").group_by.as_deref(), Some("region"));
+    /// ```
+    pub fn group_by(mut self, column: impl Into<String>) -> Self {
+        self.group_by = Some(column.into());
+        self
+    }
+
+    fn model(&self) -> MetaAnalysis {
+        MetaAnalysis::new(self.method)
+            .test(self.test)
+            .level(self.level)
+    }
+}
+
+/// One study's row of the results table.
+#[derive(Debug, Clone, Serialize)]
+pub struct StudyResult {
+    /// The study's label.
+    pub study: String,
+    /// Its subgroup, when grouped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subgroup: Option<String>,
+    /// Its data row in the file (1-based).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
+    /// Effect size.
+    pub yi: f64,
+    /// Sampling variance.
+    pub vi: f64,
+    /// Weight in the overall model, percent.
+    pub weight: f64,
+    /// Lower limit of the study's normal-theory confidence interval.
+    pub ci_lower: f64,
+    /// Upper limit.
+    pub ci_upper: f64,
+    /// Adjustments made to this study.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// Estimate and intervals back-transformed to the ratio scale (exp).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BackTransformed {
+    /// exp(estimate).
+    pub estimate: f64,
+    /// exp(ci_lower).
+    pub ci_lower: f64,
+    /// exp(ci_upper).
+    pub ci_upper: f64,
+    /// exp(pi_lower).
+    pub pi_lower: Option<f64>,
+    /// exp(pi_upper).
+    pub pi_upper: Option<f64>,
+}
+
+impl BackTransformed {
+    fn of(fit: &Fit) -> Self {
+        BackTransformed {
+            estimate: fit.estimate.exp(),
+            ci_lower: fit.ci_lower.exp(),
+            ci_upper: fit.ci_upper.exp(),
+            pi_lower: fit.pi_lower.map(f64::exp),
+            pi_upper: fit.pi_upper.map(f64::exp),
+        }
+    }
+}
+
+/// A pooled result with its τ² interval and, for ratio measures, the back-transformed values.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pooled {
+    /// The fitted model.
+    #[serde(flatten)]
+    pub fit: Fit,
+    /// The Q-profile interval for τ² (random effects, k ≥ 2).
+    #[serde(flatten)]
+    pub tau2_interval: Option<Tau2Interval>,
+    /// exp of the estimate and intervals, for OR, RR and ROM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub back_transformed: Option<BackTransformed>,
+}
+
+impl Pooled {
+    fn new(fit: Fit, measure: Measure) -> Result<Self> {
+        let tau2_interval = fit.tau2_interval()?;
+        let back_transformed = measure.is_ratio().then(|| BackTransformed::of(&fit));
+        Ok(Pooled {
+            fit,
+            tau2_interval,
+            back_transformed,
+        })
+    }
+}
+
+/// The pooled result of one subgroup.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubgroupResult {
+    /// The subgroup's value in the grouping column.
+    pub name: String,
+    /// Its pooled result (τ² estimated within the subgroup).
+    #[serde(flatten)]
+    pub pooled: Pooled,
+}
+
+/// A complete analysis, serialisable as the JSON that `cochran analyze --format json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    /// The effect-size measure.
+    pub measure: Measure,
+    /// The overall pooled result.
+    #[serde(flatten)]
+    pub overall: Pooled,
+    /// Everything the reader must know: exclusions, assumptions, limits.
+    pub warnings: Vec<String>,
+    /// Adjustments made to studies (continuity corrections, assumed r).
+    pub notes: Vec<String>,
+    /// The included studies, in input order.
+    pub studies: Vec<StudyResult>,
+    /// The excluded studies.
+    pub excluded: Vec<crate::effect::Exclusion>,
+    /// The column the subgroups come from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_column: Option<String>,
+    /// One result per subgroup, in order of first appearance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subgroups: Option<Vec<SubgroupResult>>,
+    /// The test for subgroup differences.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subgroup_test: Option<SubgroupDifference>,
+    /// The study-level data, kept for plots.
+    #[serde(skip)]
+    pub effects: EffectSet,
+}
+
+impl Analysis {
+    /// Reads a CSV file and runs the analysis.
+    pub fn from_csv(path: impl AsRef<Path>, options: &AnalysisOptions) -> Result<Analysis> {
+        let mut spec = EffectSet::table_spec(options.measure);
+        if let Some(column) = &options.group_by {
+            spec = spec.group_by(column.as_str());
+        }
+        Analysis::from_table(&Table::read(path, &spec)?, options)
+    }
+
+    /// Runs the analysis on a table that was read with
+    /// [`EffectSet::table_spec`] for the same measure.
+    pub fn from_table(table: &Table, options: &AnalysisOptions) -> Result<Analysis> {
+        let effects = EffectSet::from_table(table, options.measure, &options.effects)?;
+        let mut analysis = Analysis::from_effects(effects, options)?;
+        analysis.group_column = table
+            .group_column()
+            .map(str::to_string)
+            .filter(|_| analysis.subgroups.is_some());
+        Ok(analysis)
+    }
+
+    /// Runs the analysis on effect sizes already computed.
+    pub fn from_effects(effects: EffectSet, options: &AnalysisOptions) -> Result<Analysis> {
+        let mut warnings = exclusion_warnings(&effects);
+        if effects.studies.is_empty() {
+            return Err(ErrorKind::NoStudies(no_studies_reason(&effects)).into());
+        }
+        let model = options.model();
+        let fit = model.fit(&effects.effects())?;
+        warnings.extend(fit.warnings());
+        let weights = fit.weights();
+        let studies = study_results(&effects, &weights, options.level);
+        let overall = Pooled::new(fit, options.measure)?;
+        let (subgroups, subgroup_test) = match fit_subgroups(&effects, options, &mut warnings)? {
+            Some(groups) => {
+                let fits: Vec<Fit> = groups.iter().map(|g| g.pooled.fit.clone()).collect();
+                (Some(groups), subgroup_difference(&fits))
+            }
+            None => (None, None),
+        };
+        Ok(Analysis {
+            measure: options.measure,
+            overall,
+            warnings,
+            notes: effects.notes.clone(),
+            studies,
+            excluded: effects.excluded.clone(),
+            group_column: None,
+            subgroups,
+            subgroup_test,
+            effects,
+        })
+    }
+
+    /// The overall fitted model.
+    pub fn fit(&self) -> &Fit {
+        &self.overall.fit
+    }
+}
+
+fn exclusion_warnings(effects: &EffectSet) -> Vec<String> {
+    effects
+        .excluded
+        .iter()
+        .map(|x| {
+            format!(
+                "study `{}` (row {}) excluded: no value for {}",
+                x.study,
+                x.row,
+                x.missing.join(", ")
+            )
+        })
+        .collect()
+}
+
+fn no_studies_reason(effects: &EffectSet) -> String {
+    match effects.excluded.len() {
+        0 => String::new(),
+        n => format!(": all {n} studies were excluded for missing values"),
+    }
+}
+
+fn study_results(effects: &EffectSet, weights: &[f64], level: f64) -> Vec<StudyResult> {
+    effects
+        .studies
+        .iter()
+        .zip(weights)
+        .map(|(s, &weight)| {
+            let (ci_lower, ci_upper) = s.effect.ci(level);
+            StudyResult {
+                study: s.study.clone(),
+                subgroup: s.subgroup.clone(),
+                row: s.row,
+                yi: s.effect.yi,
+                vi: s.effect.vi,
+                weight,
+                ci_lower,
+                ci_upper,
+                notes: s.notes.clone(),
+            }
+        })
+        .collect()
+}
+
+fn fit_subgroups(
+    effects: &EffectSet,
+    options: &AnalysisOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Vec<SubgroupResult>>> {
+    let groups = effects.subgroups();
+    if groups.is_empty() {
+        return Ok(None);
+    }
+    let all = effects.effects();
+    let mut results = Vec::with_capacity(groups.len());
+    for (name, members) in groups {
+        let subset: Vec<_> = members.iter().map(|&i| all[i]).collect();
+        let fit = options.model().fit(&subset)?;
+        warnings.extend(
+            fit.warnings()
+                .into_iter()
+                .map(|w| format!("subgroup `{name}`: {w}")),
+        );
+        results.push(SubgroupResult {
+            name,
+            pooled: Pooled::new(fit, options.measure)?,
+        });
+    }
+    Ok(Some(results))
+}

@@ -1,0 +1,298 @@
+//! CSV ingest: one row per study, read into a column-major [`Table`].
+//!
+//! Header names are matched case-insensitively and with surrounding spaces
+//! trimmed. Only the columns a caller asks for are parsed as numbers; other
+//! columns are ignored. A numeric cell is either a number, or missing: empty,
+//! `NA` or `N/A` (any case). Anything else is an error that names the file, the
+//! row and the column.
+//!
+//! ```
+//! use cochran::data::{Table, TableSpec};
+//! let csv = "Study,yi,vi,notes\nA,0.1,0.01,x\nB,NA,0.02,y\n";
+//! let table = Table::from_reader(csv.as_bytes(), None, &TableSpec::numeric(&["yi", "vi"]))?;
+//! assert_eq!(table.labels(), ["A", "B"]);
+//! assert_eq!(table.column("yi"), Some(&[Some(0.1), None][..]));
+//! assert_eq!(table.column("notes"), None); // not asked for
+//! # Ok::<(), cochran::Error>(())
+//! ```
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The column that labels studies.
+pub const STUDY_COLUMN: &str = "study";
+/// The column that groups studies when no other grouping column is chosen.
+pub const SUBGROUP_COLUMN: &str = "subgroup";
+
+/// Which columns to read, and how.
+#[derive(Debug, Clone, Default)]
+pub struct TableSpec {
+    numeric: Vec<String>,
+    group_by: Option<String>,
+}
+
+impl TableSpec {
+    /// Reads the given columns as numbers (those present in the file).
+    pub fn numeric(columns: &[&str]) -> Self {
+        TableSpec {
+            numeric: columns.iter().map(|c| c.to_ascii_lowercase()).collect(),
+            group_by: None,
+        }
+    }
+
+    /// The columns to be read as numbers.
+    pub fn numeric_columns(&self) -> &[String] {
+        &self.numeric
+    }
+
+    /// Groups the studies by this column; it must exist in the file. Without
+    /// it, a `subgroup` column groups them if there is one.
+    pub fn group_by(mut self, column: impl Into<String>) -> Self {
+        self.group_by = Some(column.into().trim().to_ascii_lowercase());
+        self
+    }
+}
+
+/// The studies of one CSV file: labels, optional groups, and numeric columns
+/// whose cells are `None` where the file has no value.
+#[derive(Debug, Clone)]
+pub struct Table {
+    source: Option<PathBuf>,
+    headers: Vec<String>,
+    labels: Vec<String>,
+    group_column: Option<String>,
+    groups: Option<Vec<Option<String>>>,
+    numeric: HashMap<String, Vec<Option<f64>>>,
+}
+
+impl Table {
+    /// Reads a CSV file.
+    pub fn read(path: impl AsRef<Path>, spec: &TableSpec) -> Result<Table> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|e| Error::new(ErrorKind::Io(e)).in_file(path))?;
+        Table::from_reader(file, Some(path), spec)
+    }
+
+    /// Reads CSV text from any reader; `source` names it in errors.
+    pub fn from_reader(
+        reader: impl Read,
+        source: Option<&Path>,
+        spec: &TableSpec,
+    ) -> Result<Table> {
+        read_table(reader, spec)
+            .map_err(|e| match source {
+                Some(path) => e.in_file(path),
+                None => e,
+            })
+            .map(|mut table| {
+                table.source = source.map(Path::to_path_buf);
+                table
+            })
+    }
+
+    /// The file the table was read from, if any.
+    pub fn source(&self) -> Option<&Path> {
+        self.source.as_deref()
+    }
+
+    /// The header names, lower-cased and trimmed, in file order.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// Number of data rows.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True when the table has no rows (never the case for a table that was read).
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Study labels: the `study` column, or `Study N` where it is absent or empty.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// The grouping column's name, when the studies are grouped.
+    pub fn group_column(&self) -> Option<&str> {
+        self.group_column.as_deref()
+    }
+
+    /// Each row's group (`None` where the cell is empty), when grouped.
+    pub fn groups(&self) -> Option<&[Option<String>]> {
+        self.groups.as_deref()
+    }
+
+    /// A numeric column that was asked for and is present in the file.
+    pub fn column(&self, name: &str) -> Option<&[Option<f64>]> {
+        self.numeric.get(name).map(Vec::as_slice)
+    }
+
+    /// True when the file has the column (whether or not it was read as numbers).
+    pub fn has_column(&self, name: &str) -> bool {
+        self.headers.iter().any(|h| h == name)
+    }
+
+    /// An error located at data row `row` (0-based) of this table.
+    pub fn error_at(&self, row: usize, error: Error) -> Error {
+        let error = error.at_row(row + 1);
+        match &self.source {
+            Some(path) => error.in_file(path),
+            None => error,
+        }
+    }
+}
+
+fn read_table(reader: impl Read, spec: &TableSpec) -> Result<Table> {
+    let mut csv = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(reader);
+    let headers: Vec<String> = csv
+        .byte_headers()
+        .map_err(csv_error)?
+        .iter()
+        .map(|h| {
+            String::from_utf8_lossy(h)
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .to_ascii_lowercase()
+        })
+        .collect();
+    if headers.iter().all(String::is_empty) {
+        return Err(ErrorKind::Empty.into());
+    }
+    let index = |name: &str| headers.iter().position(|h| h == name);
+    let numeric_index: Vec<(String, usize)> = spec
+        .numeric
+        .iter()
+        .filter_map(|name| index(name).map(|i| (name.clone(), i)))
+        .collect();
+    let group_column = match &spec.group_by {
+        Some(name) => Some(index(name).map(|_| name.clone()).ok_or_else(|| {
+            Error::new(ErrorKind::InvalidSetting(format!(
+                "the grouping column `{name}` is not in the file; its columns are: {}",
+                headers.join(", ")
+            )))
+        })?),
+        None => index(SUBGROUP_COLUMN).map(|_| SUBGROUP_COLUMN.to_string()),
+    };
+    let group_index = group_column.as_deref().and_then(index);
+    let study_index = index(STUDY_COLUMN);
+
+    let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::new(); numeric_index.len()];
+    let mut labels = Vec::new();
+    let mut groups = group_index.map(|_| Vec::new());
+    let mut record = csv::ByteRecord::new();
+    while csv
+        .read_byte_record(&mut record)
+        .map_err(|e| csv_error(e).at_row(labels.len() + 1))?
+    {
+        let row = labels.len() + 1;
+        for ((name, i), column) in numeric_index.iter().zip(&mut columns) {
+            column.push(parse_cell(&record[*i]).map_err(|e| e.at_row(row).in_column(name))?);
+        }
+        let text = |i: Option<usize>| {
+            i.map(|i| String::from_utf8_lossy(&record[i]).into_owned())
+                .filter(|s| !s.is_empty())
+        };
+        labels.push(text(study_index).unwrap_or_else(|| format!("Study {row}")));
+        if let Some(groups) = &mut groups {
+            groups.push(text(group_index));
+        }
+    }
+    if labels.is_empty() {
+        return Err(ErrorKind::Empty.into());
+    }
+    Ok(Table {
+        source: None,
+        headers,
+        labels,
+        group_column,
+        groups,
+        numeric: numeric_index
+            .into_iter()
+            .map(|(name, _)| name)
+            .zip(columns)
+            .collect(),
+    })
+}
+
+/// A number, or `None` for an empty cell, `NA` or `N/A`.
+fn parse_cell(cell: &[u8]) -> Result<Option<f64>> {
+    let text = std::str::from_utf8(cell).map_err(|_| {
+        Error::new(ErrorKind::NotANumber {
+            found: String::from_utf8_lossy(cell).into_owned(),
+        })
+    })?;
+    if text.is_empty() || text.eq_ignore_ascii_case("na") || text.eq_ignore_ascii_case("n/a") {
+        return Ok(None);
+    }
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(Some(x)),
+        _ => Err(ErrorKind::NotANumber {
+            found: text.to_string(),
+        }
+        .into()),
+    }
+}
+
+fn csv_error(e: csv::Error) -> Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => ErrorKind::Io(io).into(),
+        other => ErrorKind::Csv(format!("{other:?}")).into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str, spec: &TableSpec) -> Result<Table> {
+        Table::from_reader(text.as_bytes(), Some(Path::new("t.csv")), spec)
+    }
+
+    #[test]
+    fn headers_are_case_insensitive_and_missing_cells_are_none() {
+        let t = read(
+            " STUDY ,YI,Vi\nA,1,na\n,2,\n",
+            &TableSpec::numeric(&["yi", "vi"]),
+        )
+        .unwrap();
+        assert_eq!(t.labels(), ["A", "Study 2"]);
+        assert_eq!(t.column("vi").unwrap(), [None, None]);
+    }
+
+    #[test]
+    fn text_in_a_numeric_column_names_file_row_and_column() {
+        let e = read("study,yi\nA,1\nB,abc\n", &TableSpec::numeric(&["yi"])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.csv, row 2, column `yi`: expected a number, found `abc`"
+        );
+    }
+
+    #[test]
+    fn empty_and_header_only_files_are_errors() {
+        for text in ["", "study,yi\n"] {
+            let e = read(text, &TableSpec::numeric(&["yi"])).unwrap_err();
+            assert!(matches!(e.kind(), ErrorKind::Empty), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_missing_grouping_column_is_an_error() {
+        let e = read(
+            "study,yi\nA,1\n",
+            &TableSpec::numeric(&["yi"]).group_by("arm"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("`arm`"), "{e}");
+    }
+}

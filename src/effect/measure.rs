@@ -1,0 +1,197 @@
+//! The effect-size measures and the designs they belong to.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::{Effect, StudyData, binary, change, continuous};
+use crate::error::{Error, ErrorKind, Result};
+
+/// How a study reports its outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Design {
+    /// Two independent groups, continuous outcome.
+    TwoGroupContinuous,
+    /// One group measured before and after.
+    BeforeAfter,
+    /// Two independent groups, binary outcome.
+    TwoGroupBinary,
+    /// Effect sizes computed elsewhere.
+    Precomputed,
+}
+
+/// An effect-size measure, named as in metafor's `escalc`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+#[non_exhaustive]
+pub enum Measure {
+    /// Raw mean difference, treatment − control.
+    Md,
+    /// Standardised mean difference (Hedges' g).
+    Smd,
+    /// Log ratio of means.
+    Rom,
+    /// Raw mean change, post − pre.
+    Mc,
+    /// Standardised mean change, change-score standardisation.
+    Smcc,
+    /// Standardised mean change, standardised by the pre-treatment SD.
+    Smcr,
+    /// Log odds ratio.
+    Or,
+    /// Log risk ratio.
+    Rr,
+    /// Risk difference.
+    Rd,
+    /// Precomputed effect sizes (`yi` with `vi` or `sei`).
+    Gen,
+}
+
+impl Measure {
+    /// Every measure.
+    pub const ALL: [Measure; 10] = [
+        Measure::Md,
+        Measure::Smd,
+        Measure::Rom,
+        Measure::Mc,
+        Measure::Smcc,
+        Measure::Smcr,
+        Measure::Or,
+        Measure::Rr,
+        Measure::Rd,
+        Measure::Gen,
+    ];
+
+    /// The name metafor uses (`"SMD"`, `"RR"`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Md => "MD",
+            Measure::Smd => "SMD",
+            Measure::Rom => "ROM",
+            Measure::Mc => "MC",
+            Measure::Smcc => "SMCC",
+            Measure::Smcr => "SMCR",
+            Measure::Or => "OR",
+            Measure::Rr => "RR",
+            Measure::Rd => "RD",
+            Measure::Gen => "GEN",
+        }
+    }
+
+    /// A description for reports.
+    pub fn description(self) -> &'static str {
+        match self {
+            Measure::Md => "mean difference",
+            Measure::Smd => "standardised mean difference (Hedges' g)",
+            Measure::Rom => "log ratio of means",
+            Measure::Mc => "mean change (post - pre)",
+            Measure::Smcc => "standardised mean change (change-score SD)",
+            Measure::Smcr => "standardised mean change (pre-treatment SD)",
+            Measure::Or => "log odds ratio",
+            Measure::Rr => "log risk ratio",
+            Measure::Rd => "risk difference",
+            Measure::Gen => "precomputed effect size",
+        }
+    }
+
+    /// The design whose data the measure needs.
+    pub fn design(self) -> Design {
+        match self {
+            Measure::Md | Measure::Smd | Measure::Rom => Design::TwoGroupContinuous,
+            Measure::Mc | Measure::Smcc | Measure::Smcr => Design::BeforeAfter,
+            Measure::Or | Measure::Rr | Measure::Rd => Design::TwoGroupBinary,
+            Measure::Gen => Design::Precomputed,
+        }
+    }
+
+    /// True for measures analysed on the log scale and reported back-transformed.
+    pub fn is_ratio(self) -> bool {
+        matches!(self, Measure::Rom | Measure::Or | Measure::Rr)
+    }
+
+    /// The columns a study must have a value in. For GEN, `vi` may be replaced by `sei`.
+    ///
+    /// ```
+    /// use cochran::Measure;
+    /// assert_eq!(Measure::Rr.required_columns(), ["events1", "n1", "events2", "n2"]);
+    /// ```
+    pub fn required_columns(self) -> &'static [&'static str] {
+        match self.design() {
+            Design::TwoGroupContinuous => &["n1", "mean1", "sd1", "n2", "mean2", "sd2"],
+            Design::BeforeAfter if self == Measure::Smcr => {
+                &["n", "mean_pre", "sd_pre", "mean_post", "r"]
+            }
+            Design::BeforeAfter => &["n", "mean_pre", "sd_pre", "mean_post", "sd_post", "r"],
+            Design::TwoGroupBinary => &["events1", "n1", "events2", "n2"],
+            Design::Precomputed => &["yi", "vi"],
+        }
+    }
+
+    /// Computes the effect size of one study.
+    ///
+    /// ```
+    /// use cochran::effect::{Arm, Measure, StudyData, TwoArms};
+    /// let study = StudyData::TwoArms(TwoArms {
+    ///     treatment: Arm::new(20.0, 12.0, 3.0, "1")?,
+    ///     control: Arm::new(20.0, 10.0, 3.0, "2")?,
+    /// });
+    /// assert_eq!(Measure::Md.compute(&study)?.yi, 2.0);
+    /// assert!(Measure::Or.compute(&study).is_err()); // wrong design
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn compute(self, data: &StudyData) -> Result<Effect> {
+        match (self, data) {
+            (Measure::Md, StudyData::TwoArms(s)) => continuous::mean_difference(s),
+            (Measure::Smd, StudyData::TwoArms(s)) => continuous::standardized_mean_difference(s),
+            (Measure::Rom, StudyData::TwoArms(s)) => continuous::log_ratio_of_means(s),
+            (Measure::Mc, StudyData::PrePost(s)) => change::mean_change(s),
+            (Measure::Smcc, StudyData::PrePost(s)) => change::smc_change_scores(s),
+            (Measure::Smcr, StudyData::PrePost(s)) => change::smc_raw_scores(s),
+            (Measure::Or, StudyData::TwoByTwo(t)) => binary::log_odds_ratio(t),
+            (Measure::Rr, StudyData::TwoByTwo(t)) => binary::log_risk_ratio(t),
+            (Measure::Rd, StudyData::TwoByTwo(t)) => binary::risk_difference(t),
+            (Measure::Gen, StudyData::Precomputed(e)) => Ok(*e),
+            _ => Err(Error::new(ErrorKind::InvalidSetting(format!(
+                "measure {self} needs {:?} data, but the study has {:?} data",
+                self.design(),
+                data.design()
+            )))),
+        }
+    }
+}
+
+impl fmt::Display for Measure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Measure {
+    type Err = Error;
+
+    /// Parses a measure name case-insensitively.
+    ///
+    /// ```
+    /// use cochran::Measure;
+    /// assert_eq!("smd".parse::<Measure>()?, Measure::Smd);
+    /// let err = "HR".parse::<Measure>().unwrap_err();
+    /// assert!(err.to_string().contains("MD, SMD, ROM"));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        Measure::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                ErrorKind::UnknownName {
+                    what: "measure",
+                    given: s.to_string(),
+                    valid: Measure::ALL.iter().map(|m| m.name().to_string()).collect(),
+                }
+                .into()
+            })
+    }
+}

@@ -1,0 +1,133 @@
+//! Effect sizes and their sampling variances, following metafor's `escalc`.
+//!
+//! | design | measures | columns |
+//! |---|---|---|
+//! | two groups, continuous | MD, SMD, ROM | `n1, mean1, sd1, n2, mean2, sd2` (group 1 = treatment) |
+//! | one group, before/after | MC, SMCC, SMCR | `n, mean_pre, sd_pre, mean_post, sd_post, r` (SMCR needs no `sd_post`) |
+//! | two groups, binary | OR, RR, RD | `events1, n1, events2, n2` |
+//! | precomputed | GEN | `yi` and `vi` or `sei` |
+//!
+//! A study is built from validated parts ([`TwoArms`], [`PrePost`], [`TwoByTwo`],
+//! or a ready [`Effect`]) and a [`Measure`] turns it into an [`Effect`]:
+//!
+//! ```
+//! use cochran::effect::{Measure, StudyData, TwoByTwo};
+//! let table = TwoByTwo::new(4.0, 123.0, 11.0, 139.0)?;
+//! let effect = Measure::Rr.compute(&StudyData::TwoByTwo(table))?;
+//! assert!(effect.yi < 0.0); // fewer events with treatment
+//! # Ok::<(), cochran::Error>(())
+//! ```
+
+mod binary;
+mod change;
+mod continuous;
+mod measure;
+mod table;
+
+use serde::Serialize;
+
+pub use binary::{CONTINUITY_CORRECTION, TwoByTwo};
+pub use change::PrePost;
+pub use continuous::{Arm, TwoArms};
+pub use measure::{Design, Measure};
+pub use table::{EffectOptions, EffectSet, Exclusion, StudyEffect};
+
+use crate::error::{Error, Result};
+use crate::model::standard_normal;
+use statrs::distribution::ContinuousCDF;
+
+/// An effect size `yi` with its sampling variance `vi`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Effect {
+    /// The effect size (log scale for OR, RR and ROM).
+    pub yi: f64,
+    /// Its sampling variance, > 0.
+    pub vi: f64,
+}
+
+impl Effect {
+    /// Validates an effect: `yi` finite, `vi` finite and positive.
+    ///
+    /// ```
+    /// use cochran::Effect;
+    /// assert!(Effect::new(0.3, 0.04).is_ok());
+    /// assert!(Effect::new(0.3, -0.04).is_err());
+    /// ```
+    pub fn new(yi: f64, vi: f64) -> Result<Self> {
+        if !yi.is_finite() {
+            return Err(Error::invalid(
+                "yi",
+                format!("the effect size is not a finite number ({yi})"),
+            ));
+        }
+        if !vi.is_finite() || vi <= 0.0 {
+            return Err(Error::invalid(
+                "vi",
+                format!("a sampling variance must be positive, found {vi}"),
+            ));
+        }
+        Ok(Effect { yi, vi })
+    }
+
+    /// An effect from its standard error.
+    ///
+    /// ```
+    /// use cochran::Effect;
+    /// assert_eq!(Effect::from_se(0.3, 0.2)?.vi, 0.2 * 0.2);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn from_se(yi: f64, sei: f64) -> Result<Self> {
+        if !sei.is_finite() || sei <= 0.0 {
+            return Err(Error::invalid(
+                "sei",
+                format!("a standard error must be positive, found {sei}"),
+            ));
+        }
+        Effect::new(yi, sei * sei)
+    }
+
+    /// The standard error √vi.
+    pub fn se(&self) -> f64 {
+        self.vi.sqrt()
+    }
+
+    /// The normal-theory confidence interval at `level` percent.
+    ///
+    /// ```
+    /// use cochran::Effect;
+    /// let (lo, hi) = Effect::new(0.0, 1.0)?.ci(95.0);
+    /// assert!((hi - 1.959964).abs() < 1e-6 && lo == -hi);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn ci(&self, level: f64) -> (f64, f64) {
+        let z = standard_normal().inverse_cdf(1.0 - (1.0 - level / 100.0) / 2.0);
+        (self.yi - z * self.se(), self.yi + z * self.se())
+    }
+}
+
+/// One study's data, in the form its design reports.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "design", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StudyData {
+    /// Two groups with a continuous outcome.
+    TwoArms(TwoArms),
+    /// One group before and after.
+    PrePost(PrePost),
+    /// Two groups with a binary outcome.
+    TwoByTwo(TwoByTwo),
+    /// An effect computed elsewhere.
+    Precomputed(Effect),
+}
+
+impl StudyData {
+    /// The design this data belongs to.
+    pub fn design(&self) -> Design {
+        match self {
+            StudyData::TwoArms(_) => Design::TwoGroupContinuous,
+            StudyData::PrePost(_) => Design::BeforeAfter,
+            StudyData::TwoByTwo(_) => Design::TwoGroupBinary,
+            StudyData::Precomputed(_) => Design::Precomputed,
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! From a table of studies to effect sizes, reporting every exclusion and adjustment.
+
+use serde::Serialize;
+
+use super::{
+    Arm, CONTINUITY_CORRECTION, Design, Effect, Measure, PrePost, StudyData, TwoArms, TwoByTwo,
+};
+use crate::data::{Table, TableSpec};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Choices that affect how studies become effects.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EffectOptions {
+    /// The pre/post correlation for studies without an `r` value (before/after designs).
+    pub r: Option<f64>,
+    /// Make a missing required value an error instead of excluding the study.
+    pub strict: bool,
+}
+
+/// One included study: its label, data, effect size and any adjustment made.
+#[derive(Debug, Clone, Serialize)]
+pub struct StudyEffect {
+    /// The study's label.
+    pub study: String,
+    /// Its subgroup, when the studies are grouped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subgroup: Option<String>,
+    /// Its data row in the file (1-based), when read from a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
+    /// The data the effect was computed from.
+    #[serde(skip)]
+    pub data: StudyData,
+    /// The effect size and its variance.
+    #[serde(flatten)]
+    pub effect: Effect,
+    /// Adjustments made to this study (continuity correction, assumed r, …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// A study left out because a value it needs is missing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Exclusion {
+    /// The study's label.
+    pub study: String,
+    /// Its data row in the file (1-based).
+    pub row: usize,
+    /// The columns without a value.
+    pub missing: Vec<String>,
+}
+
+/// The effect sizes of all included studies, in input order, with the studies
+/// that were excluded and what was adjusted.
+#[derive(Debug, Clone, Serialize)]
+pub struct EffectSet {
+    /// The measure computed.
+    pub measure: Measure,
+    /// The included studies.
+    pub studies: Vec<StudyEffect>,
+    /// The excluded studies.
+    pub excluded: Vec<Exclusion>,
+    /// One line per kind of adjustment, naming the studies concerned.
+    pub notes: Vec<String>,
+}
+
+impl EffectSet {
+    /// The columns to read as numbers for a measure (required and optional ones).
+    ///
+    /// ```
+    /// use cochran::{EffectSet, Measure};
+    /// assert!(EffectSet::table_spec(Measure::Gen).numeric_columns().contains(&"sei".to_string()));
+    /// ```
+    pub fn table_spec(measure: Measure) -> TableSpec {
+        let mut columns = measure.required_columns().to_vec();
+        match measure.design() {
+            Design::BeforeAfter if measure == Measure::Smcr => columns.push("sd_post"),
+            Design::Precomputed => columns.push("sei"),
+            _ => {}
+        }
+        TableSpec::numeric(&columns)
+    }
+
+    /// Computes the measure for every row of the table. A row with a required
+    /// value missing is excluded (or, with `strict`, is an error); an invalid
+    /// value is an error naming the file, row and column.
+    ///
+    /// ```
+    /// use cochran::{EffectOptions, EffectSet, Measure, data::Table};
+    /// let csv = "study,events1,n1,events2,n2\nA,4,123,11,139\nB,,306,29,303\nC,0,50,3,50\n";
+    /// let table = Table::from_reader(csv.as_bytes(), None, &EffectSet::table_spec(Measure::Rr))?;
+    /// let set = EffectSet::from_table(&table, Measure::Rr, &EffectOptions::default())?;
+    /// assert_eq!(set.studies.len(), 2);
+    /// assert_eq!(set.excluded[0].missing, ["events1"]);
+    /// assert!(set.notes[0].contains("C")); // zero cell: 0.5 added
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn from_table(
+        table: &Table,
+        measure: Measure,
+        options: &EffectOptions,
+    ) -> Result<EffectSet> {
+        let columns = Columns::resolve(table, measure, options)?;
+        let mut set = EffectSet {
+            measure,
+            studies: Vec::with_capacity(table.len()),
+            excluded: Vec::new(),
+            notes: Vec::new(),
+        };
+        for row in 0..table.len() {
+            let label = &table.labels()[row];
+            let subgroup = table.groups().map(|g| g[row].clone());
+            let mut missing = columns.missing(row);
+            if subgroup == Some(None) {
+                missing.push(table.group_column().unwrap_or_default().to_string());
+            }
+            if !missing.is_empty() {
+                if options.strict {
+                    let error = ErrorKind::MissingValue {
+                        study: label.clone(),
+                        column: missing.join(", "),
+                    };
+                    return Err(table.error_at(row, Error::new(error).in_column(&missing[0])));
+                }
+                set.excluded.push(Exclusion {
+                    study: label.clone(),
+                    row: row + 1,
+                    missing,
+                });
+                continue;
+            }
+            let (data, notes) = columns.study(row).map_err(|e| table.error_at(row, e))?;
+            let effect = measure.compute(&data).map_err(|e| table.error_at(row, e))?;
+            set.studies.push(StudyEffect {
+                study: label.clone(),
+                subgroup: subgroup.flatten(),
+                row: Some(row + 1),
+                data,
+                effect,
+                notes,
+            });
+        }
+        set.summarise_notes();
+        Ok(set)
+    }
+
+    /// Computes the measure for studies built in code.
+    ///
+    /// ```
+    /// use cochran::{EffectSet, Measure, effect::{StudyData, TwoByTwo}};
+    /// let set = EffectSet::from_studies(Measure::Or, [
+    ///     ("Aronson", StudyData::TwoByTwo(TwoByTwo::new(4.0, 123.0, 11.0, 139.0)?)),
+    ///     ("Ferguson", StudyData::TwoByTwo(TwoByTwo::new(6.0, 306.0, 29.0, 303.0)?)),
+    /// ])?;
+    /// assert_eq!(set.effects().len(), 2);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn from_studies<S: Into<String>>(
+        measure: Measure,
+        studies: impl IntoIterator<Item = (S, StudyData)>,
+    ) -> Result<EffectSet> {
+        let mut set = EffectSet {
+            measure,
+            studies: Vec::new(),
+            excluded: Vec::new(),
+            notes: Vec::new(),
+        };
+        for (label, data) in studies {
+            let study = label.into();
+            let effect = measure.compute(&data).map_err(|e| {
+                Error::new(ErrorKind::InvalidValue(format!("study `{study}`: {e}")))
+            })?;
+            set.studies.push(StudyEffect {
+                study,
+                subgroup: None,
+                row: None,
+                notes: adjustment_notes(&data),
+                data,
+                effect,
+            });
+        }
+        set.summarise_notes();
+        Ok(set)
+    }
+
+    /// The effects alone, in input order, ready for [`MetaAnalysis::fit`](crate::MetaAnalysis::fit).
+    pub fn effects(&self) -> Vec<Effect> {
+        self.studies.iter().map(|s| s.effect).collect()
+    }
+
+    /// The subgroups in order of first appearance, each with the indices of its studies.
+    pub fn subgroups(&self) -> Vec<(String, Vec<usize>)> {
+        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, study) in self.studies.iter().enumerate() {
+            let Some(name) = &study.subgroup else {
+                continue;
+            };
+            match groups.iter_mut().find(|(g, _)| g == name) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((name.clone(), vec![i])),
+            }
+        }
+        groups
+    }
+
+    /// One note per kind of adjustment, listing the studies it was applied to.
+    fn summarise_notes(&mut self) {
+        let mut kinds: Vec<(String, Vec<&str>)> = Vec::new();
+        for study in &self.studies {
+            for note in &study.notes {
+                match kinds.iter_mut().find(|(n, _)| n == note) {
+                    Some((_, names)) => names.push(&study.study),
+                    None => kinds.push((note.clone(), vec![&study.study])),
+                }
+            }
+        }
+        self.notes = kinds
+            .into_iter()
+            .map(|(note, names)| {
+                format!(
+                    "{note} ({} stud{}: {})",
+                    names.len(),
+                    plural(names.len()),
+                    names.join(", ")
+                )
+            })
+            .collect();
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "y" } else { "ies" }
+}
+
+/// Adjustments that follow from the data alone.
+fn adjustment_notes(data: &StudyData) -> Vec<String> {
+    match data {
+        StudyData::TwoByTwo(t) if t.has_zero_cell() => {
+            vec![format!(
+                "continuity correction: {CONTINUITY_CORRECTION} added to every cell of a table with a zero cell"
+            )]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The table's columns as the measure needs them.
+struct Columns<'a> {
+    measure: Measure,
+    table: &'a Table,
+    required: Vec<&'static str>,
+    r_default: Option<f64>,
+}
+
+impl<'a> Columns<'a> {
+    fn resolve(table: &'a Table, measure: Measure, options: &EffectOptions) -> Result<Self> {
+        let needs: Vec<String> = measure
+            .required_columns()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        for &column in measure.required_columns() {
+            let substitute = match column {
+                "r" => options.r.is_some(),
+                "vi" => table.has_column("sei"),
+                _ => false,
+            };
+            if !table.has_column(column) && !substitute {
+                let mut needs = needs.clone();
+                if measure == Measure::Gen {
+                    needs = vec!["yi".into(), "vi (or sei)".into()];
+                }
+                if column == "r" {
+                    needs.push("(or give r for all studies with --r VALUE)".into());
+                }
+                let error = Error::new(ErrorKind::MissingColumn {
+                    column: column.to_string(),
+                    measure: measure.to_string(),
+                    needs,
+                });
+                return Err(match table.source() {
+                    Some(path) => error.in_file(path),
+                    None => error,
+                });
+            }
+        }
+        if let Some(r) = options.r
+            && !(-1.0..=1.0).contains(&r)
+        {
+            return Err(
+                ErrorKind::InvalidSetting(format!("--r must lie in [-1, 1], found {r}")).into(),
+            );
+        }
+        Ok(Columns {
+            measure,
+            table,
+            required: measure.required_columns().to_vec(),
+            r_default: options.r,
+        })
+    }
+
+    fn value(&self, column: &str, row: usize) -> Option<f64> {
+        self.table.column(column).and_then(|c| c[row])
+    }
+
+    /// The required columns without a value in this row (after substitutes).
+    fn missing(&self, row: usize) -> Vec<String> {
+        self.required
+            .iter()
+            .filter(|&&column| {
+                self.value(column, row).is_none()
+                    && match column {
+                        "r" => self.r_default.is_none(),
+                        "vi" => self.value("sei", row).is_none(),
+                        _ => true,
+                    }
+            })
+            .map(|c| c.to_string())
+            .collect()
+    }
+
+    /// The validated study data of a row with every required value present.
+    fn study(&self, row: usize) -> Result<(StudyData, Vec<String>)> {
+        let v = |column: &str| self.value(column, row).unwrap_or(f64::NAN);
+        let data = match self.measure.design() {
+            Design::TwoGroupContinuous => StudyData::TwoArms(TwoArms {
+                treatment: Arm::new(v("n1"), v("mean1"), v("sd1"), "1")?,
+                control: Arm::new(v("n2"), v("mean2"), v("sd2"), "2")?,
+            }),
+            Design::BeforeAfter => {
+                let r = self.value("r", row).or(self.r_default).unwrap_or(f64::NAN);
+                StudyData::PrePost(PrePost::new(
+                    v("n"),
+                    v("mean_pre"),
+                    v("sd_pre"),
+                    v("mean_post"),
+                    self.value("sd_post", row),
+                    r,
+                )?)
+            }
+            Design::TwoGroupBinary => {
+                StudyData::TwoByTwo(TwoByTwo::new(v("events1"), v("n1"), v("events2"), v("n2"))?)
+            }
+            Design::Precomputed => StudyData::Precomputed(match self.value("vi", row) {
+                Some(vi) => Effect::new(v("yi"), vi)?,
+                None => Effect::from_se(v("yi"), v("sei"))?,
+            }),
+        };
+        let mut notes = adjustment_notes(&data);
+        if self.measure.design() == Design::BeforeAfter && self.value("r", row).is_none() {
+            notes.push(format!(
+                "pre/post correlation r = {} assumed (from --r)",
+                self.r_default.unwrap_or(f64::NAN)
+            ));
+        }
+        Ok((data, notes))
+    }
+}

@@ -1,0 +1,189 @@
+//! The crate's one error type.
+//!
+//! Every fallible function returns [`Error`]. It carries an [`ErrorKind`] that says
+//! what went wrong and, where it applies, a [`Location`]: the file, the data row
+//! (1-based, not counting the header) and the column. The `Display` form is
+//! written for the person who has to fix the input:
+//!
+//! ```text
+//! studies.csv, row 4, column `sd1`: expected a number, found `abc`
+//! ```
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A shorthand for results whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where in the input an error was found. Every part is optional: an error in a
+/// study built in code has no file, a missing column has no row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Location {
+    /// The file that was read.
+    pub file: Option<PathBuf>,
+    /// The data row, 1-based, not counting the header line.
+    pub row: Option<usize>,
+    /// The column name as the measure knows it (e.g. `sd1`).
+    pub column: Option<String>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(file) = &self.file {
+            parts.push(file.display().to_string());
+        }
+        if let Some(row) = self.row {
+            parts.push(format!("row {row}"));
+        }
+        if let Some(column) = &self.column {
+            parts.push(format!("column `{column}`"));
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The file could not be opened or read.
+    #[error("cannot read the file: {0}")]
+    Io(#[from] std::io::Error),
+    /// The CSV itself is malformed (e.g. a row with a different number of fields).
+    #[error("malformed CSV: {0}")]
+    Csv(String),
+    /// The file has no header line or no data rows.
+    #[error("the file has no data rows (a header line followed by one row per study is expected)")]
+    Empty,
+    /// A column that the measure needs is absent from the header.
+    #[error("the column `{column}` is missing; measure {measure} needs the columns {}", needs.join(", "))]
+    MissingColumn {
+        /// The absent column.
+        column: String,
+        /// The measure that asked for it.
+        measure: String,
+        /// Every column the measure needs.
+        needs: Vec<String>,
+    },
+    /// A numeric cell holds something that is not a number.
+    #[error("expected a number, found `{found}`")]
+    NotANumber {
+        /// The cell's text.
+        found: String,
+    },
+    /// A value is a number but not an admissible one (negative SD, events > n, …).
+    #[error("{0}")]
+    InvalidValue(String),
+    /// A value required by the measure is missing and `strict` mode is on.
+    #[error("study `{study}` has no value for `{column}` (strict mode)")]
+    MissingValue {
+        /// The study's label.
+        study: String,
+        /// The empty column.
+        column: String,
+    },
+    /// No studies are left to pool.
+    #[error("no studies left to analyse{0}")]
+    NoStudies(String),
+    /// A name (measure, τ² estimator, test, …) that is not one of the valid ones.
+    #[error("unknown {what} `{given}`; valid: {}", valid.join(", "))]
+    UnknownName {
+        /// What kind of name it was.
+        what: &'static str,
+        /// What was given.
+        given: String,
+        /// The accepted names.
+        valid: Vec<String>,
+    },
+    /// A model setting is out of range (e.g. a confidence level of 120).
+    #[error("{0}")]
+    InvalidSetting(String),
+    /// A numerical procedure failed to produce a finite answer.
+    #[error("numerical failure: {0}")]
+    Numerical(String),
+}
+
+/// The error returned by every fallible function of the crate.
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    location: Location,
+}
+
+impl Error {
+    /// An error of the given kind with no location yet.
+    pub fn new(kind: ErrorKind) -> Self {
+        Error {
+            kind,
+            location: Location::default(),
+        }
+    }
+
+    /// An [`ErrorKind::InvalidValue`] naming the column it concerns.
+    pub(crate) fn invalid(column: &str, message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidValue(message.into())).in_column(column)
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// Where it went wrong, as far as known.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// True when the error is the user's input or settings (exit code 2), false
+    /// for failures of the machine or of the computation (exit code 1).
+    pub fn is_input_error(&self) -> bool {
+        !matches!(self.kind, ErrorKind::Numerical(_))
+    }
+
+    /// Sets the file, keeping any row and column already known.
+    pub fn in_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.location.file.get_or_insert(file.into());
+        self
+    }
+
+    /// Sets the data row (1-based), keeping one already known.
+    pub fn at_row(mut self, row: usize) -> Self {
+        self.location.row.get_or_insert(row);
+        self
+    }
+
+    /// Sets the column, keeping one already known.
+    pub fn in_column(mut self, column: &str) -> Self {
+        self.location
+            .column
+            .get_or_insert_with(|| column.to_string());
+        self
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Error::new(kind)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let location = self.location.to_string();
+        if location.is_empty() {
+            write!(f, "{}", self.kind)
+        } else {
+            write!(f, "{location}: {}", self.kind)
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}

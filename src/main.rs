@@ -1,0 +1,107 @@
+//! The `cochran` command line: parses arguments, calls the library, prints.
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use cochran::{Analysis, AnalysisOptions, Error, Measure, Method, Test, report};
+
+#[derive(Parser)]
+#[command(
+    name = "cochran",
+    version,
+    about = "Meta-analysis of study-level data, with the numbers metafor reports"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Pool the studies of a CSV file (one row per study).
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(clap::Args)]
+struct AnalyzeArgs {
+    /// The CSV file: a header line, then one row per study.
+    file: PathBuf,
+    /// Effect-size measure: MD, SMD, ROM (two groups, continuous); MC, SMCC, SMCR
+    /// (before/after); OR, RR, RD (two groups, binary); GEN (yi with vi or sei).
+    #[arg(long, short)]
+    measure: String,
+    /// FE (alias EE, CE) for the common-effect model, or a tau^2 estimator:
+    /// DL, HE, HS, SJ, ML, REML, EB, PM.
+    #[arg(long, default_value = "REML")]
+    method: String,
+    /// z, or knha for Knapp-Hartung (t with k - 1 df).
+    #[arg(long, default_value = "z")]
+    test: String,
+    /// Confidence level in percent.
+    #[arg(long, default_value_t = 95.0)]
+    level: f64,
+    /// Analyse subgroups defined by this column (default: a `subgroup` column, if any).
+    #[arg(long)]
+    by: Option<String>,
+    /// Pre/post correlation for before/after studies without an `r` value.
+    #[arg(long, allow_hyphen_values = true)]
+    r: Option<f64>,
+    /// Treat a missing required value as an error instead of excluding the study.
+    #[arg(long)]
+    strict: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Csv,
+}
+
+fn main() -> ExitCode {
+    let Command::Analyze(args) = Cli::parse().command;
+    match analyze(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(if error.is_input_error() { 2 } else { 1 })
+        }
+    }
+}
+
+fn analyze(args: &AnalyzeArgs) -> Result<(), Error> {
+    let mut options = AnalysisOptions::new(args.measure.parse::<Measure>()?)
+        .method(args.method.parse::<Method>()?)
+        .test(args.test.parse::<Test>()?)
+        .level(args.level)
+        .strict(args.strict);
+    if let Some(r) = args.r {
+        options = options.r(r);
+    }
+    if let Some(column) = &args.by {
+        options = options.group_by(column.as_str());
+    }
+    let analysis = Analysis::from_csv(&args.file, &options)?;
+    let stdout = std::io::stdout().lock();
+    let mut out = BufWriter::new(stdout);
+    match args.format {
+        Format::Text => out
+            .write_all(report::text(&analysis).as_bytes())
+            .map_err(io_error)?,
+        Format::Json => {
+            report::write_json(&analysis, &mut out)?;
+            writeln!(out).map_err(io_error)?;
+        }
+        Format::Csv => report::write_csv(&analysis, &mut out)?,
+    }
+    out.flush().map_err(io_error)
+}
+
+fn io_error(e: std::io::Error) -> Error {
+    cochran::ErrorKind::Io(e).into()
+}

@@ -1,0 +1,537 @@
+//! Common-effect and random-effects models for effect sizes.
+//!
+//! Build a model with [`MetaAnalysis`], fit it to a slice of [`Effect`]s, and read
+//! the [`Fit`]:
+//!
+//! ```
+//! use cochran::{Effect, MetaAnalysis, Tau2, Test};
+//!
+//! let effects = [
+//!     Effect::new(-0.89, 0.33)?,
+//!     Effect::new(-1.59, 0.19)?,
+//!     Effect::new(-1.35, 0.42)?,
+//!     Effect::new(-1.44, 0.02)?,
+//! ];
+//! let fit = MetaAnalysis::random(Tau2::Reml).test(Test::Knha).fit(&effects)?;
+//! assert_eq!(fit.k, 4);
+//! assert!(fit.ci_lower < fit.estimate && fit.estimate < fit.ci_upper);
+//! # Ok::<(), cochran::Error>(())
+//! ```
+//!
+//! The intercept-only model never builds a k × k matrix: each iteration of an
+//! estimator is a pass over the studies, so a fit costs O(k) time and memory.
+
+mod confint;
+mod moments;
+mod root;
+mod subgroup;
+mod tau2;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Serialize, Serializer};
+use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
+
+pub use confint::Tau2Interval;
+pub use subgroup::{SubgroupDifference, subgroup_difference};
+pub use tau2::{CONVERGENCE_THRESHOLD, MAX_ITERATIONS, Tau2};
+
+use crate::effect::Effect;
+use crate::error::{Error, ErrorKind, Result};
+use moments::{Moments, typical_variance};
+
+/// Common effect (inverse-variance) or random effects with a τ² estimator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// The common-effect ("fixed-effect", `FE`/`EE`/`CE`) model: τ² = 0.
+    Common,
+    /// The random-effects model with the given estimator of τ².
+    Random(Tau2),
+}
+
+impl Method {
+    /// The name metafor prints: `FE`, or the τ² estimator's.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Common => "FE",
+            Method::Random(t) => t.name(),
+        }
+    }
+
+    /// Every accepted name, for messages.
+    pub fn valid_names() -> Vec<String> {
+        let mut names: Vec<String> = ["FE", "EE", "CE"].map(String::from).to_vec();
+        names.extend(Tau2::ALL.iter().map(|t| t.name().to_string()));
+        names
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Method {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl FromStr for Method {
+    type Err = Error;
+
+    /// `FE`, `EE` and `CE` mean the common-effect model; anything else must name
+    /// a τ² estimator. Case does not matter.
+    ///
+    /// ```
+    /// use cochran::{Method, Tau2};
+    /// assert_eq!("ee".parse::<Method>()?, Method::Common);
+    /// assert_eq!("PM".parse::<Method>()?, Method::Random(Tau2::Pm));
+    /// assert!("XYZ".parse::<Method>().is_err());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        if ["FE", "EE", "CE"]
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(s.trim()))
+        {
+            return Ok(Method::Common);
+        }
+        s.parse::<Tau2>().map(Method::Random).map_err(|_| {
+            ErrorKind::UnknownName {
+                what: "method",
+                given: s.to_string(),
+                valid: Method::valid_names(),
+            }
+            .into()
+        })
+    }
+}
+
+/// How the pooled estimate is tested and its interval built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[non_exhaustive]
+pub enum Test {
+    /// Normal (Wald) test and interval.
+    #[default]
+    #[serde(rename = "z")]
+    Z,
+    /// Knapp–Hartung: rescaled variance and a t distribution with k − 1 df.
+    #[serde(rename = "knha")]
+    Knha,
+}
+
+impl Test {
+    /// The name on the command line and in JSON: `z` or `knha`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Test::Z => "z",
+            Test::Knha => "knha",
+        }
+    }
+}
+
+impl fmt::Display for Test {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Test {
+    type Err = Error;
+
+    /// `z` or `knha` (also `hk`, `hksj`), case-insensitive.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "z" => Ok(Test::Z),
+            "knha" | "hk" | "hksj" => Ok(Test::Knha),
+            _ => Err(ErrorKind::UnknownName {
+                what: "test",
+                given: s.to_string(),
+                valid: vec!["z".into(), "knha".into()],
+            }
+            .into()),
+        }
+    }
+}
+
+/// A model specification: method, test and confidence level. Build it with
+/// [`MetaAnalysis::common`] or [`MetaAnalysis::random`], then [`fit`](Self::fit).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetaAnalysis {
+    method: Method,
+    test: Test,
+    level: f64,
+}
+
+impl MetaAnalysis {
+    /// The common-effect (inverse-variance) model.
+    ///
+    /// ```
+    /// use cochran::{Effect, MetaAnalysis};
+    /// let fit = MetaAnalysis::common().fit(&[Effect::new(0.2, 0.01)?, Effect::new(0.4, 0.02)?])?;
+    /// assert_eq!(fit.tau2, 0.0);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn common() -> Self {
+        Self::new(Method::Common)
+    }
+
+    /// The random-effects model with the given τ² estimator.
+    ///
+    /// ```
+    /// use cochran::{Effect, MetaAnalysis, Tau2};
+    /// let effects = [Effect::new(0.1, 0.01)?, Effect::new(0.6, 0.02)?, Effect::new(0.3, 0.01)?];
+    /// let fit = MetaAnalysis::random(Tau2::Dl).fit(&effects)?;
+    /// assert!(fit.tau2 > 0.0);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn random(estimator: Tau2) -> Self {
+        Self::new(Method::Random(estimator))
+    }
+
+    /// A model with the given method, a z test and a 95% level.
+    pub fn new(method: Method) -> Self {
+        MetaAnalysis {
+            method,
+            test: Test::Z,
+            level: 95.0,
+        }
+    }
+
+    /// Chooses the test: [`Test::Z`] (default) or [`Test::Knha`].
+    ///
+    /// ```
+    /// use cochran::{Effect, MetaAnalysis, Tau2, Test};
+    /// let effects = [Effect::new(0.1, 0.01)?, Effect::new(0.6, 0.02)?, Effect::new(0.3, 0.01)?];
+    /// let fit = MetaAnalysis::random(Tau2::Reml).test(Test::Knha).fit(&effects)?;
+    /// assert_eq!(fit.df, Some(2.0));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn test(mut self, test: Test) -> Self {
+        self.test = test;
+        self
+    }
+
+    /// Sets the confidence level in percent (default 95); checked by [`fit`](Self::fit).
+    ///
+    /// ```
+    /// use cochran::{Effect, MetaAnalysis};
+    /// let effects = [Effect::new(0.1, 0.01)?, Effect::new(0.6, 0.02)?];
+    /// let narrow = MetaAnalysis::common().level(90.0).fit(&effects)?;
+    /// let wide = MetaAnalysis::common().fit(&effects)?;
+    /// assert!(narrow.ci_upper < wide.ci_upper);
+    /// assert!(MetaAnalysis::common().level(0.95).fit(&effects).is_err());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn level(mut self, level: f64) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// The method this model uses.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    fn check(&self) -> Result<()> {
+        if !(self.level > 1.0 && self.level < 100.0) {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "the confidence level is given in percent and must lie strictly between 1 and 100 \
+                 (e.g. 95), found {}",
+                self.level
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Fits the model to the effects, in the order given.
+    pub fn fit(&self, effects: &[Effect]) -> Result<Fit> {
+        self.check()?;
+        if effects.is_empty() {
+            return Err(ErrorKind::NoStudies(String::new()).into());
+        }
+        let k = effects.len();
+        let (tau2, iterations, se_tau2) = match self.method {
+            Method::Random(estimator) if k >= 2 => {
+                let t = tau2::estimate(estimator, effects)?;
+                (t.tau2, t.iterations, Some(t.se))
+            }
+            Method::Random(_) => (0.0, 0, None),
+            Method::Common => (0.0, 0, None),
+        };
+        let pooled = Moments::at(effects, tau2);
+        // Knapp-Hartung has no degrees of freedom left with one study.
+        let test = if k < 2 { Test::Z } else { self.test };
+        let inference = Inference::new(test, self.level, &pooled);
+        let heterogeneity = Heterogeneity::new(self.method, effects, tau2);
+        let prediction_se = (inference.se.powi(2) + tau2).sqrt();
+        // A prediction interval needs a between-study variance to predict with.
+        let (pi_lower, pi_upper) = if k >= 2 && matches!(self.method, Method::Random(_)) {
+            (
+                Some(pooled.mean - inference.critical * prediction_se),
+                Some(pooled.mean + inference.critical * prediction_se),
+            )
+        } else {
+            (None, None)
+        };
+        Ok(Fit {
+            method: self.method,
+            test,
+            level: self.level,
+            k,
+            estimate: pooled.mean,
+            se: inference.se,
+            statistic: finite(pooled.mean / inference.se),
+            p_value: inference.p_value(pooled.mean),
+            df: inference.df,
+            ci_lower: pooled.mean - inference.critical * inference.se,
+            ci_upper: pooled.mean + inference.critical * inference.se,
+            pi_lower,
+            pi_upper,
+            tau2,
+            se_tau2,
+            q: heterogeneity.q,
+            q_df: heterogeneity.q_df,
+            q_p_value: heterogeneity.q_p_value,
+            i2: heterogeneity.i2,
+            h2: heterogeneity.h2,
+            iterations,
+            requested_test: self.test,
+            effects: effects.to_vec(),
+        })
+    }
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// Standard error, critical value and reference distribution of the pooled estimate.
+struct Inference {
+    se: f64,
+    critical: f64,
+    df: Option<f64>,
+}
+
+impl Inference {
+    fn new(test: Test, level: f64, pooled: &Moments) -> Self {
+        let upper_tail = 1.0 - (1.0 - level / 100.0) / 2.0;
+        match test {
+            Test::Z => Inference {
+                se: (1.0 / pooled.s1).sqrt(),
+                critical: standard_normal().inverse_cdf(upper_tail),
+                df: None,
+            },
+            Test::Knha => {
+                let df = pooled.k - 1.0;
+                // metafor treats a residual sum that is zero up to rounding as exactly zero.
+                let s2w = if pooled.q <= f64::EPSILON {
+                    0.0
+                } else {
+                    pooled.q / df
+                };
+                Inference {
+                    se: (s2w / pooled.s1).sqrt(),
+                    critical: students_t(df).inverse_cdf(upper_tail),
+                    df: Some(df),
+                }
+            }
+        }
+    }
+
+    fn p_value(&self, estimate: f64) -> Option<f64> {
+        let statistic = (estimate / self.se).abs();
+        if statistic.is_nan() {
+            return None;
+        }
+        let upper = match self.df {
+            None => standard_normal().sf(statistic),
+            Some(df) => students_t(df).sf(statistic),
+        };
+        Some(2.0 * upper)
+    }
+}
+
+pub(crate) fn standard_normal() -> Normal {
+    Normal::standard()
+}
+
+fn students_t(df: f64) -> StudentsT {
+    StudentsT::new(0.0, 1.0, df).expect("df >= 1 is checked by the caller")
+}
+
+pub(crate) fn chi_squared(df: f64) -> ChiSquared {
+    ChiSquared::new(df).expect("df >= 1 is checked by the caller")
+}
+
+/// Cochran's Q and the I², H² that metafor reports for the method.
+struct Heterogeneity {
+    q: Option<f64>,
+    q_df: Option<f64>,
+    q_p_value: Option<f64>,
+    i2: Option<f64>,
+    h2: Option<f64>,
+}
+
+impl Heterogeneity {
+    fn new(method: Method, effects: &[Effect], tau2: f64) -> Self {
+        let k = effects.len();
+        if k < 2 {
+            return Heterogeneity {
+                q: None,
+                q_df: None,
+                q_p_value: None,
+                i2: None,
+                h2: None,
+            };
+        }
+        let df = (k - 1) as f64;
+        let q = Moments::at(effects, 0.0).q.max(0.0);
+        let (i2, h2) = match method {
+            Method::Common => (
+                if q > 0.0 {
+                    (100.0 * (q - df) / q).max(0.0)
+                } else {
+                    0.0
+                },
+                q / df,
+            ),
+            Method::Random(_) => {
+                let typical = typical_variance(effects);
+                (100.0 * tau2 / (typical + tau2), tau2 / typical + 1.0)
+            }
+        };
+        Heterogeneity {
+            q: Some(q),
+            q_df: Some(df),
+            q_p_value: Some(chi_squared(df).sf(q)),
+            i2: Some(i2),
+            h2: Some(h2),
+        }
+    }
+}
+
+/// A fitted model: the pooled estimate, its inference and the heterogeneity
+/// statistics, on the analysis scale (log scale for ratio measures).
+///
+/// Fields that cannot be computed (heterogeneity with one study, a prediction
+/// interval from one study) are `None`, serialised as `null`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fit {
+    /// Common effect or the τ² estimator.
+    pub method: Method,
+    /// The test actually used (Knapp–Hartung falls back to z for one study).
+    pub test: Test,
+    /// Confidence level in percent.
+    pub level: f64,
+    /// Number of studies pooled.
+    pub k: usize,
+    /// Pooled estimate.
+    pub estimate: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// z or t statistic; `None` when the standard error is 0.
+    pub statistic: Option<f64>,
+    /// Two-sided p-value of the test that the effect is 0.
+    pub p_value: Option<f64>,
+    /// Degrees of freedom of the t distribution under Knapp–Hartung.
+    pub df: Option<f64>,
+    /// Lower confidence limit.
+    pub ci_lower: f64,
+    /// Upper confidence limit.
+    pub ci_upper: f64,
+    /// Lower prediction limit (random effects with k ≥ 2).
+    pub pi_lower: Option<f64>,
+    /// Upper prediction limit (random effects with k ≥ 2).
+    pub pi_upper: Option<f64>,
+    /// Between-study variance (0 for the common-effect model).
+    pub tau2: f64,
+    /// Standard error of τ² (random effects with k ≥ 2).
+    pub se_tau2: Option<f64>,
+    /// Cochran's Q.
+    pub q: Option<f64>,
+    /// Its degrees of freedom, k − 1.
+    pub q_df: Option<f64>,
+    /// p-value of the Q test.
+    pub q_p_value: Option<f64>,
+    /// I² in percent.
+    pub i2: Option<f64>,
+    /// H².
+    pub h2: Option<f64>,
+    /// Fisher-scoring iterations (0 for closed-form estimators).
+    pub iterations: usize,
+    #[serde(skip)]
+    requested_test: Test,
+    #[serde(skip)]
+    effects: Vec<Effect>,
+}
+
+impl Fit {
+    /// The effects the model was fitted to, in input order.
+    pub fn effects(&self) -> &[Effect] {
+        &self.effects
+    }
+
+    /// What the fit had to assume or could not compute, for the reader of a report.
+    ///
+    /// ```
+    /// use cochran::{Effect, MetaAnalysis, Tau2, Test};
+    /// let fit = MetaAnalysis::random(Tau2::Reml).test(Test::Knha).fit(&[Effect::new(0.2, 0.01)?])?;
+    /// assert_eq!(fit.warnings().len(), 2); // no tau^2 and no Knapp-Hartung from one study
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.k == 1 {
+            warnings.push(
+                "k = 1: a single study is reported as it is; tau^2 is set to 0 and no \
+                 heterogeneity statistics or prediction interval are computed"
+                    .to_string(),
+            );
+        }
+        if self.requested_test != self.test {
+            warnings.push(
+                "Knapp-Hartung needs at least 2 studies; the single study's interval uses the normal distribution"
+                    .to_string(),
+            );
+        }
+        if self.test == Test::Knha && self.method == Method::Common {
+            warnings.push(
+                "the Knapp-Hartung method is not meant for the common-effect model".to_string(),
+            );
+        }
+        warnings
+    }
+
+    /// Each study's weight in percent, in input order; they sum to 100.
+    ///
+    /// ```
+    /// use cochran::{Effect, MetaAnalysis};
+    /// let fit = MetaAnalysis::common().fit(&[Effect::new(0.2, 0.01)?, Effect::new(0.4, 0.03)?])?;
+    /// assert_eq!(fit.weights(), vec![75.0, 25.0]);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn weights(&self) -> Vec<f64> {
+        let raw: Vec<f64> = self
+            .effects
+            .iter()
+            .map(|e| 1.0 / (e.vi + self.tau2))
+            .collect();
+        let total: f64 = raw.iter().sum();
+        raw.into_iter().map(|w| 100.0 * w / total).collect()
+    }
+
+    /// The Q-profile confidence interval for τ² (and the I², H² it implies), at
+    /// the fit's level. `None` for the common-effect model and for k < 2.
+    pub fn tau2_interval(&self) -> Result<Option<Tau2Interval>> {
+        if self.method == Method::Common || self.k < 2 {
+            return Ok(None);
+        }
+        confint::q_profile(&self.effects, self.level).map(Some)
+    }
+}

@@ -1,0 +1,254 @@
+//! Reports of an [`Analysis`]: a text summary for people, JSON for programs, and
+//! the per-study table as CSV.
+//!
+//! ```
+//! use cochran::{Analysis, AnalysisOptions, Measure, report};
+//! let analysis = Analysis::from_csv("datasets/bcg.csv", &AnalysisOptions::new(Measure::Rr))?;
+//! let text = report::text(&analysis);
+//! assert!(text.contains("tau^2 estimator: REML"));
+//! let mut csv = Vec::new();
+//! report::write_csv(&analysis, &mut csv)?;
+//! assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 14); // header + 13 studies
+//! # Ok::<(), cochran::Error>(())
+//! ```
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use crate::analysis::{Analysis, Pooled};
+use crate::error::{ErrorKind, Result};
+use crate::model::{Method, Test};
+
+/// Studies beyond this count are left out of the text summary's study table.
+pub const TEXT_STUDY_LIMIT: usize = 100;
+
+/// The text summary: model, heterogeneity, pooled estimate, subgroups, studies,
+/// warnings and notes.
+pub fn text(analysis: &Analysis) -> String {
+    let mut out = String::new();
+    let fit = analysis.fit();
+    let model = match fit.method {
+        Method::Common => "Common-effect model".to_string(),
+        Method::Random(t) => format!("Random-effects model (tau^2 estimator: {t})"),
+    };
+    let _ = writeln!(out, "{model}");
+    let _ = writeln!(
+        out,
+        "Measure: {} ({}); k = {}; test: {}; level: {}%",
+        analysis.measure,
+        analysis.measure.description(),
+        fit.k,
+        test_name(fit.test),
+        fit.level
+    );
+    if !analysis.excluded.is_empty() {
+        let _ = writeln!(
+            out,
+            "Excluded: {} stud{} (see warnings)",
+            analysis.excluded.len(),
+            if analysis.excluded.len() == 1 {
+                "y"
+            } else {
+                "ies"
+            }
+        );
+    }
+    out.push('\n');
+    pooled_section(&mut out, analysis, &analysis.overall, "");
+    if let Some(groups) = &analysis.subgroups {
+        let column = analysis.group_column.as_deref().unwrap_or("subgroup");
+        let _ = writeln!(out, "Subgroups by `{column}`:\n");
+        for group in groups {
+            let _ = writeln!(out, "  {} (k = {})", group.name, group.pooled.fit.k);
+            pooled_section(&mut out, analysis, &group.pooled, "    ");
+        }
+        if let Some(test) = &analysis.subgroup_test {
+            let _ = writeln!(
+                out,
+                "Test for subgroup differences: Q(df = {}) = {:.4}, p {}\n",
+                test.df,
+                test.q,
+                p_value(test.p_value)
+            );
+        }
+    }
+    study_table(&mut out, analysis);
+    list(&mut out, "Warnings", &analysis.warnings);
+    list(&mut out, "Notes", &analysis.notes);
+    out
+}
+
+fn test_name(test: Test) -> &'static str {
+    match test {
+        Test::Z => "z",
+        Test::Knha => "Knapp-Hartung (t)",
+    }
+}
+
+fn pooled_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, indent: &str) {
+    let fit = &pooled.fit;
+    if let Some(q) = fit.q {
+        let _ = writeln!(out, "{indent}Heterogeneity:");
+        if let Method::Random(_) = fit.method {
+            let ci = pooled
+                .tau2_interval
+                .map(|i| format!(" [{:.4}, {:.4}]", i.tau2_ci_lower, i.tau2_ci_upper))
+                .unwrap_or_default();
+            let se = fit
+                .se_tau2
+                .map(|s| format!(" (SE = {s:.4})"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "{indent}  tau^2 = {:.4}{ci}{se}", fit.tau2);
+            let _ = writeln!(out, "{indent}  tau   = {:.4}", fit.tau2.sqrt());
+        }
+        let i2_ci = pooled
+            .tau2_interval
+            .map(|i| format!(" [{:.2}%, {:.2}%]", i.i2_ci_lower, i.i2_ci_upper))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{indent}  I^2   = {:.2}%{i2_ci}",
+            fit.i2.unwrap_or(f64::NAN)
+        );
+        let _ = writeln!(out, "{indent}  H^2   = {:.2}", fit.h2.unwrap_or(f64::NAN));
+        let _ = writeln!(
+            out,
+            "{indent}  Q(df = {}) = {q:.4}, p {}",
+            fit.q_df.unwrap_or(0.0),
+            p_value(fit.q_p_value.unwrap_or(f64::NAN))
+        );
+        out.push('\n');
+    }
+    let scale = if analysis.measure.is_ratio() {
+        " (log scale)"
+    } else {
+        ""
+    };
+    let stat = if fit.test == Test::Knha { "t" } else { "z" };
+    let _ = writeln!(out, "{indent}Pooled estimate{scale}:");
+    let _ = writeln!(
+        out,
+        "{indent}  {:>10} {:>9} {:>9} {:>8} {:>10} {:>10}",
+        "estimate", "se", stat, "p", "ci.lower", "ci.upper"
+    );
+    let _ = writeln!(
+        out,
+        "{indent}  {:>10.4} {:>9.4} {:>9} {:>8} {:>10.4} {:>10.4}",
+        fit.estimate,
+        fit.se,
+        fit.statistic.map_or("NA".into(), |s| format!("{s:.4}")),
+        fit.p_value.map_or("NA".into(), p_value),
+        fit.ci_lower,
+        fit.ci_upper
+    );
+    if let Some(df) = fit.df {
+        let _ = writeln!(out, "{indent}  (t distribution with {df} df)");
+    }
+    if let (Some(lo), Some(hi)) = (fit.pi_lower, fit.pi_upper) {
+        let _ = writeln!(out, "{indent}  Prediction interval: [{lo:.4}, {hi:.4}]");
+    }
+    if let Some(bt) = &pooled.back_transformed {
+        let ratio = match analysis.measure.name() {
+            "ROM" => "ratio of means",
+            "OR" => "OR",
+            _ => "RR",
+        };
+        let pi = match (bt.pi_lower, bt.pi_upper) {
+            (Some(lo), Some(hi)) => format!("; prediction interval [{lo:.4}, {hi:.4}]"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "{indent}  Back-transformed {ratio}: {:.4} [{:.4}, {:.4}]{pi}",
+            bt.estimate, bt.ci_lower, bt.ci_upper
+        );
+    }
+    out.push('\n');
+}
+
+fn study_table(out: &mut String, analysis: &Analysis) {
+    let studies = &analysis.studies;
+    if studies.len() > TEXT_STUDY_LIMIT {
+        let _ = writeln!(
+            out,
+            "Studies: {} (table omitted above {TEXT_STUDY_LIMIT}; use --format csv or json)\n",
+            studies.len()
+        );
+        return;
+    }
+    let width = studies
+        .iter()
+        .map(|s| s.study.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(out, "Studies:");
+    let _ = writeln!(
+        out,
+        "  {:<width$} {:>10} {:>10} {:>10} {:>8}",
+        "study", "yi", "ci.lower", "ci.upper", "weight"
+    );
+    for s in studies {
+        let _ = writeln!(
+            out,
+            "  {:<width$} {:>10.4} {:>10.4} {:>10.4} {:>7.2}%",
+            s.study, s.yi, s.ci_lower, s.ci_upper, s.weight
+        );
+    }
+    out.push('\n');
+}
+
+fn list(out: &mut String, title: &str, lines: &[String]) {
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{title}:");
+    for line in lines {
+        let _ = writeln!(out, "  - {line}");
+    }
+    out.push('\n');
+}
+
+/// A p-value as metafor prints it: four decimals, or `< .0001`.
+///
+/// ```
+/// assert_eq!(cochran::report::p_value(0.00001), "< .0001");
+/// assert_eq!(cochran::report::p_value(0.0312), "= 0.0312");
+/// ```
+pub fn p_value(p: f64) -> String {
+    if p < 1e-4 {
+        "< .0001".into()
+    } else {
+        format!("= {p:.4}")
+    }
+}
+
+/// Writes the analysis as one JSON object.
+pub fn write_json(analysis: &Analysis, writer: impl Write) -> Result<()> {
+    serde_json::to_writer(writer, analysis).map_err(|e| ErrorKind::Io(e.into()).into())
+}
+
+/// Writes the per-study table as CSV.
+pub fn write_csv(analysis: &Analysis, writer: impl Write) -> Result<()> {
+    let mut csv = csv::Writer::from_writer(writer);
+    let grouped = analysis.subgroups.is_some();
+    let mut header = vec!["study"];
+    if grouped {
+        header.push("subgroup");
+    }
+    header.extend(["yi", "vi", "se", "ci_lower", "ci_upper", "weight"]);
+    let io = |e: csv::Error| ErrorKind::Io(e.into());
+    csv.write_record(&header).map_err(io)?;
+    for s in &analysis.studies {
+        let mut record = vec![s.study.clone()];
+        if grouped {
+            record.push(s.subgroup.clone().unwrap_or_default());
+        }
+        record.extend(
+            [s.yi, s.vi, s.vi.sqrt(), s.ci_lower, s.ci_upper, s.weight].map(|x| x.to_string()),
+        );
+        csv.write_record(&record).map_err(io)?;
+    }
+    csv.flush().map_err(|e| ErrorKind::Io(e))?;
+    Ok(())
+}

@@ -1,0 +1,181 @@
+# Generates the golden reference values that cochran's test suite compares against.
+#
+# Run through tests/reference/generate.sh, which installs R, metafor and metadat
+# from Debian. Writes:
+#   datasets/*.csv                 real datasets shipped with cochran (cochran's column names)
+#   tests/reference/data/*.csv     further datasets used only by the tests
+#   tests/reference/*.json         metafor's results for every case
+#
+# Every number comes from metafor: escalc() for effect sizes, rma() for the fits
+# (with a convergence threshold far tighter than the default), predict() for the
+# prediction interval and confint() for the Q-profile interval of tau^2.
+
+suppressPackageStartupMessages({
+  library(metafor)
+  library(metadat)
+  library(jsonlite)
+})
+
+args <- commandArgs(trailingOnly = TRUE)
+root <- if (length(args) >= 1) args[1] else "."
+dir.create(file.path(root, "datasets"), showWarnings = FALSE)
+dir.create(file.path(root, "tests/reference/data"), recursive = TRUE, showWarnings = FALSE)
+
+rma_control <- list(threshold = 1e-12, maxiter = 1000, tol = 1e-12, tau2.max = 1e8)
+confint_control <- list(tol = 1e-12, maxiter = 1000, tau2.max = 1e8)
+methods <- c("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
+tests <- c("z", "knha")
+
+# ---- datasets in cochran's column format -------------------------------------------
+
+write_dataset <- function(df, path) {
+  write.csv(df, file.path(root, path), row.names = FALSE, na = "")
+  # Read back what was written, so metafor and cochran see the same numbers.
+  read.csv(file.path(root, path), stringsAsFactors = FALSE)
+}
+
+binary_from_2x2 <- function(study, a, b, c, d, extra = NULL) {
+  df <- data.frame(study = study, events1 = a, n1 = a + b, events2 = c, n2 = c + d)
+  if (!is.null(extra)) df <- cbind(df, extra)
+  df
+}
+
+bcg <- with(dat.bcg, binary_from_2x2(paste(author, year), tpos, tneg, cpos, cneg,
+  data.frame(year = year, ablat = ablat, alloc = alloc)))
+nielweise <- with(dat.nielweise2007, data.frame(study = paste(author, year),
+  events1 = ai, n1 = n1i, events2 = ci, n2 = n2i))
+lau <- with(dat.lau1992, data.frame(study = paste(trial, year),
+  events1 = ai, n1 = n1i, events2 = ci, n2 = n2i))
+normand <- with(dat.normand1999, data.frame(study = source,
+  n1 = n1i, mean1 = m1i, sd1 = sd1i, n2 = n2i, mean2 = m2i, sd2 = sd2i))
+curtis <- with(dat.curtis1998, data.frame(study = paste(paper, id, sep = "-"),
+  n1 = n1i, mean1 = m1i, sd1 = sd1i, n2 = n2i, mean2 = m2i, sd2 = sd2i, fungrp = fungrp))
+# Morris (2008), Table 2: five training studies, treatment (T) and control (C) arms.
+morris <- data.frame(
+  study = rep(paste("Study", 1:5), 2),
+  subgroup = rep(c("T", "C"), each = 5),
+  n = c(20, 50, 9, 10, 14, 20, 42, 9, 11, 14),
+  mean_pre = c(30.6, 23.5, 0.5, 53.4, 35.6, 23.1, 24.9, 0.6, 55.7, 34.8),
+  sd_pre = c(15.0, 3.1, 0.1, 14.5, 4.7, 13.8, 4.1, 0.2, 17.3, 3.1),
+  mean_post = c(38.5, 26.8, 0.7, 75.9, 36.0, 19.7, 25.3, 0.6, 60.7, 33.4),
+  sd_post = c(11.6, 4.1, 0.1, 4.4, 4.6, 14.8, 3.3, 0.2, 17.9, 6.9),
+  r = rep(c(.47, .64, .77, .89, .44), 2))
+bangert <- with(dat.bangertdrowns2004, data.frame(study = paste(author, year),
+  yi = yi, vi = vi, grade = grade))
+hackshaw <- with(dat.hackshaw1998, data.frame(study = paste(author, year), yi = yi, vi = vi))
+hackshaw_se <- with(dat.hackshaw1998, data.frame(study = paste(author, year), yi = yi, sei = sqrt(vi)))
+alike <- data.frame(study = paste("Study", 1:5), yi = rep(0.25, 5),
+  vi = c(0.01, 0.02, 0.04, 0.05, 0.09))
+
+datasets <- list(
+  bcg = list(df = bcg, path = "datasets/bcg.csv", design = "binary"),
+  normand1999 = list(df = normand, path = "datasets/normand1999.csv", design = "continuous"),
+  morris2008 = list(df = morris, path = "datasets/morris2008.csv", design = "prepost"),
+  bangertdrowns2004 = list(df = bangert, path = "datasets/bangertdrowns2004.csv", design = "generic"),
+  nielweise2007 = list(df = nielweise, path = "tests/reference/data/nielweise2007.csv", design = "binary"),
+  lau1992 = list(df = lau, path = "tests/reference/data/lau1992.csv", design = "binary"),
+  curtis1998 = list(df = curtis, path = "tests/reference/data/curtis1998.csv", design = "continuous"),
+  hackshaw1998 = list(df = hackshaw, path = "tests/reference/data/hackshaw1998.csv", design = "generic"),
+  hackshaw1998_sei = list(df = hackshaw_se, path = "tests/reference/data/hackshaw1998_sei.csv", design = "generic"),
+  bcg_k2 = list(df = bcg[1:2, ], path = "tests/reference/data/bcg_k2.csv", design = "binary"),
+  normand1999_k2 = list(df = normand[1:2, ], path = "tests/reference/data/normand1999_k2.csv", design = "continuous"),
+  alike = list(df = alike, path = "tests/reference/data/alike.csv", design = "generic"))
+
+measures <- list(
+  binary = c("OR", "RR", "RD"),
+  continuous = c("MD", "SMD", "ROM"),
+  prepost = c("MC", "SMCC", "SMCR"),
+  generic = c("GEN"))
+
+# ---- metafor calls -------------------------------------------------------------------
+
+effect_sizes <- function(df, measure) {
+  switch(measure,
+    OR = , RR = , RD = escalc(measure, ai = events1, n1i = n1, ci = events2, n2i = n2, data = df),
+    MD = , SMD = , ROM = escalc(measure, m1i = mean1, sd1i = sd1, n1i = n1,
+      m2i = mean2, sd2i = sd2, n2i = n2, data = df),
+    MC = , SMCC = escalc(measure, m1i = mean_post, m2i = mean_pre, sd1i = sd_post,
+      sd2i = sd_pre, ni = n, ri = r, data = df),
+    SMCR = escalc(measure, m1i = mean_post, m2i = mean_pre, sd1i = sd_pre, ni = n,
+      ri = r, data = df),
+    GEN = if ("sei" %in% names(df)) escalc("GEN", yi = yi, sei = sei, data = df)
+          else escalc("GEN", yi = yi, vi = vi, data = df))
+}
+
+finite_or_na <- function(x) { x <- as.numeric(x); x[!is.finite(x)] <- NA; x }
+
+fit_case <- function(es, method, test, level = 95) {
+  res <- rma(yi, vi, data = es, method = method, test = test, level = level,
+    control = rma_control)
+  pred <- predict(res)
+  out <- list(
+    method = method, test = test, level = level, k = res$k,
+    estimate = res$beta[1], se = res$se, statistic = res$zval, p_value = res$pval,
+    ci_lower = res$ci.lb, ci_upper = res$ci.ub,
+    # predict() has no prediction interval for a common-effect model.
+    pi_lower = if (is.null(pred$pi.lb)) NA else pred$pi.lb,
+    pi_upper = if (is.null(pred$pi.ub)) NA else pred$pi.ub,
+    tau2 = res$tau2, se_tau2 = res$se.tau2,
+    q = res$QE, q_df = res$k - 1, q_p_value = res$QEp, i2 = res$I2, h2 = res$H2,
+    weights = unname(weights(res)))
+  if (method != "FE") {
+    ci <- confint(res, control = confint_control)$random
+    out$tau2_ci_lower <- ci["tau^2", "ci.lb"]; out$tau2_ci_upper <- ci["tau^2", "ci.ub"]
+    out$i2_ci_lower <- ci["I^2(%)", "ci.lb"]; out$i2_ci_upper <- ci["I^2(%)", "ci.ub"]
+    out$h2_ci_lower <- ci["H^2", "ci.lb"]; out$h2_ci_upper <- ci["H^2", "ci.ub"]
+  }
+  lapply(out, function(v) if (is.numeric(v)) finite_or_na(v) else v)
+}
+
+subgroup_case <- function(es, by, method, test) {
+  groups <- unique(es[[by]])
+  fits <- lapply(groups, function(g) {
+    sub <- es[es[[by]] == g, ]
+    res <- rma(yi, vi, data = sub, method = method, test = test, control = rma_control)
+    list(name = as.character(g), k = res$k, estimate = res$beta[1], se = res$se,
+      ci_lower = res$ci.lb, ci_upper = res$ci.ub, tau2 = res$tau2,
+      q = if (res$k > 1) res$QE else NA)
+  })
+  between <- rma(yi = sapply(fits, `[[`, "estimate"), sei = sapply(fits, `[[`, "se"),
+    method = "FE", control = rma_control)
+  list(by = by, method = method, test = test,
+    groups = lapply(fits, function(f) lapply(f, function(v) if (is.numeric(v)) finite_or_na(v) else v)),
+    q_between = between$QE, df_between = length(groups) - 1, p_between = between$QEp)
+}
+
+subgroup_specs <- list(
+  bcg = list(list(measure = "RR", by = "alloc")),
+  morris2008 = list(list(measure = "SMCR", by = "subgroup"), list(measure = "MC", by = "subgroup")),
+  curtis1998 = list(list(measure = "ROM", by = "fungrp")),
+  bangertdrowns2004 = list(list(measure = "GEN", by = "grade")))
+
+# ---- write the golden files -----------------------------------------------------------
+
+for (name in names(datasets)) {
+  spec <- datasets[[name]]
+  df <- write_dataset(spec$df, spec$path)
+  golden <- list(dataset = name, csv = spec$path,
+    metafor_version = as.character(packageVersion("metafor")),
+    effects = list(), fits = list(), subgroups = list())
+  for (measure in measures[[spec$design]]) {
+    es <- effect_sizes(df, measure)
+    s <- summary(es)
+    golden$effects[[measure]] <- list(yi = finite_or_na(es$yi), vi = finite_or_na(es$vi),
+      ci_lower = finite_or_na(s$ci.lb), ci_upper = finite_or_na(s$ci.ub))
+    for (method in methods) for (test in tests) {
+      golden$fits[[length(golden$fits) + 1]] <- c(list(measure = measure), fit_case(es, method, test))
+    }
+  }
+  golden$fits[[length(golden$fits) + 1]] <- c(list(measure = measures[[spec$design]][1]),
+    fit_case(effect_sizes(df, measures[[spec$design]][1]), "REML", "knha", level = 90))
+  for (sg in subgroup_specs[[name]]) {
+    es <- effect_sizes(df, sg$measure)
+    for (method in c("FE", "DL", "REML")) for (test in tests) {
+      golden$subgroups[[length(golden$subgroups) + 1]] <-
+        c(list(measure = sg$measure), subgroup_case(es, sg$by, method, test))
+    }
+  }
+  writeLines(toJSON(golden, auto_unbox = TRUE, digits = NA, na = "null", pretty = FALSE),
+    file.path(root, "tests/reference", paste0(name, ".json")))
+  cat("wrote", name, "\n")
+}

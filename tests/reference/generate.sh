@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Regenerates the metafor reference values (tests/reference/*.json) and the shipped
+# datasets (datasets/*.csv). Needs root for apt-get on a Debian machine; the test
+# suite itself never needs R.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if ! Rscript -e 'library(metafor); library(metadat); library(jsonlite)' >/dev/null 2>&1; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y r-base-core r-cran-metafor r-cran-metadat r-cran-jsonlite
+fi
+Rscript tests/reference/generate.R "$(pwd)"

@@ -185,8 +185,9 @@ pub struct Pooled {
     /// The fitted model.
     #[serde(flatten)]
     pub fit: Fit,
-    /// The Q-profile interval for τ² (random effects, k ≥ 2).
-    #[serde(flatten)]
+    /// The Q-profile interval for τ² (random effects, k ≥ 2); its keys are
+    /// serialised as `null` when there is none, so the JSON keeps one shape.
+    #[serde(flatten, serialize_with = "interval_or_nulls")]
     pub tau2_interval: Option<Tau2Interval>,
     /// exp of the estimate and intervals, for OR, RR and ROM.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -203,6 +204,31 @@ impl Pooled {
             back_transformed,
         })
     }
+}
+
+fn interval_or_nulls<S: serde::Serializer>(
+    interval: &Option<Tau2Interval>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Nullable {
+        tau2_ci_lower: Option<f64>,
+        tau2_ci_upper: Option<f64>,
+        i2_ci_lower: Option<f64>,
+        i2_ci_upper: Option<f64>,
+        h2_ci_lower: Option<f64>,
+        h2_ci_upper: Option<f64>,
+    }
+    let i = interval.as_ref();
+    Nullable {
+        tau2_ci_lower: i.map(|i| i.tau2_ci_lower),
+        tau2_ci_upper: i.map(|i| i.tau2_ci_upper),
+        i2_ci_lower: i.map(|i| i.i2_ci_lower),
+        i2_ci_upper: i.map(|i| i.i2_ci_upper),
+        h2_ci_lower: i.map(|i| i.h2_ci_lower),
+        h2_ci_upper: i.map(|i| i.h2_ci_upper),
+    }
+    .serialize(serializer)
 }
 
 /// The pooled result of one subgroup.
@@ -322,10 +348,19 @@ fn exclusion_warnings(effects: &EffectSet) -> Vec<String> {
 }
 
 fn no_studies_reason(effects: &EffectSet) -> String {
-    match effects.excluded.len() {
-        0 => String::new(),
-        n => format!(": all {n} studies were excluded for missing values"),
+    if effects.excluded.is_empty() {
+        return String::new();
     }
+    let which: Vec<String> = effects
+        .excluded
+        .iter()
+        .map(|x| format!("`{}` (row {}: no {})", x.study, x.row, x.missing.join(", ")))
+        .collect();
+    format!(
+        ": all {} studies were excluded for missing values: {}",
+        effects.excluded.len(),
+        which.join("; ")
+    )
 }
 
 fn study_results(effects: &EffectSet, weights: &[f64], level: f64) -> Vec<StudyResult> {

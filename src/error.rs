@@ -56,11 +56,11 @@ pub enum ErrorKind {
     /// The file has no header line or no data rows.
     #[error("the file has no data rows (a header line followed by one row per study is expected)")]
     Empty,
-    /// A column that the measure needs is absent from the header.
-    #[error("the column `{column}` is missing; measure {measure} needs the columns {}", needs.join(", "))]
+    /// Columns that the measure needs are absent from the header.
+    #[error("the file has no column {}; measure {measure} needs the columns {}", quoted(missing), needs.join(", "))]
     MissingColumn {
-        /// The absent column.
-        column: String,
+        /// The absent columns.
+        missing: Vec<String>,
         /// The measure that asked for it.
         measure: String,
         /// Every column the measure needs.
@@ -104,9 +104,22 @@ pub enum ErrorKind {
     Numerical(String),
 }
 
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The error returned by every fallible function of the crate.
+///
+/// Boxed, so that a `Result` costs one pointer on the happy path.
 #[derive(Debug)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     kind: ErrorKind,
     location: Location,
 }
@@ -114,10 +127,10 @@ pub struct Error {
 impl Error {
     /// An error of the given kind with no location yet.
     pub fn new(kind: ErrorKind) -> Self {
-        Error {
+        Error(Box::new(Inner {
             kind,
             location: Location::default(),
-        }
+        }))
     }
 
     /// An [`ErrorKind::InvalidValue`] naming the column it concerns.
@@ -127,35 +140,36 @@ impl Error {
 
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// Where it went wrong, as far as known.
     pub fn location(&self) -> &Location {
-        &self.location
+        &self.0.location
     }
 
     /// True when the error is the user's input or settings (exit code 2), false
     /// for failures of the machine or of the computation (exit code 1).
     pub fn is_input_error(&self) -> bool {
-        !matches!(self.kind, ErrorKind::Numerical(_))
+        !matches!(self.0.kind, ErrorKind::Numerical(_))
     }
 
     /// Sets the file, keeping any row and column already known.
     pub fn in_file(mut self, file: impl Into<PathBuf>) -> Self {
-        self.location.file.get_or_insert(file.into());
+        self.0.location.file.get_or_insert(file.into());
         self
     }
 
     /// Sets the data row (1-based), keeping one already known.
     pub fn at_row(mut self, row: usize) -> Self {
-        self.location.row.get_or_insert(row);
+        self.0.location.row.get_or_insert(row);
         self
     }
 
     /// Sets the column, keeping one already known.
     pub fn in_column(mut self, column: &str) -> Self {
-        self.location
+        self.0
+            .location
             .column
             .get_or_insert_with(|| column.to_string());
         self
@@ -170,18 +184,18 @@ impl From<ErrorKind> for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let location = self.location.to_string();
+        let location = self.0.location.to_string();
         if location.is_empty() {
-            write!(f, "{}", self.kind)
+            write!(f, "{}", self.0.kind)
         } else {
-            write!(f, "{location}: {}", self.kind)
+            write!(f, "{location}: {}", self.0.kind)
         }
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
+        match &self.0.kind {
             ErrorKind::Io(e) => Some(e),
             _ => None,
         }

@@ -244,6 +244,19 @@ fn adjustment_notes(data: &StudyData) -> Vec<String> {
     }
 }
 
+/// The columns a measure needs, with their substitutes, for messages.
+fn described_needs(measure: Measure) -> Vec<String> {
+    measure
+        .required_columns()
+        .iter()
+        .map(|&c| match c {
+            "vi" => "vi (or sei)".to_string(),
+            "r" => "r (or --r VALUE for all studies)".to_string(),
+            _ => c.to_string(),
+        })
+        .collect()
+}
+
 /// The table's columns as the measure needs them.
 struct Columns<'a> {
     measure: Measure,
@@ -254,35 +267,29 @@ struct Columns<'a> {
 
 impl<'a> Columns<'a> {
     fn resolve(table: &'a Table, measure: Measure, options: &EffectOptions) -> Result<Self> {
-        let needs: Vec<String> = measure
+        let absent: Vec<String> = measure
             .required_columns()
             .iter()
+            .filter(|&&column| {
+                let substitute = match column {
+                    "r" => options.r.is_some(),
+                    "vi" => table.has_column("sei"),
+                    _ => false,
+                };
+                !table.has_column(column) && !substitute
+            })
             .map(|c| c.to_string())
             .collect();
-        for &column in measure.required_columns() {
-            let substitute = match column {
-                "r" => options.r.is_some(),
-                "vi" => table.has_column("sei"),
-                _ => false,
-            };
-            if !table.has_column(column) && !substitute {
-                let mut needs = needs.clone();
-                if measure == Measure::Gen {
-                    needs = vec!["yi".into(), "vi (or sei)".into()];
-                }
-                if column == "r" {
-                    needs.push("(or give r for all studies with --r VALUE)".into());
-                }
-                let error = Error::new(ErrorKind::MissingColumn {
-                    column: column.to_string(),
-                    measure: measure.to_string(),
-                    needs,
-                });
-                return Err(match table.source() {
-                    Some(path) => error.in_file(path),
-                    None => error,
-                });
-            }
+        if !absent.is_empty() {
+            let error = Error::new(ErrorKind::MissingColumn {
+                missing: absent,
+                measure: measure.to_string(),
+                needs: described_needs(measure),
+            });
+            return Err(match table.source() {
+                Some(path) => error.in_file(path),
+                None => error,
+            });
         }
         if let Some(r) = options.r
             && !(-1.0..=1.0).contains(&r)

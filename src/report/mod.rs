@@ -137,7 +137,7 @@ fn pooled_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, indent
         fit.estimate,
         fit.se,
         fit.statistic.map_or("NA".into(), |s| format!("{s:.4}")),
-        fit.p_value.map_or("NA".into(), p_value),
+        fit.p_value.map_or("NA".into(), p_cell),
         fit.ci_lower,
         fit.ci_upper
     );
@@ -223,6 +223,20 @@ pub fn p_value(p: f64) -> String {
     }
 }
 
+/// A p-value for a table cell: four decimals, or `<.0001`.
+///
+/// ```
+/// assert_eq!(cochran::report::p_cell(0.00001), "<.0001");
+/// assert_eq!(cochran::report::p_cell(0.0312), "0.0312");
+/// ```
+pub fn p_cell(p: f64) -> String {
+    if p < 1e-4 {
+        "<.0001".into()
+    } else {
+        format!("{p:.4}")
+    }
+}
+
 /// Writes the analysis as one JSON object.
 pub fn write_json(analysis: &Analysis, writer: impl Write) -> Result<()> {
     serde_json::to_writer(writer, analysis).map_err(|e| ErrorKind::Io(e.into()).into())
@@ -249,6 +263,6 @@ pub fn write_csv(analysis: &Analysis, writer: impl Write) -> Result<()> {
         );
         csv.write_record(&record).map_err(io)?;
     }
-    csv.flush().map_err(|e| ErrorKind::Io(e))?;
+    csv.flush().map_err(ErrorKind::Io)?;
     Ok(())
 }

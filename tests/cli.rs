@@ -1,0 +1,396 @@
+//! The `cochran` binary end to end: output formats, exit codes, and a clear
+//! message (never a panic) for every kind of bad input.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use common::repo_path;
+use serde_json::Value;
+
+fn cochran(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cochran"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Writes a CSV into the test's scratch folder and returns its path.
+fn csv_file(name: &str, text: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// Runs an analysis that must fail as bad input: exit code 2, an `error:` line
+/// containing every expected fragment, and no panic.
+fn rejects(args: &[&str], fragments: &[&str]) {
+    let out = cochran(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    for fragment in fragments {
+        assert!(
+            stderr.contains(fragment),
+            "{args:?}: `{fragment}` not in: {stderr}"
+        );
+    }
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = cochran(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+#[test]
+fn text_summary_has_the_metafor_headlines() {
+    let out = cochran(&["analyze", &repo_path("datasets/bcg.csv"), "--measure", "RR"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for fragment in [
+        "tau^2 estimator: REML",
+        "k = 13",
+        "tau^2 =",
+        "I^2",
+        "H^2",
+        "Q(df = 12)",
+        "Prediction interval",
+        "Back-transformed RR",
+    ] {
+        assert!(
+            text.contains(fragment),
+            "`{fragment}` missing from:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn json_has_every_documented_key() {
+    let v = json(&[
+        "analyze",
+        &repo_path("datasets/bcg.csv"),
+        "--measure",
+        "OR",
+        "--by",
+        "alloc",
+        "--format",
+        "json",
+    ]);
+    for key in [
+        "k",
+        "measure",
+        "method",
+        "test",
+        "level",
+        "estimate",
+        "se",
+        "statistic",
+        "p_value",
+        "ci_lower",
+        "ci_upper",
+        "pi_lower",
+        "pi_upper",
+        "tau2",
+        "tau2_ci_lower",
+        "tau2_ci_upper",
+        "i2",
+        "h2",
+        "q",
+        "q_df",
+        "q_p_value",
+        "warnings",
+        "studies",
+        "subgroups",
+        "subgroup_test",
+        "back_transformed",
+    ] {
+        assert!(v.get(key).is_some(), "key `{key}` missing");
+    }
+    let first = &v["studies"][0];
+    for key in ["study", "yi", "vi", "weight", "ci_lower", "ci_upper"] {
+        assert!(first.get(key).is_some(), "studies[0].{key} missing");
+    }
+    assert_eq!(v["studies"].as_array().unwrap().len(), 13);
+    assert_eq!(v["subgroups"].as_array().unwrap().len(), 3);
+    assert_eq!(v["measure"], "OR");
+}
+
+#[test]
+fn common_effect_json_keeps_the_interval_keys_as_null() {
+    let v = json(&[
+        "analyze",
+        &repo_path("datasets/bcg.csv"),
+        "--measure",
+        "RR",
+        "--method",
+        "EE",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["method"], "FE");
+    for key in ["tau2_ci_lower", "tau2_ci_upper", "pi_lower", "pi_upper"] {
+        assert!(v[key].is_null(), "{key} should be null");
+    }
+}
+
+#[test]
+fn csv_output_is_the_study_table() {
+    let out = cochran(&[
+        "analyze",
+        &repo_path("datasets/normand1999.csv"),
+        "--measure",
+        "SMD",
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("study,yi,vi,se,ci_lower,ci_upper,weight")
+    );
+    assert_eq!(lines.count(), 9);
+}
+
+#[test]
+fn before_after_takes_r_from_the_command_line_and_says_so() {
+    let file = csv_file(
+        "prepost_no_r.csv",
+        "study,n,mean_pre,sd_pre,mean_post,sd_post\nA,20,30.6,15,38.5,11.6\nB,50,23.5,3.1,26.8,4.1\n",
+    );
+    rejects(
+        &["analyze", &file, "--measure", "MC"],
+        &["`r`", "--r VALUE"],
+    );
+    let v = json(&[
+        "analyze",
+        &file,
+        "--measure",
+        "MC",
+        "--r",
+        "0.5",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["k"], 2);
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("r = 0.5 assumed"), "{notes}");
+}
+
+#[test]
+fn a_missing_value_excludes_the_study_with_a_warning_and_strict_refuses() {
+    let file = csv_file(
+        "missing_value.csv",
+        "study,yi,vi\nA,0.1,0.01\nB,,0.02\nC,0.3,0.03\n",
+    );
+    let v = json(&["analyze", &file, "--measure", "GEN", "--format", "json"]);
+    assert_eq!(v["k"], 2);
+    let warnings = v["warnings"].to_string();
+    assert!(
+        warnings.contains("`B`") && warnings.contains("yi"),
+        "{warnings}"
+    );
+    assert_eq!(v["excluded"][0]["study"], "B");
+    rejects(
+        &["analyze", &file, "--measure", "GEN", "--strict"],
+        &["row 2", "`yi`", "strict"],
+    );
+}
+
+#[test]
+fn a_single_study_is_reported_with_a_warning() {
+    let file = csv_file("single.csv", "study,yi,vi\nA,0.3,0.1\n");
+    let v = json(&[
+        "analyze",
+        &file,
+        "--measure",
+        "GEN",
+        "--test",
+        "knha",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["k"], 1);
+    assert_eq!(v["estimate"], 0.3);
+    assert!(v["i2"].is_null() && v["q"].is_null() && v["pi_lower"].is_null());
+    assert!(v["warnings"].to_string().contains("k = 1"));
+}
+
+#[test]
+fn missing_file() {
+    rejects(
+        &["analyze", "no/such/file.csv", "--measure", "RR"],
+        &["no/such/file.csv", "cannot read"],
+    );
+}
+
+#[test]
+fn empty_file_and_header_only() {
+    for (name, text) in [("empty.csv", ""), ("header_only.csv", "study,yi,vi\n")] {
+        rejects(
+            &["analyze", &csv_file(name, text), "--measure", "GEN"],
+            &[name, "no data rows"],
+        );
+    }
+}
+
+#[test]
+fn absent_column_is_named_with_what_the_measure_needs() {
+    let file = csv_file("absent.csv", "study,n1,mean1,sd1,n2,mean2\nA,10,5,1,10,4\n");
+    rejects(
+        &["analyze", &file, "--measure", "MD"],
+        &["`sd2`", "n1, mean1, sd1, n2, mean2, sd2"],
+    );
+}
+
+#[test]
+fn text_in_a_numeric_column() {
+    let file = csv_file("text.csv", "study,yi,vi\nA,0.3,0.1\nB,abc,0.2\n");
+    rejects(
+        &["analyze", &file, "--measure", "GEN"],
+        &["text.csv", "row 2", "`yi`", "`abc`"],
+    );
+}
+
+#[test]
+fn negative_sd_and_variance() {
+    let sd = csv_file(
+        "neg_sd.csv",
+        "study,n1,mean1,sd1,n2,mean2,sd2\nA,10,5,1,10,4,1\nB,10,5,-1,10,4,1\n",
+    );
+    rejects(
+        &["analyze", &sd, "--measure", "MD"],
+        &["row 2", "`sd1`", "negative"],
+    );
+    let vi = csv_file("neg_vi.csv", "study,yi,vi\nA,0.1,-0.2\n");
+    rejects(
+        &["analyze", &vi, "--measure", "GEN"],
+        &["row 1", "`vi`", "positive"],
+    );
+    let sei = csv_file("neg_sei.csv", "study,yi,sei\nA,0.1,-0.2\n");
+    rejects(
+        &["analyze", &sei, "--measure", "GEN"],
+        &["row 1", "`sei`", "positive"],
+    );
+}
+
+#[test]
+fn sample_too_small_for_a_variance() {
+    let file = csv_file(
+        "n1.csv",
+        "study,n1,mean1,sd1,n2,mean2,sd2\nA,1,5,1,10,4,1\n",
+    );
+    rejects(
+        &["analyze", &file, "--measure", "SMD"],
+        &["row 1", "`n1`", "at least 2"],
+    );
+    let prepost = csv_file(
+        "n_prepost.csv",
+        "study,n,mean_pre,sd_pre,mean_post,sd_post,r\nA,2,5,1,6,1,0.5\n",
+    );
+    rejects(
+        &["analyze", &prepost, "--measure", "SMCR"],
+        &["`n`", "at least 3"],
+    );
+}
+
+#[test]
+fn more_events_than_participants() {
+    let file = csv_file("events.csv", "study,events1,n1,events2,n2\nA,5,4,1,10\n");
+    rejects(
+        &["analyze", &file, "--measure", "OR"],
+        &["row 1", "`events1`", "exceed"],
+    );
+}
+
+#[test]
+fn correlation_outside_minus_one_one() {
+    let file = csv_file(
+        "r.csv",
+        "study,n,mean_pre,sd_pre,mean_post,sd_post,r\nA,10,5,1,6,1,1.2\n",
+    );
+    rejects(
+        &["analyze", &file, "--measure", "MC"],
+        &["row 1", "`r`", "[-1, 1]"],
+    );
+    let no_r = csv_file(
+        "no_r.csv",
+        "study,n,mean_pre,sd_pre,mean_post,sd_post\nA,10,5,1,6,1\n",
+    );
+    rejects(
+        &["analyze", &no_r, "--measure", "MC", "--r", "-1.5"],
+        &["--r", "[-1, 1]"],
+    );
+}
+
+#[test]
+fn zero_change_variance_is_refused() {
+    let file = csv_file(
+        "r_one.csv",
+        "study,n,mean_pre,sd_pre,mean_post,sd_post,r\nA,10,5,1,6,1,1\n",
+    );
+    rejects(
+        &["analyze", &file, "--measure", "MC"],
+        &["`r`", "no variance"],
+    );
+}
+
+#[test]
+fn no_studies_left_after_exclusions() {
+    let file = csv_file("all_missing.csv", "study,yi,vi\nA,,0.1\nB,0.2,NA\n");
+    rejects(
+        &["analyze", &file, "--measure", "GEN"],
+        &["no studies left", "`A`", "`B`"],
+    );
+}
+
+#[test]
+fn unknown_measure_method_test_and_level_list_the_valid_ones() {
+    let bcg = repo_path("datasets/bcg.csv");
+    rejects(
+        &["analyze", &bcg, "--measure", "HR"],
+        &["`HR`", "MD, SMD, ROM, MC, SMCC, SMCR, OR, RR, RD, GEN"],
+    );
+    rejects(
+        &["analyze", &bcg, "--measure", "RR", "--method", "XX"],
+        &["`XX`", "FE, EE, CE, DL, HE, HS, SJ, ML, REML, EB, PM"],
+    );
+    rejects(
+        &["analyze", &bcg, "--measure", "RR", "--test", "t"],
+        &["`t`", "z, knha"],
+    );
+    rejects(
+        &["analyze", &bcg, "--measure", "RR", "--level", "0.95"],
+        &["percent"],
+    );
+    rejects(
+        &["analyze", &bcg, "--measure", "RR", "--by", "region"],
+        &["`region`", "alloc"],
+    );
+}
+
+#[test]
+fn usage_errors_exit_with_two() {
+    let out = cochran(&["analyze"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn ratio_of_means_needs_positive_means() {
+    let file = csv_file(
+        "rom.csv",
+        "study,n1,mean1,sd1,n2,mean2,sd2\nA,10,-5,1,10,4,1\n",
+    );
+    rejects(
+        &["analyze", &file, "--measure", "ROM"],
+        &["`mean1`", "positive"],
+    );
+}

@@ -66,3 +66,8 @@ pub use error::{Error, ErrorKind, Location, Result};
 pub use model::{
     Fit, MetaAnalysis, Method, SubgroupDifference, Tau2, Tau2Interval, Test, subgroup_difference,
 };
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -85,7 +85,7 @@ impl Measure {
     pub fn description(self) -> &'static str {
         match self {
             Measure::Md => "mean difference",
-            Measure::Smd => "standardised mean difference (Hedges' g)",
+            Measure::Smd => "Hedges' g standardised mean difference",
             Measure::Rom => "log ratio of means",
             Measure::Mc => "mean change (post - pre)",
             Measure::Smcc => "standardised mean change (change-score SD)",
@@ -165,7 +165,7 @@ impl Measure {
 
 impl fmt::Display for Measure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 

@@ -83,7 +83,7 @@ impl Tau2 {
 
 impl fmt::Display for Tau2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 

@@ -65,16 +65,23 @@ enum Format {
 
 fn main() -> ExitCode {
     let Command::Analyze(args) = Cli::parse().command;
-    match analyze(&args) {
+    let analysis = match analyze(&args) {
+        Ok(analysis) => analysis,
+        Err(error) => return fail(&error, if error.is_input_error() { 2 } else { 1 }),
+    };
+    // Failing to write the result is the machine's fault, not the input's.
+    match print(&analysis, args.format) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::from(if error.is_input_error() { 2 } else { 1 })
-        }
+        Err(error) => fail(&error, 1),
     }
 }
 
-fn analyze(args: &AnalyzeArgs) -> Result<(), Error> {
+fn fail(error: &Error, code: u8) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(code)
+}
+
+fn analyze(args: &AnalyzeArgs) -> Result<Analysis, Error> {
     let mut options = AnalysisOptions::new(args.measure.parse::<Measure>()?)
         .method(args.method.parse::<Method>()?)
         .test(args.test.parse::<Test>()?)
@@ -86,18 +93,20 @@ fn analyze(args: &AnalyzeArgs) -> Result<(), Error> {
     if let Some(column) = &args.by {
         options = options.group_by(column.as_str());
     }
-    let analysis = Analysis::from_csv(&args.file, &options)?;
-    let stdout = std::io::stdout().lock();
-    let mut out = BufWriter::new(stdout);
-    match args.format {
+    Analysis::from_csv(&args.file, &options)
+}
+
+fn print(analysis: &Analysis, format: Format) -> Result<(), Error> {
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    match format {
         Format::Text => out
-            .write_all(report::text(&analysis).as_bytes())
+            .write_all(report::text(analysis).as_bytes())
             .map_err(io_error)?,
         Format::Json => {
-            report::write_json(&analysis, &mut out)?;
+            report::write_json(analysis, &mut out)?;
             writeln!(out).map_err(io_error)?;
         }
-        Format::Csv => report::write_csv(&analysis, &mut out)?,
+        Format::Csv => report::write_csv(analysis, &mut out)?,
     }
     out.flush().map_err(io_error)
 }

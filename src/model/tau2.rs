@@ -325,3 +325,58 @@ fn weighted_traces(effects: &[Effect], tau2: f64) -> WeightedTraces {
         pp: m.trace_pp(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Log risk ratios of the 13 BCG trials, computed from the shipped dataset.
+    fn effects() -> Vec<Effect> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets/bcg.csv");
+        let spec = crate::EffectSet::table_spec(crate::Measure::Rr);
+        let table = crate::data::Table::read(path, &spec).unwrap();
+        crate::EffectSet::from_table(&table, crate::Measure::Rr, &Default::default())
+            .unwrap()
+            .effects()
+    }
+
+    #[test]
+    fn the_bracketing_fallback_solves_the_same_equation_as_fisher_scoring() {
+        let effects = effects();
+        for estimator in [Tau2::Ml, Tau2::Reml, Tau2::Eb] {
+            let (scored, _) = fisher_scoring(estimator, &effects).unwrap();
+            let bracketed = solve_score(estimator, &effects).unwrap();
+            assert!(
+                scored > 0.0,
+                "{estimator}: an interior solution is expected"
+            );
+            assert!(
+                (scored - bracketed).abs() <= 1e-9 * scored,
+                "{estimator}: {scored} vs {bracketed}"
+            );
+        }
+    }
+
+    #[test]
+    fn eb_and_pm_solve_the_same_equation() {
+        let effects = effects();
+        let eb = estimate(Tau2::Eb, &effects).unwrap().tau2;
+        let pm = estimate(Tau2::Pm, &effects).unwrap().tau2;
+        assert!((eb - pm).abs() <= 1e-9 * pm, "{eb} vs {pm}");
+    }
+
+    #[test]
+    fn identical_effects_give_zero_for_every_estimator() {
+        let effects: Vec<Effect> = [0.01, 0.02, 0.05]
+            .iter()
+            .map(|&v| Effect::new(0.3, v).unwrap())
+            .collect();
+        for estimator in Tau2::ALL {
+            assert_eq!(
+                estimate(estimator, &effects).unwrap().tau2,
+                0.0,
+                "{estimator}"
+            );
+        }
+    }
+}

@@ -357,7 +357,10 @@ fn unknown_measure_method_test_and_level_list_the_valid_ones() {
     let bcg = repo_path("datasets/bcg.csv");
     rejects(
         &["analyze", &bcg, "--measure", "HR"],
-        &["`HR`", "MD, SMD, ROM, MC, SMCC, SMCR, OR, RR, RD, GEN"],
+        &[
+            "`HR`",
+            "MD, SMD, ROM, MC, SMCC, SMCR, SMCRD, MCD, OR, RR, RD, GEN",
+        ],
     );
     rejects(
         &["analyze", &bcg, "--measure", "RR", "--method", "XX"],
@@ -393,4 +396,39 @@ fn ratio_of_means_needs_positive_means() {
         &["analyze", &file, "--measure", "ROM"],
         &["`mean1`", "positive"],
     );
+}
+
+#[test]
+fn controlled_designs_name_the_arm_column() {
+    let header = "study,n1,mean_pre1,sd_pre1,mean_post1,sd_post1,r1,n2,mean_pre2,sd_pre2,mean_post2,sd_post2,r2\n";
+    let file = csv_file(
+        "controlled_bad.csv",
+        &format!("{header}A,20,30,15,38,11,0.5,20,23,-1,19,14,0.5\n"),
+    );
+    rejects(
+        &["analyze", &file, "--measure", "SMCRD"],
+        &["row 1", "`sd_pre2`", "negative"],
+    );
+    let no_r = csv_file(
+        "controlled_no_r.csv",
+        &format!("{header}A,20,30,15,38,11,,20,23,13,19,14,\n")
+            .replace(",r1,", ",x1,")
+            .replace(",r2\n", ",x2\n"),
+    );
+    rejects(
+        &["analyze", &no_r, "--measure", "MCD"],
+        &["`r1`", "`r2`", "--r VALUE"],
+    );
+    let v = json(&[
+        "analyze",
+        &no_r,
+        "--measure",
+        "MCD",
+        "--r",
+        "0.5",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["k"], 1);
+    assert!(v["notes"].to_string().contains("r = 0.5 assumed"));
 }

@@ -173,18 +173,36 @@ fn check_dataset(name: &str) {
 }
 
 macro_rules! datasets {
-    ($($name:ident),* $(,)?) => {$(
-        #[test]
-        fn $name() {
-            check_dataset(stringify!($name));
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                check_dataset(stringify!($name));
+            }
+        )*
+        const LISTED: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+#[test]
+fn every_reference_file_is_checked() {
+    let folder = repo_path("tests/reference");
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(".json") {
+            assert!(
+                LISTED.contains(&stem),
+                "tests/reference/{name} is not checked by any test"
+            );
         }
-    )*};
+    }
 }
 
 datasets!(
     bcg,
     normand1999,
     morris2008,
+    morris2008_controlled,
     bangertdrowns2004,
     nielweise2007,
     lau1992,

@@ -21,6 +21,9 @@ pub struct PrePost {
     pub sd_post: Option<f64>,
     /// Correlation between the pre and post measurements.
     pub r: f64,
+    /// The column suffix of the arm (`""`, `"1"` or `"2"`), for error messages.
+    #[serde(skip)]
+    suffix: &'static str,
 }
 
 impl PrePost {
@@ -40,27 +43,67 @@ impl PrePost {
         sd_post: Option<f64>,
         r: f64,
     ) -> Result<Self> {
-        check_n(n, 2.0, "n", "a before/after variance")?;
-        check_finite(mean_pre, "mean_pre")?;
-        check_finite(mean_post, "mean_post")?;
-        check_sd(sd_pre, "sd_pre")?;
-        if let Some(sd) = sd_post {
-            check_sd(sd, "sd_post")?;
-        }
-        if !(-1.0..=1.0).contains(&r) {
-            return Err(Error::invalid(
-                "r",
-                format!("a correlation must lie in [-1, 1], found {r}"),
-            ));
-        }
-        Ok(PrePost {
+        PrePost {
             n,
             mean_pre,
             sd_pre,
             mean_post,
             sd_post,
             r,
-        })
+            suffix: "",
+        }
+        .validated()
+    }
+
+    /// The same for one arm of a controlled design, whose columns carry the
+    /// suffix `"1"` (treatment) or `"2"` (control), e.g. `sd_pre1`.
+    ///
+    /// ```
+    /// use cochran::effect::PrePost;
+    /// let err = PrePost::for_arm(20.0, 30.6, -1.0, 38.5, None, 0.47, "2").unwrap_err();
+    /// assert!(err.to_string().contains("`sd_pre2`"));
+    /// ```
+    pub fn for_arm(
+        n: f64,
+        mean_pre: f64,
+        sd_pre: f64,
+        mean_post: f64,
+        sd_post: Option<f64>,
+        r: f64,
+        suffix: &'static str,
+    ) -> Result<Self> {
+        PrePost {
+            n,
+            mean_pre,
+            sd_pre,
+            mean_post,
+            sd_post,
+            r,
+            suffix,
+        }
+        .validated()
+    }
+
+    fn validated(self) -> Result<Self> {
+        check_n(self.n, 2.0, &self.column("n"), "a before/after variance")?;
+        check_finite(self.mean_pre, &self.column("mean_pre"))?;
+        check_finite(self.mean_post, &self.column("mean_post"))?;
+        check_sd(self.sd_pre, &self.column("sd_pre"))?;
+        if let Some(sd) = self.sd_post {
+            check_sd(sd, &self.column("sd_post"))?;
+        }
+        if !(-1.0..=1.0).contains(&self.r) {
+            return Err(Error::invalid(
+                &self.column("r"),
+                format!("a correlation must lie in [-1, 1], found {}", self.r),
+            ));
+        }
+        Ok(self)
+    }
+
+    /// The column a value of this arm comes from.
+    fn column(&self, base: &str) -> String {
+        format!("{base}{}", self.suffix)
     }
 
     fn change(&self) -> f64 {
@@ -69,7 +112,10 @@ impl PrePost {
 
     fn sd_post_required(&self) -> Result<f64> {
         self.sd_post.ok_or_else(|| {
-            Error::invalid("sd_post", "this measure needs the standard deviation after")
+            Error::invalid(
+                &self.column("sd_post"),
+                "this measure needs the standard deviation after",
+            )
         })
     }
 
@@ -79,7 +125,7 @@ impl PrePost {
         let variance = self.sd_pre.powi(2) + sd_post.powi(2) - 2.0 * self.r * self.sd_pre * sd_post;
         if variance <= 0.0 {
             return Err(Error::invalid(
-                "r",
+                &self.column("r"),
                 format!(
                     "r = {} with these SDs leaves the change scores no variance; \
                      a mean change needs r < 1 or unequal SDs",
@@ -91,7 +137,7 @@ impl PrePost {
     }
 
     fn check_standardisable(&self) -> Result<()> {
-        check_n(self.n, 3.0, "n", "a standardised mean change")
+        check_n(self.n, 3.0, &self.column("n"), "a standardised mean change")
     }
 }
 
@@ -113,10 +159,30 @@ pub(crate) fn smc_raw_scores(s: &PrePost) -> Result<Effect> {
     s.check_standardisable()?;
     if s.sd_pre == 0.0 {
         return Err(Error::invalid(
-            "sd_pre",
+            &s.column("sd_pre"),
             "a change standardised by the SD before needs that SD to be positive",
         ));
     }
     let g = hedges_correction(s.n - 1.0) * s.change() / s.sd_pre;
     Effect::new(g, 2.0 * (1.0 - s.r) / s.n + g * g / (2.0 * s.n))
+}
+
+/// Two arms, each measured before and after: treatment (columns with suffix 1)
+/// and control (suffix 2).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ControlledPrePost {
+    /// The treatment arm.
+    pub treatment: PrePost,
+    /// The control arm.
+    pub control: PrePost,
+}
+
+/// Difference of the arms' effects, treatment − control; independent arms, so
+/// the variances add (Morris 2008).
+pub(crate) fn arm_difference(
+    s: &ControlledPrePost,
+    per_arm: fn(&PrePost) -> Result<Effect>,
+) -> Result<Effect> {
+    let (t, c) = (per_arm(&s.treatment)?, per_arm(&s.control)?);
+    Effect::new(t.yi - c.yi, t.vi + c.vi)
 }

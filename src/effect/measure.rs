@@ -17,6 +17,8 @@ pub enum Design {
     TwoGroupContinuous,
     /// One group measured before and after.
     BeforeAfter,
+    /// Two groups (treatment and control), each measured before and after.
+    ControlledBeforeAfter,
     /// Two independent groups, binary outcome.
     TwoGroupBinary,
     /// Effect sizes computed elsewhere.
@@ -40,6 +42,10 @@ pub enum Measure {
     Smcc,
     /// Standardised mean change, standardised by the pre-treatment SD.
     Smcr,
+    /// Controlled before/after: SMCR of treatment minus SMCR of control (Morris 2008).
+    Smcrd,
+    /// Controlled before/after: mean change of treatment minus mean change of control.
+    Mcd,
     /// Log odds ratio.
     Or,
     /// Log risk ratio.
@@ -52,13 +58,15 @@ pub enum Measure {
 
 impl Measure {
     /// Every measure.
-    pub const ALL: [Measure; 10] = [
+    pub const ALL: [Measure; 12] = [
         Measure::Md,
         Measure::Smd,
         Measure::Rom,
         Measure::Mc,
         Measure::Smcc,
         Measure::Smcr,
+        Measure::Smcrd,
+        Measure::Mcd,
         Measure::Or,
         Measure::Rr,
         Measure::Rd,
@@ -74,6 +82,8 @@ impl Measure {
             Measure::Mc => "MC",
             Measure::Smcc => "SMCC",
             Measure::Smcr => "SMCR",
+            Measure::Smcrd => "SMCRD",
+            Measure::Mcd => "MCD",
             Measure::Or => "OR",
             Measure::Rr => "RR",
             Measure::Rd => "RD",
@@ -90,6 +100,8 @@ impl Measure {
             Measure::Mc => "mean change (post - pre)",
             Measure::Smcc => "standardised mean change (change-score SD)",
             Measure::Smcr => "standardised mean change (pre-treatment SD)",
+            Measure::Smcrd => "difference of standardised mean changes, treatment - control",
+            Measure::Mcd => "difference of mean changes, treatment - control",
             Measure::Or => "log odds ratio",
             Measure::Rr => "log risk ratio",
             Measure::Rd => "risk difference",
@@ -102,6 +114,7 @@ impl Measure {
         match self {
             Measure::Md | Measure::Smd | Measure::Rom => Design::TwoGroupContinuous,
             Measure::Mc | Measure::Smcc | Measure::Smcr => Design::BeforeAfter,
+            Measure::Smcrd | Measure::Mcd => Design::ControlledBeforeAfter,
             Measure::Or | Measure::Rr | Measure::Rd => Design::TwoGroupBinary,
             Measure::Gen => Design::Precomputed,
         }
@@ -112,7 +125,8 @@ impl Measure {
         matches!(self, Measure::Rom | Measure::Or | Measure::Rr)
     }
 
-    /// The columns a study must have a value in. For GEN, `vi` may be replaced by `sei`.
+    /// The columns a study must have a value in. For GEN, `vi` may be replaced
+    /// by `sei`; a correlation (`r`, `r1`, `r2`) by `--r`, and `r1`, `r2` by `r`.
     ///
     /// ```
     /// use cochran::Measure;
@@ -126,6 +140,32 @@ impl Measure {
             }
             Design::BeforeAfter => &["n", "mean_pre", "sd_pre", "mean_post", "sd_post", "r"],
             Design::TwoGroupBinary => &["events1", "n1", "events2", "n2"],
+            Design::ControlledBeforeAfter if self == Measure::Smcrd => &[
+                "n1",
+                "mean_pre1",
+                "sd_pre1",
+                "mean_post1",
+                "r1",
+                "n2",
+                "mean_pre2",
+                "sd_pre2",
+                "mean_post2",
+                "r2",
+            ],
+            Design::ControlledBeforeAfter => &[
+                "n1",
+                "mean_pre1",
+                "sd_pre1",
+                "mean_post1",
+                "sd_post1",
+                "r1",
+                "n2",
+                "mean_pre2",
+                "sd_pre2",
+                "mean_post2",
+                "sd_post2",
+                "r2",
+            ],
             Design::Precomputed => &["yi", "vi"],
         }
     }
@@ -150,6 +190,12 @@ impl Measure {
             (Measure::Mc, StudyData::PrePost(s)) => change::mean_change(s),
             (Measure::Smcc, StudyData::PrePost(s)) => change::smc_change_scores(s),
             (Measure::Smcr, StudyData::PrePost(s)) => change::smc_raw_scores(s),
+            (Measure::Smcrd, StudyData::ControlledPrePost(s)) => {
+                change::arm_difference(s, change::smc_raw_scores)
+            }
+            (Measure::Mcd, StudyData::ControlledPrePost(s)) => {
+                change::arm_difference(s, change::mean_change)
+            }
             (Measure::Or, StudyData::TwoByTwo(t)) => binary::log_odds_ratio(t),
             (Measure::Rr, StudyData::TwoByTwo(t)) => binary::log_risk_ratio(t),
             (Measure::Rd, StudyData::TwoByTwo(t)) => binary::risk_difference(t),

@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | two groups, continuous | MD, SMD, ROM | `n1, mean1, sd1, n2, mean2, sd2` (group 1 = treatment) |
 //! | one group, before/after | MC, SMCC, SMCR | `n, mean_pre, sd_pre, mean_post, sd_post, r` (SMCR needs no `sd_post`) |
+//! | two groups, before/after | SMCRD, MCD | the before/after columns with suffix `1` (treatment) and `2` (control), e.g. `mean_pre1, r2` |
 //! | two groups, binary | OR, RR, RD | `events1, n1, events2, n2` |
 //! | precomputed | GEN | `yi` and `vi` or `sei` |
 //!
@@ -22,12 +23,13 @@ mod binary;
 mod change;
 mod continuous;
 mod measure;
+pub mod scales;
 mod table;
 
 use serde::Serialize;
 
 pub use binary::{CONTINUITY_CORRECTION, TwoByTwo};
-pub use change::PrePost;
+pub use change::{ControlledPrePost, PrePost};
 pub use continuous::{Arm, TwoArms};
 pub use measure::{Design, Measure};
 pub use table::{EffectOptions, EffectSet, Exclusion, StudyEffect};
@@ -114,6 +116,8 @@ pub enum StudyData {
     TwoArms(TwoArms),
     /// One group before and after.
     PrePost(PrePost),
+    /// Two groups, each before and after.
+    ControlledPrePost(ControlledPrePost),
     /// Two groups with a binary outcome.
     TwoByTwo(TwoByTwo),
     /// An effect computed elsewhere.
@@ -126,6 +130,7 @@ impl StudyData {
         match self {
             StudyData::TwoArms(_) => Design::TwoGroupContinuous,
             StudyData::PrePost(_) => Design::BeforeAfter,
+            StudyData::ControlledPrePost(_) => Design::ControlledBeforeAfter,
             StudyData::TwoByTwo(_) => Design::TwoGroupBinary,
             StudyData::Precomputed(_) => Design::Precomputed,
         }

@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use super::{
-    Arm, CONTINUITY_CORRECTION, Design, Effect, Measure, PrePost, StudyData, TwoArms, TwoByTwo,
+    Arm, CONTINUITY_CORRECTION, ControlledPrePost, Design, Effect, Measure, PrePost, StudyData,
+    TwoArms, TwoByTwo,
 };
 use crate::data::{Table, TableSpec};
 use crate::error::{Error, ErrorKind, Result};
@@ -75,9 +76,11 @@ impl EffectSet {
         let mut columns = measure.required_columns().to_vec();
         match measure.design() {
             Design::BeforeAfter if measure == Measure::Smcr => columns.push("sd_post"),
+            Design::ControlledBeforeAfter => columns.extend(["r", "sd_post1", "sd_post2"]),
             Design::Precomputed => columns.push("sei"),
             _ => {}
         }
+        columns.dedup();
         TableSpec::numeric(&columns)
     }
 
@@ -244,15 +247,35 @@ fn adjustment_notes(data: &StudyData) -> Vec<String> {
     }
 }
 
+/// Columns that stand in for a required column a study has no value in, in order.
+fn substitutes(column: &str) -> &'static [&'static str] {
+    match column {
+        "vi" => &["sei"],
+        "r1" | "r2" => &["r"],
+        _ => &[],
+    }
+}
+
+/// True for the pre/post correlations, which `--r` supplies when the file does not.
+fn is_correlation(column: &str) -> bool {
+    matches!(column, "r" | "r1" | "r2")
+}
+
 /// The columns a measure needs, with their substitutes, for messages.
 fn described_needs(measure: Measure) -> Vec<String> {
     measure
         .required_columns()
         .iter()
-        .map(|&c| match c {
-            "vi" => "vi (or sei)".to_string(),
-            "r" => "r (or --r VALUE for all studies)".to_string(),
-            _ => c.to_string(),
+        .map(|&c| {
+            let mut alternatives: Vec<String> =
+                substitutes(c).iter().map(|s| s.to_string()).collect();
+            if is_correlation(c) {
+                alternatives.push("--r VALUE".into());
+            }
+            match alternatives.is_empty() {
+                true => c.to_string(),
+                false => format!("{c} (or {})", alternatives.join(" or ")),
+            }
         })
         .collect()
 }
@@ -261,22 +284,25 @@ fn described_needs(measure: Measure) -> Vec<String> {
 struct Columns<'a> {
     measure: Measure,
     table: &'a Table,
-    required: Vec<&'static str>,
     r_default: Option<f64>,
 }
 
 impl<'a> Columns<'a> {
     fn resolve(table: &'a Table, measure: Measure, options: &EffectOptions) -> Result<Self> {
+        if let Some(r) = options.r
+            && !(-1.0..=1.0).contains(&r)
+        {
+            return Err(
+                ErrorKind::InvalidSetting(format!("--r must lie in [-1, 1], found {r}")).into(),
+            );
+        }
         let absent: Vec<String> = measure
             .required_columns()
             .iter()
             .filter(|&&column| {
-                let substitute = match column {
-                    "r" => options.r.is_some(),
-                    "vi" => table.has_column("sei"),
-                    _ => false,
-                };
-                !table.has_column(column) && !substitute
+                let substituted = substitutes(column).iter().any(|s| table.has_column(s))
+                    || (is_correlation(column) && options.r.is_some());
+                !table.has_column(column) && !substituted
             })
             .map(|c| c.to_string())
             .collect();
@@ -291,17 +317,9 @@ impl<'a> Columns<'a> {
                 None => error,
             });
         }
-        if let Some(r) = options.r
-            && !(-1.0..=1.0).contains(&r)
-        {
-            return Err(
-                ErrorKind::InvalidSetting(format!("--r must lie in [-1, 1], found {r}")).into(),
-            );
-        }
         Ok(Columns {
             measure,
             table,
-            required: measure.required_columns().to_vec(),
             r_default: options.r,
         })
     }
@@ -310,41 +328,55 @@ impl<'a> Columns<'a> {
         self.table.column(column).and_then(|c| c[row])
     }
 
+    /// The row's value of a required column: its own, a substitute's, or `--r`.
+    /// The flag says whether `--r` supplied it.
+    fn resolved(&self, column: &str, row: usize) -> Option<(f64, bool)> {
+        let own = std::iter::once(column).chain(substitutes(column).iter().copied());
+        own.filter_map(|c| self.value(c, row))
+            .next()
+            .map(|v| (v, false))
+            .or_else(|| {
+                self.r_default
+                    .filter(|_| is_correlation(column))
+                    .map(|r| (r, true))
+            })
+    }
+
     /// The required columns without a value in this row (after substitutes).
     fn missing(&self, row: usize) -> Vec<String> {
-        self.required
+        self.measure
+            .required_columns()
             .iter()
-            .filter(|&&column| {
-                self.value(column, row).is_none()
-                    && match column {
-                        "r" => self.r_default.is_none(),
-                        "vi" => self.value("sei", row).is_none(),
-                        _ => true,
-                    }
-            })
+            .filter(|c| self.resolved(c, row).is_none())
             .map(|c| c.to_string())
             .collect()
     }
 
     /// The validated study data of a row with every required value present.
     fn study(&self, row: usize) -> Result<(StudyData, Vec<String>)> {
-        let v = |column: &str| self.value(column, row).unwrap_or(f64::NAN);
+        let v = |column: &str| self.resolved(column, row).map_or(f64::NAN, |(x, _)| x);
+        let arm = |suffix: &'static str| {
+            let c = |base: &str| format!("{base}{suffix}");
+            PrePost::for_arm(
+                v(&c("n")),
+                v(&c("mean_pre")),
+                v(&c("sd_pre")),
+                v(&c("mean_post")),
+                self.value(&c("sd_post"), row),
+                v(&c("r")),
+                suffix,
+            )
+        };
         let data = match self.measure.design() {
             Design::TwoGroupContinuous => StudyData::TwoArms(TwoArms {
                 treatment: Arm::new(v("n1"), v("mean1"), v("sd1"), "1")?,
                 control: Arm::new(v("n2"), v("mean2"), v("sd2"), "2")?,
             }),
-            Design::BeforeAfter => {
-                let r = self.value("r", row).or(self.r_default).unwrap_or(f64::NAN);
-                StudyData::PrePost(PrePost::new(
-                    v("n"),
-                    v("mean_pre"),
-                    v("sd_pre"),
-                    v("mean_post"),
-                    self.value("sd_post", row),
-                    r,
-                )?)
-            }
+            Design::BeforeAfter => StudyData::PrePost(arm("")?),
+            Design::ControlledBeforeAfter => StudyData::ControlledPrePost(ControlledPrePost {
+                treatment: arm("1")?,
+                control: arm("2")?,
+            }),
             Design::TwoGroupBinary => {
                 StudyData::TwoByTwo(TwoByTwo::new(v("events1"), v("n1"), v("events2"), v("n2"))?)
             }
@@ -354,7 +386,12 @@ impl<'a> Columns<'a> {
             }),
         };
         let mut notes = adjustment_notes(&data);
-        if self.measure.design() == Design::BeforeAfter && self.value("r", row).is_none() {
+        let assumed_r = self
+            .measure
+            .required_columns()
+            .iter()
+            .any(|c| self.resolved(c, row).is_some_and(|(_, assumed)| assumed));
+        if assumed_r {
             notes.push(format!(
                 "pre/post correlation r = {} assumed (from --r)",
                 self.r_default.unwrap_or(f64::NAN)

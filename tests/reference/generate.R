@@ -60,6 +60,11 @@ morris <- data.frame(
   mean_post = c(38.5, 26.8, 0.7, 75.9, 36.0, 19.7, 25.3, 0.6, 60.7, 33.4),
   sd_post = c(11.6, 4.1, 0.1, 4.4, 4.6, 14.8, 3.3, 0.2, 17.9, 6.9),
   r = rep(c(.47, .64, .77, .89, .44), 2))
+# The same five studies in the controlled layout: treatment arm (suffix 1) and control arm (suffix 2).
+arm_columns <- c("n", "mean_pre", "sd_pre", "mean_post", "sd_post", "r")
+morris_controlled <- cbind(study = paste("Study", 1:5),
+  setNames(morris[morris$subgroup == "T", arm_columns], paste0(arm_columns, "1")),
+  setNames(morris[morris$subgroup == "C", arm_columns], paste0(arm_columns, "2")))
 bangert <- with(dat.bangertdrowns2004, data.frame(study = paste(author, year),
   yi = yi, vi = vi, grade = grade))
 hackshaw <- with(dat.hackshaw1998, data.frame(study = paste(author, year), yi = yi, vi = vi))
@@ -71,6 +76,8 @@ datasets <- list(
   bcg = list(df = bcg, path = "datasets/bcg.csv", design = "binary"),
   normand1999 = list(df = normand, path = "datasets/normand1999.csv", design = "continuous"),
   morris2008 = list(df = morris, path = "datasets/morris2008.csv", design = "prepost"),
+  morris2008_controlled = list(df = morris_controlled, path = "datasets/morris2008_controlled.csv",
+    design = "controlled"),
   bangertdrowns2004 = list(df = bangert, path = "datasets/bangertdrowns2004.csv", design = "generic"),
   nielweise2007 = list(df = nielweise, path = "tests/reference/data/nielweise2007.csv", design = "binary"),
   lau1992 = list(df = lau, path = "tests/reference/data/lau1992.csv", design = "binary"),
@@ -85,12 +92,29 @@ measures <- list(
   binary = c("OR", "RR", "RD"),
   continuous = c("MD", "SMD", "ROM"),
   prepost = c("MC", "SMCC", "SMCR"),
+  controlled = c("SMCRD", "MCD"),
   generic = c("GEN"))
 
 # ---- metafor calls -------------------------------------------------------------------
 
+# Controlled before/after: the per-arm measure from escalc, treatment minus
+# control, with the variances of the independent arms added (Morris 2008).
+arm_difference <- function(df, measure) {
+  arm <- function(s) {
+    col <- function(base) df[[paste0(base, s)]]
+    if (measure == "SMCR") escalc("SMCR", m1i = col("mean_post"), m2i = col("mean_pre"),
+      sd1i = col("sd_pre"), ni = col("n"), ri = col("r"))
+    else escalc("MC", m1i = col("mean_post"), m2i = col("mean_pre"), sd1i = col("sd_post"),
+      sd2i = col("sd_pre"), ni = col("n"), ri = col("r"))
+  }
+  t <- arm("1"); c <- arm("2")
+  escalc("GEN", yi = t$yi - c$yi, vi = t$vi + c$vi)
+}
+
 effect_sizes <- function(df, measure) {
   switch(measure,
+    SMCRD = arm_difference(df, "SMCR"),
+    MCD = arm_difference(df, "MC"),
     OR = , RR = , RD = escalc(measure, ai = events1, n1i = n1, ci = events2, n2i = n2, data = df),
     MD = , SMD = , ROM = escalc(measure, m1i = mean1, sd1i = sd1, n1i = n1,
       m2i = mean2, sd2i = sd2, n2i = n2, data = df),

@@ -32,6 +32,7 @@ pub const SUBGROUP_COLUMN: &str = "subgroup";
 #[derive(Debug, Clone, Default)]
 pub struct TableSpec {
     numeric: Vec<String>,
+    text: Vec<String>,
     group_by: Option<String>,
 }
 
@@ -40,8 +41,27 @@ impl TableSpec {
     pub fn numeric(columns: &[&str]) -> Self {
         TableSpec {
             numeric: columns.iter().map(|c| c.to_ascii_lowercase()).collect(),
+            text: Vec::new(),
             group_by: None,
         }
+    }
+
+    /// Also reads these columns as numbers (those present in the file).
+    pub fn with_numeric(mut self, columns: &[&str]) -> Self {
+        for c in columns {
+            let c = c.to_ascii_lowercase();
+            if !self.numeric.contains(&c) {
+                self.numeric.push(c);
+            }
+        }
+        self
+    }
+
+    /// Also reads these columns as text (those present in the file).
+    pub fn with_text(mut self, columns: &[&str]) -> Self {
+        self.text
+            .extend(columns.iter().map(|c| c.to_ascii_lowercase()));
+        self
     }
 
     /// The columns to be read as numbers.
@@ -67,6 +87,7 @@ pub struct Table {
     group_column: Option<String>,
     groups: Option<Vec<Option<String>>>,
     numeric: HashMap<String, Vec<Option<f64>>>,
+    text: HashMap<String, Vec<Option<String>>>,
 }
 
 impl Table {
@@ -134,6 +155,20 @@ impl Table {
         self.numeric.get(name).map(Vec::as_slice)
     }
 
+    /// A text column that was asked for and is present in the file.
+    pub fn text_column(&self, name: &str) -> Option<&[Option<String>]> {
+        self.text.get(name).map(Vec::as_slice)
+    }
+
+    /// Sets a numeric cell, adding the column if the file has none: how
+    /// recovered statistics join the data. The caller records what it filled.
+    pub fn fill(&mut self, column: &str, row: usize, value: f64) {
+        let rows = self.len();
+        self.numeric
+            .entry(column.to_string())
+            .or_insert_with(|| vec![None; rows])[row] = Some(value);
+    }
+
     /// True when the file has the column (whether or not it was read as numbers).
     pub fn has_column(&self, name: &str) -> bool {
         self.headers.iter().any(|h| h == name)
@@ -184,6 +219,12 @@ fn read_table(reader: impl Read, spec: &TableSpec) -> Result<Table> {
         None => index(SUBGROUP_COLUMN).map(|_| SUBGROUP_COLUMN.to_string()),
     };
     let group_index = group_column.as_deref().and_then(index);
+    let text_index: Vec<(String, usize)> = spec
+        .text
+        .iter()
+        .filter_map(|name| index(name).map(|i| (name.clone(), i)))
+        .collect();
+    let mut texts: Vec<Vec<Option<String>>> = vec![Vec::new(); text_index.len()];
     let study_index = index(STUDY_COLUMN);
 
     let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::new(); numeric_index.len()];
@@ -206,6 +247,9 @@ fn read_table(reader: impl Read, spec: &TableSpec) -> Result<Table> {
         if let Some(groups) = &mut groups {
             groups.push(text(group_index));
         }
+        for ((_, i), column) in text_index.iter().zip(&mut texts) {
+            column.push(text(Some(*i)));
+        }
     }
     if labels.is_empty() {
         return Err(ErrorKind::Empty.into());
@@ -220,6 +264,11 @@ fn read_table(reader: impl Read, spec: &TableSpec) -> Result<Table> {
             .into_iter()
             .map(|(name, _)| name)
             .zip(columns)
+            .collect(),
+        text: text_index
+            .into_iter()
+            .map(|(name, _)| name)
+            .zip(texts)
             .collect(),
     })
 }

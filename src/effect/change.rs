@@ -186,3 +186,106 @@ pub(crate) fn arm_difference(
     let (t, c) = (per_arm(&s.treatment)?, per_arm(&s.control)?);
     Effect::new(t.yi - c.yi, t.vi + c.vi)
 }
+
+/// One group whose change from before to after is reported directly. It takes
+/// precedence over pre/post values and needs no correlation for MC and SMCC;
+/// SMCR still standardises by the SD before and needs r for its variance.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ReportedChange {
+    /// Number of participants.
+    pub n: f64,
+    /// Mean change, post − pre.
+    pub mean_change: f64,
+    /// SD of the change scores (MC, SMCC).
+    pub sd_change: Option<f64>,
+    /// SD before (SMCR).
+    pub sd_pre: Option<f64>,
+    /// Pre/post correlation (SMCR).
+    pub r: Option<f64>,
+}
+
+impl ReportedChange {
+    /// Validates a reported change.
+    ///
+    /// ```
+    /// use cochran::effect::ReportedChange;
+    /// assert!(ReportedChange::new(20.0, 6.4, Some(5.0), None, None).is_ok());
+    /// assert!(ReportedChange::new(20.0, 6.4, Some(-5.0), None, None).is_err());
+    /// ```
+    pub fn new(
+        n: f64,
+        mean_change: f64,
+        sd_change: Option<f64>,
+        sd_pre: Option<f64>,
+        r: Option<f64>,
+    ) -> Result<Self> {
+        check_n(n, 2.0, "n", "a change-score variance")?;
+        check_finite(mean_change, "mean_change")?;
+        for (sd, column) in [(sd_change, "sd_change"), (sd_pre, "sd_pre")] {
+            if let Some(sd) = sd {
+                check_sd(sd, column)?;
+            }
+        }
+        if let Some(r) = r.filter(|r| !(-1.0..=1.0).contains(r)) {
+            return Err(Error::invalid(
+                "r",
+                format!("a correlation must lie in [-1, 1], found {r}"),
+            ));
+        }
+        Ok(ReportedChange {
+            n,
+            mean_change,
+            sd_change,
+            sd_pre,
+            r,
+        })
+    }
+
+    fn required(value: Option<f64>, column: &str) -> Result<f64> {
+        value.ok_or_else(|| {
+            Error::invalid(
+                column,
+                "this measure needs this value when the change is reported",
+            )
+        })
+    }
+
+    fn sd_change(&self) -> Result<f64> {
+        let sd = Self::required(self.sd_change, "sd_change")?;
+        if sd == 0.0 {
+            return Err(Error::invalid(
+                "sd_change",
+                "the change scores have no variance (SD 0)",
+            ));
+        }
+        Ok(sd)
+    }
+}
+
+/// MC from a reported change.
+pub(crate) fn mean_change_reported(s: &ReportedChange) -> Result<Effect> {
+    let sd = s.sd_change()?;
+    Effect::new(s.mean_change, sd * sd / s.n)
+}
+
+/// SMCC from a reported change.
+pub(crate) fn smc_change_scores_reported(s: &ReportedChange) -> Result<Effect> {
+    check_n(s.n, 3.0, "n", "a standardised mean change")?;
+    let g = hedges_correction(s.n - 1.0) * s.mean_change / s.sd_change()?;
+    Effect::new(g, 1.0 / s.n + g * g / (2.0 * s.n))
+}
+
+/// SMCR from a reported change, the SD before and r.
+pub(crate) fn smc_raw_scores_reported(s: &ReportedChange) -> Result<Effect> {
+    check_n(s.n, 3.0, "n", "a standardised mean change")?;
+    let sd_pre = ReportedChange::required(s.sd_pre, "sd_pre")?;
+    let r = ReportedChange::required(s.r, "r")?;
+    if sd_pre == 0.0 {
+        return Err(Error::invalid(
+            "sd_pre",
+            "a change standardised by the SD before needs that SD to be positive",
+        ));
+    }
+    let g = hedges_correction(s.n - 1.0) * s.mean_change / sd_pre;
+    Effect::new(g, 2.0 * (1.0 - r) / s.n + g * g / (2.0 * s.n))
+}

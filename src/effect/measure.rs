@@ -190,6 +190,9 @@ impl Measure {
             (Measure::Mc, StudyData::PrePost(s)) => change::mean_change(s),
             (Measure::Smcc, StudyData::PrePost(s)) => change::smc_change_scores(s),
             (Measure::Smcr, StudyData::PrePost(s)) => change::smc_raw_scores(s),
+            (Measure::Mc, StudyData::ReportedChange(s)) => change::mean_change_reported(s),
+            (Measure::Smcc, StudyData::ReportedChange(s)) => change::smc_change_scores_reported(s),
+            (Measure::Smcr, StudyData::ReportedChange(s)) => change::smc_raw_scores_reported(s),
             (Measure::Smcrd, StudyData::ControlledPrePost(s)) => {
                 change::arm_difference(s, change::smc_raw_scores)
             }

@@ -23,15 +23,17 @@ mod binary;
 mod change;
 mod continuous;
 mod measure;
+mod recover;
 pub mod scales;
 mod table;
 
 use serde::Serialize;
 
 pub use binary::{CONTINUITY_CORRECTION, TwoByTwo};
-pub use change::{ControlledPrePost, PrePost};
+pub use change::{ControlledPrePost, PrePost, ReportedChange};
 pub use continuous::{Arm, TwoArms};
 pub use measure::{Design, Measure};
+pub use recover::{Imputation, SdImputation};
 pub use table::{EffectOptions, EffectSet, Exclusion, StudyEffect};
 
 use crate::error::{Error, Result};
@@ -118,6 +120,8 @@ pub enum StudyData {
     PrePost(PrePost),
     /// Two groups, each before and after.
     ControlledPrePost(ControlledPrePost),
+    /// One group whose change is reported directly.
+    ReportedChange(ReportedChange),
     /// Two groups with a binary outcome.
     TwoByTwo(TwoByTwo),
     /// An effect computed elsewhere.
@@ -131,6 +135,7 @@ impl StudyData {
             StudyData::TwoArms(_) => Design::TwoGroupContinuous,
             StudyData::PrePost(_) => Design::BeforeAfter,
             StudyData::ControlledPrePost(_) => Design::ControlledBeforeAfter,
+            StudyData::ReportedChange(_) => Design::BeforeAfter,
             StudyData::TwoByTwo(_) => Design::TwoGroupBinary,
             StudyData::Precomputed(_) => Design::Precomputed,
         }

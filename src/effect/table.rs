@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 
+use super::recover::{Imputation, RECOVERY_COLUMNS, SdImputation, recover};
 use super::{
-    Arm, CONTINUITY_CORRECTION, ControlledPrePost, Design, Effect, Measure, PrePost, StudyData,
-    TwoArms, TwoByTwo,
+    Arm, CONTINUITY_CORRECTION, ControlledPrePost, Design, Effect, Measure, PrePost,
+    ReportedChange, StudyData, TwoArms, TwoByTwo,
 };
 use crate::data::{Table, TableSpec};
 use crate::error::{Error, ErrorKind, Result};
@@ -16,6 +17,12 @@ pub struct EffectOptions {
     pub r: Option<f64>,
     /// Make a missing required value an error instead of excluding the study.
     pub strict: bool,
+    /// Derive r for studies without one from the studies that report the SD
+    /// before, after and of the change (before/after designs).
+    pub impute_r: bool,
+    /// Borrow SDs that no study statistic recovers from the other studies of
+    /// the same instrument and time (before/after designs).
+    pub impute_sd: Option<SdImputation>,
 }
 
 /// One included study: its label, data, effect size and any adjustment made.
@@ -38,6 +45,9 @@ pub struct StudyEffect {
     /// Adjustments made to this study (continuity correction, assumed r, …).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Values the study did not report, recovered or imputed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub imputed: Vec<Imputation>,
 }
 
 /// A study left out because a value it needs is missing.
@@ -63,6 +73,8 @@ pub struct EffectSet {
     pub excluded: Vec<Exclusion>,
     /// One line per kind of adjustment, naming the studies concerned.
     pub notes: Vec<String>,
+    /// Inconsistencies in the data that did not stop the analysis.
+    pub warnings: Vec<String>,
 }
 
 impl EffectSet {
@@ -75,12 +87,17 @@ impl EffectSet {
     pub fn table_spec(measure: Measure) -> TableSpec {
         let mut columns = measure.required_columns().to_vec();
         match measure.design() {
-            Design::BeforeAfter if measure == Measure::Smcr => columns.push("sd_post"),
+            Design::BeforeAfter => {
+                columns.extend(["sd_post"]);
+                columns.extend(RECOVERY_COLUMNS);
+                let mut seen = std::collections::HashSet::new();
+                columns.retain(|c| seen.insert(*c));
+                return TableSpec::numeric(&columns).with_text(&["outcome"]);
+            }
             Design::ControlledBeforeAfter => columns.extend(["r", "sd_post1", "sd_post2"]),
             Design::Precomputed => columns.push("sei"),
             _ => {}
         }
-        columns.dedup();
         TableSpec::numeric(&columns)
     }
 
@@ -103,12 +120,23 @@ impl EffectSet {
         measure: Measure,
         options: &EffectOptions,
     ) -> Result<EffectSet> {
+        let (recovered, mut imputed);
+        let table = if measure.design() == Design::BeforeAfter {
+            let mut copy = table.clone();
+            imputed = recover(&mut copy, options.impute_r, options.impute_sd)?;
+            recovered = copy;
+            &recovered
+        } else {
+            imputed = vec![Vec::new(); table.len()];
+            table
+        };
         let columns = Columns::resolve(table, measure, options)?;
         let mut set = EffectSet {
             measure,
             studies: Vec::with_capacity(table.len()),
             excluded: Vec::new(),
             notes: Vec::new(),
+            warnings: Vec::new(),
         };
         for row in 0..table.len() {
             let label = &table.labels()[row];
@@ -134,6 +162,10 @@ impl EffectSet {
             }
             let (data, notes) = columns.study(row).map_err(|e| table.error_at(row, e))?;
             let effect = measure.compute(&data).map_err(|e| table.error_at(row, e))?;
+            if let Some(w) = columns.contradiction(row) {
+                set.warnings
+                    .push(format!("study `{label}` (row {}): {w}", row + 1));
+            }
             set.studies.push(StudyEffect {
                 study: label.clone(),
                 subgroup: subgroup.flatten(),
@@ -141,6 +173,7 @@ impl EffectSet {
                 data,
                 effect,
                 notes,
+                imputed: std::mem::take(&mut imputed[row]),
             });
         }
         set.summarise_notes();
@@ -167,6 +200,7 @@ impl EffectSet {
             studies: Vec::new(),
             excluded: Vec::new(),
             notes: Vec::new(),
+            warnings: Vec::new(),
         };
         for (label, data) in studies {
             let study = label.into();
@@ -180,6 +214,7 @@ impl EffectSet {
                 notes: adjustment_notes(&data),
                 data,
                 effect,
+                imputed: Vec::new(),
             });
         }
         set.summarise_notes();
@@ -210,10 +245,14 @@ impl EffectSet {
     fn summarise_notes(&mut self) {
         let mut kinds: Vec<(String, Vec<&str>)> = Vec::new();
         for study in &self.studies {
-            for note in &study.notes {
-                match kinds.iter_mut().find(|(n, _)| n == note) {
+            let imputed = study
+                .imputed
+                .iter()
+                .map(|i| format!("{} {}", i.column, i.method));
+            for note in study.notes.iter().cloned().chain(imputed) {
+                match kinds.iter_mut().find(|(n, _)| *n == note) {
                     Some((_, names)) => names.push(&study.study),
-                    None => kinds.push((note.clone(), vec![&study.study])),
+                    None => kinds.push((note, vec![&study.study])),
                 }
             }
         }
@@ -245,6 +284,13 @@ fn adjustment_notes(data: &StudyData) -> Vec<String> {
         }
         _ => Vec::new(),
     }
+}
+
+/// Half a unit in the last decimal a number was written with (0.05 for 67.2).
+fn half_last_digit(x: f64) -> f64 {
+    let text = format!("{x}");
+    let decimals = text.split_once('.').map_or(0, |(_, d)| d.len());
+    0.5 * 10f64.powi(-(decimals as i32))
 }
 
 /// Columns that stand in for a required column a study has no value in, in order.
@@ -296,14 +342,20 @@ impl<'a> Columns<'a> {
                 ErrorKind::InvalidSetting(format!("--r must lie in [-1, 1], found {r}")).into(),
             );
         }
+        let obtainable = |column: &str| {
+            table.has_column(column)
+                || table.column(column).is_some()
+                || substitutes(column).iter().any(|s| table.has_column(s))
+                || (is_correlation(column) && (options.r.is_some() || options.impute_r))
+                || (column.starts_with("sd_") && options.impute_sd.is_some())
+                || (measure.design() == Design::BeforeAfter
+                    && table.has_column("mean_change")
+                    && column != "n")
+        };
         let absent: Vec<String> = measure
             .required_columns()
             .iter()
-            .filter(|&&column| {
-                let substituted = substitutes(column).iter().any(|s| table.has_column(s))
-                    || (is_correlation(column) && options.r.is_some());
-                !table.has_column(column) && !substituted
-            })
+            .filter(|c| !obtainable(c))
             .map(|c| c.to_string())
             .collect();
         if !absent.is_empty() {
@@ -342,14 +394,45 @@ impl<'a> Columns<'a> {
             })
     }
 
+    /// True when the row reports its change, which then takes precedence.
+    fn reports_change(&self, row: usize) -> bool {
+        self.measure.design() == Design::BeforeAfter && self.value("mean_change", row).is_some()
+    }
+
+    /// The columns this row needs: those of the measure, or of the reported change.
+    fn requirements(&self, row: usize) -> &'static [&'static str] {
+        match (self.reports_change(row), self.measure) {
+            (true, Measure::Smcr) => &["n", "mean_change", "sd_pre", "r"],
+            (true, _) => &["n", "mean_change", "sd_change"],
+            (false, measure) => measure.required_columns(),
+        }
+    }
+
     /// The required columns without a value in this row (after substitutes).
     fn missing(&self, row: usize) -> Vec<String> {
-        self.measure
-            .required_columns()
+        self.requirements(row)
             .iter()
             .filter(|c| self.resolved(c, row).is_none())
             .map(|c| c.to_string())
             .collect()
+    }
+
+    /// A reported change that disagrees with post − pre by more than the
+    /// rounding of the three reported numbers allows.
+    fn contradiction(&self, row: usize) -> Option<String> {
+        let v = |c: &str| self.value(c, row);
+        let (change, pre, post) = (v("mean_change")?, v("mean_pre")?, v("mean_post")?);
+        let rounding = [change, pre, post]
+            .iter()
+            .map(|&x| half_last_digit(x))
+            .sum::<f64>();
+        let difference = post - pre;
+        ((change - difference).abs() > rounding + 1e-9).then(|| {
+            format!(
+                "the reported mean_change {change} disagrees with mean_post - mean_pre = {difference} beyond rounding; \
+                 the reported change is used"
+            )
+        })
     }
 
     /// The validated study data of a row with every required value present.
@@ -368,6 +451,15 @@ impl<'a> Columns<'a> {
             )
         };
         let data = match self.measure.design() {
+            Design::BeforeAfter if self.reports_change(row) => {
+                StudyData::ReportedChange(ReportedChange::new(
+                    v("n"),
+                    v("mean_change"),
+                    self.resolved("sd_change", row).map(|(x, _)| x),
+                    self.resolved("sd_pre", row).map(|(x, _)| x),
+                    self.resolved("r", row).map(|(x, _)| x),
+                )?)
+            }
             Design::TwoGroupContinuous => StudyData::TwoArms(TwoArms {
                 treatment: Arm::new(v("n1"), v("mean1"), v("sd1"), "1")?,
                 control: Arm::new(v("n2"), v("mean2"), v("sd2"), "2")?,

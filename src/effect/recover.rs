@@ -1,0 +1,312 @@
+//! Recovering the statistics a before/after analysis needs from what studies
+//! report instead: an SD from a standard error or a confidence interval, the
+//! SD of a reported change, a pre/post correlation derived from studies that
+//! report all three SDs, and SDs borrowed from other studies. Every recovered
+//! value is filled into the table and recorded, so the output can flag it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::data::Table;
+use crate::error::{Error, ErrorKind, Result};
+
+/// How an SD that no study statistic recovers is borrowed from the other studies
+/// of the same instrument and follow-up time (Furukawa et al. 2006).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SdImputation {
+    /// The mean of the other studies' SDs.
+    Mean,
+    /// The largest of them: the conservative choice.
+    Max,
+}
+
+/// One value that was not reported but recovered or imputed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Imputation {
+    /// The column it fills.
+    pub column: String,
+    /// The value used.
+    pub value: f64,
+    /// How it was obtained, with its source.
+    pub method: String,
+}
+
+/// The columns recovery reads, besides those of the measures.
+pub(crate) const RECOVERY_COLUMNS: &[&str] = &[
+    "se_pre",
+    "se_post",
+    "ci_lower_pre",
+    "ci_upper_pre",
+    "ci_lower_post",
+    "ci_upper_post",
+    "mean_change",
+    "sd_change",
+    "se_change",
+    "ci_lower_change",
+    "ci_upper_change",
+    "time",
+    "scale_max",
+];
+
+/// The level of a confidence interval given as `ci_lower_*`/`ci_upper_*`.
+const CI_LEVEL: f64 = 0.95;
+
+/// Recovers what it can, in order: SDs from SEs or CIs; then, when asked, the
+/// correlation r and borrowed SDs. Returns the imputations of each row.
+pub(crate) fn recover(
+    table: &mut Table,
+    impute_r: bool,
+    impute_sd: Option<SdImputation>,
+) -> Result<Vec<Vec<Imputation>>> {
+    let mut imputed = vec![Vec::new(); table.len()];
+    for row in 0..table.len() {
+        for part in ["pre", "post", "change"] {
+            if let Some(i) = sd_from_reported(table, row, part)? {
+                table.fill(&i.column, row, i.value);
+                imputed[row].push(i);
+            }
+        }
+    }
+    if impute_r {
+        impute_correlation(table, &mut imputed)?;
+    }
+    if let Some(rule) = impute_sd {
+        borrow_sds(table, rule, &mut imputed);
+    }
+    Ok(imputed)
+}
+
+fn value(table: &Table, column: &str, row: usize) -> Option<f64> {
+    table.column(column).and_then(|c| c[row])
+}
+
+/// The SD of a mean (before, after, or of the change) from its SE or 95% CI.
+fn sd_from_reported(table: &Table, row: usize, part: &str) -> Result<Option<Imputation>> {
+    let sd_column = format!("sd_{part}");
+    let mean_column = format!("mean_{part}");
+    let (Some(n), None) = (value(table, "n", row), value(table, &sd_column, row)) else {
+        return Ok(None);
+    };
+    let located = |e: Error| table.error_at(row, e);
+    if let Some(se) = value(table, &format!("se_{part}"), row) {
+        if se <= 0.0 {
+            return Err(located(Error::invalid(
+                &format!("se_{part}"),
+                format!("a standard error must be positive, found {se}"),
+            )));
+        }
+        return Ok(Some(Imputation {
+            column: sd_column,
+            value: se * n.sqrt(),
+            method: "from its standard error (SD = SE x sqrt(n))".into(),
+        }));
+    }
+    let (lower, upper) = (format!("ci_lower_{part}"), format!("ci_upper_{part}"));
+    let (Some(lo), Some(hi)) = (value(table, &lower, row), value(table, &upper, row)) else {
+        return Ok(None);
+    };
+    if hi <= lo {
+        return Err(located(Error::invalid(
+            &upper,
+            format!("the upper confidence limit {hi} is not above the lower {lo}"),
+        )));
+    }
+    if let Some(mean) = value(table, &mean_column, row).filter(|m| !(lo..=hi).contains(m)) {
+        return Err(located(Error::invalid(
+            &mean_column,
+            format!("the mean {mean} lies outside its confidence interval [{lo}, {hi}]"),
+        )));
+    }
+    if n < 2.0 {
+        return Err(located(Error::invalid(
+            "n",
+            format!("an SD from a confidence interval needs n >= 2, found {n}"),
+        )));
+    }
+    let t = StudentsT::new(0.0, 1.0, n - 1.0)
+        .map_err(|e| located(ErrorKind::Numerical(e.to_string()).into()))?
+        .inverse_cdf(1.0 - (1.0 - CI_LEVEL) / 2.0);
+    Ok(Some(Imputation {
+        column: sd_column,
+        value: n.sqrt() * (hi - lo) / (2.0 * t),
+        method: format!(
+            "from its 95% confidence interval (SD = sqrt(n) x width / (2 x t quantile, {} df))",
+            n - 1.0
+        ),
+    }))
+}
+
+/// r from SD before, after and of the change (Cochrane Handbook, section 6.5.2.8).
+fn derived_correlation(sd_pre: f64, sd_post: f64, sd_change: f64) -> f64 {
+    (sd_pre * sd_pre + sd_post * sd_post - sd_change * sd_change) / (2.0 * sd_pre * sd_post)
+}
+
+/// Fills r for studies without one with the mean r of the studies that report
+/// all three SDs; an error when none does.
+fn impute_correlation(table: &mut Table, imputed: &mut [Vec<Imputation>]) -> Result<()> {
+    let derived: Vec<f64> = (0..table.len())
+        .filter_map(|row| {
+            let sd = |c: &str| value(table, c, row).filter(|&x| x > 0.0);
+            Some(derived_correlation(
+                sd("sd_pre")?,
+                sd("sd_post")?,
+                sd("sd_change")?,
+            ))
+        })
+        .filter(|r| (-1.0..=1.0).contains(r))
+        .collect();
+    if derived.is_empty() {
+        return Err(ErrorKind::InvalidSetting(
+            "--r impute needs at least one study that reports the SD before, after and of the change \
+             (sd_pre, sd_post, sd_change); none does: give --r VALUE instead"
+                .into(),
+        )
+        .into());
+    }
+    let r = derived.iter().sum::<f64>() / derived.len() as f64;
+    for (row, row_imputed) in imputed.iter_mut().enumerate() {
+        if value(table, "r", row).is_none() {
+            table.fill("r", row, r);
+            row_imputed.push(Imputation {
+                column: "r".into(),
+                value: r,
+                method: format!(
+                    "imputed: mean of the r derived from the {} stud{} reporting SD before, after and of the change \
+                     (Cochrane Handbook 6.5.2.8)",
+                    derived.len(),
+                    if derived.len() == 1 { "y" } else { "ies" }
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The instrument and follow-up time that define whose SDs may be borrowed.
+fn stratum(table: &Table, row: usize) -> (String, String) {
+    let outcome = table
+        .text_column("outcome")
+        .and_then(|c| c[row].clone())
+        .unwrap_or_default()
+        .to_lowercase();
+    let time = value(table, "time", row).map_or_else(|| "unknown".into(), |t| t.to_string());
+    (outcome, time)
+}
+
+/// Fills each missing SD whose mean is present from the reported SDs of the
+/// same instrument and time; donors are only values present before borrowing.
+fn borrow_sds(table: &mut Table, rule: SdImputation, imputed: &mut [Vec<Imputation>]) {
+    for part in ["pre", "post", "change"] {
+        let sd_column = format!("sd_{part}");
+        let mut donors: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+        for row in 0..table.len() {
+            if let Some(sd) = value(table, &sd_column, row) {
+                donors.entry(stratum(table, row)).or_default().push(sd);
+            }
+        }
+        for (row, row_imputed) in imputed.iter_mut().enumerate() {
+            let needs = value(table, &format!("mean_{part}"), row).is_some()
+                && value(table, &sd_column, row).is_none();
+            let key = stratum(table, row);
+            let Some(sds) = donors.get(&key).filter(|_| needs) else {
+                continue;
+            };
+            let (value, how) = match rule {
+                SdImputation::Mean => (sds.iter().sum::<f64>() / sds.len() as f64, "mean"),
+                SdImputation::Max => (sds.iter().copied().fold(f64::MIN, f64::max), "largest"),
+            };
+            table.fill(&sd_column, row, value);
+            row_imputed.push(Imputation {
+                column: sd_column.clone(),
+                value,
+                method: format!(
+                    "borrowed: {how} of the {} reported {sd_column} of {} at time {} (Furukawa et al. 2006)",
+                    sds.len(),
+                    if key.0.is_empty() { "the other studies".to_string() } else { key.0.clone() },
+                    key.1
+                ),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::TableSpec;
+
+    fn table(csv: &str) -> Table {
+        let spec = TableSpec::numeric(&["n", "mean_pre", "sd_pre", "mean_post", "sd_post", "r"])
+            .with_numeric(RECOVERY_COLUMNS)
+            .with_text(&["outcome"]);
+        Table::from_reader(csv.as_bytes(), None, &spec).unwrap()
+    }
+
+    #[test]
+    fn an_sd_from_its_se_is_se_times_root_n() {
+        let mut t = table("study,n,mean_pre,se_pre\nA,25,10,2\n");
+        let imputed = recover(&mut t, false, None).unwrap();
+        assert_eq!(t.column("sd_pre").unwrap()[0], Some(2.0 * 5.0));
+        assert_eq!(imputed[0][0].column, "sd_pre");
+    }
+
+    #[test]
+    fn an_sd_from_a_ci_inverts_the_t_interval() {
+        // Build the CI from a known SD with statrs' t quantile, then recover the SD.
+        let (n, sd, mean) = (16.0_f64, 4.0, 50.0);
+        let t = StudentsT::new(0.0, 1.0, n - 1.0)
+            .unwrap()
+            .inverse_cdf(0.975);
+        let half = t * sd / n.sqrt();
+        let mut table = table(&format!(
+            "study,n,mean_post,ci_lower_post,ci_upper_post\nA,{n},{mean},{},{}\n",
+            mean - half,
+            mean + half
+        ));
+        recover(&mut table, false, None).unwrap();
+        let recovered = table.column("sd_post").unwrap()[0].unwrap();
+        assert!((recovered - sd).abs() < 1e-9, "{recovered}");
+    }
+
+    #[test]
+    fn a_reversed_ci_is_an_error_naming_the_column() {
+        let mut t = table("study,n,mean_pre,ci_lower_pre,ci_upper_pre\nA,10,5,6,4\n");
+        let e = recover(&mut t, false, None).unwrap_err();
+        assert!(e.to_string().contains("ci_upper_pre"), "{e}");
+    }
+
+    #[test]
+    fn r_is_derived_from_the_three_sds_and_averaged() {
+        // sd_change chosen so that r = 0.5 exactly: 3^2 + 4^2 - 2*0.5*3*4 = 13.
+        let csv = format!(
+            "study,n,sd_pre,sd_post,sd_change,mean_pre\nA,10,3,4,{},1\nB,10,3,4,,1\n",
+            13f64.sqrt()
+        );
+        let mut t = table(&csv);
+        let imputed = recover(&mut t, true, None).unwrap();
+        let r = t.column("r").unwrap();
+        assert!((r[0].unwrap() - 0.5).abs() < 1e-12 && (r[1].unwrap() - 0.5).abs() < 1e-12);
+        assert!(imputed[1].iter().any(|i| i.column == "r"));
+    }
+
+    #[test]
+    fn impute_r_without_any_donor_is_an_error() {
+        let mut t = table("study,n,sd_pre,sd_post\nA,10,3,4\n");
+        assert!(recover(&mut t, true, None).is_err());
+    }
+
+    #[test]
+    fn sds_are_borrowed_within_instrument_and_time_only() {
+        let csv = "study,outcome,time,n,mean_pre,sd_pre\nA,HHS,6,10,50,4\nB,HHS,6,10,50,8\nC,HHS,6,10,50,\nD,HHS,12,10,50,\nE,WOMAC,6,10,50,\n";
+        for (rule, expected) in [(SdImputation::Mean, 6.0), (SdImputation::Max, 8.0)] {
+            let mut t = table(csv);
+            recover(&mut t, false, Some(rule)).unwrap();
+            let sd = t.column("sd_pre").unwrap();
+            assert_eq!(sd[2], Some(expected));
+            assert_eq!((sd[3], sd[4]), (None, None), "other time or instrument");
+        }
+    }
+}

@@ -62,11 +62,11 @@ pub(crate) fn recover(
     impute_sd: Option<SdImputation>,
 ) -> Result<Vec<Vec<Imputation>>> {
     let mut imputed = vec![Vec::new(); table.len()];
-    for row in 0..table.len() {
+    for (row, row_imputed) in imputed.iter_mut().enumerate() {
         for part in ["pre", "post", "change"] {
             if let Some(i) = sd_from_reported(table, row, part)? {
                 table.fill(&i.column, row, i.value);
-                imputed[row].push(i);
+                row_imputed.push(i);
             }
         }
     }

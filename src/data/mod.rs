@@ -88,6 +88,8 @@ pub struct Table {
     groups: Option<Vec<Option<String>>>,
     numeric: HashMap<String, Vec<Option<f64>>>,
     text: HashMap<String, Vec<Option<String>>>,
+    /// Each row's 1-based data row in the file, kept through [`Table::subset`].
+    file_rows: Vec<usize>,
 }
 
 impl Table {
@@ -174,9 +176,49 @@ impl Table {
         self.headers.iter().any(|h| h == name)
     }
 
+    /// The 1-based data row of the file that row `row` (0-based) came from.
+    pub fn file_row(&self, row: usize) -> usize {
+        self.file_rows[row]
+    }
+
+    /// The rows for which `keep` is true, remembering their rows in the file.
+    ///
+    /// ```
+    /// use cochran::data::{Table, TableSpec};
+    /// let t = Table::from_reader("study,yi\nA,1\nB,2\nC,3\n".as_bytes(), None, &TableSpec::numeric(&["yi"]))?;
+    /// let odd = t.subset(|row| row != 1);
+    /// assert_eq!(odd.labels(), ["A", "C"]);
+    /// assert_eq!(odd.file_row(1), 3);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn subset(&self, keep: impl Fn(usize) -> bool) -> Table {
+        let rows: Vec<usize> = (0..self.len()).filter(|&r| keep(r)).collect();
+        fn pick<T: Clone>(values: &[T], rows: &[usize]) -> Vec<T> {
+            rows.iter().map(|&r| values[r].clone()).collect()
+        }
+        Table {
+            source: self.source.clone(),
+            headers: self.headers.clone(),
+            labels: pick(&self.labels, &rows),
+            group_column: self.group_column.clone(),
+            groups: self.groups.as_ref().map(|g| pick(g, &rows)),
+            numeric: self
+                .numeric
+                .iter()
+                .map(|(k, v)| (k.clone(), pick(v, &rows)))
+                .collect(),
+            text: self
+                .text
+                .iter()
+                .map(|(k, v)| (k.clone(), pick(v, &rows)))
+                .collect(),
+            file_rows: pick(&self.file_rows, &rows),
+        }
+    }
+
     /// An error located at data row `row` (0-based) of this table.
     pub fn error_at(&self, row: usize, error: Error) -> Error {
-        let error = error.at_row(row + 1);
+        let error = error.at_row(self.file_rows[row]);
         match &self.source {
             Some(path) => error.in_file(path),
             None => error,
@@ -254,6 +296,7 @@ fn read_table(reader: impl Read, spec: &TableSpec) -> Result<Table> {
     if labels.is_empty() {
         return Err(ErrorKind::Empty.into());
     }
+    let labels_len = labels.len();
     Ok(Table {
         source: None,
         headers,
@@ -270,6 +313,7 @@ fn read_table(reader: impl Read, spec: &TableSpec) -> Result<Table> {
             .map(|(name, _)| name)
             .zip(texts)
             .collect(),
+        file_rows: (1..=labels_len).collect(),
     })
 }
 

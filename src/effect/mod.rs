@@ -22,6 +22,7 @@
 mod binary;
 mod change;
 mod continuous;
+pub mod harmonise;
 mod measure;
 mod recover;
 pub mod scales;

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::harmonise::InstrumentUse;
 use super::recover::{Imputation, RECOVERY_COLUMNS, SdImputation, recover};
 use super::{
     Arm, CONTINUITY_CORRECTION, ControlledPrePost, Design, Effect, Measure, PrePost,
@@ -48,6 +49,12 @@ pub struct StudyEffect {
     /// Values the study did not report, recovered or imputed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub imputed: Vec<Imputation>,
+    /// The clinical instrument, its range and the conversions applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instrument: Option<InstrumentUse>,
+    /// The study's row in the table it was read from (0-based).
+    #[serde(skip)]
+    pub(crate) table_row: usize,
 }
 
 /// A study left out because a value it needs is missing.
@@ -155,7 +162,7 @@ impl EffectSet {
                 }
                 set.excluded.push(Exclusion {
                     study: label.clone(),
-                    row: row + 1,
+                    row: table.file_row(row),
                     missing,
                 });
                 continue;
@@ -163,17 +170,21 @@ impl EffectSet {
             let (data, notes) = columns.study(row).map_err(|e| table.error_at(row, e))?;
             let effect = measure.compute(&data).map_err(|e| table.error_at(row, e))?;
             if let Some(w) = columns.contradiction(row) {
-                set.warnings
-                    .push(format!("study `{label}` (row {}): {w}", row + 1));
+                set.warnings.push(format!(
+                    "study `{label}` (row {}): {w}",
+                    table.file_row(row)
+                ));
             }
             set.studies.push(StudyEffect {
                 study: label.clone(),
                 subgroup: subgroup.flatten(),
-                row: Some(row + 1),
+                row: Some(table.file_row(row)),
                 data,
                 effect,
                 notes,
                 imputed: std::mem::take(&mut imputed[row]),
+                instrument: None,
+                table_row: row,
             });
         }
         set.summarise_notes();
@@ -215,6 +226,8 @@ impl EffectSet {
                 data,
                 effect,
                 imputed: Vec::new(),
+                instrument: None,
+                table_row: 0,
             });
         }
         set.summarise_notes();
@@ -242,7 +255,7 @@ impl EffectSet {
     }
 
     /// One note per kind of adjustment, listing the studies it was applied to.
-    fn summarise_notes(&mut self) {
+    pub(crate) fn summarise_notes(&mut self) {
         let mut kinds: Vec<(String, Vec<&str>)> = Vec::new();
         for study in &self.studies {
             let imputed = study

@@ -1,0 +1,183 @@
+//! Clinical instruments in before/after data: which instrument each study used,
+//! whether its values fit that instrument's range, and the conversions that make
+//! studies poolable (a common 0–100 range, a common direction of improvement).
+//! Every conversion is recorded on the study it was applied to.
+
+use serde::Serialize;
+
+use super::scales::{Direction, Scale, ScaleRegistry};
+use super::{EffectSet, Measure};
+use crate::data::Table;
+use crate::error::{Error, ErrorKind, Result};
+
+/// The column naming each study's instrument.
+pub const OUTCOME_COLUMN: &str = "outcome";
+
+/// How effects on clinical instruments are put on a common footing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Harmonisation {
+    /// Flip the sign of lower-is-better instruments so that a positive change
+    /// always means improvement.
+    pub improvement_positive: bool,
+    /// Convert raw changes to a 0–`target` range of each instrument.
+    pub rescale: Option<f64>,
+}
+
+/// How one study's instrument was read and converted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstrumentUse {
+    /// The registered instrument.
+    pub instrument: String,
+    /// Lowest score of the range the study used.
+    pub min: f64,
+    /// Highest score of the range the study used.
+    pub max: f64,
+    /// True when `max` is the instrument's default (no `scale_max` given).
+    pub default_range: bool,
+    /// Which direction is better.
+    pub better: Direction,
+    /// The factor the effect was multiplied by (rescaling, sign flip), 1 when none.
+    pub factor: f64,
+    /// The conversions applied, in words.
+    pub conversions: Vec<String>,
+}
+
+/// Value columns that must lie within the instrument's range.
+const RANGE_COLUMNS: &[&str] = &[
+    "mean_pre",
+    "mean_post",
+    "median_pre",
+    "median_post",
+    "q1_pre",
+    "q3_pre",
+    "q1_post",
+    "q3_post",
+    "min_pre",
+    "max_pre",
+    "min_post",
+    "max_post",
+];
+
+/// Resolves and checks each study's instrument and applies the harmonisation
+/// to its effect; `table` is the one the set was computed from. Studies
+/// without an `outcome` value are left as they are.
+pub fn harmonise(
+    set: &mut EffectSet,
+    table: &Table,
+    registry: &ScaleRegistry,
+    options: &Harmonisation,
+) -> Result<()> {
+    let Some(outcomes) = table.text_column(OUTCOME_COLUMN) else {
+        return Ok(());
+    };
+    for study in &mut set.studies {
+        let row = study.table_row;
+        let Some(name) = &outcomes[row] else { continue };
+        let located = |e: Error| table.error_at(row, e.in_column(OUTCOME_COLUMN));
+        let scale = registry.find(name).map_err(located)?;
+        let usage = instrument_use(scale, table, row, set.measure, options)?;
+        study.effect.yi *= usage.factor;
+        study.effect.vi *= usage.factor * usage.factor;
+        study.notes.extend(usage.conversions.iter().cloned());
+        study.instrument = Some(usage);
+    }
+    set.summarise_notes();
+    let uses: Vec<&InstrumentUse> = set
+        .studies
+        .iter()
+        .filter_map(|s| s.instrument.as_ref())
+        .collect();
+    check_poolable(set.measure, &uses, options)
+}
+
+fn instrument_use(
+    scale: &Scale,
+    table: &Table,
+    row: usize,
+    measure: Measure,
+    options: &Harmonisation,
+) -> Result<InstrumentUse> {
+    let value = |c: &str| table.column(c).and_then(|v| v[row]);
+    let scale_max = value("scale_max");
+    let max = scale_max.unwrap_or(scale.max);
+    if max <= scale.min {
+        let message = format!(
+            "scale_max {max} must exceed the minimum {} of {}",
+            scale.min, scale.name
+        );
+        return Err(table.error_at(row, Error::invalid("scale_max", message)));
+    }
+    for &column in RANGE_COLUMNS {
+        if let Some(x) = value(column).filter(|x| !(scale.min..=max).contains(x)) {
+            let message = format!(
+                "{x} lies outside the range {}-{max} of {}",
+                scale.min, scale.name
+            );
+            return Err(table.error_at(row, Error::invalid(column, message)));
+        }
+    }
+    let raw = matches!(measure, Measure::Mc | Measure::Mcd);
+    let mut factor = 1.0;
+    let mut conversions = Vec::new();
+    if let Some(target) = options.rescale.filter(|_| raw) {
+        factor *= target / (max - scale.min);
+        conversions.push(format!(
+            "rescaled from {}-{max} to 0-{target} (x {:.6})",
+            scale.min,
+            target / (max - scale.min)
+        ));
+    }
+    if options.improvement_positive && scale.better == Direction::Lower {
+        factor = -factor;
+        conversions.push(format!(
+            "sign flipped: lower is better on {}, so a positive change means improvement",
+            scale.name
+        ));
+    }
+    Ok(InstrumentUse {
+        instrument: scale.name.clone(),
+        min: scale.min,
+        max,
+        default_range: scale_max.is_none(),
+        better: scale.better,
+        factor,
+        conversions,
+    })
+}
+
+/// Raw changes on different instruments or ranges are not comparable, and
+/// changes that point in opposite directions cannot be pooled.
+fn check_poolable(
+    measure: Measure,
+    used: &[&InstrumentUse],
+    options: &Harmonisation,
+) -> Result<()> {
+    let Some(first) = used.first() else {
+        return Ok(());
+    };
+    let raw = matches!(measure, Measure::Mc | Measure::Mcd);
+    if raw && options.rescale.is_none() {
+        if let Some(other) = used
+            .iter()
+            .find(|u| (u.instrument.as_str(), u.max) != (first.instrument.as_str(), first.max))
+        {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "pooling raw mean changes of different instruments or ranges ({} {}-{} and {} {}-{}) is refused: \
+                 use a standardised measure (--measure SMCR) or convert to a common range (--rescale 100), \
+                 or analyse each outcome on its own (--by outcome or --outcome NAME)",
+                first.instrument, first.min, first.max, other.instrument, other.min, other.max
+            ))
+            .into());
+        }
+    }
+    let mixed = used.iter().any(|u| u.better != first.better);
+    if mixed && !options.improvement_positive {
+        return Err(ErrorKind::InvalidSetting(
+            "the instruments point in opposite directions (higher is better on some, lower on others): \
+             add --improvement-positive so that a positive change always means improvement"
+                .into(),
+        )
+        .into());
+    }
+    Ok(())
+}

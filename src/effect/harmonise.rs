@@ -156,10 +156,13 @@ fn check_poolable(
         return Ok(());
     };
     let raw = matches!(measure, Measure::Mc | Measure::Mcd);
-    if raw && options.rescale.is_none() {
-        if let Some(other) = used
-            .iter()
-            .find(|u| (u.instrument.as_str(), u.max) != (first.instrument.as_str(), first.max))
+    let differs = |u: &&&InstrumentUse| {
+        (u.instrument.as_str(), u.max) != (first.instrument.as_str(), first.max)
+    };
+    if raw
+        && options.rescale.is_none()
+        && let Some(other) = used.iter().find(differs)
+    {
         {
             return Err(ErrorKind::InvalidSetting(format!(
                 "pooling raw mean changes of different instruments or ranges ({} {}-{} and {} {}-{}) is refused: \

@@ -102,6 +102,9 @@ pub enum ErrorKind {
     /// A numerical procedure failed to produce a finite answer.
     #[error("numerical failure: {0}")]
     Numerical(String),
+    /// A plot could not be drawn or encoded.
+    #[error("cannot draw the plot: {0}")]
+    Plot(String),
 }
 
 /// The error returned by every fallible function of the crate.
@@ -138,7 +141,7 @@ impl Error {
     /// True when the error is the user's input or settings (exit code 2), false
     /// for failures of the machine or of the computation (exit code 1).
     pub fn is_input_error(&self) -> bool {
-        !matches!(self.kind, ErrorKind::Numerical(_))
+        !matches!(self.kind, ErrorKind::Numerical(_) | ErrorKind::Plot(_))
     }
 
     /// Sets the file, keeping any row and column already known.

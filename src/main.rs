@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use cochran::plot::ImageFormat;
 use cochran::{Analysis, AnalysisOptions, Error, Measure, Method, Test, report};
 
 #[derive(Parser)]
@@ -54,6 +55,18 @@ struct AnalyzeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Also write a forest plot to this file (.png or .svg).
+    #[arg(long, value_name = "PATH")]
+    forest: Option<PathBuf>,
+    /// Also write a funnel plot to this file (.png or .svg).
+    #[arg(long, value_name = "PATH")]
+    funnel: Option<PathBuf>,
+    /// Shade the p < 0.10, 0.05 and 0.01 regions of the funnel plot.
+    #[arg(long, requires = "funnel")]
+    contours: bool,
+    /// Title of the plots.
+    #[arg(long)]
+    title: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -87,6 +100,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<(), Error> {
         options = options.group_by(column.as_str());
     }
     let analysis = Analysis::from_csv(&args.file, &options)?;
+    write_plots(&analysis, args)?;
     let stdout = std::io::stdout().lock();
     let mut out = BufWriter::new(stdout);
     match args.format {
@@ -100,6 +114,32 @@ fn analyze(args: &AnalyzeArgs) -> Result<(), Error> {
         Format::Csv => report::write_csv(&analysis, &mut out)?,
     }
     out.flush().map_err(io_error)
+}
+
+/// PNG output is drawn at twice the nominal size so that it prints sharply.
+fn write_plots(analysis: &Analysis, args: &AnalyzeArgs) -> Result<(), Error> {
+    let scale_for = |path: &PathBuf| match ImageFormat::from_path(path) {
+        Ok(ImageFormat::Png) => 2.0,
+        _ => 1.0,
+    };
+    if let Some(path) = &args.forest {
+        let mut plot = analysis.forest_plot().scale(scale_for(path));
+        if let Some(title) = &args.title {
+            plot = plot.title(title);
+        }
+        plot.save(path)?;
+    }
+    if let Some(path) = &args.funnel {
+        let mut plot = analysis
+            .funnel_plot()
+            .contours(args.contours)
+            .scale(scale_for(path));
+        if let Some(title) = &args.title {
+            plot = plot.title(title);
+        }
+        plot.save(path)?;
+    }
+    Ok(())
 }
 
 fn io_error(e: std::io::Error) -> Error {

@@ -86,6 +86,12 @@ pub(crate) enum Item {
         points: Vec<(f64, f64)>,
         color: Rgb,
     },
+    /// A filled circle.
+    Circle {
+        center: (f64, f64),
+        radius: f64,
+        color: Rgb,
+    },
 }
 
 /// A whole picture: its size in pixels and what to draw, in order.
@@ -133,6 +139,14 @@ impl Scene {
 
     pub fn polygon(&mut self, points: Vec<(f64, f64)>, color: Rgb) {
         self.items.push(Item::Polygon { points, color });
+    }
+
+    pub fn circle(&mut self, center: (f64, f64), radius: f64, color: Rgb) {
+        self.items.push(Item::Circle {
+            center,
+            radius,
+            color,
+        });
     }
 
     /// The pixel size at `scale`, at least 1×1.
@@ -200,6 +214,14 @@ impl Scene {
                 Item::Polygon { points, color } => {
                     let path: Vec<_> = points.iter().copied().map(at).collect();
                     area.draw(&Polygon::new(path, rgb(*color).filled()))?;
+                }
+                Item::Circle {
+                    center,
+                    radius,
+                    color,
+                } => {
+                    let r = (radius * scale).round().max(1.0) as i32;
+                    area.draw(&Circle::new(at(*center), r, rgb(*color).filled()))?;
                 }
             }
         }

@@ -13,7 +13,7 @@ fn main() -> Result<(), cochran::Error> {
         .title("BCG vaccine and tuberculosis, by allocation method")
         .arms("Vaccinated", "Not vaccinated")
         .favours("Favours vaccine", "Favours no vaccine");
-    std::fs::create_dir_all("docs/images").map_err(|e| cochran::ErrorKind::Io(e))?;
+    std::fs::create_dir_all("docs/images").map_err(cochran::ErrorKind::Io)?;
     plot.clone().scale(2.0).save("docs/images/forest_bcg.png")?;
     plot.save("docs/images/forest_bcg.svg")?;
     println!("wrote docs/images/forest_bcg.png and docs/images/forest_bcg.svg");

@@ -108,8 +108,15 @@ pub enum ErrorKind {
 }
 
 /// The error returned by every fallible function of the crate.
+///
+/// Boxed so that `Result<T, Error>` stays one pointer wide on the happy path.
 #[derive(Debug)]
 pub struct Error {
+    inner: Box<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     kind: ErrorKind,
     location: Location,
 }
@@ -118,8 +125,10 @@ impl Error {
     /// An error of the given kind with no location yet.
     pub fn new(kind: ErrorKind) -> Self {
         Error {
-            kind,
-            location: Location::default(),
+            inner: Box::new(Inner {
+                kind,
+                location: Location::default(),
+            }),
         }
     }
 
@@ -130,35 +139,39 @@ impl Error {
 
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.inner.kind
     }
 
     /// Where it went wrong, as far as known.
     pub fn location(&self) -> &Location {
-        &self.location
+        &self.inner.location
     }
 
     /// True when the error is the user's input or settings (exit code 2), false
     /// for failures of the machine or of the computation (exit code 1).
     pub fn is_input_error(&self) -> bool {
-        !matches!(self.kind, ErrorKind::Numerical(_) | ErrorKind::Plot(_))
+        !matches!(
+            self.inner.kind,
+            ErrorKind::Numerical(_) | ErrorKind::Plot(_)
+        )
     }
 
     /// Sets the file, keeping any row and column already known.
     pub fn in_file(mut self, file: impl Into<PathBuf>) -> Self {
-        self.location.file.get_or_insert(file.into());
+        self.inner.location.file.get_or_insert(file.into());
         self
     }
 
     /// Sets the data row (1-based), keeping one already known.
     pub fn at_row(mut self, row: usize) -> Self {
-        self.location.row.get_or_insert(row);
+        self.inner.location.row.get_or_insert(row);
         self
     }
 
     /// Sets the column, keeping one already known.
     pub fn in_column(mut self, column: &str) -> Self {
-        self.location
+        self.inner
+            .location
             .column
             .get_or_insert_with(|| column.to_string());
         self
@@ -173,18 +186,18 @@ impl From<ErrorKind> for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let location = self.location.to_string();
+        let location = self.inner.location.to_string();
         if location.is_empty() {
-            write!(f, "{}", self.kind)
+            write!(f, "{}", self.inner.kind)
         } else {
-            write!(f, "{location}: {}", self.kind)
+            write!(f, "{location}: {}", self.inner.kind)
         }
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
+        match &self.inner.kind {
             ErrorKind::Io(e) => Some(e),
             _ => None,
         }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use cochran::effect::{StudyData, TwoArms, TwoByTwo};
+use cochran::effect::{StudyData, TwoByTwo};
 use cochran::{Analysis, AnalysisOptions, EffectSet, Measure, Method, Test};
 
 /// Colour of study squares in the SVG.

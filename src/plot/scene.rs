@@ -161,7 +161,7 @@ impl Scene {
         let mut svg = String::new();
         {
             let area = SVGBackend::with_string(&mut svg, self.pixels(scale)).into_drawing_area();
-            self.paint(&area, scale).map_err(plot_error)?;
+            self.paint(&area, scale, SVG_TEXT).map_err(plot_error)?;
             area.present().map_err(plot_error)?;
         }
         Ok(svg)
@@ -174,22 +174,24 @@ impl Scene {
         let mut rgb = vec![0u8; w as usize * h as usize * 3];
         {
             let area = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-            self.paint(&area, scale).map_err(plot_error)?;
+            self.paint(&area, scale, 1.0).map_err(plot_error)?;
             area.present().map_err(plot_error)?;
         }
         encode_png(&rgb, w, h)
     }
 
+    /// Draws every item; `text_factor` corrects the text size for the backend.
     fn paint<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         scale: f64,
+        text_factor: f64,
     ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         area.fill(&WHITE)?;
         let at = |(x, y): (f64, f64)| ((x * scale).round() as i32, (y * scale).round() as i32);
         for item in &self.items {
             match item {
-                Item::Text(t) => draw_text(area, t, scale)?,
+                Item::Text(t) => draw_text(area, t, scale * text_factor, scale)?,
                 Item::Line {
                     points,
                     color,
@@ -232,6 +234,7 @@ impl Scene {
 fn draw_text<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     t: &Text,
+    size_scale: f64,
     scale: f64,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let h = match t.align {
@@ -239,7 +242,7 @@ fn draw_text<DB: DrawingBackend>(
         Align::Center => HPos::Center,
         Align::Right => HPos::Right,
     };
-    let mut font = fonts::font(t.size * scale, t.bold);
+    let mut font = fonts::font(t.size * size_scale, t.bold);
     if t.vertical {
         font = font.transform(FontTransform::Rotate270);
     }
@@ -249,6 +252,12 @@ fn draw_text<DB: DrawingBackend>(
     let pos = ((t.x * scale).round() as i32, (t.y * scale).round() as i32);
     area.draw_text(&t.text, &style, pos)
 }
+
+/// Text sizes mean different things to the two backends: ab_glyph scales a
+/// glyph so that ascent − descent equals the size (DejaVu: 2384 of 2048 units
+/// per em), while plotters' SVG backend writes `font-size` as size / 1.24. This
+/// factor makes SVG text as wide as the layout measured it.
+const SVG_TEXT: f64 = 1.24 * 2048.0 / 2384.0;
 
 const BLACK_COLOR: RGBColor = RGBColor(0, 0, 0);
 
@@ -282,6 +291,10 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
     let mut encoder = png::Encoder::new(&mut bytes, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
+    // Plots are mostly flat colour: adaptive filters and full compression
+    // shrink them several-fold for a few milliseconds more.
+    encoder.set_compression(png::Compression::Best);
+    encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
     let png_error = |e: png::EncodingError| crate::Error::from(ErrorKind::Plot(e.to_string()));
     let mut writer = encoder.write_header().map_err(png_error)?;
     writer.write_image_data(rgb).map_err(png_error)?;

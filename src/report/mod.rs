@@ -249,6 +249,6 @@ pub fn write_csv(analysis: &Analysis, writer: impl Write) -> Result<()> {
         );
         csv.write_record(&record).map_err(io)?;
     }
-    csv.flush().map_err(|e| ErrorKind::Io(e))?;
+    csv.flush().map_err(ErrorKind::Io)?;
     Ok(())
 }

@@ -105,7 +105,7 @@ pub(super) fn scene(plot: &ForestPlot) -> Result<Scene> {
     };
     let rows_top = m.margin + title_h + 2.0 * m.row + m.row * 0.3;
     let rows_bottom = rows_top + rows.len() as f64 * m.row;
-    let height = rows_bottom + m.row * 2.8 + m.margin;
+    let height = rows_bottom + m.row * 2.4 + m.margin;
     let mut scene = Scene::new(grid.width, height);
 
     if let Some(title) = &plot.title {
@@ -413,8 +413,9 @@ fn axis_below(scene: &mut Scene, plot: &ForestPlot, axis: &Axis, m: &Metrics, y:
         .unwrap_or_else(|| plot.default_favours());
     let null = axis.px(axis.clamp(0.0));
     let fy = y + 5.0 + m.row * 1.45;
-    let room_left = null - axis.px(axis.lo) + 2.0 * m.gap - m.gap / 2.0;
-    let room_right = axis.px(axis.hi) - null + 2.0 * m.gap - m.gap / 2.0;
+    // Nothing else is drawn at this height, so the words may run to the margins.
+    let room_left = null - m.gap / 2.0 - m.margin;
+    let room_right = scene.width - m.margin - null - m.gap / 2.0;
     let left = truncate(&left, room_left, m.font, false);
     let right = truncate(&right, room_right, m.font, false);
     scene.text(Text::new(null - m.gap / 2.0, fy, left, m.font).align(Align::Right));

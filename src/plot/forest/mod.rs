@@ -151,12 +151,19 @@ impl<'a> ForestPlot<'a> {
         self
     }
 
-    /// The widest the study-label column may grow before labels get an ellipsis (default 240).
+    /// The widest the study-label column may grow before labels get an ellipsis
+    /// (default 240). The column is never narrower than the pooled rows' labels.
     ///
     /// ```
-    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Rr))?;
-    /// let svg = analysis.forest_plot().label_width(60.0).to_svg()?;
-    /// assert!(svg.contains('…'));
+    /// use cochran::{Analysis, AnalysisOptions, EffectSet, Measure, effect::{StudyData, TwoByTwo}};
+    /// let long = "A trial whose name goes on and on, well past any sensible column width";
+    /// let set = EffectSet::from_studies(Measure::Or, [
+    ///     (long, StudyData::TwoByTwo(TwoByTwo::new(4.0, 123.0, 11.0, 139.0)?)),
+    ///     ("Short", StudyData::TwoByTwo(TwoByTwo::new(6.0, 306.0, 29.0, 303.0)?)),
+    /// ])?;
+    /// let analysis = Analysis::from_effects(set, &AnalysisOptions::new(Measure::Or))?;
+    /// let svg = analysis.forest_plot().label_width(150.0).to_svg()?;
+    /// assert!(svg.contains("A trial whose name") && !svg.contains(long) && svg.contains('…'));
     /// # Ok::<(), cochran::Error>(())
     /// ```
     pub fn label_width(mut self, pixels: f64) -> Self {

@@ -405,6 +405,7 @@ fn funnel_axis_is_inverted() {
     let svg = analysis.funnel_plot().to_svg().unwrap();
     let circles: Vec<(f64, f64)> = tags(&svg, "circle")
         .iter()
+        .filter(|t| attribute(t, "fill").as_deref() == Some(SQUARE))
         .map(|t| (number(t, "cx"), number(t, "cy")))
         .collect();
     assert_eq!(circles.len(), analysis.studies.len());

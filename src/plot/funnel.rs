@@ -256,6 +256,8 @@ impl<'a> FunnelPlot<'a> {
         scene.line(vec![apex, (apex.0, f.y.px(s))], BLACK, 1.5);
         for study in &self.analysis.studies {
             let center = (f.x.px(study.yi), f.y.px(study.vi.sqrt()));
+            // A white ring keeps points visible on the darkest shading.
+            scene.circle(center, 5.5, (255, 255, 255));
             scene.circle(center, 4.0, POINT);
         }
     }

@@ -188,6 +188,30 @@ fn one_diamond_per_pooled_result() {
 }
 
 #[test]
+fn intervals_past_the_axis_end_in_arrows() {
+    let analysis = bcg(AnalysisOptions::new(Measure::Rr));
+    let arrows = |svg: &str| {
+        tags(svg, "polygon")
+            .iter()
+            .filter(|t| points(t).len() == 3)
+            .count()
+    };
+    assert_eq!(arrows(&analysis.forest_plot().to_svg().unwrap()), 0);
+    let clipped = analysis.forest_plot().x_limits(0.2, 2.0).to_svg().unwrap();
+    let fit = analysis.fit();
+    let prediction = (fit.pi_lower.unwrap(), fit.pi_upper.unwrap());
+    let past = analysis
+        .studies
+        .iter()
+        .map(|s| (s.ci_lower, s.ci_upper))
+        .chain([prediction])
+        .map(|(lo, hi)| usize::from(lo < 0.2f64.ln()) + usize::from(hi > 2f64.ln()))
+        .sum::<usize>();
+    assert!(past > 0);
+    assert_eq!(arrows(&clipped), past);
+}
+
+#[test]
 fn square_sizes_follow_the_weights() {
     let analysis = bcg(AnalysisOptions::new(Measure::Or));
     let sides = squares(&analysis.forest_plot().to_svg().unwrap());

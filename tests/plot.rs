@@ -383,6 +383,18 @@ fn long_labels_are_cut_with_an_ellipsis() {
 }
 
 #[test]
+fn a_set_width_narrows_the_plot_column_but_never_the_text() {
+    let analysis = bcg(AnalysisOptions::new(Measure::Rr).group_by("alloc"));
+    let natural = analysis.forest_plot().dimensions().unwrap().0;
+    let narrower = analysis.forest_plot().width(f64::from(natural) - 150.0);
+    assert_eq!(narrower.dimensions().unwrap().0, natural - 150);
+    let svg = narrower.to_svg().unwrap();
+    assert!(!texts(&svg).iter().any(|t| t.text.ends_with('…')));
+    let too_narrow = analysis.forest_plot().width(300.0).dimensions().unwrap().0;
+    assert!(too_narrow > 300 && too_narrow < natural);
+}
+
+#[test]
 fn unicode_labels_render() {
     let labels: Vec<String> = ["Dall'Oca 2003", "Müller 2010", "Øvrebø 2015"]
         .map(String::from)

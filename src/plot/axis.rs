@@ -71,6 +71,27 @@ impl Axis {
         v.clamp(self.lo, self.hi)
     }
 
+    /// The ticks of a horizontal axis whose labels, `size` pixels high and
+    /// centred on their ticks, do not touch; those nearest no effect win.
+    pub fn ticks_that_fit(&self, size: f64) -> Vec<f64> {
+        let extent = |t: f64| {
+            let half = super::fonts::text_width(&self.label(t), size, false) / 2.0 + size * 0.3;
+            (self.px(t) - half, self.px(t) + half)
+        };
+        let mut by_closeness = self.ticks.clone();
+        by_closeness.sort_by(|a, b| a.abs().total_cmp(&b.abs()));
+        let mut kept: Vec<(f64, (f64, f64))> = Vec::new();
+        for t in by_closeness {
+            let (l, r) = extent(t);
+            if kept.iter().all(|(_, (kl, kr))| r <= *kl || l >= *kr) {
+                kept.push((t, (l, r)));
+            }
+        }
+        let mut ticks: Vec<f64> = kept.into_iter().map(|(t, _)| t).collect();
+        ticks.sort_by(f64::total_cmp);
+        ticks
+    }
+
     /// A tick's label in the units a reader knows.
     pub fn label(&self, tick: f64) -> String {
         if self.log {
@@ -178,6 +199,15 @@ mod tests {
         let wide = Axis::covering(0.01f64.ln(), 30f64.ln(), true);
         let labels: Vec<_> = wide.ticks.iter().map(|t| wide.label(*t)).collect();
         assert_eq!(labels, ["0.01", "0.1", "1", "10", "100"]);
+    }
+
+    #[test]
+    fn crowded_labels_are_thinned_keeping_zero() {
+        crate::plot::fonts::ensure_registered().unwrap();
+        let wide = Axis::covering(-3.0, 3.0, false).placed(0.0, 600.0);
+        assert_eq!(wide.ticks_that_fit(12.0), wide.ticks);
+        let narrow = Axis::covering(-3.0, 3.0, false).placed(0.0, 20.0);
+        assert_eq!(narrow.ticks_that_fit(12.0), [0.0]);
     }
 
     #[test]

@@ -269,7 +269,7 @@ impl<'a> FunnelPlot<'a> {
             BLACK,
             1.0,
         );
-        for &t in &f.x.ticks {
+        for t in f.x.ticks_that_fit(small) {
             let x = f.x.px(t);
             scene.line(vec![(x, f.bottom), (x, f.bottom + 5.0)], BLACK, 1.0);
             scene.text(

@@ -95,7 +95,7 @@ pub(super) fn scene(plot: &ForestPlot) -> Result<Scene> {
     if !plot.columns.data {
         rows.iter_mut().for_each(|r| r.data.clear());
     }
-    let grid = grid(plot, &m, &groups, &rows)?;
+    let grid = grid(plot, &m, widths(plot, &m, &groups, &rows)?)?;
     let axis = axis(plot, &rows)?.placed(grid.plot.x, grid.plot.right());
 
     let title_h = if plot.title.is_some() {
@@ -137,104 +137,106 @@ pub(super) fn scene(plot: &ForestPlot) -> Result<Scene> {
     Ok(scene)
 }
 
-/// Widths from the widest text each column holds; the plot column takes the rest.
-fn grid(plot: &ForestPlot, m: &Metrics, groups: &[ColumnGroup], rows: &[Row]) -> Result<Grid> {
-    let widest = |texts: &mut dyn Iterator<Item = (&str, bool)>| {
-        texts.fold(0.0_f64, |acc, (t, bold)| {
-            acc.max(text_width(t, m.font, bold))
-        })
+/// Column widths before placement.
+struct Widths {
+    label: f64,
+    data: Vec<f64>,
+    effect: Option<f64>,
+    weight: Option<f64>,
+}
+
+/// The width of the widest of `texts` (each with its boldness).
+fn widest<'t>(m: &Metrics, texts: impl Iterator<Item = (&'t str, bool)>) -> f64 {
+    texts.fold(0.0_f64, |acc, (t, bold)| {
+        acc.max(text_width(t, m.font, bold))
+    })
+}
+
+/// Each column as wide as the widest text it holds; study labels capped.
+fn widths(plot: &ForestPlot, m: &Metrics, groups: &[ColumnGroup], rows: &[Row]) -> Result<Widths> {
+    let labels = |bold: bool| {
+        let texts = rows
+            .iter()
+            .filter(move |r| r.kind == Kind::Table && r.bold == bold);
+        widest(m, texts.map(move |r| (r.label.as_str(), bold)))
     };
-    let study_labels = widest(
-        &mut rows
-            .iter()
-            .filter(|r| r.kind == Kind::Table && !r.bold)
-            .map(|r| (r.label.as_str(), false)),
-    );
-    let own_labels = widest(
-        &mut rows
-            .iter()
-            .filter(|r| r.kind == Kind::Table && r.bold)
-            .map(|r| (r.label.as_str(), true)),
-    );
-    let mut label_w = study_labels
+    let label = labels(false)
         .min(positive(plot.label_width, "the label width")?)
-        .max(own_labels)
+        .max(labels(true))
         .max(text_width("Study", m.font, true));
 
-    let mut data_w: Vec<f64> = groups
+    let mut data: Vec<f64> = groups
         .iter()
         .flat_map(|g| g.columns.iter())
         .enumerate()
         .map(|(i, c)| {
-            let cells = widest(
-                &mut rows
-                    .iter()
-                    .filter_map(|r| r.data.get(i).map(|d| (d.as_str(), r.bold))),
-            );
-            cells.max(text_width(c.heading, m.font, true))
+            let cells = rows
+                .iter()
+                .filter_map(|r| r.data.get(i).map(|d| (d.as_str(), r.bold)));
+            widest(m, cells.chain([(c.heading, true)]))
         })
         .collect();
-    widen_for_group_headings(groups, &mut data_w, m);
+    widen_for_group_headings(groups, &mut data, m);
 
-    let notes = widest(
-        &mut rows
-            .iter()
-            .filter(|r| r.kind == Kind::Note)
-            .map(|r| (r.label.as_str(), false)),
-    ) * m.note
-        / m.font;
-    let left_w = label_w + data_w.iter().map(|w| w + m.gap).sum::<f64>();
-    label_w += (notes - left_w).max(0.0);
+    // The statistics lines run under the label and data columns: widen the
+    // label column until they fit there, clear of the plot.
+    let notes = rows.iter().filter(|r| r.kind == Kind::Note);
+    let notes = widest(m, notes.map(|r| (r.label.as_str(), false))) * m.note / m.font;
+    let left = label + data.iter().map(|w| w + m.gap).sum::<f64>();
+    let label = label + (notes - left).max(0.0);
 
-    let effect_w = plot.columns.effect.then(|| {
-        let head = effect_headings(plot);
-        widest(
-            &mut rows
-                .iter()
-                .map(|r| (r.effect.as_str(), r.bold))
-                .chain(head.iter().map(|h| (h.as_str(), true))),
-        )
+    let heads = effect_headings(plot);
+    let effect = plot.columns.effect.then(|| {
+        let cells = rows.iter().map(|r| (r.effect.as_str(), r.bold));
+        widest(m, cells.chain(heads.iter().map(|h| (h.as_str(), true))))
     });
-    let weight_w = plot.columns.weight.then(|| {
-        widest(
-            &mut rows
-                .iter()
-                .map(|r| (r.weight.as_str(), r.bold))
-                .chain([("Weight", true)]),
-        )
+    let weight = plot.columns.weight.then(|| {
+        let cells = rows.iter().map(|r| (r.weight.as_str(), r.bold));
+        widest(m, cells.chain([("Weight", true)]))
     });
+    Ok(Widths {
+        label,
+        data,
+        effect,
+        weight,
+    })
+}
 
-    let fixed_w = 2.0 * m.margin
-        + label_w
-        + data_w.iter().map(|w| w + m.gap).sum::<f64>()
+/// Places the columns left to right. With a set overall width the plot column
+/// takes what the text leaves, down to a minimum; text is never squeezed, so
+/// only then is the image wider than asked.
+fn grid(plot: &ForestPlot, m: &Metrics, w: Widths) -> Result<Grid> {
+    let text_w = 2.0 * m.margin
+        + w.label
+        + w.data.iter().map(|d| d + m.gap).sum::<f64>()
         + 4.0 * m.gap
-        + effect_w.map_or(0.0, |w| w)
-        + weight_w.map_or(0.0, |w| w + m.gap);
+        + w.effect.unwrap_or(0.0)
+        + w.weight.map_or(0.0, |x| x + m.gap);
     let plot_w = match plot.width {
-        Some(total) => (positive(total, "the width")? - fixed_w).max(m.font * 8.0),
+        Some(total) => (positive(total, "the width")? - text_w).max(m.font * 8.0),
         None => positive(plot.plot_width, "the plot width")?,
     };
 
     let mut x = m.margin;
-    let mut take = |w: f64, before: f64| {
+    let mut take = |width: f64, before: f64| {
         x += before;
-        let span = Span { x, w };
-        x += w;
+        let span = Span { x, w: width };
+        x += width;
         span
     };
-    let label = take(label_w, 0.0);
-    let data = data_w.iter().map(|&w| take(w, m.gap)).collect();
+    let label = take(w.label, 0.0);
+    let data = w.data.iter().map(|&d| take(d, m.gap)).collect();
     let plot_span = take(plot_w, 2.0 * m.gap);
-    let effect = effect_w.map(|w| take(w, 2.0 * m.gap));
-    let weight = weight_w.map(|w| take(w, m.gap));
-    let width = plot.width.unwrap_or(x + m.margin);
+    let effect = w.effect.map(|e| take(e, 2.0 * m.gap));
+    let weight = w.weight.map(|e| take(e, m.gap));
+    let needed = x + m.margin;
     Ok(Grid {
         label,
         data,
         plot: plot_span,
         effect,
         weight,
-        width,
+        width: plot.width.map_or(needed, |total| total.max(needed)),
     })
 }
 
@@ -400,7 +402,7 @@ fn axis_below(scene: &mut Scene, plot: &ForestPlot, axis: &Axis, m: &Metrics, y:
         BLACK,
         1.0,
     );
-    for &tick in &axis.ticks {
+    for tick in axis.ticks_that_fit(m.note) {
         let x = axis.px(tick);
         scene.line(vec![(x, y), (x, y + 5.0)], BLACK, 1.0);
         scene.text(

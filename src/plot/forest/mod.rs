@@ -95,8 +95,10 @@ impl<'a> ForestPlot<'a> {
     }
 
     /// The image width in pixels (before [`scale`](Self::scale)); the plot column
-    /// takes what the text columns leave, and long labels are shortened to fit.
-    /// The height always follows the number of rows.
+    /// takes what the text columns leave. Text is never squeezed: when the plot
+    /// column would be narrower than eight characters, the image is wider than
+    /// asked (shorten labels with [`label_width`](Self::label_width)). The
+    /// height always follows the number of rows.
     ///
     /// ```
     /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Rr))?;

@@ -102,6 +102,9 @@ pub enum ErrorKind {
     /// A numerical procedure failed to produce a finite answer.
     #[error("numerical failure: {0}")]
     Numerical(String),
+    /// A plot could not be drawn or encoded.
+    #[error("cannot draw the plot: {0}")]
+    Plot(String),
 }
 
 fn quoted(names: &[String]) -> String {
@@ -114,9 +117,11 @@ fn quoted(names: &[String]) -> String {
 
 /// The error returned by every fallible function of the crate.
 ///
-/// Boxed, so that a `Result` costs one pointer on the happy path.
+/// Boxed so that `Result<T, Error>` stays one pointer wide on the happy path.
 #[derive(Debug)]
-pub struct Error(Box<Inner>);
+pub struct Error {
+    inner: Box<Inner>,
+}
 
 #[derive(Debug)]
 struct Inner {
@@ -127,10 +132,12 @@ struct Inner {
 impl Error {
     /// An error of the given kind with no location yet.
     pub fn new(kind: ErrorKind) -> Self {
-        Error(Box::new(Inner {
-            kind,
-            location: Location::default(),
-        }))
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                location: Location::default(),
+            }),
+        }
     }
 
     /// An [`ErrorKind::InvalidValue`] naming the column it concerns.
@@ -140,35 +147,38 @@ impl Error {
 
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
-        &self.0.kind
+        &self.inner.kind
     }
 
     /// Where it went wrong, as far as known.
     pub fn location(&self) -> &Location {
-        &self.0.location
+        &self.inner.location
     }
 
     /// True when the error is the user's input or settings (exit code 2), false
     /// for failures of the machine or of the computation (exit code 1).
     pub fn is_input_error(&self) -> bool {
-        !matches!(self.0.kind, ErrorKind::Numerical(_))
+        !matches!(
+            self.inner.kind,
+            ErrorKind::Numerical(_) | ErrorKind::Plot(_)
+        )
     }
 
     /// Sets the file, keeping any row and column already known.
     pub fn in_file(mut self, file: impl Into<PathBuf>) -> Self {
-        self.0.location.file.get_or_insert(file.into());
+        self.inner.location.file.get_or_insert(file.into());
         self
     }
 
     /// Sets the data row (1-based), keeping one already known.
     pub fn at_row(mut self, row: usize) -> Self {
-        self.0.location.row.get_or_insert(row);
+        self.inner.location.row.get_or_insert(row);
         self
     }
 
     /// Sets the column, keeping one already known.
     pub fn in_column(mut self, column: &str) -> Self {
-        self.0
+        self.inner
             .location
             .column
             .get_or_insert_with(|| column.to_string());
@@ -184,18 +194,18 @@ impl From<ErrorKind> for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let location = self.0.location.to_string();
+        let location = self.inner.location.to_string();
         if location.is_empty() {
-            write!(f, "{}", self.0.kind)
+            write!(f, "{}", self.inner.kind)
         } else {
-            write!(f, "{location}: {}", self.0.kind)
+            write!(f, "{location}: {}", self.inner.kind)
         }
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.0.kind {
+        match &self.inner.kind {
             ErrorKind::Io(e) => Some(e),
             _ => None,
         }

@@ -12,7 +12,8 @@
 //! - [`model`]: common-effect and random-effects models with eight τ²
 //!   estimators, z or Knapp–Hartung inference, Q, I², H², Q-profile τ² intervals;
 //! - [`analysis`]: the whole pipeline, CSV to a serialisable [`Analysis`];
-//! - [`report`]: the text summary, JSON and CSV.
+//! - [`report`]: the text summary, JSON and CSV;
+//! - [`plot`]: forest and funnel plots as PNG or SVG.
 //!
 //! ## From a CSV file
 //!
@@ -58,6 +59,7 @@ pub mod data;
 pub mod effect;
 mod error;
 pub mod model;
+pub mod plot;
 pub mod report;
 
 pub use analysis::{Analysis, AnalysisOptions, SubgroupResult};

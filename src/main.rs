@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use cochran::plot::ImageFormat;
 use cochran::{Analysis, AnalysisOptions, Error, Measure, Method, Test, report};
 
 #[derive(Parser)]
@@ -54,6 +55,18 @@ struct AnalyzeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Also write a forest plot to this file (.png or .svg).
+    #[arg(long, value_name = "PATH")]
+    forest: Option<PathBuf>,
+    /// Also write a funnel plot to this file (.png or .svg).
+    #[arg(long, value_name = "PATH")]
+    funnel: Option<PathBuf>,
+    /// Shade the p < 0.10, 0.05 and 0.01 regions of the funnel plot.
+    #[arg(long, requires = "funnel")]
+    contours: bool,
+    /// Title of the plots.
+    #[arg(long)]
+    title: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -69,6 +82,9 @@ fn main() -> ExitCode {
         Ok(analysis) => analysis,
         Err(error) => return fail(&error, if error.is_input_error() { 2 } else { 1 }),
     };
+    if let Err(error) = write_plots(&analysis, &args) {
+        return fail(&error, if error.is_input_error() { 2 } else { 1 });
+    }
     // Failing to write the result is the machine's fault, not the input's.
     match print(&analysis, args.format) {
         Ok(()) => ExitCode::SUCCESS,
@@ -109,6 +125,32 @@ fn print(analysis: &Analysis, format: Format) -> Result<(), Error> {
         Format::Csv => report::write_csv(analysis, &mut out)?,
     }
     out.flush().map_err(io_error)
+}
+
+/// PNG output is drawn at twice the nominal size so that it prints sharply.
+fn write_plots(analysis: &Analysis, args: &AnalyzeArgs) -> Result<(), Error> {
+    let scale_for = |path: &PathBuf| match ImageFormat::from_path(path) {
+        Ok(ImageFormat::Png) => 2.0,
+        _ => 1.0,
+    };
+    if let Some(path) = &args.forest {
+        let mut plot = analysis.forest_plot().scale(scale_for(path));
+        if let Some(title) = &args.title {
+            plot = plot.title(title);
+        }
+        plot.save(path)?;
+    }
+    if let Some(path) = &args.funnel {
+        let mut plot = analysis
+            .funnel_plot()
+            .contours(args.contours)
+            .scale(scale_for(path));
+        if let Some(title) = &args.title {
+            plot = plot.title(title);
+        }
+        plot.save(path)?;
+    }
+    Ok(())
 }
 
 fn io_error(e: std::io::Error) -> Error {

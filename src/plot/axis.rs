@@ -1,0 +1,220 @@
+//! Axes: nice tick values, their labels, and the mapping from values to pixels.
+//! Ratio measures are analysed on the log scale; their axis is linear in the log
+//! value but its ticks sit at round natural values (0.1, 0.5, 1, 2, …).
+
+/// A horizontal or vertical axis over `[lo, hi]` (analysis scale), drawn from
+/// pixel `from` to pixel `to`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Axis {
+    pub lo: f64,
+    pub hi: f64,
+    /// Ticks labelled in natural units, exp of the analysis scale.
+    pub log: bool,
+    pub ticks: Vec<f64>,
+    from: f64,
+    to: f64,
+}
+
+impl Axis {
+    /// An axis covering `lo..hi`, widened to the nearest ticks.
+    pub fn covering(lo: f64, hi: f64, log: bool) -> Self {
+        let (lo, hi) = if hi - lo > 1e-9 {
+            (lo, hi)
+        } else {
+            (lo - 0.5, hi + 0.5)
+        };
+        let ticks = if log {
+            log_ticks(lo, hi)
+        } else {
+            linear_ticks(lo, hi)
+        };
+        let first = ticks.first().copied().unwrap_or(lo).min(lo);
+        let last = ticks.last().copied().unwrap_or(hi).max(hi);
+        Axis {
+            lo: first,
+            hi: last,
+            log,
+            ticks,
+            from: 0.0,
+            to: 1.0,
+        }
+    }
+
+    /// An axis over exactly `lo..hi`, ticks inside it.
+    pub fn exact(lo: f64, hi: f64, log: bool) -> Self {
+        let mut axis = Axis::covering(lo, hi, log);
+        axis.lo = lo;
+        axis.hi = hi;
+        axis.ticks.retain(|t| (lo - 1e-9..=hi + 1e-9).contains(t));
+        axis
+    }
+
+    /// Places the axis between two pixel positions (`to` may be smaller than `from`).
+    pub fn placed(mut self, from: f64, to: f64) -> Self {
+        self.from = from;
+        self.to = to;
+        self
+    }
+
+    /// The pixel position of a value.
+    pub fn px(&self, v: f64) -> f64 {
+        self.from + (v - self.lo) / (self.hi - self.lo) * (self.to - self.from)
+    }
+
+    /// True when `v` lies on the axis.
+    pub fn contains(&self, v: f64) -> bool {
+        v >= self.lo - 1e-12 && v <= self.hi + 1e-12
+    }
+
+    /// `v` pulled inside the axis.
+    pub fn clamp(&self, v: f64) -> f64 {
+        v.clamp(self.lo, self.hi)
+    }
+
+    /// The ticks of a horizontal axis whose labels, `size` pixels high and
+    /// centred on their ticks, do not touch; those nearest no effect win.
+    pub fn ticks_that_fit(&self, size: f64) -> Vec<f64> {
+        let extent = |t: f64| {
+            let half = super::fonts::text_width(&self.label(t), size, false) / 2.0 + size * 0.3;
+            (self.px(t) - half, self.px(t) + half)
+        };
+        let mut by_closeness = self.ticks.clone();
+        by_closeness.sort_by(|a, b| a.abs().total_cmp(&b.abs()));
+        let mut kept: Vec<(f64, (f64, f64))> = Vec::new();
+        for t in by_closeness {
+            let (l, r) = extent(t);
+            if kept.iter().all(|(_, (kl, kr))| r <= *kl || l >= *kr) {
+                kept.push((t, (l, r)));
+            }
+        }
+        let mut ticks: Vec<f64> = kept.into_iter().map(|(t, _)| t).collect();
+        ticks.sort_by(f64::total_cmp);
+        ticks
+    }
+
+    /// A tick's label in the units a reader knows.
+    pub fn label(&self, tick: f64) -> String {
+        if self.log {
+            trimmed(tick.exp(), 4)
+        } else {
+            trimmed(tick, 4)
+        }
+    }
+}
+
+/// Ticks at 1, 2 or 2.5, 5 × 10ⁿ, about five of them.
+fn linear_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let raw = (hi - lo) / 5.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    let first = (lo / step).floor() as i64;
+    let last = (hi / step).ceil() as i64;
+    (first..=last).map(|i| i as f64 * step).collect()
+}
+
+/// Ticks at round natural values, from the coarsest set of mantissas that gives
+/// at least three ticks without widening the axis much.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    const SETS: [&[f64]; 4] = [
+        &[1.0],
+        &[1.0, 2.0, 5.0],
+        &[1.0, 1.5, 2.0, 3.0, 5.0, 7.0],
+        &[1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0],
+    ];
+    let span = hi - lo;
+    let mut best = Vec::new();
+    for set in SETS {
+        let candidates = log_candidates(lo, hi, set);
+        let below = candidates.iter().rev().find(|c| **c <= lo + 1e-12);
+        let above = candidates.iter().find(|c| **c >= hi - 1e-12);
+        let (Some(&a), Some(&b)) = (below, above) else {
+            continue;
+        };
+        best = candidates
+            .into_iter()
+            .filter(|c| *c >= a && *c <= b)
+            .collect();
+        if best.len() >= 3 && b - a <= 1.35 * span {
+            break;
+        }
+    }
+    best
+}
+
+fn log_candidates(lo: f64, hi: f64, mantissas: &[f64]) -> Vec<f64> {
+    let first = (lo / std::f64::consts::LN_10).floor() as i32 - 1;
+    let last = (hi / std::f64::consts::LN_10).ceil() as i32 + 1;
+    (first..=last)
+        .flat_map(|e| mantissas.iter().map(move |m| (m * 10f64.powi(e)).ln()))
+        .collect()
+}
+
+/// `x` with `decimals` decimals, never printing `-0.00`.
+pub(crate) fn fixed(x: f64, decimals: usize) -> String {
+    let s = format!("{x:.decimals$}");
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
+/// `x` with at most `decimals` decimals and no trailing zeros (`0.5`, `2`, `0`).
+pub(crate) fn trimmed(x: f64, decimals: usize) -> String {
+    let s = fixed(x, decimals);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_is_never_negative() {
+        assert_eq!(fixed(-0.0001, 2), "0.00");
+        assert_eq!(trimmed(-1e-17, 4), "0");
+        assert_eq!(trimmed(-0.5, 4), "-0.5");
+    }
+
+    #[test]
+    fn linear_ticks_are_round() {
+        let axis = Axis::covering(-1.07, 0.36, false);
+        let labels: Vec<_> = axis.ticks.iter().map(|t| axis.label(*t)).collect();
+        assert_eq!(labels, ["-1.5", "-1", "-0.5", "0", "0.5"]);
+    }
+
+    #[test]
+    fn log_ticks_are_natural() {
+        let axis = Axis::covering(0.1f64.ln(), 1.5f64.ln(), true);
+        let labels: Vec<_> = axis.ticks.iter().map(|t| axis.label(*t)).collect();
+        assert_eq!(labels, ["0.1", "0.2", "0.5", "1", "2"]);
+        let wide = Axis::covering(0.01f64.ln(), 30f64.ln(), true);
+        let labels: Vec<_> = wide.ticks.iter().map(|t| wide.label(*t)).collect();
+        assert_eq!(labels, ["0.01", "0.1", "1", "10", "100"]);
+    }
+
+    #[test]
+    fn crowded_labels_are_thinned_keeping_zero() {
+        crate::plot::fonts::ensure_registered().unwrap();
+        let wide = Axis::covering(-3.0, 3.0, false).placed(0.0, 600.0);
+        assert_eq!(wide.ticks_that_fit(12.0), wide.ticks);
+        let narrow = Axis::covering(-3.0, 3.0, false).placed(0.0, 20.0);
+        assert_eq!(narrow.ticks_that_fit(12.0), [0.0]);
+    }
+
+    #[test]
+    fn maps_to_pixels() {
+        let axis = Axis::exact(0.0, 2.0, false).placed(100.0, 300.0);
+        assert_eq!(axis.px(1.0), 200.0);
+        let down = Axis::exact(0.0, 2.0, false).placed(10.0, 0.0);
+        assert_eq!(down.px(2.0), 0.0);
+    }
+}

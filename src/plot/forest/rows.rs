@@ -1,0 +1,317 @@
+//! The forest plot's rows as text and marks, before any geometry: what RevMan
+//! prints, in its order.
+
+use crate::analysis::{Analysis, Pooled};
+use crate::model::{Fit, Method, Test};
+use crate::plot::axis::{fixed, trimmed};
+
+use super::columns::{format_value, values};
+
+/// The mark drawn in the plot column of a row (analysis scale).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Mark {
+    None,
+    /// A study: square of area ∝ `weight` at `estimate`, whisker `lower..upper`.
+    Square {
+        estimate: f64,
+        lower: f64,
+        upper: f64,
+        weight: f64,
+    },
+    /// A pooled estimate: diamond spanning its confidence interval.
+    Diamond {
+        estimate: f64,
+        lower: f64,
+        upper: f64,
+    },
+    /// A prediction interval: a bar.
+    Interval {
+        lower: f64,
+        upper: f64,
+    },
+}
+
+/// What kind of row, which decides its typeface and extent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Study, pooled or prediction row: label, data, mark, effect, weight.
+    Table,
+    /// A subgroup heading, bold, in the label column only.
+    Heading,
+    /// A line of statistics in a smaller face that may span the left columns.
+    Note,
+    /// Vertical space between subgroups.
+    Blank,
+}
+
+/// One row of the plot.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Row {
+    pub kind: Kind,
+    pub bold: bool,
+    pub label: String,
+    /// One entry per data column; empty strings where nothing is printed.
+    pub data: Vec<String>,
+    pub mark: Mark,
+    pub effect: String,
+    pub weight: String,
+}
+
+impl Row {
+    fn plain(kind: Kind, label: String) -> Self {
+        Row {
+            kind,
+            bold: kind == Kind::Heading,
+            label,
+            data: Vec::new(),
+            mark: Mark::None,
+            effect: String::new(),
+            weight: String::new(),
+        }
+    }
+}
+
+/// Settings that change the rows' text.
+pub(crate) struct RowStyle {
+    pub decimals: usize,
+    pub ratio: bool,
+    /// Which data columns show a total in pooled rows.
+    pub summed: Vec<bool>,
+}
+
+impl RowStyle {
+    /// `estimate [lower, upper]`, back-transformed for ratio measures.
+    pub fn effect(&self, estimate: f64, lower: f64, upper: f64) -> String {
+        let f = |x: f64| fixed(if self.ratio { x.exp() } else { x }, self.decimals);
+        format!("{} [{}, {}]", f(estimate), f(lower), f(upper))
+    }
+}
+
+/// Every row, subgroups first when there are any, then the overall result.
+pub(crate) fn rows(analysis: &Analysis, style: &RowStyle) -> Vec<Row> {
+    let mut out = Vec::new();
+    let all: Vec<usize> = (0..analysis.studies.len()).collect();
+    if let Some(groups) = &analysis.subgroups {
+        for group in groups {
+            let members: Vec<usize> = all
+                .iter()
+                .copied()
+                .filter(|&i| analysis.studies[i].subgroup.as_deref() == Some(group.name.as_str()))
+                .collect();
+            out.push(Row::plain(Kind::Heading, group.name.clone()));
+            study_rows(analysis, &members, style, &mut out);
+            // Only the overall result gets a prediction interval: within small
+            // subgroups it is too wide to inform.
+            let pooled = Pooling {
+                label: "Subtotal",
+                prediction: false,
+            };
+            pooled_rows(analysis, &group.pooled, &members, &pooled, style, &mut out);
+            out.push(Row::plain(Kind::Blank, String::new()));
+        }
+    } else {
+        study_rows(analysis, &all, style, &mut out);
+    }
+    let label = model_label(&analysis.overall.fit);
+    let pooled = Pooling {
+        label: &label,
+        prediction: true,
+    };
+    pooled_rows(analysis, &analysis.overall, &all, &pooled, style, &mut out);
+    if let Some(test) = &analysis.subgroup_test {
+        let i2 = if test.q > 0.0 {
+            ((test.q - test.df) / test.q).max(0.0) * 100.0
+        } else {
+            0.0
+        };
+        out.push(Row::plain(
+            Kind::Note,
+            format!(
+                "Test for subgroup differences: χ² = {}, df = {} (P {}); I² = {}%",
+                fixed(test.q, 2),
+                trimmed(test.df, 0),
+                p_value(test.p_value),
+                fixed(i2, 0)
+            ),
+        ));
+    }
+    out
+}
+
+fn study_rows(analysis: &Analysis, members: &[usize], style: &RowStyle, out: &mut Vec<Row>) {
+    for &i in members {
+        let s = &analysis.studies[i];
+        let data = analysis
+            .effects
+            .studies
+            .get(i)
+            .map(|e| values(&e.data).into_iter().map(format_value).collect())
+            .unwrap_or_default();
+        out.push(Row {
+            kind: Kind::Table,
+            bold: false,
+            label: s.study.clone(),
+            data,
+            mark: Mark::Square {
+                estimate: s.yi,
+                lower: s.ci_lower,
+                upper: s.ci_upper,
+                weight: s.weight,
+            },
+            effect: style.effect(s.yi, s.ci_lower, s.ci_upper),
+            weight: format!("{}%", fixed(s.weight, 1)),
+        });
+    }
+}
+
+/// How a pooled result is shown.
+struct Pooling<'a> {
+    label: &'a str,
+    prediction: bool,
+}
+
+/// The diamond row, the prediction interval and the two lines of statistics.
+fn pooled_rows(
+    analysis: &Analysis,
+    pooled: &Pooled,
+    members: &[usize],
+    how: &Pooling,
+    style: &RowStyle,
+    out: &mut Vec<Row>,
+) {
+    let fit = &pooled.fit;
+    let weight: f64 = members.iter().map(|&i| analysis.studies[i].weight).sum();
+    out.push(Row {
+        kind: Kind::Table,
+        bold: true,
+        label: format!("{} ({}% CI)", how.label, trimmed(fit.level, 1)),
+        data: totals(analysis, members, &style.summed),
+        mark: Mark::Diamond {
+            estimate: fit.estimate,
+            lower: fit.ci_lower,
+            upper: fit.ci_upper,
+        },
+        effect: style.effect(fit.estimate, fit.ci_lower, fit.ci_upper),
+        weight: format!("{}%", fixed(weight, 1)),
+    });
+    if let (true, Some(lower), Some(upper)) = (how.prediction, fit.pi_lower, fit.pi_upper) {
+        let mut row = Row::plain(Kind::Table, "Prediction interval".to_string());
+        row.mark = Mark::Interval { lower, upper };
+        let f = |x: f64| fixed(if style.ratio { x.exp() } else { x }, style.decimals);
+        row.effect = format!("[{}, {}]", f(lower), f(upper));
+        out.push(row);
+    }
+    out.push(Row::plain(Kind::Note, heterogeneity(fit)));
+    out.push(Row::plain(Kind::Note, overall_effect(fit)));
+}
+
+/// Sums of the count columns over the members, blank elsewhere.
+fn totals(analysis: &Analysis, members: &[usize], summed: &[bool]) -> Vec<String> {
+    let mut sums = vec![0.0; summed.len()];
+    for &i in members {
+        if let Some(study) = analysis.effects.studies.get(i) {
+            for (sum, v) in sums.iter_mut().zip(values(&study.data)) {
+                *sum += v;
+            }
+        }
+    }
+    sums.into_iter()
+        .zip(summed)
+        .map(|(s, &show)| if show { format_value(s) } else { String::new() })
+        .collect()
+}
+
+/// "Random-effects model (REML)" or "Common-effect model".
+pub(crate) fn model_label(fit: &Fit) -> String {
+    match fit.method {
+        Method::Random(t) => format!("Random-effects model ({t})"),
+        Method::Common => "Common-effect model".to_string(),
+    }
+}
+
+/// RevMan's heterogeneity line; τ² only under random effects.
+fn heterogeneity(fit: &Fit) -> String {
+    let (Some(q), Some(df), Some(p)) = (fit.q, fit.q_df, fit.q_p_value) else {
+        return "Heterogeneity: not applicable".to_string();
+    };
+    if df < 1.0 {
+        return "Heterogeneity: not applicable".to_string();
+    }
+    let tau2 = match fit.method {
+        Method::Random(_) => format!("τ² = {}; ", fixed(fit.tau2, 2.max(decimals_for(fit.tau2)))),
+        Method::Common => String::new(),
+    };
+    let i2 = fit
+        .i2
+        .map(|i| format!("; I² = {}%", fixed(i, 0)))
+        .unwrap_or_default();
+    format!(
+        "Heterogeneity: {tau2}χ² = {}, df = {} (P {}){i2}",
+        fixed(q, 2),
+        trimmed(df, 0),
+        p_value(p)
+    )
+}
+
+/// Enough decimals to show a small τ² as more than zeros.
+fn decimals_for(x: f64) -> usize {
+    if x > 0.0 && x < 0.01 {
+        (-x.log10().floor()) as usize + 1
+    } else {
+        2
+    }
+}
+
+/// "Test for overall effect: Z = 3.97 (P < 0.0001)", or t with its df under Knapp–Hartung.
+fn overall_effect(fit: &Fit) -> String {
+    let (Some(stat), Some(p)) = (fit.statistic, fit.p_value) else {
+        return "Test for overall effect: not applicable".to_string();
+    };
+    let name = match (fit.test, fit.df) {
+        (Test::Knha, Some(df)) => format!("t = {}, df = {}", fixed(stat.abs(), 2), trimmed(df, 0)),
+        _ => format!("Z = {}", fixed(stat.abs(), 2)),
+    };
+    format!("Test for overall effect: {name} (P {})", p_value(p))
+}
+
+/// A p-value as RevMan prints it: `= 0.04`, `= 0.003`, `< 0.00001`.
+pub(crate) fn p_value(p: f64) -> String {
+    if !p.is_finite() {
+        return "= NA".to_string();
+    }
+    if p < 0.00001 {
+        return "< 0.00001".to_string();
+    }
+    let decimals = match p {
+        p if p >= 0.01 => 2,
+        p if p >= 0.001 => 3,
+        p if p >= 0.0001 => 4,
+        _ => 5,
+    };
+    format!("= {}", fixed(p, decimals))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p_values_read_like_revman() {
+        assert_eq!(p_value(0.456), "= 0.46");
+        assert_eq!(p_value(0.0031), "= 0.003");
+        assert_eq!(p_value(0.000_000_1), "< 0.00001");
+    }
+
+    #[test]
+    fn ratio_effects_are_back_transformed() {
+        let style = RowStyle {
+            decimals: 2,
+            ratio: true,
+            summed: vec![],
+        };
+        assert_eq!(
+            style.effect(0.49f64.ln(), 0.34f64.ln(), 0.70f64.ln()),
+            "0.49 [0.34, 0.70]"
+        );
+    }
+}

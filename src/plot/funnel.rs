@@ -1,0 +1,370 @@
+//! The funnel plot: effect against standard error, most precise studies at the
+//! top, with the pooled estimate, pseudo confidence limits and, on request,
+//! significance contours (Peters et al. 2008).
+
+use std::path::Path;
+
+use super::axis::Axis;
+use super::scene::{Align, BLACK, GREY, Rgb, Scene, Text};
+use super::{ImageFormat, Output, fonts, measure_title, positive};
+use crate::analysis::Analysis;
+use crate::error::Result;
+
+/// Study points.
+const POINT: Rgb = (47, 85, 151);
+/// Contour shades, from p < 0.10 to p < 0.01, with their z limits.
+const CONTOURS: [(f64, f64, Rgb, &str); 3] = [
+    (1.644_854, 1.959_964, (228, 228, 228), "0.05 ≤ p < 0.10"),
+    (1.959_964, 2.575_829, (196, 196, 196), "0.01 ≤ p < 0.05"),
+    (2.575_829, f64::INFINITY, (160, 160, 160), "p < 0.01"),
+];
+const Z95: f64 = 1.959_964;
+
+/// A funnel plot of an [`Analysis`], built with chained settings.
+///
+/// ```
+/// use cochran::{Analysis, AnalysisOptions, Measure};
+/// let analysis = Analysis::from_csv("datasets/bcg.csv", &AnalysisOptions::new(Measure::Or))?;
+/// let svg = analysis.funnel_plot().contours(true).to_svg()?;
+/// assert!(svg.contains("Standard error"));
+/// # Ok::<(), cochran::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct FunnelPlot<'a> {
+    analysis: &'a Analysis,
+    title: Option<String>,
+    size: (f64, f64),
+    font_size: f64,
+    scale: f64,
+    contours: bool,
+}
+
+/// The plot area in pixels and the two axes placed on it.
+struct Frame {
+    x: Axis,
+    y: Axis,
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+}
+
+impl<'a> FunnelPlot<'a> {
+    /// A 640 × 520 funnel plot without contours.
+    pub fn new(analysis: &'a Analysis) -> Self {
+        FunnelPlot {
+            analysis,
+            title: None,
+            size: (640.0, 520.0),
+            font_size: 13.0,
+            scale: 1.0,
+            contours: false,
+        }
+    }
+
+    /// A title above the plot.
+    ///
+    /// ```
+    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Or))?;
+    /// assert!(analysis.funnel_plot().title("BCG").to_svg()?.contains("BCG"));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// The image size in pixels before [`scale`](Self::scale) (default 640 × 520).
+    ///
+    /// ```
+    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Or))?;
+    /// assert_eq!(analysis.funnel_plot().size(800.0, 600.0).dimensions()?, (800, 600));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn size(mut self, width: f64, height: f64) -> Self {
+        self.size = (width, height);
+        self
+    }
+
+    /// The text size in pixels (default 13).
+    ///
+    /// ```
+    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Or))?;
+    /// assert!(analysis.funnel_plot().font_size(16.0).to_svg().is_ok());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn font_size(mut self, pixels: f64) -> Self {
+        self.font_size = pixels;
+        self
+    }
+
+    /// Multiplies every dimension of the output, e.g. 2 for a sharp PNG (default 1).
+    ///
+    /// ```
+    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Or))?;
+    /// assert_eq!(analysis.funnel_plot().scale(2.0).dimensions()?, (1280, 1040));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn scale(mut self, factor: f64) -> Self {
+        self.scale = factor;
+        self
+    }
+
+    /// Shades the regions where a study would be significant at p < 0.10, 0.05
+    /// and 0.01 (contour-enhanced funnel plot), centred on no effect.
+    ///
+    /// ```
+    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Or))?;
+    /// assert!(analysis.funnel_plot().contours(true).to_svg()?.contains("p &lt; 0.01"));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn contours(mut self, contours: bool) -> Self {
+        self.contours = contours;
+        self
+    }
+
+    /// The image size in pixels, scale included.
+    pub fn dimensions(&self) -> Result<(u32, u32)> {
+        Ok(self.scene()?.pixels(self.scale))
+    }
+
+    /// The plot as an SVG document.
+    pub fn to_svg(&self) -> Result<String> {
+        self.scene()?.to_svg(self.scale)
+    }
+
+    /// The plot as PNG file contents.
+    pub fn to_png(&self) -> Result<Vec<u8>> {
+        self.scene()?.to_png(self.scale)
+    }
+
+    /// Writes the plot to `path`; the extension (`.png` or `.svg`) picks the format.
+    ///
+    /// ```no_run
+    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Or))?;
+    /// analysis.funnel_plot().contours(true).save("funnel.svg")?;
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let format = ImageFormat::from_path(path)?;
+        Output::new(self.scene()?, self.scale).save(path, format)
+    }
+
+    fn scene(&self) -> Result<Scene> {
+        fonts::ensure_registered()?;
+        let font = positive(self.font_size, "the font size")?;
+        let (width, height) = (
+            positive(self.size.0, "the width")?,
+            positive(self.size.1, "the height")?,
+        );
+        let frame = self.frame(width, height, font);
+        let mut scene = Scene::new(width, height);
+        if let Some(title) = &self.title {
+            let t = fonts::truncate(title, width - 2.0 * font, font * 1.25, true);
+            scene.text(Text::new(font, font * 1.4, t, font * 1.25).bold(true));
+        }
+        if self.contours {
+            self.shade(&mut scene, &frame);
+        }
+        self.funnel(&mut scene, &frame);
+        self.axes(&mut scene, &frame, font);
+        if self.contours {
+            legend(&mut scene, &frame, font);
+        }
+        Ok(scene)
+    }
+
+    /// Axes that hold every study and the pseudo 95% limits at the widest SE.
+    fn frame(&self, width: f64, height: f64, font: f64) -> Frame {
+        let fit = &self.analysis.overall.fit;
+        let se_max = self
+            .analysis
+            .studies
+            .iter()
+            .map(|s| s.vi.sqrt())
+            .fold(0.0, f64::max);
+        let y = Axis::covering(0.0, se_max * 1.05, false);
+        let bottom_se = y.hi;
+        let (mut lo, mut hi) = (
+            fit.estimate - Z95 * bottom_se,
+            fit.estimate + Z95 * bottom_se,
+        );
+        for s in &self.analysis.studies {
+            (lo, hi) = (lo.min(s.yi), hi.max(s.yi));
+        }
+        if self.contours {
+            (lo, hi) = (lo.min(0.0), hi.max(0.0));
+        }
+        let x = Axis::covering(lo, hi, self.analysis.measure.is_ratio());
+        let top = font * if self.title.is_some() { 3.2 } else { 1.5 };
+        let legend = if self.contours {
+            font * 11.0
+        } else {
+            font * 1.5
+        };
+        let (left, right, bottom) = (font * 5.5, width - legend, height - font * 4.0);
+        let right = right.max(left + font * 4.0);
+        let bottom = bottom.max(top + font * 4.0);
+        Frame {
+            x: x.placed(left, right),
+            y: y.placed(top, bottom),
+            left,
+            right,
+            top,
+            bottom,
+        }
+    }
+
+    /// The shaded significance regions, mirrored about no effect.
+    fn shade(&self, scene: &mut Scene, f: &Frame) {
+        let s = f.y.hi;
+        for (z_in, z_out, color, _) in CONTOURS {
+            for side in [1.0, -1.0] {
+                let outer = if z_out.is_finite() {
+                    vec![(side * z_out * s, s)]
+                } else {
+                    let edge = if side > 0.0 { f.x.hi } else { f.x.lo };
+                    let far = side * (edge.abs() + z_in * s);
+                    vec![(far, s), (far, 0.0)]
+                };
+                let mut points = vec![(0.0, 0.0), (side * z_in * s, s)];
+                points.extend(outer);
+                let clipped = clip_to(&points, f.x.lo, f.x.hi);
+                if clipped.len() >= 3 {
+                    scene.polygon(
+                        clipped
+                            .into_iter()
+                            .map(|(x, y)| (f.x.px(x), f.y.px(y)))
+                            .collect(),
+                        color,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Pseudo confidence limits, the pooled line and the studies.
+    fn funnel(&self, scene: &mut Scene, f: &Frame) {
+        let est = self.analysis.overall.fit.estimate;
+        let s = f.y.hi;
+        let apex = (f.x.px(est), f.y.px(0.0));
+        for side in [-1.0, 1.0] {
+            let foot = (f.x.px(est + side * Z95 * s), f.y.px(s));
+            scene.dashed(vec![apex, foot], BLACK, 1.0);
+        }
+        scene.line(vec![apex, (apex.0, f.y.px(s))], BLACK, 1.5);
+        for study in &self.analysis.studies {
+            let center = (f.x.px(study.yi), f.y.px(study.vi.sqrt()));
+            // A white ring keeps points visible on the darkest shading.
+            scene.circle(center, 5.5, (255, 255, 255));
+            scene.circle(center, 4.0, POINT);
+        }
+    }
+
+    fn axes(&self, scene: &mut Scene, f: &Frame, font: f64) {
+        let small = font * 0.88;
+        scene.line(
+            vec![(f.left, f.top), (f.left, f.bottom), (f.right, f.bottom)],
+            BLACK,
+            1.0,
+        );
+        for t in f.x.ticks_that_fit(small) {
+            let x = f.x.px(t);
+            scene.line(vec![(x, f.bottom), (x, f.bottom + 5.0)], BLACK, 1.0);
+            scene.text(
+                Text::new(x, f.bottom + 5.0 + small, f.x.label(t), small).align(Align::Center),
+            );
+        }
+        for &t in &f.y.ticks {
+            let y = f.y.px(t);
+            scene.line(vec![(f.left - 5.0, y), (f.left, y)], BLACK, 1.0);
+            scene.text(Text::new(f.left - 8.0, y, f.y.label(t), small).align(Align::Right));
+        }
+        let measure = measure_title(self.analysis.measure);
+        let x_title = if self.analysis.measure.is_ratio() {
+            format!("{measure} (log scale)")
+        } else {
+            measure.to_string()
+        };
+        let mid_x = (f.left + f.right) / 2.0;
+        scene.text(
+            Text::new(mid_x, f.bottom + 5.0 + small * 2.0 + font, x_title, font)
+                .align(Align::Center),
+        );
+        let mid_y = (f.top + f.bottom) / 2.0;
+        scene.text(
+            Text::new(font, mid_y, "Standard error", font)
+                .align(Align::Center)
+                .vertical(),
+        );
+    }
+}
+
+/// The contour key, to the right of the plot area.
+fn legend(scene: &mut Scene, f: &Frame, font: f64) {
+    let x = f.right + font * 1.2;
+    let box_side = font;
+    for (i, (_, _, color, label)) in CONTOURS.iter().rev().enumerate() {
+        let y = f.top + font * 0.5 + i as f64 * font * 1.8;
+        scene.rect(
+            (x, y - box_side / 2.0),
+            (x + box_side, y + box_side / 2.0),
+            *color,
+        );
+        scene.text(Text::new(x + box_side * 1.5, y, *label, font * 0.88));
+    }
+    let y = f.top + font * 0.5 + 3.0 * font * 1.8;
+    scene.rect(
+        (x, y - box_side / 2.0),
+        (x + box_side, y + box_side / 2.0),
+        (255, 255, 255),
+    );
+    scene.line(
+        vec![
+            (x, y - box_side / 2.0),
+            (x + box_side, y - box_side / 2.0),
+            (x + box_side, y + box_side / 2.0),
+            (x, y + box_side / 2.0),
+            (x, y - box_side / 2.0),
+        ],
+        GREY,
+        1.0,
+    );
+    scene.text(Text::new(x + box_side * 1.5, y, "p ≥ 0.10", font * 0.88));
+}
+
+/// A convex polygon cut to the band `lo ≤ x ≤ hi` (Sutherland–Hodgman).
+fn clip_to(points: &[(f64, f64)], lo: f64, hi: f64) -> Vec<(f64, f64)> {
+    let keep_right_of = |pts: &[(f64, f64)], edge: f64, sign: f64| -> Vec<(f64, f64)> {
+        let inside = |p: (f64, f64)| sign * (p.0 - edge) >= 0.0;
+        let mut out = Vec::new();
+        for (i, &p) in pts.iter().enumerate() {
+            let q = pts[(i + 1) % pts.len()];
+            if inside(p) {
+                out.push(p);
+            }
+            if inside(p) != inside(q) {
+                let t = (edge - p.0) / (q.0 - p.0);
+                out.push((edge, p.1 + t * (q.1 - p.1)));
+            }
+        }
+        out
+    };
+    let once = keep_right_of(points, lo, 1.0);
+    keep_right_of(&once, hi, -1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip_to;
+
+    #[test]
+    fn clipping_keeps_the_band() {
+        let square = [(-2.0, 0.0), (2.0, 0.0), (2.0, 1.0), (-2.0, 1.0)];
+        let clipped = clip_to(&square, -1.0, 1.0);
+        assert!(clipped.iter().all(|p| (-1.0..=1.0).contains(&p.0)));
+        assert_eq!(clipped.len(), 4);
+        assert!(clip_to(&square, 3.0, 4.0).is_empty());
+    }
+}

@@ -1,0 +1,132 @@
+//! Forest and funnel plots, as PNG or SVG, drawn with fonts embedded in the
+//! crate so that no system font or fontconfig is needed.
+//!
+//! Start from an [`Analysis`]: [`Analysis::forest_plot`] and
+//! [`Analysis::funnel_plot`] return builders whose settings chain, and
+//! `save(path)` writes the file, its extension picking the format.
+//!
+//! ```
+//! use cochran::{Analysis, AnalysisOptions, Measure};
+//!
+//! let analysis = Analysis::from_csv("datasets/normand1999.csv", &AnalysisOptions::new(Measure::Smd))?;
+//! let forest = analysis.forest_plot().title("Specialist stroke care").to_svg()?;
+//! assert!(forest.contains("Edinburgh"));
+//! let funnel = analysis.funnel_plot().contours(true).to_png()?;
+//! assert!(funnel.starts_with(b"\x89PNG"));
+//! # Ok::<(), cochran::Error>(())
+//! ```
+
+mod axis;
+mod fonts;
+mod forest;
+mod funnel;
+mod scene;
+
+use std::path::Path;
+
+pub use forest::{Columns, ForestPlot};
+pub use funnel::FunnelPlot;
+
+use crate::analysis::Analysis;
+use crate::effect::Measure;
+use crate::error::{Error, ErrorKind, Result};
+use scene::Scene;
+
+/// An image file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImageFormat {
+    /// Portable Network Graphics, a bitmap.
+    Png,
+    /// Scalable Vector Graphics.
+    Svg,
+}
+
+impl ImageFormat {
+    /// The format a file name asks for, from its extension (case-insensitive).
+    ///
+    /// ```
+    /// use cochran::plot::ImageFormat;
+    /// assert_eq!(ImageFormat::from_path("out/forest.SVG")?, ImageFormat::Svg);
+    /// assert!(ImageFormat::from_path("forest.pdf").is_err());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match extension.as_str() {
+            "png" => Ok(ImageFormat::Png),
+            "svg" => Ok(ImageFormat::Svg),
+            _ => Err(Error::from(ErrorKind::UnknownName {
+                what: "image format (file extension)",
+                given: path.display().to_string(),
+                valid: vec![".png".into(), ".svg".into()],
+            })),
+        }
+    }
+}
+
+impl Analysis {
+    /// A forest plot of this analysis; see [`ForestPlot`] for its settings.
+    pub fn forest_plot(&self) -> ForestPlot<'_> {
+        ForestPlot::new(self)
+    }
+
+    /// A funnel plot of this analysis; see [`FunnelPlot`] for its settings.
+    pub fn funnel_plot(&self) -> FunnelPlot<'_> {
+        FunnelPlot::new(self)
+    }
+}
+
+/// A laid-out scene on its way to a file.
+struct Output {
+    scene: Scene,
+    scale: f64,
+}
+
+impl Output {
+    fn new(scene: Scene, scale: f64) -> Self {
+        Output { scene, scale }
+    }
+
+    fn save(&self, path: &Path, format: ImageFormat) -> Result<()> {
+        let bytes = match format {
+            ImageFormat::Png => self.scene.to_png(self.scale)?,
+            ImageFormat::Svg => self.scene.to_svg(self.scale)?.into_bytes(),
+        };
+        std::fs::write(path, bytes).map_err(|e| Error::from(ErrorKind::Io(e)).in_file(path))
+    }
+}
+
+/// The measure's name as a column heading.
+fn measure_title(measure: Measure) -> &'static str {
+    match measure {
+        Measure::Md => "Mean Difference",
+        Measure::Smd => "Std. Mean Difference",
+        Measure::Rom => "Ratio of Means",
+        Measure::Mc => "Mean Change",
+        Measure::Smcc | Measure::Smcr => "Std. Mean Change",
+        Measure::Smcrd => "Diff. in Std. Mean Change",
+        Measure::Mcd => "Diff. in Mean Change",
+        Measure::Or => "Odds Ratio",
+        Measure::Rr => "Risk Ratio",
+        Measure::Rd => "Risk Difference",
+        Measure::Gen => "Effect Size",
+    }
+}
+
+/// Checks a setting that must be a finite positive number.
+fn positive(value: f64, what: &str) -> Result<f64> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(
+            ErrorKind::InvalidSetting(format!("{what} must be a positive number, found {value}"))
+                .into(),
+        )
+    }
+}

@@ -1,0 +1,544 @@
+//! Forest and funnel plots, checked through the SVG they produce: labels and
+//! numbers present, one diamond per pooled result, squares sized by weight, the
+//! line of no effect where the axis puts it, and a log axis for ratios.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use cochran::effect::{StudyData, TwoByTwo};
+use cochran::{Analysis, AnalysisOptions, EffectSet, Measure, Method, Test};
+
+/// Colour of study squares in the SVG.
+const SQUARE: &str = "#2F5597";
+
+/// A `<text>` element: position and content.
+#[derive(Debug)]
+struct SvgText {
+    x: f64,
+    y: f64,
+    text: String,
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = tag[start..].find('"')? + start;
+    Some(tag[start..end].to_string())
+}
+
+fn number(tag: &str, name: &str) -> f64 {
+    attribute(tag, name)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// Every element `<name …>` as its opening tag.
+fn tags<'a>(svg: &'a str, name: &str) -> Vec<&'a str> {
+    let open = format!("<{name} ");
+    svg.match_indices(&open)
+        .map(|(i, _)| &svg[i..i + svg[i..].find('>').unwrap()])
+        .collect()
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+fn texts(svg: &str) -> Vec<SvgText> {
+    svg.match_indices("<text ")
+        .map(|(i, _)| {
+            let rest = &svg[i..];
+            let close = rest.find('>').unwrap();
+            let end = rest.find("</text>").unwrap();
+            SvgText {
+                x: number(&rest[..close], "x"),
+                y: number(&rest[..close], "y"),
+                text: unescape(rest[close + 1..end].trim()),
+            }
+        })
+        .collect()
+}
+
+fn has_text(svg: &str, wanted: &str) -> bool {
+    texts(svg).iter().any(|t| t.text == wanted)
+}
+
+fn points(tag: &str) -> Vec<(f64, f64)> {
+    attribute(tag, "points")
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| {
+            let (x, y) = p.split_once(',')?;
+            Some((x.parse().ok()?, y.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Four-cornered filled polygons: the diamonds (arrowheads have three corners).
+fn diamonds(svg: &str) -> usize {
+    tags(svg, "polygon")
+        .iter()
+        .filter(|t| points(t).len() == 4)
+        .count()
+}
+
+/// Side lengths of the study squares, in document (row) order.
+fn squares(svg: &str) -> Vec<f64> {
+    tags(svg, "rect")
+        .iter()
+        .filter(|t| attribute(t, "fill").as_deref() == Some(SQUARE))
+        .map(|t| number(t, "width"))
+        .collect()
+}
+
+/// The longest vertical line: the line of no effect. Returns its x and lowest y.
+fn null_line(svg: &str) -> (f64, f64) {
+    tags(svg, "polyline")
+        .iter()
+        .map(|t| points(t))
+        .filter(|p| p.len() == 2 && p[0].0 == p[1].0)
+        .max_by(|a, b| (a[1].1 - a[0].1).abs().total_cmp(&(b[1].1 - b[0].1).abs()))
+        .map(|p| (p[0].0, p[0].1.max(p[1].1)))
+        .expect("a vertical line")
+}
+
+/// Numeric labels below the line of no effect: the tick labels, as (value, x).
+fn tick_labels(svg: &str) -> Vec<(f64, f64)> {
+    let (_, bottom) = null_line(svg);
+    texts(svg)
+        .iter()
+        .filter(|t| t.y > bottom)
+        .filter_map(|t| Some((t.text.parse::<f64>().ok()?, t.x)))
+        .collect()
+}
+
+fn bcg(options: AnalysisOptions) -> Analysis {
+    Analysis::from_csv("datasets/bcg.csv", &options).unwrap()
+}
+
+fn fmt2(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+#[test]
+fn every_label_and_right_hand_number_is_printed() {
+    let analysis = bcg(AnalysisOptions::new(Measure::Rr).group_by("alloc"));
+    let svg = analysis.forest_plot().to_svg().unwrap();
+    for s in &analysis.studies {
+        assert!(has_text(&svg, &s.study), "label {}", s.study);
+        let effect = format!(
+            "{} [{}, {}]",
+            fmt2(s.yi.exp()),
+            fmt2(s.ci_lower.exp()),
+            fmt2(s.ci_upper.exp())
+        );
+        assert!(has_text(&svg, &effect), "effect {effect}");
+        assert!(
+            has_text(&svg, &format!("{:.1}%", s.weight)),
+            "weight of {}",
+            s.study
+        );
+    }
+    assert!(has_text(&svg, "0.49 [0.34, 0.70]"));
+    assert!(has_text(&svg, "100.0%"));
+    for group in analysis.subgroups.as_ref().unwrap() {
+        assert!(has_text(&svg, &group.name));
+    }
+}
+
+#[test]
+fn revman_statistics_lines() {
+    let analysis = bcg(AnalysisOptions::new(Measure::Rr).group_by("alloc"));
+    let svg = analysis.forest_plot().to_svg().unwrap();
+    assert!(has_text(
+        &svg,
+        "Heterogeneity: τ² = 0.31; χ² = 152.23, df = 12 (P < 0.00001); I² = 92%"
+    ));
+    assert!(svg.contains("Test for overall effect: Z = 3.97 (P"));
+    assert!(svg.contains("Test for subgroup differences: χ² = "));
+    assert!(has_text(&svg, "Random-effects model (REML) (95% CI)"));
+
+    let knha = bcg(AnalysisOptions::new(Measure::Rr).test(Test::Knha));
+    let svg = knha.forest_plot().to_svg().unwrap();
+    assert!(
+        svg.contains("Test for overall effect: t = "),
+        "t under Knapp–Hartung"
+    );
+
+    let common = bcg(AnalysisOptions::new(Measure::Or).method(Method::Common));
+    let svg = common.forest_plot().to_svg().unwrap();
+    assert!(
+        svg.contains("Heterogeneity: χ² = "),
+        "no τ² for a common effect"
+    );
+    assert!(has_text(&svg, "Common-effect model (95% CI)"));
+    assert!(!svg.contains("Prediction interval"));
+}
+
+#[test]
+fn one_diamond_per_pooled_result() {
+    let grouped = bcg(AnalysisOptions::new(Measure::Rr).group_by("alloc"));
+    let svg = grouped.forest_plot().to_svg().unwrap();
+    assert_eq!(diamonds(&svg), 3 + 1);
+    let plain = bcg(AnalysisOptions::new(Measure::Rr));
+    assert_eq!(diamonds(&plain.forest_plot().to_svg().unwrap()), 1);
+}
+
+#[test]
+fn intervals_past_the_axis_end_in_arrows() {
+    let analysis = bcg(AnalysisOptions::new(Measure::Rr));
+    let arrows = |svg: &str| {
+        tags(svg, "polygon")
+            .iter()
+            .filter(|t| points(t).len() == 3)
+            .count()
+    };
+    assert_eq!(arrows(&analysis.forest_plot().to_svg().unwrap()), 0);
+    let clipped = analysis.forest_plot().x_limits(0.2, 2.0).to_svg().unwrap();
+    let fit = analysis.fit();
+    let prediction = (fit.pi_lower.unwrap(), fit.pi_upper.unwrap());
+    let past = analysis
+        .studies
+        .iter()
+        .map(|s| (s.ci_lower, s.ci_upper))
+        .chain([prediction])
+        .map(|(lo, hi)| usize::from(lo < 0.2f64.ln()) + usize::from(hi > 2f64.ln()))
+        .sum::<usize>();
+    assert!(past > 0);
+    assert_eq!(arrows(&clipped), past);
+}
+
+#[test]
+fn square_sizes_follow_the_weights() {
+    let analysis = bcg(AnalysisOptions::new(Measure::Or));
+    let sides = squares(&analysis.forest_plot().to_svg().unwrap());
+    assert_eq!(sides.len(), analysis.studies.len());
+    let mut pairs: Vec<(f64, f64)> = analysis
+        .studies
+        .iter()
+        .map(|s| s.weight)
+        .zip(sides)
+        .collect();
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert!(pairs.windows(2).all(|w| w[0].1 <= w[1].1), "{pairs:?}");
+    assert!(pairs.last().unwrap().1 > pairs.first().unwrap().1);
+}
+
+#[test]
+fn null_line_sits_at_no_effect() {
+    let smd = Analysis::from_csv(
+        "datasets/normand1999.csv",
+        &AnalysisOptions::new(Measure::Smd),
+    )
+    .unwrap();
+    let svg = smd.forest_plot().to_svg().unwrap();
+    let (x, _) = null_line(&svg);
+    let zero = tick_labels(&svg)
+        .into_iter()
+        .find(|(v, _)| *v == 0.0)
+        .expect("a 0 tick");
+    assert!(
+        (zero.1 - x).abs() <= 1.0,
+        "null line {x}, tick 0 at {}",
+        zero.1
+    );
+    assert!(
+        !texts(&svg)
+            .iter()
+            .any(|t| t.text.starts_with("-0") && t.text.parse::<f64>() == Ok(0.0))
+    );
+
+    let rr = bcg(AnalysisOptions::new(Measure::Rr));
+    let svg = rr.forest_plot().to_svg().unwrap();
+    let (x, _) = null_line(&svg);
+    let one = tick_labels(&svg)
+        .into_iter()
+        .find(|(v, _)| *v == 1.0)
+        .expect("a 1 tick");
+    assert!(
+        (one.1 - x).abs() <= 1.0,
+        "null line {x}, tick 1 at {}",
+        one.1
+    );
+}
+
+/// Pixels per unit between consecutive ticks, after `transform`.
+fn spacing(ticks: &[(f64, f64)], transform: fn(f64) -> f64) -> Vec<f64> {
+    ticks
+        .windows(2)
+        .map(|w| (w[1].1 - w[0].1) / (transform(w[1].0) - transform(w[0].0)))
+        .collect()
+}
+
+fn all_close(values: &[f64], tolerance: f64) -> bool {
+    values
+        .iter()
+        .all(|v| (v - values[0]).abs() <= tolerance * values[0].abs())
+}
+
+#[test]
+fn ratio_measures_get_a_log_axis() {
+    let rr = bcg(AnalysisOptions::new(Measure::Rr));
+    let ticks = tick_labels(&rr.forest_plot().to_svg().unwrap());
+    assert!(ticks.len() >= 3, "{ticks:?}");
+    assert!(all_close(&spacing(&ticks, f64::ln), 0.03), "{ticks:?}");
+    assert!(!all_close(&spacing(&ticks, |v| v), 0.03), "{ticks:?}");
+
+    let smd = Analysis::from_csv(
+        "datasets/normand1999.csv",
+        &AnalysisOptions::new(Measure::Smd),
+    )
+    .unwrap();
+    let ticks = tick_labels(&smd.forest_plot().to_svg().unwrap());
+    assert!(all_close(&spacing(&ticks, |v| v), 0.03), "{ticks:?}");
+}
+
+#[test]
+fn png_has_the_expected_size_and_is_not_blank() {
+    let analysis = bcg(AnalysisOptions::new(Measure::Rr).group_by("alloc"));
+    let plot = analysis.forest_plot().scale(2.0);
+    let (width, height) = plot.dimensions().unwrap();
+    let bytes = plot.to_png().unwrap();
+    let (info, pixels) = decode(&bytes);
+    assert_eq!((info.width, info.height), (width, height));
+    assert!(height > 600, "grows with the rows: {height}");
+    let dark = pixels
+        .chunks(3)
+        .filter(|p| p.iter().all(|&c| c < 100))
+        .count();
+    let blue = pixels.chunks(3).filter(|p| p == &[47, 85, 151]).count();
+    assert!(dark > 2000, "text and lines drawn: {dark}");
+    assert!(blue > 100, "squares drawn: {blue}");
+
+    let funnel = analysis.funnel_plot().contours(true);
+    let (info, pixels) = decode(&funnel.to_png().unwrap());
+    assert_eq!((info.width, info.height), funnel.dimensions().unwrap());
+    assert!(
+        pixels.chunks(3).any(|p| p == [160, 160, 160]),
+        "p < 0.01 shading"
+    );
+}
+
+fn decode(bytes: &[u8]) -> (png::OutputInfo, Vec<u8>) {
+    let mut reader = png::Decoder::new(bytes).read_info().expect("a valid PNG");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    buf.truncate(info.buffer_size());
+    (info, buf)
+}
+
+/// `n` two-group binary studies with the given labels.
+fn binary_studies(labels: &[String]) -> Analysis {
+    let studies = labels.iter().enumerate().map(|(i, label)| {
+        let e1 = 5.0 + (i % 7) as f64 * 3.0;
+        let table = TwoByTwo::new(e1, 100.0 + i as f64 * 10.0, 12.0, 110.0).unwrap();
+        (label.clone(), StudyData::TwoByTwo(table))
+    });
+    let set = EffectSet::from_studies(Measure::Or, studies).unwrap();
+    Analysis::from_effects(set, &AnalysisOptions::new(Measure::Or)).unwrap()
+}
+
+#[test]
+fn one_two_and_sixty_studies_render() {
+    for n in [1, 2, 60] {
+        let labels: Vec<String> = (1..=n).map(|i| format!("Study {i}")).collect();
+        let analysis = binary_studies(&labels);
+        let plot = analysis.forest_plot();
+        let svg = plot.to_svg().unwrap();
+        assert_eq!(squares(&svg).len(), n);
+        assert!(labels.iter().all(|l| has_text(&svg, l)));
+        assert!(!plot.to_png().unwrap().is_empty());
+        assert!(analysis.funnel_plot().contours(true).to_svg().is_ok());
+        assert!(analysis.funnel_plot().to_png().is_ok());
+    }
+    let short = binary_studies(&["A".into(), "B".into()])
+        .forest_plot()
+        .dimensions()
+        .unwrap();
+    let labels: Vec<String> = (1..=60).map(|i| format!("Study {i}")).collect();
+    let tall = binary_studies(&labels).forest_plot().dimensions().unwrap();
+    assert!(
+        tall.1 > short.1 + 58 * 15,
+        "height grows with rows: {short:?} {tall:?}"
+    );
+}
+
+#[test]
+fn long_labels_are_cut_with_an_ellipsis() {
+    let long = "A multicentre randomised controlled trial of something with a very long name indeed (the full acronym-laden title)".to_string();
+    let analysis = binary_studies(&[long.clone(), "Short".into()]);
+    let svg = analysis.forest_plot().to_svg().unwrap();
+    assert!(!svg.contains(&long));
+    let cut = texts(&svg)
+        .into_iter()
+        .find(|t| t.text.ends_with('…'))
+        .expect("an ellipsis");
+    assert!(long.starts_with(cut.text.trim_end_matches('…')));
+    assert!(has_text(&svg, "Short"));
+    assert!(analysis.forest_plot().to_png().is_ok());
+}
+
+#[test]
+fn a_set_width_narrows_the_plot_column_but_never_the_text() {
+    let analysis = bcg(AnalysisOptions::new(Measure::Rr).group_by("alloc"));
+    let natural = analysis.forest_plot().dimensions().unwrap().0;
+    let narrower = analysis.forest_plot().width(f64::from(natural) - 150.0);
+    assert_eq!(narrower.dimensions().unwrap().0, natural - 150);
+    let svg = narrower.to_svg().unwrap();
+    assert!(!texts(&svg).iter().any(|t| t.text.ends_with('…')));
+    let too_narrow = analysis.forest_plot().width(300.0).dimensions().unwrap().0;
+    assert!(too_narrow > 300 && too_narrow < natural);
+}
+
+#[test]
+fn unicode_labels_render() {
+    let labels: Vec<String> = ["Dall'Oca 2003", "Müller 2010", "Øvrebø 2015"]
+        .map(String::from)
+        .to_vec();
+    let analysis = binary_studies(&labels);
+    let svg = analysis.forest_plot().to_svg().unwrap();
+    assert!(labels.iter().all(|l| has_text(&svg, l)));
+    assert!(svg.contains("Dall&apos;Oca"), "escaped in XML");
+    assert!(analysis.forest_plot().to_png().is_ok());
+}
+
+#[test]
+fn every_design_has_its_data_columns() {
+    let cases = [
+        (
+            "datasets/normand1999.csv",
+            Measure::Md,
+            &["Mean", "SD", "Total"][..],
+        ),
+        (
+            "datasets/morris2008.csv",
+            Measure::Mc,
+            &["N", "Pre mean", "Post mean"][..],
+        ),
+        ("datasets/bcg.csv", Measure::Or, &["Events", "Total"][..]),
+        (
+            "datasets/bangertdrowns2004.csv",
+            Measure::Gen,
+            &["Estimate", "SE"][..],
+        ),
+    ];
+    for (file, measure, headings) in cases {
+        let analysis = Analysis::from_csv(file, &AnalysisOptions::new(measure)).unwrap();
+        let svg = analysis.forest_plot().to_svg().unwrap();
+        for heading in headings {
+            assert!(has_text(&svg, heading), "{file}: {heading}");
+        }
+    }
+}
+
+#[test]
+fn funnel_axis_is_inverted() {
+    let analysis = bcg(AnalysisOptions::new(Measure::Or));
+    let svg = analysis.funnel_plot().to_svg().unwrap();
+    let circles: Vec<(f64, f64)> = tags(&svg, "circle")
+        .iter()
+        .filter(|t| attribute(t, "fill").as_deref() == Some(SQUARE))
+        .map(|t| (number(t, "cx"), number(t, "cy")))
+        .collect();
+    assert_eq!(circles.len(), analysis.studies.len());
+    let se: Vec<f64> = analysis.studies.iter().map(|s| s.vi.sqrt()).collect();
+    let most_precise = (0..se.len())
+        .min_by(|&a, &b| se[a].total_cmp(&se[b]))
+        .unwrap();
+    let least_precise = (0..se.len())
+        .max_by(|&a, &b| se[a].total_cmp(&se[b]))
+        .unwrap();
+    assert!(
+        circles[most_precise].1 < circles[least_precise].1,
+        "small SE on top"
+    );
+    assert_eq!(tags(&svg, "polygon").len(), 0, "no contours unless asked");
+    let shaded = analysis.funnel_plot().contours(true).to_svg().unwrap();
+    assert!(tags(&shaded, "polygon").len() >= 4);
+}
+
+#[test]
+fn bad_settings_are_errors_not_panics() {
+    let analysis = bcg(AnalysisOptions::new(Measure::Rr));
+    let dir = scratch("bad");
+    assert!(analysis.forest_plot().save(dir.join("plot.pdf")).is_err());
+    assert!(
+        analysis
+            .forest_plot()
+            .save(dir.join("no-extension"))
+            .is_err()
+    );
+    assert!(
+        analysis
+            .forest_plot()
+            .save(dir.join("missing/dir/plot.svg"))
+            .is_err()
+    );
+    assert!(analysis.forest_plot().font_size(0.0).to_svg().is_err());
+    assert!(analysis.forest_plot().x_limits(2.0, 1.0).to_svg().is_err());
+    assert!(analysis.funnel_plot().size(-1.0, 10.0).to_png().is_err());
+    assert!(
+        analysis.forest_plot().width(50.0).to_png().is_ok(),
+        "too narrow still draws"
+    );
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cochran-plot-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn cli_writes_both_plots_in_both_formats_for_every_design() {
+    let dir = scratch("cli");
+    let cases = [
+        ("datasets/normand1999.csv", "SMD"),
+        ("datasets/morris2008.csv", "SMCR"),
+        ("datasets/bcg.csv", "RR"),
+        ("datasets/bangertdrowns2004.csv", "GEN"),
+    ];
+    for (file, measure) in cases {
+        for ext in ["png", "svg"] {
+            let forest = dir.join(format!("forest-{measure}.{ext}"));
+            let funnel = dir.join(format!("funnel-{measure}.{ext}"));
+            let status = Command::new(env!("CARGO_BIN_EXE_cochran"))
+                .args(["analyze", file, "--measure", measure, "--contours"])
+                .arg("--forest")
+                .arg(&forest)
+                .arg("--funnel")
+                .arg(&funnel)
+                .output()
+                .unwrap();
+            assert!(
+                status.status.success(),
+                "{file} {ext}: {}",
+                String::from_utf8_lossy(&status.stderr)
+            );
+            for path in [&forest, &funnel] {
+                let bytes = std::fs::read(path).unwrap();
+                match ext {
+                    "png" => assert!(bytes.starts_with(b"\x89PNG")),
+                    _ => assert!(bytes.starts_with(b"<svg")),
+                }
+            }
+        }
+    }
+    let bad = Command::new(env!("CARGO_BIN_EXE_cochran"))
+        .args([
+            "analyze",
+            "datasets/bcg.csv",
+            "-m",
+            "RR",
+            "--forest",
+            "plot.jpg",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains(".svg"));
+}

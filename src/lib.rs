@@ -62,8 +62,8 @@ pub mod model;
 pub mod plot;
 pub mod report;
 
-pub use analysis::{Analysis, AnalysisOptions, SubgroupResult};
-pub use effect::{Effect, EffectOptions, EffectSet, Measure};
+pub use analysis::{Analysis, AnalysisOptions, OutcomeAnalysis, SubgroupResult};
+pub use effect::{Effect, EffectOptions, EffectSet, Measure, SdImputation};
 pub use error::{Error, ErrorKind, Location, Result};
 pub use model::{
     Fit, MetaAnalysis, Method, SubgroupDifference, Tau2, Tau2Interval, Test, subgroup_difference,

@@ -1,12 +1,15 @@
 //! The `cochran` command line: parses arguments, calls the library, prints.
 
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use cochran::effect::scales::ScaleRegistry;
 use cochran::plot::ImageFormat;
-use cochran::{Analysis, AnalysisOptions, Error, Measure, Method, Test, report};
+use cochran::{
+    Analysis, AnalysisOptions, Error, Measure, Method, OutcomeAnalysis, SdImputation, Test, report,
+};
 
 #[derive(Parser)]
 #[command(
@@ -22,7 +25,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Pool the studies of a CSV file (one row per study).
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
+    /// List the registered clinical instruments (range, direction, MIC values).
+    Scales {
+        /// Output format (text or json).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 #[derive(clap::Args)]
@@ -30,7 +39,8 @@ struct AnalyzeArgs {
     /// The CSV file: a header line, then one row per study.
     file: PathBuf,
     /// Effect-size measure: MD, SMD, ROM (two groups, continuous); MC, SMCC, SMCR
-    /// (before/after); OR, RR, RD (two groups, binary); GEN (yi with vi or sei).
+    /// (before/after); SMCRD, MCD (controlled before/after); OR, RR, RD (two
+    /// groups, binary); GEN (yi with vi or sei).
     #[arg(long, short)]
     measure: String,
     /// FE (alias EE, CE) for the common-effect model, or a tau^2 estimator:
@@ -43,19 +53,46 @@ struct AnalyzeArgs {
     /// Confidence level in percent.
     #[arg(long, default_value_t = 95.0)]
     level: f64,
-    /// Analyse subgroups defined by this column (default: a `subgroup` column, if any).
+    /// Analyse subgroups defined by this column (default: a `subgroup` column,
+    /// if any); `--by outcome` analyses each instrument on its own.
     #[arg(long)]
     by: Option<String>,
-    /// Pre/post correlation for before/after studies without an `r` value.
+    /// Analyse only the studies of this instrument (the `outcome` column).
+    #[arg(long)]
+    outcome: Option<String>,
+    /// Pre/post correlation for before/after studies without an `r` value: a
+    /// number in [-1, 1], or `impute` to derive it from the studies that report
+    /// the SD before, after and of the change.
     #[arg(long, allow_hyphen_values = true)]
-    r: Option<f64>,
+    r: Option<String>,
+    /// Re-run the analysis with each of these correlations (comma-separated)
+    /// for the studies without an `r` value.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        value_name = "R,R,..."
+    )]
+    r_sensitivity: Vec<f64>,
+    /// Borrow an SD that no study statistic recovers from the other studies of
+    /// the same instrument and time: their mean, or their maximum (conservative).
+    #[arg(long, value_enum)]
+    impute_sd: Option<ImputeSd>,
+    /// Flip the sign of lower-is-better instruments so that a positive change
+    /// always means improvement.
+    #[arg(long)]
+    improvement_positive: bool,
+    /// Convert raw changes to a 0-TARGET range of each instrument before pooling.
+    #[arg(long, value_name = "TARGET")]
+    rescale: Option<f64>,
     /// Treat a missing required value as an error instead of excluding the study.
     #[arg(long)]
     strict: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Also write a forest plot to this file (.png or .svg).
+    /// Also write a forest plot to this file (.png or .svg); with `--by outcome`,
+    /// one file per instrument, named after it.
     #[arg(long, value_name = "PATH")]
     forest: Option<PathBuf>,
     /// Also write a funnel plot to this file (.png or .svg).
@@ -76,19 +113,48 @@ enum Format {
     Csv,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum ImputeSd {
+    Mean,
+    Max,
+}
+
 fn main() -> ExitCode {
-    let Command::Analyze(args) = Cli::parse().command;
-    let analysis = match analyze(&args) {
-        Ok(analysis) => analysis,
+    match Cli::parse().command {
+        Command::Analyze(args) => run(&args),
+        Command::Scales { format } => outcome_of(print_scales(format), 1),
+    }
+}
+
+fn run(args: &AnalyzeArgs) -> ExitCode {
+    let options = match options(args) {
+        Ok(options) => options,
+        Err(error) => return fail(&error, 2),
+    };
+    let result = if args
+        .by
+        .as_deref()
+        .is_some_and(|b| b.eq_ignore_ascii_case("outcome"))
+    {
+        Analysis::per_outcome_csv(&args.file, &options).map(Analyses::PerOutcome)
+    } else {
+        Analysis::from_csv(&args.file, &options).map(|a| Analyses::One(Box::new(a)))
+    };
+    let analyses = match result {
+        Ok(analyses) => analyses,
         Err(error) => return fail(&error, if error.is_input_error() { 2 } else { 1 }),
     };
-    if let Err(error) = write_plots(&analysis, &args) {
+    if let Err(error) = analyses.write_plots(args) {
         return fail(&error, if error.is_input_error() { 2 } else { 1 });
     }
     // Failing to write the result is the machine's fault, not the input's.
-    match print(&analysis, args.format) {
+    outcome_of(analyses.print(args.format), 1)
+}
+
+fn outcome_of(result: Result<(), Error>, code: u8) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => fail(&error, 1),
+        Err(error) => fail(&error, code),
     }
 }
 
@@ -97,50 +163,137 @@ fn fail(error: &Error, code: u8) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn analyze(args: &AnalyzeArgs) -> Result<Analysis, Error> {
+fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
     let mut options = AnalysisOptions::new(args.measure.parse::<Measure>()?)
         .method(args.method.parse::<Method>()?)
         .test(args.test.parse::<Test>()?)
         .level(args.level)
-        .strict(args.strict);
-    if let Some(r) = args.r {
-        options = options.r(r);
+        .strict(args.strict)
+        .improvement_positive(args.improvement_positive)
+        .r_sensitivity(&args.r_sensitivity);
+    match args.r.as_deref().map(str::trim) {
+        None => {}
+        Some(r) if r.eq_ignore_ascii_case("impute") => options = options.impute_r(true),
+        Some(r) => {
+            let value = r.parse::<f64>().map_err(|_| {
+                Error::from(cochran::ErrorKind::InvalidSetting(format!(
+                    "--r takes a correlation in [-1, 1] or `impute`, found `{r}`"
+                )))
+            })?;
+            options = options.r(value);
+        }
     }
-    if let Some(column) = &args.by {
-        options = options.group_by(column.as_str());
+    if let Some(rule) = args.impute_sd {
+        options = options.impute_sd(match rule {
+            ImputeSd::Mean => SdImputation::Mean,
+            ImputeSd::Max => SdImputation::Max,
+        });
     }
-    Analysis::from_csv(&args.file, &options)
+    if let Some(target) = args.rescale {
+        options = options.rescale(target);
+    }
+    if let Some(name) = &args.outcome {
+        options = options.outcome(name.as_str());
+    }
+    if let Some(column) = args
+        .by
+        .as_deref()
+        .filter(|b| !b.eq_ignore_ascii_case("outcome"))
+    {
+        options = options.group_by(column);
+    }
+    Ok(options)
 }
 
-fn print(analysis: &Analysis, format: Format) -> Result<(), Error> {
-    let mut out = BufWriter::new(std::io::stdout().lock());
-    match format {
-        Format::Text => out
-            .write_all(report::text(analysis).as_bytes())
-            .map_err(io_error)?,
-        Format::Json => {
-            report::write_json(analysis, &mut out)?;
-            writeln!(out).map_err(io_error)?;
+/// One analysis, or one per instrument.
+enum Analyses {
+    One(Box<Analysis>),
+    PerOutcome(Vec<OutcomeAnalysis>),
+}
+
+impl Analyses {
+    fn print(&self, format: Format) -> Result<(), Error> {
+        let mut out = BufWriter::new(std::io::stdout().lock());
+        match (self, format) {
+            (Analyses::One(a), Format::Text) => out
+                .write_all(report::text(a).as_bytes())
+                .map_err(io_error)?,
+            (Analyses::One(a), Format::Json) => {
+                report::write_json(a, &mut out)?;
+                writeln!(out).map_err(io_error)?;
+            }
+            (Analyses::One(a), Format::Csv) => report::write_csv(a, &mut out)?,
+            (Analyses::PerOutcome(o), Format::Text) => out
+                .write_all(report::outcomes_text(o).as_bytes())
+                .map_err(io_error)?,
+            (Analyses::PerOutcome(o), Format::Json) => {
+                report::write_outcomes_json(o, &mut out)?;
+                writeln!(out).map_err(io_error)?;
+            }
+            (Analyses::PerOutcome(o), Format::Csv) => report::write_outcomes_csv(o, &mut out)?,
         }
-        Format::Csv => report::write_csv(analysis, &mut out)?,
+        out.flush().map_err(io_error)
     }
-    out.flush().map_err(io_error)
+
+    fn write_plots(&self, args: &AnalyzeArgs) -> Result<(), Error> {
+        match self {
+            Analyses::One(a) => {
+                write_plots(a, args.forest.as_deref(), args.funnel.as_deref(), args)
+            }
+            Analyses::PerOutcome(outcomes) => {
+                for o in outcomes {
+                    let Some(a) = &o.analysis else { continue };
+                    let named =
+                        |p: &Option<PathBuf>| p.as_deref().map(|p| with_suffix(p, &o.outcome));
+                    write_plots(
+                        a,
+                        named(&args.forest).as_deref(),
+                        named(&args.funnel).as_deref(),
+                        args,
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `plots/forest.png` for HHS becomes `plots/forest_HHS.png`.
+fn with_suffix(path: &Path, outcome: &str) -> PathBuf {
+    let safe: String = outcome
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '_' })
+        .collect();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}_{safe}.{}", ext.to_string_lossy()),
+        None => format!("{stem}_{safe}"),
+    };
+    path.with_file_name(name)
 }
 
 /// PNG output is drawn at twice the nominal size so that it prints sharply.
-fn write_plots(analysis: &Analysis, args: &AnalyzeArgs) -> Result<(), Error> {
-    let scale_for = |path: &PathBuf| match ImageFormat::from_path(path) {
+fn write_plots(
+    analysis: &Analysis,
+    forest: Option<&Path>,
+    funnel: Option<&Path>,
+    args: &AnalyzeArgs,
+) -> Result<(), Error> {
+    let scale_for = |path: &Path| match ImageFormat::from_path(path) {
         Ok(ImageFormat::Png) => 2.0,
         _ => 1.0,
     };
-    if let Some(path) = &args.forest {
+    if let Some(path) = forest {
         let mut plot = analysis.forest_plot().scale(scale_for(path));
         if let Some(title) = &args.title {
             plot = plot.title(title);
         }
         plot.save(path)?;
     }
-    if let Some(path) = &args.funnel {
+    if let Some(path) = funnel {
         let mut plot = analysis
             .funnel_plot()
             .contours(args.contours)
@@ -151,6 +304,21 @@ fn write_plots(analysis: &Analysis, args: &AnalyzeArgs) -> Result<(), Error> {
         plot.save(path)?;
     }
     Ok(())
+}
+
+fn print_scales(format: Format) -> Result<(), Error> {
+    let registry = ScaleRegistry::shared();
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, registry).map_err(|e| io_error(e.into()))?;
+            writeln!(out).map_err(io_error)?;
+        }
+        _ => out
+            .write_all(report::scales_text(registry).as_bytes())
+            .map_err(io_error)?,
+    }
+    out.flush().map_err(io_error)
 }
 
 fn io_error(e: std::io::Error) -> Error {

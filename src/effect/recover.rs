@@ -185,15 +185,16 @@ fn impute_correlation(table: &mut Table, imputed: &mut [Vec<Imputation>]) -> Res
     Ok(())
 }
 
-/// The instrument and follow-up time that define whose SDs may be borrowed.
+/// The instrument (as written, matched without case) and follow-up time that
+/// define whose SDs may be borrowed.
 fn stratum(table: &Table, row: usize) -> (String, String) {
     let outcome = table
         .text_column("outcome")
         .and_then(|c| c[row].clone())
-        .unwrap_or_default()
-        .to_lowercase();
-    let time = value(table, "time", row).map_or_else(|| "unknown".into(), |t| t.to_string());
-    (outcome, time)
+        .unwrap_or_default();
+    let time = value(table, "time", row)
+        .map_or_else(|| "an unreported time".into(), |t| format!("{t} months"));
+    (outcome.to_lowercase(), time)
 }
 
 /// Fills each missing SD whose mean is present from the reported SDs of the
@@ -214,18 +215,25 @@ fn borrow_sds(table: &mut Table, rule: SdImputation, imputed: &mut [Vec<Imputati
             let Some(sds) = donors.get(&key).filter(|_| needs) else {
                 continue;
             };
-            let (value, how) = match rule {
-                SdImputation::Mean => (sds.iter().sum::<f64>() / sds.len() as f64, "mean"),
-                SdImputation::Max => (sds.iter().copied().fold(f64::MIN, f64::max), "largest"),
+            let instrument = table.text_column("outcome").and_then(|c| c[row].clone());
+            let value = match rule {
+                SdImputation::Mean => sds.iter().sum::<f64>() / sds.len() as f64,
+                SdImputation::Max => sds.iter().copied().fold(f64::MIN, f64::max),
+            };
+            let how = match (rule, sds.len()) {
+                (_, 1) => "",
+                (SdImputation::Mean, _) => "mean ",
+                (SdImputation::Max, _) => "largest ",
             };
             table.fill(&sd_column, row, value);
             row_imputed.push(Imputation {
                 column: sd_column.clone(),
                 value,
                 method: format!(
-                    "borrowed: {how} of the {} reported {sd_column} of {} at time {} (Furukawa et al. 2006)",
+                    "borrowed: the {how}{sd_column} reported by {} stud{} of {} at {} (Furukawa et al. 2006)",
                     sds.len(),
-                    if key.0.is_empty() { "the other studies".to_string() } else { key.0.clone() },
+                    if sds.len() == 1 { "y" } else { "ies" },
+                    instrument.unwrap_or_else(|| "any instrument".into()),
                     key.1
                 ),
             });

@@ -15,7 +15,8 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use crate::analysis::{Analysis, Pooled};
+use crate::analysis::{Analysis, OutcomeAnalysis, Pooled, StudyResult};
+use crate::effect::scales::ScaleRegistry;
 use crate::error::{ErrorKind, Result};
 use crate::model::{Method, Test};
 
@@ -72,7 +73,10 @@ pub fn text(analysis: &Analysis) -> String {
             );
         }
     }
+    clinical_section(&mut out, analysis);
+    sensitivity_section(&mut out, analysis);
     study_table(&mut out, analysis);
+    imputed_section(&mut out, analysis);
     list(&mut out, "Warnings", &analysis.warnings);
     list(&mut out, "Notes", &analysis.notes);
     out
@@ -250,19 +254,186 @@ pub fn write_csv(analysis: &Analysis, writer: impl Write) -> Result<()> {
     if grouped {
         header.push("subgroup");
     }
-    header.extend(["yi", "vi", "se", "ci_lower", "ci_upper", "weight"]);
-    let io = |e: csv::Error| ErrorKind::Io(e.into());
-    csv.write_record(&header).map_err(io)?;
+    header.extend(STUDY_COLUMNS);
+    csv.write_record(&header).map_err(csv_io)?;
     for s in &analysis.studies {
         let mut record = vec![s.study.clone()];
         if grouped {
             record.push(s.subgroup.clone().unwrap_or_default());
         }
-        record.extend(
-            [s.yi, s.vi, s.vi.sqrt(), s.ci_lower, s.ci_upper, s.weight].map(|x| x.to_string()),
-        );
-        csv.write_record(&record).map_err(io)?;
+        record.extend(study_values(s));
+        csv.write_record(&record).map_err(csv_io)?;
     }
     csv.flush().map_err(ErrorKind::Io)?;
     Ok(())
+}
+
+const STUDY_COLUMNS: [&str; 6] = ["yi", "vi", "se", "ci_lower", "ci_upper", "weight"];
+
+fn study_values(s: &StudyResult) -> [String; 6] {
+    [s.yi, s.vi, s.vi.sqrt(), s.ci_lower, s.ci_upper, s.weight].map(|x| x.to_string())
+}
+
+fn csv_io(e: csv::Error) -> crate::Error {
+    ErrorKind::Io(e.into()).into()
+}
+
+/// One text summary per instrument, or the reason it could not be analysed.
+pub fn outcomes_text(outcomes: &[OutcomeAnalysis]) -> String {
+    let mut out = String::new();
+    for o in outcomes {
+        let _ = writeln!(out, "=== Outcome: {} ===\n", o.outcome);
+        match (&o.analysis, &o.error) {
+            (Some(a), _) => out.push_str(&text(a)),
+            (None, Some(e)) => {
+                let _ = writeln!(out, "Not analysed: {e}\n");
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+/// Writes the per-instrument analyses as one JSON object `{"outcomes": [...]}`.
+pub fn write_outcomes_json(outcomes: &[OutcomeAnalysis], writer: impl Write) -> Result<()> {
+    serde_json::to_writer(writer, &serde_json::json!({ "outcomes": outcomes }))
+        .map_err(|e| ErrorKind::Io(e.into()).into())
+}
+
+/// Writes the per-study tables of all instruments as one CSV with an `outcome` column.
+pub fn write_outcomes_csv(outcomes: &[OutcomeAnalysis], writer: impl Write) -> Result<()> {
+    let mut csv = csv::Writer::from_writer(writer);
+    let mut header = vec!["outcome", "study"];
+    header.extend(STUDY_COLUMNS);
+    csv.write_record(&header).map_err(csv_io)?;
+    for o in outcomes {
+        for s in o.analysis.iter().flat_map(|a| &a.studies) {
+            let mut record = vec![o.outcome.clone(), s.study.clone()];
+            record.extend(study_values(s));
+            csv.write_record(&record).map_err(csv_io)?;
+        }
+    }
+    csv.flush().map_err(ErrorKind::Io)?;
+    Ok(())
+}
+
+/// The instrument registry as a readable list.
+///
+/// ```
+/// let text = cochran::report::scales_text(cochran::effect::scales::ScaleRegistry::shared());
+/// assert!(text.contains("HHS") && text.contains("higher is better"));
+/// ```
+pub fn scales_text(registry: &ScaleRegistry) -> String {
+    let mut out = String::new();
+    for s in registry.scales() {
+        let _ = writeln!(
+            out,
+            "{} ({}): {}-{}, {}",
+            s.name, s.full_name, s.min, s.max, s.better
+        );
+        if !s.aliases.is_empty() {
+            let _ = writeln!(out, "  also: {}", s.aliases.join(", "));
+        }
+        if !s.subscales.is_empty() {
+            let _ = writeln!(out, "  subscales: {}", s.subscales);
+        }
+        for m in &s.mic {
+            let _ = writeln!(out, "  MIC: {} - {} ({})", m.published, m.context, m.source);
+        }
+        if !s.note.is_empty() {
+            let _ = writeln!(out, "  note: {}", s.note);
+        }
+    }
+    out
+}
+
+fn clinical_section(out: &mut String, analysis: &Analysis) {
+    let Some(c) = &analysis.clinical else { return };
+    let _ = writeln!(out, "Instruments:");
+    for i in &c.instruments {
+        let range = if i.default_range {
+            "default range"
+        } else {
+            "range from scale_max"
+        };
+        let _ = writeln!(
+            out,
+            "  {} {}-{} ({range}), {}; k = {}",
+            i.instrument, i.min, i.max, i.better, i.k
+        );
+    }
+    if let Some(target) = c.harmonisation.rescale {
+        let _ = writeln!(out, "  raw changes rescaled to 0-{target} before pooling");
+    }
+    if c.harmonisation.improvement_positive {
+        let _ = writeln!(
+            out,
+            "  signs of lower-is-better instruments flipped: positive = improvement"
+        );
+    }
+    if let Some(p) = &c.percent_of_range {
+        let _ = writeln!(
+            out,
+            "  Pooled change = {:.1}% of the range [{:.1}%, {:.1}%]",
+            p.estimate, p.ci_lower, p.ci_upper
+        );
+    }
+    for m in &c.mic {
+        let mic = match m.high {
+            Some(high) => format!("{:.2}-{:.2}", m.low, high),
+            None => format!("{:.2}", m.low),
+        };
+        let _ = writeln!(
+            out,
+            "  Improvement {:.2} is {} the MIC {mic} ({}; {}; {})",
+            m.improvement, m.verdict, m.published, m.context, m.source
+        );
+    }
+    for l in &c.limitations {
+        let _ = writeln!(out, "  ({l})");
+    }
+    out.push('\n');
+}
+
+fn imputed_section(out: &mut String, analysis: &Analysis) {
+    let imputed: Vec<&StudyResult> = analysis
+        .studies
+        .iter()
+        .filter(|s| !s.imputed.is_empty())
+        .collect();
+    if imputed.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "Imputed values (not reported by the study):");
+    for s in imputed {
+        for i in &s.imputed {
+            let _ = writeln!(
+                out,
+                "  {}: {} = {:.4} {}",
+                s.study, i.column, i.value, i.method
+            );
+        }
+    }
+    out.push('\n');
+}
+
+fn sensitivity_section(out: &mut String, analysis: &Analysis) {
+    let Some(rows) = &analysis.r_sensitivity else {
+        return;
+    };
+    let _ = writeln!(out, "Sensitivity to the assumed pre/post correlation r:");
+    let _ = writeln!(
+        out,
+        "  {:>5} {:>4} {:>10} {:>10} {:>10} {:>9} {:>8}",
+        "r", "k", "estimate", "ci.lower", "ci.upper", "tau^2", "I^2"
+    );
+    for r in rows {
+        let i2 = r.i2.map_or("NA".into(), |i| format!("{i:.1}%"));
+        let _ = writeln!(
+            out,
+            "  {:>5.2} {:>4} {:>10.4} {:>10.4} {:>10.4} {:>9.4} {:>8}",
+            r.r, r.k, r.estimate, r.ci_lower, r.ci_upper, r.tau2, i2
+        );
+    }
+    out.push('\n');
 }

@@ -130,11 +130,19 @@ impl ScaleRegistry {
     /// The built-in registry (HHS, mHHS, WOMAC and its subscales and versions,
     /// VAS and NRS pain, Oxford Hip Score).
     pub fn builtin() -> Self {
-        let mut registry = ScaleRegistry { scales: Vec::new() };
-        registry
-            .extend_from_csv(INSTRUMENTS.as_bytes(), MIC.as_bytes())
-            .expect("the built-in scale files are valid");
-        registry
+        Self::shared().clone()
+    }
+
+    /// The built-in registry, parsed once per process.
+    pub fn shared() -> &'static ScaleRegistry {
+        static BUILTIN: std::sync::OnceLock<ScaleRegistry> = std::sync::OnceLock::new();
+        BUILTIN.get_or_init(|| {
+            let mut registry = ScaleRegistry { scales: Vec::new() };
+            registry
+                .extend_from_csv(INSTRUMENTS.as_bytes(), MIC.as_bytes())
+                .expect("the built-in scale files are valid");
+            registry
+        })
     }
 
     /// Adds instruments (and their MIC values) from CSV files with the columns of

@@ -10,12 +10,20 @@
 //! # Ok::<(), cochran::Error>(())
 //! ```
 
+mod clinical;
+
 use std::path::Path;
 
 use serde::Serialize;
 
+pub use clinical::{
+    ClinicalSummary, InstrumentSummary, MicComparison, PercentOfRange, RSensitivity,
+};
+
 use crate::data::Table;
-use crate::effect::{EffectOptions, EffectSet, Measure};
+use crate::effect::harmonise::{Harmonisation, OUTCOME_COLUMN, harmonise};
+use crate::effect::scales::ScaleRegistry;
+use crate::effect::{EffectOptions, EffectSet, Imputation, Measure, SdImputation};
 use crate::error::{ErrorKind, Result};
 use crate::model::{
     Fit, MetaAnalysis, Method, SubgroupDifference, Tau2, Tau2Interval, Test, subgroup_difference,
@@ -37,6 +45,12 @@ pub struct AnalysisOptions {
     pub effects: EffectOptions,
     /// The column that defines subgroups (default: a `subgroup` column if present).
     pub group_by: Option<String>,
+    /// Analyse only the studies of this instrument (the `outcome` column).
+    pub outcome: Option<String>,
+    /// Common range and direction for clinical instruments.
+    pub harmonisation: Harmonisation,
+    /// Correlations to re-run the analysis with, for studies without a reported r.
+    pub r_sensitivity: Vec<f64>,
 }
 
 impl AnalysisOptions {
@@ -49,7 +63,79 @@ impl AnalysisOptions {
             level: 95.0,
             effects: EffectOptions::default(),
             group_by: None,
+            outcome: None,
+            harmonisation: Harmonisation::default(),
+            r_sensitivity: Vec::new(),
         }
+    }
+
+    /// Analyses only the studies whose `outcome` is this instrument (or one of its aliases).
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// assert_eq!(AnalysisOptions::new(Measure::Mc).outcome("HHS").outcome.as_deref(), Some("HHS"));
+    /// ```
+    pub fn outcome(mut self, instrument: impl Into<String>) -> Self {
+        self.outcome = Some(instrument.into());
+        self
+    }
+
+    /// Flips lower-is-better instruments so that a positive change means improvement.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// assert!(AnalysisOptions::new(Measure::Mc).improvement_positive(true).harmonisation.improvement_positive);
+    /// ```
+    pub fn improvement_positive(mut self, on: bool) -> Self {
+        self.harmonisation.improvement_positive = on;
+        self
+    }
+
+    /// Converts raw changes to a 0–`target` range of each instrument before pooling.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// assert_eq!(AnalysisOptions::new(Measure::Mc).rescale(100.0).harmonisation.rescale, Some(100.0));
+    /// ```
+    pub fn rescale(mut self, target: f64) -> Self {
+        self.harmonisation.rescale = Some(target);
+        self
+    }
+
+    /// Derives r for studies without one from those reporting SD before, after and of the change.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// assert!(AnalysisOptions::new(Measure::Mc).impute_r(true).effects.impute_r);
+    /// ```
+    pub fn impute_r(mut self, on: bool) -> Self {
+        self.effects.impute_r = on;
+        self
+    }
+
+    /// Borrows missing SDs from the other studies of the same instrument and time.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure, SdImputation};
+    /// let options = AnalysisOptions::new(Measure::Mc).impute_sd(SdImputation::Max);
+    /// assert_eq!(options.effects.impute_sd, Some(SdImputation::Max));
+    /// ```
+    pub fn impute_sd(mut self, rule: SdImputation) -> Self {
+        self.effects.impute_sd = Some(rule);
+        self
+    }
+
+    /// Re-runs the analysis with each of these correlations for the studies
+    /// that do not report r.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// let options = AnalysisOptions::new(Measure::Mc).r_sensitivity(&[0.2, 0.5, 0.8]);
+    /// assert_eq!(options.r_sensitivity.len(), 3);
+    /// ```
+    pub fn r_sensitivity(mut self, correlations: &[f64]) -> Self {
+        self.r_sensitivity = correlations.to_vec();
+        self
     }
 
     /// Sets the method.
@@ -150,6 +236,12 @@ pub struct StudyResult {
     /// Adjustments made to this study.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Values the study did not report, recovered or imputed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub imputed: Vec<Imputation>,
+    /// The clinical instrument.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instrument: Option<String>,
 }
 
 /// Estimate and intervals back-transformed to the ratio scale (exp).
@@ -241,6 +333,58 @@ pub struct SubgroupResult {
     pub pooled: Pooled,
 }
 
+/// The analysis of one instrument, or why there is none.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutcomeAnalysis {
+    /// The instrument.
+    pub outcome: String,
+    /// Its analysis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<Box<Analysis>>,
+    /// Why it could not be analysed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The rows whose instrument is `name` (through the registry, so aliases match).
+fn select_outcome(table: &Table, name: &str) -> Result<Table> {
+    let registry = ScaleRegistry::shared();
+    let wanted = &registry.find(name)?.name;
+    let outcomes = table.text_column(OUTCOME_COLUMN).ok_or_else(|| {
+        ErrorKind::InvalidSetting(format!(
+            "selecting the outcome `{name}` needs an `{OUTCOME_COLUMN}` column"
+        ))
+    })?;
+    let matches = |row: usize| {
+        outcomes[row]
+            .as_deref()
+            .and_then(|o| registry.find(o).ok())
+            .is_some_and(|s| &s.name == wanted)
+    };
+    Ok(table.subset(matches))
+}
+
+/// The analysis again for each correlation, for the studies without a reported r.
+fn r_sensitivity(table: &Table, options: &AnalysisOptions) -> Result<Option<Vec<RSensitivity>>> {
+    if options.r_sensitivity.is_empty() {
+        return Ok(None);
+    }
+    let rows = options
+        .r_sensitivity
+        .iter()
+        .map(|&r| {
+            let mut rerun = AnalysisOptions {
+                r_sensitivity: Vec::new(),
+                ..options.clone()
+            };
+            rerun.effects.r = Some(r);
+            rerun.effects.impute_r = false;
+            Analysis::from_table(table, &rerun).map(|a| RSensitivity::of(r, a.fit()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(rows))
+}
+
 /// A complete analysis, serialisable as the JSON that `cochran analyze --format json` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct Analysis {
@@ -266,6 +410,15 @@ pub struct Analysis {
     /// The test for subgroup differences.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subgroup_test: Option<SubgroupDifference>,
+    /// The instrument selected with [`AnalysisOptions::outcome`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// Instruments, conversions, percent of range and MIC comparisons.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clinical: Option<ClinicalSummary>,
+    /// The analysis re-run for each assumed pre/post correlation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r_sensitivity: Option<Vec<RSensitivity>>,
     /// The study-level data, kept for plots.
     #[serde(skip)]
     pub effects: EffectSet,
@@ -284,18 +437,98 @@ impl Analysis {
     /// Runs the analysis on a table that was read with
     /// [`EffectSet::table_spec`] for the same measure.
     pub fn from_table(table: &Table, options: &AnalysisOptions) -> Result<Analysis> {
-        let effects = EffectSet::from_table(table, options.measure, &options.effects)?;
+        let selected;
+        let table = match &options.outcome {
+            Some(name) => {
+                selected = select_outcome(table, name)?;
+                &selected
+            }
+            None => table,
+        };
+        let mut effects = EffectSet::from_table(table, options.measure, &options.effects)?;
+        harmonise(
+            &mut effects,
+            table,
+            ScaleRegistry::shared(),
+            &options.harmonisation,
+        )?;
         let mut analysis = Analysis::from_effects(effects, options)?;
         analysis.group_column = table
             .group_column()
             .map(str::to_string)
             .filter(|_| analysis.subgroups.is_some());
+        analysis.outcome = options.outcome.clone();
+        analysis.clinical =
+            clinical::summarise(&analysis.effects, analysis.fit(), &options.harmonisation);
+        analysis.r_sensitivity = r_sensitivity(table, options)?;
         Ok(analysis)
+    }
+
+    /// One analysis per instrument of the `outcome` column, in order of first
+    /// appearance; an outcome that cannot be analysed (no studies left, say)
+    /// gets its error instead of stopping the others.
+    ///
+    /// ```
+    /// use cochran::{Analysis, AnalysisOptions, Measure, effect::SdImputation};
+    /// let options = AnalysisOptions::new(Measure::Mc).r(0.5).impute_sd(SdImputation::Max);
+    /// let results = Analysis::per_outcome_csv("datasets/hip_oa_msc.csv", &options)?;
+    /// assert!(results.iter().any(|o| o.outcome == "HHS" && o.analysis.is_some()));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn per_outcome_csv(
+        path: impl AsRef<Path>,
+        options: &AnalysisOptions,
+    ) -> Result<Vec<OutcomeAnalysis>> {
+        let table = Table::read(path, &EffectSet::table_spec(options.measure))?;
+        Analysis::per_outcome(&table, options)
+    }
+
+    /// [`Analysis::per_outcome_csv`] on a table already read.
+    pub fn per_outcome(table: &Table, options: &AnalysisOptions) -> Result<Vec<OutcomeAnalysis>> {
+        let outcomes = table.text_column(OUTCOME_COLUMN).ok_or_else(|| {
+            ErrorKind::InvalidSetting(format!(
+                "analysing by outcome needs an `{OUTCOME_COLUMN}` column naming each study's instrument \
+                 (with a before/after measure: MC, SMCC, SMCR)"
+            ))
+        })?;
+        let mut names: Vec<String> = Vec::new();
+        for (row, name) in outcomes.iter().enumerate() {
+            let Some(name) = name else { continue };
+            let scale = ScaleRegistry::shared()
+                .find(name)
+                .map_err(|e| table.error_at(row, e.in_column(OUTCOME_COLUMN)))?;
+            if !names.contains(&scale.name) {
+                names.push(scale.name.clone());
+            }
+        }
+        Ok(names
+            .into_iter()
+            .map(|outcome| {
+                let options = AnalysisOptions {
+                    outcome: Some(outcome.clone()),
+                    group_by: None,
+                    ..options.clone()
+                };
+                match Analysis::from_table(table, &options) {
+                    Ok(analysis) => OutcomeAnalysis {
+                        outcome,
+                        analysis: Some(Box::new(analysis)),
+                        error: None,
+                    },
+                    Err(e) => OutcomeAnalysis {
+                        outcome,
+                        analysis: None,
+                        error: Some(e.to_string()),
+                    },
+                }
+            })
+            .collect())
     }
 
     /// Runs the analysis on effect sizes already computed.
     pub fn from_effects(effects: EffectSet, options: &AnalysisOptions) -> Result<Analysis> {
         let mut warnings = exclusion_warnings(&effects);
+        warnings.extend(effects.warnings.iter().cloned());
         if effects.studies.is_empty() {
             return Err(ErrorKind::NoStudies(no_studies_reason(&effects)).into());
         }
@@ -322,6 +555,9 @@ impl Analysis {
             group_column: None,
             subgroups,
             subgroup_test,
+            outcome: None,
+            clinical: None,
+            r_sensitivity: None,
             effects,
         })
     }
@@ -356,11 +592,11 @@ fn no_studies_reason(effects: &EffectSet) -> String {
         .iter()
         .map(|x| format!("`{}` (row {}: no {})", x.study, x.row, x.missing.join(", ")))
         .collect();
-    format!(
-        ": all {} studies were excluded for missing values: {}",
-        effects.excluded.len(),
-        which.join("; ")
-    )
+    let all = match effects.excluded.len() {
+        1 => "the only study was".to_string(),
+        n => format!("all {n} studies were"),
+    };
+    format!(": {all} excluded for missing values: {}", which.join("; "))
 }
 
 fn study_results(effects: &EffectSet, weights: &[f64], level: f64) -> Vec<StudyResult> {
@@ -380,6 +616,8 @@ fn study_results(effects: &EffectSet, weights: &[f64], level: f64) -> Vec<StudyR
                 ci_lower,
                 ci_upper,
                 notes: s.notes.clone(),
+                imputed: s.imputed.clone(),
+                instrument: s.instrument.as_ref().map(|i| i.instrument.clone()),
             }
         })
         .collect()

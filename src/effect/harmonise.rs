@@ -110,8 +110,10 @@ fn instrument_use(
     for &column in RANGE_COLUMNS {
         if let Some(x) = value(column).filter(|x| !(scale.min..=max).contains(x)) {
             let message = format!(
-                "{x} lies outside the range {}-{max} of {}",
-                scale.min, scale.name
+                "study `{}`: {x} lies outside the range {}-{max} of {}",
+                table.labels()[row],
+                scale.min,
+                scale.name
             );
             return Err(table.error_at(row, Error::invalid(column, message)));
         }

@@ -19,11 +19,16 @@ fn main() -> Result<(), cochran::Error> {
     let folder = std::path::Path::new("target/hip_oa");
     std::fs::create_dir_all(folder).map_err(|e| cochran::Error::from(cochran::ErrorKind::Io(e)))?;
     for outcome in &outcomes {
-        let Some(analysis) = &outcome.analysis else { continue };
+        let Some(analysis) = &outcome.analysis else {
+            continue;
+        };
         let path = folder.join(format!("forest_{}.png", outcome.outcome.replace(' ', "_")));
         analysis
             .forest_plot()
-            .title(format!("{}: change from baseline after cell injection", outcome.outcome))
+            .title(format!(
+                "{}: change from baseline after cell injection",
+                outcome.outcome
+            ))
             .save(&path)?;
         println!("forest plot: {}", path.display());
     }

@@ -3,51 +3,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-use common::repo_path;
+use common::{cochran, csv_file, json, rejects, repo_path};
 use serde_json::Value;
-
-fn cochran(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cochran"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-/// Writes a CSV into the test's scratch folder and returns its path.
-fn csv_file(name: &str, text: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
-}
-
-/// Runs an analysis that must fail as bad input: exit code 2, an `error:` line
-/// containing every expected fragment, and no panic.
-fn rejects(args: &[&str], fragments: &[&str]) {
-    let out = cochran(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
-    for fragment in fragments {
-        assert!(
-            stderr.contains(fragment),
-            "{args:?}: `{fragment}` not in: {stderr}"
-        );
-    }
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = cochran(args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
 
 #[test]
 fn text_summary_has_the_metafor_headlines() {

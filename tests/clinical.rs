@@ -3,48 +3,12 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
 use cochran::data::Table;
 use cochran::effect::harmonise::{Harmonisation, harmonise};
 use cochran::effect::scales::ScaleRegistry;
 use cochran::{Analysis, AnalysisOptions, EffectOptions, EffectSet, Measure, MetaAnalysis, Tau2};
-use common::repo_path;
+use common::{cochran, csv_file, json, rejects, repo_path};
 use serde_json::Value;
-
-fn cochran(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cochran"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn csv_file(name: &str, text: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
-}
-
-fn rejects(args: &[&str], fragments: &[&str]) {
-    let out = cochran(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for fragment in fragments {
-        assert!(stderr.contains(fragment), "`{fragment}` not in: {stderr}");
-    }
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = cochran(args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
 
 const HEADER: &str = "study,outcome,time,n,mean_pre,sd_pre,mean_post,sd_post,r\n";
 

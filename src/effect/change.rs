@@ -43,16 +43,7 @@ impl PrePost {
         sd_post: Option<f64>,
         r: f64,
     ) -> Result<Self> {
-        PrePost {
-            n,
-            mean_pre,
-            sd_pre,
-            mean_post,
-            sd_post,
-            r,
-            suffix: "",
-        }
-        .validated()
+        PrePost::for_arm(n, mean_pre, sd_pre, mean_post, sd_post, r, "")
     }
 
     /// The same for one arm of a controlled design, whose columns carry the

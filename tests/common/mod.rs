@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
 use serde_json::Value;
 
 /// Relative tolerance for agreement with metafor's reference values.
@@ -36,4 +39,46 @@ pub fn golden(name: &str) -> Value {
 /// The path of a repository file.
 pub fn repo_path(relative: &str) -> String {
     format!("{}/{relative}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the `cochran` binary built for the tests.
+pub fn cochran(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cochran"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Writes a CSV into the tests' scratch folder and returns its path.
+pub fn csv_file(name: &str, text: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// Runs an analysis that must fail as bad input: exit code 2, an `error:` line
+/// containing every expected fragment, and no panic.
+pub fn rejects(args: &[&str], fragments: &[&str]) {
+    let out = cochran(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    for fragment in fragments {
+        assert!(
+            stderr.contains(fragment),
+            "{args:?}: `{fragment}` not in: {stderr}"
+        );
+    }
+}
+
+/// Runs an analysis that must succeed with JSON output, and parses it.
+pub fn json(args: &[&str]) -> Value {
+    let out = cochran(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
 }

@@ -4,7 +4,6 @@
 mod common;
 
 use common::{cochran, csv_file, json, rejects, repo_path};
-use serde_json::Value;
 
 #[test]
 fn text_summary_has_the_metafor_headlines() {

@@ -497,8 +497,11 @@ fn scratch(name: &str) -> PathBuf {
 fn cli_writes_both_plots_in_both_formats_for_every_design() {
     let dir = scratch("cli");
     let cases = [
+        ("datasets/normand1999.csv", "MD"),
         ("datasets/normand1999.csv", "SMD"),
         ("datasets/morris2008.csv", "SMCR"),
+        ("datasets/morris2008_controlled.csv", "SMCRD"),
+        ("datasets/morris2008_controlled.csv", "MCD"),
         ("datasets/bcg.csv", "RR"),
         ("datasets/bangertdrowns2004.csv", "GEN"),
     ];

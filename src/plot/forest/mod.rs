@@ -175,7 +175,8 @@ impl<'a> ForestPlot<'a> {
 
     /// The words under the axis, left and right of the line of no effect
     /// (default "Favours treatment" / "Favours control"; for before/after
-    /// designs "Decrease" / "Increase").
+    /// designs "Decrease" / "Increase"; for controlled before/after designs
+    /// "Control changed more" / "Treatment changed more").
     ///
     /// ```
     /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Rr))?;
@@ -279,6 +280,8 @@ impl<'a> ForestPlot<'a> {
     fn default_favours(&self) -> (String, String) {
         match self.analysis.measure.design() {
             Design::BeforeAfter => ("Decrease".into(), "Increase".into()),
+            // Which way is better depends on the instrument, so say what happened.
+            Design::ControlledBeforeAfter => ("Control changed more".into(), "Treatment changed more".into()),
             _ => ("Favours treatment".into(), "Favours control".into()),
         }
     }

@@ -255,7 +255,9 @@ fn heterogeneity(fit: &Fit) -> String {
 
 /// Enough decimals to show a small τ² as more than zeros.
 fn decimals_for(x: f64) -> usize {
-    if x > 0.0 && x < 0.01 {
+    // Below 1e-8, a tau^2 is where an iterative estimator stopped on the
+    // boundary, not a variance anyone would report: it prints as 0.00.
+    if x > 1e-8 && x < 0.01 {
         (-x.log10().floor()) as usize + 1
     } else {
         2

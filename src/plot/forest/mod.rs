@@ -281,7 +281,10 @@ impl<'a> ForestPlot<'a> {
         match self.analysis.measure.design() {
             Design::BeforeAfter => ("Decrease".into(), "Increase".into()),
             // Which way is better depends on the instrument, so say what happened.
-            Design::ControlledBeforeAfter => ("Control changed more".into(), "Treatment changed more".into()),
+            Design::ControlledBeforeAfter => (
+                "Control changed more".into(),
+                "Treatment changed more".into(),
+            ),
             _ => ("Favours treatment".into(), "Favours control".into()),
         }
     }

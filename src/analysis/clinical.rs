@@ -82,7 +82,7 @@ pub(crate) fn summarise(
     let uses: Vec<&InstrumentUse> = effects
         .studies
         .iter()
-        .filter_map(|s| s.instrument.as_ref())
+        .filter_map(|s| s.instrument.as_deref())
         .collect();
     let first = *uses.first()?;
     let mut instruments: Vec<InstrumentSummary> = Vec::new();

@@ -16,7 +16,6 @@
 //! # Ok::<(), cochran::Error>(())
 //! ```
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -86,8 +85,8 @@ pub struct Table {
     labels: Vec<String>,
     group_column: Option<String>,
     groups: Option<Vec<Option<String>>>,
-    numeric: HashMap<String, Vec<Option<f64>>>,
-    text: HashMap<String, Vec<Option<String>>>,
+    numeric: Named<Option<f64>>,
+    text: Named<Option<String>>,
     /// Each row's 1-based data row in the file, kept through [`Table::subset`].
     file_rows: Vec<usize>,
 }
@@ -166,9 +165,7 @@ impl Table {
     /// recovered statistics join the data. The caller records what it filled.
     pub fn fill(&mut self, column: &str, row: usize, value: f64) {
         let rows = self.len();
-        self.numeric
-            .entry(column.to_string())
-            .or_insert_with(|| vec![None; rows])[row] = Some(value);
+        self.numeric.get_or_insert(column, || vec![None; rows])[row] = Some(value);
     }
 
     /// True when the file has the column (whether or not it was read as numbers).
@@ -223,6 +220,38 @@ impl Table {
             Some(path) => error.in_file(path),
             None => error,
         }
+    }
+}
+
+/// Columns by name. A table has a few dozen columns at most, and a lookup
+/// happens for every cell, so a linear scan beats hashing the name each time.
+#[derive(Debug, Clone, Default)]
+struct Named<T>(Vec<(String, Vec<T>)>);
+
+impl<T> Named<T> {
+    fn get(&self, name: &str) -> Option<&Vec<T>> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    fn get_or_insert(&mut self, name: &str, make: impl FnOnce() -> Vec<T>) -> &mut Vec<T> {
+        let i = match self.0.iter().position(|(n, _)| n == name) {
+            Some(i) => i,
+            None => {
+                self.0.push((name.to_string(), make()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[i].1
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&String, &Vec<T>)> {
+        self.0.iter().map(|(n, v)| (n, v))
+    }
+}
+
+impl<T> FromIterator<(String, Vec<T>)> for Named<T> {
+    fn from_iter<I: IntoIterator<Item = (String, Vec<T>)>>(iter: I) -> Self {
+        Named(iter.into_iter().collect())
     }
 }
 

@@ -79,13 +79,13 @@ pub fn harmonise(
         study.effect.yi *= usage.factor;
         study.effect.vi *= usage.factor * usage.factor;
         study.notes.extend(usage.conversions.iter().cloned());
-        study.instrument = Some(usage);
+        study.instrument = Some(Box::new(usage));
     }
     set.summarise_notes();
     let uses: Vec<&InstrumentUse> = set
         .studies
         .iter()
-        .filter_map(|s| s.instrument.as_ref())
+        .filter_map(|s| s.instrument.as_deref())
         .collect();
     check_poolable(set.measure, &uses, options)
 }

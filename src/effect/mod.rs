@@ -111,7 +111,7 @@ impl Effect {
 }
 
 /// One study's data, in the form its design reports.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "design", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum StudyData {
@@ -119,8 +119,8 @@ pub enum StudyData {
     TwoArms(TwoArms),
     /// One group before and after.
     PrePost(PrePost),
-    /// Two groups, each before and after.
-    ControlledPrePost(ControlledPrePost),
+    /// Two groups, each before and after (boxed: twice the size of the others).
+    ControlledPrePost(Box<ControlledPrePost>),
     /// One group whose change is reported directly.
     ReportedChange(ReportedChange),
     /// Two groups with a binary outcome.

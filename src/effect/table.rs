@@ -51,7 +51,7 @@ pub struct StudyEffect {
     pub imputed: Vec<Imputation>,
     /// The clinical instrument, its range and the conversions applied.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub instrument: Option<InstrumentUse>,
+    pub instrument: Option<Box<InstrumentUse>>,
     /// The study's row in the table it was read from (0-based).
     #[serde(skip)]
     pub(crate) table_row: usize,
@@ -478,10 +478,12 @@ impl<'a> Columns<'a> {
                 control: Arm::new(v("n2"), v("mean2"), v("sd2"), "2")?,
             }),
             Design::BeforeAfter => StudyData::PrePost(arm("")?),
-            Design::ControlledBeforeAfter => StudyData::ControlledPrePost(ControlledPrePost {
-                treatment: arm("1")?,
-                control: arm("2")?,
-            }),
+            Design::ControlledBeforeAfter => {
+                StudyData::ControlledPrePost(Box::new(ControlledPrePost {
+                    treatment: arm("1")?,
+                    control: arm("2")?,
+                }))
+            }
             Design::TwoGroupBinary => {
                 StudyData::TwoByTwo(TwoByTwo::new(v("events1"), v("n1"), v("events2"), v("n2"))?)
             }

@@ -22,6 +22,7 @@ mod binary;
 mod change;
 mod continuous;
 mod measure;
+pub mod summary;
 mod table;
 
 use serde::Serialize;

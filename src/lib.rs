@@ -61,6 +61,7 @@ mod error;
 pub mod model;
 pub mod plot;
 pub mod report;
+mod stats;
 
 pub use analysis::{Analysis, AnalysisOptions, OutcomeAnalysis, SubgroupResult};
 pub use effect::{Effect, EffectOptions, EffectSet, Measure, SdImputation};

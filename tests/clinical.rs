@@ -384,3 +384,52 @@ fn the_library_selects_an_outcome_by_alias() {
             .all(|s| s.instrument.as_deref() == Some("HHS"))
     );
 }
+
+const MEDIAN_HEADER: &str = "study,outcome,n,median_pre,q1_pre,q3_pre,min_pre,max_pre,median_post,q1_post,q3_post,min_post,max_post,r\n";
+
+#[test]
+fn medians_with_quartiles_and_range_become_flagged_means_and_sds() {
+    let rows = "A,HHS,30,55,48,62,30,80,75,68,84,50,95,0.5\nB,HHS,25,50,44,58,,,72,66,80,,,0.5\n";
+    let file = csv_file("medians.csv", &format!("{MEDIAN_HEADER}{rows}"));
+    let v = json(&["analyze", &file, "--measure", "MC", "--format", "json"]);
+    assert_eq!(v["k"], 2);
+    let methods = |study: usize| v["studies"][study]["imputed"].to_string();
+    assert!(
+        methods(0).contains("Luo et al. 2018") && methods(0).contains("Shi et al. 2020"),
+        "{}",
+        methods(0)
+    );
+    assert!(methods(1).contains("Wan et al. 2014"), "{}", methods(1));
+    let columns: Vec<&str> = v["studies"][0]["imputed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["column"].as_str().unwrap())
+        .collect();
+    assert_eq!(columns, ["mean_pre", "sd_pre", "mean_post", "sd_post"]);
+}
+
+#[test]
+fn quartiles_out_of_order_and_too_small_samples_are_refused() {
+    let disordered = csv_file(
+        "quartiles_disordered.csv",
+        &format!("{MEDIAN_HEADER}A,HHS,30,55,60,50,,,75,68,84,,,0.5\n"),
+    );
+    rejects(
+        &["analyze", &disordered, "--measure", "MC"],
+        &["row 1", "q3_pre"],
+    );
+    let small = csv_file(
+        "quartiles_small.csv",
+        &format!("{MEDIAN_HEADER}A,HHS,4,55,48,62,,,75,68,84,,,0.5\n"),
+    );
+    rejects(&["analyze", &small, "--measure", "MC"], &["row 1", "5"]);
+    let outside = csv_file(
+        "median_outside.csv",
+        &format!("{MEDIAN_HEADER}A,WOMAC,30,55,48,62,30,120,75,68,84,50,95,0.5\n"),
+    );
+    rejects(
+        &["analyze", &outside, "--measure", "MC"],
+        &["`max_pre`", "120", "0-96"],
+    );
+}

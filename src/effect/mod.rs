@@ -26,6 +26,7 @@ pub mod harmonise;
 mod measure;
 mod recover;
 pub mod scales;
+pub mod summary;
 mod table;
 
 use serde::Serialize;
@@ -38,7 +39,7 @@ pub use recover::{Imputation, SdImputation};
 pub use table::{EffectOptions, EffectSet, Exclusion, StudyEffect};
 
 use crate::error::{Error, Result};
-use crate::model::standard_normal;
+use crate::stats::standard_normal;
 use statrs::distribution::ContinuousCDF;
 
 /// An effect size `yi` with its sampling variance `vi`.

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
+use super::summary::{Columns, Summary, mean_sd_from_summary, sd_from_ci, sd_from_se};
 use crate::data::Table;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -47,12 +47,22 @@ pub(crate) const RECOVERY_COLUMNS: &[&str] = &[
     "se_change",
     "ci_lower_change",
     "ci_upper_change",
+    "median_pre",
+    "q1_pre",
+    "q3_pre",
+    "min_pre",
+    "max_pre",
+    "median_post",
+    "q1_post",
+    "q3_post",
+    "min_post",
+    "max_post",
     "time",
     "scale_max",
 ];
 
-/// The level of a confidence interval given as `ci_lower_*`/`ci_upper_*`.
-const CI_LEVEL: f64 = 0.95;
+/// The level, in percent, of a confidence interval given as `ci_lower_*`/`ci_upper_*`.
+const CI_LEVEL: f64 = 95.0;
 
 /// Recovers what it can, in order: SDs from SEs or CIs; then, when asked, the
 /// correlation r and borrowed SDs. Returns the imputations of each row.
@@ -64,7 +74,7 @@ pub(crate) fn recover(
     let mut imputed = vec![Vec::new(); table.len()];
     for (row, row_imputed) in imputed.iter_mut().enumerate() {
         for part in ["pre", "post", "change"] {
-            if let Some(i) = sd_from_reported(table, row, part)? {
+            for i in from_reported(table, row, part)? {
                 table.fill(&i.column, row, i.value);
                 row_imputed.push(i);
             }
@@ -83,60 +93,84 @@ fn value(table: &Table, column: &str, row: usize) -> Option<f64> {
     table.column(column).and_then(|c| c[row])
 }
 
-/// The SD of a mean (before, after, or of the change) from its SE or 95% CI.
-fn sd_from_reported(table: &Table, row: usize, part: &str) -> Result<Option<Imputation>> {
-    let sd_column = format!("sd_{part}");
-    let mean_column = format!("mean_{part}");
-    let (Some(n), None) = (value(table, "n", row), value(table, &sd_column, row)) else {
-        return Ok(None);
+/// What one part (before, after, or the change) reports instead of its mean and SD.
+fn summary_of(table: &Table, row: usize, part: &str) -> Option<Summary> {
+    let v = |statistic: &str| value(table, &format!("{statistic}_{part}"), row);
+    let median = v("median")?;
+    Some(match (v("min"), v("q1"), v("q3"), v("max")) {
+        (Some(min), Some(q1), Some(q3), Some(max)) => Summary::Five {
+            min,
+            q1,
+            median,
+            q3,
+            max,
+        },
+        (_, Some(q1), Some(q3), _) => Summary::Quartiles { q1, median, q3 },
+        (Some(min), _, _, Some(max)) => Summary::Range { min, median, max },
+        _ => return None,
+    })
+}
+
+/// The mean and SD a part does not report, from its SE, its 95% CI, or its
+/// median with quartiles and/or range, in that order of preference.
+fn from_reported(table: &Table, row: usize, part: &str) -> Result<Vec<Imputation>> {
+    let (sd_column, mean_column) = (format!("sd_{part}"), format!("mean_{part}"));
+    let Some(n) = value(table, "n", row) else {
+        return Ok(Vec::new());
+    };
+    let suffix = format!("_{part}");
+    let columns = Columns::new(&suffix, "n");
+    let v = |statistic: &str| value(table, &columns.name(statistic), row);
+    let fill = |column: &str, value: f64, method: String| Imputation {
+        column: column.to_string(),
+        value,
+        method,
     };
     let located = |e: Error| table.error_at(row, e);
-    if let Some(se) = value(table, &format!("se_{part}"), row) {
-        if se <= 0.0 {
-            return Err(located(Error::invalid(
-                &format!("se_{part}"),
-                format!("a standard error must be positive, found {se}"),
-            )));
+    let mut recovered = Vec::new();
+    let has_mean = value(table, &mean_column, row).is_some();
+    if value(table, &sd_column, row).is_none() {
+        if let Some(se) = v("se") {
+            let sd = sd_from_se(se, n, columns).map_err(located)?;
+            recovered.push(fill(
+                &sd_column,
+                sd,
+                "from its standard error (SD = SE x sqrt(n))".into(),
+            ));
+        } else if let (Some(lower), Some(upper)) = (v("ci_lower"), v("ci_upper")) {
+            let sd = sd_from_ci(lower, upper, n, CI_LEVEL, columns).map_err(located)?;
+            if let Some(mean) =
+                value(table, &mean_column, row).filter(|m| !(lower..=upper).contains(m))
+            {
+                let message = format!(
+                    "the mean {mean} lies outside its confidence interval [{lower}, {upper}]"
+                );
+                return Err(located(Error::invalid(&mean_column, message)));
+            }
+            let method = format!(
+                "from its 95% confidence interval (t quantile, {} df)",
+                n - 1.0
+            );
+            recovered.push(fill(&sd_column, sd, method));
         }
-        return Ok(Some(Imputation {
-            column: sd_column,
-            value: se * n.sqrt(),
-            method: "from its standard error (SD = SE x sqrt(n))".into(),
-        }));
     }
-    let (lower, upper) = (format!("ci_lower_{part}"), format!("ci_upper_{part}"));
-    let (Some(lo), Some(hi)) = (value(table, &lower, row), value(table, &upper, row)) else {
-        return Ok(None);
-    };
-    if hi <= lo {
-        return Err(located(Error::invalid(
-            &upper,
-            format!("the upper confidence limit {hi} is not above the lower {lo}"),
-        )));
+    let sd_known = value(table, &sd_column, row).is_some() || !recovered.is_empty();
+    if (!has_mean || !sd_known)
+        && let Some(summary) = summary_of(table, row, part)
+    {
+        let estimate = mean_sd_from_summary(summary, n, columns).map_err(located)?;
+        if !has_mean {
+            recovered.push(fill(
+                &mean_column,
+                estimate.mean,
+                estimate.method.to_string(),
+            ));
+        }
+        if !sd_known {
+            recovered.push(fill(&sd_column, estimate.sd, estimate.method.to_string()));
+        }
     }
-    if let Some(mean) = value(table, &mean_column, row).filter(|m| !(lo..=hi).contains(m)) {
-        return Err(located(Error::invalid(
-            &mean_column,
-            format!("the mean {mean} lies outside its confidence interval [{lo}, {hi}]"),
-        )));
-    }
-    if n < 2.0 {
-        return Err(located(Error::invalid(
-            "n",
-            format!("an SD from a confidence interval needs n >= 2, found {n}"),
-        )));
-    }
-    let t = StudentsT::new(0.0, 1.0, n - 1.0)
-        .map_err(|e| located(ErrorKind::Numerical(e.to_string()).into()))?
-        .inverse_cdf(1.0 - (1.0 - CI_LEVEL) / 2.0);
-    Ok(Some(Imputation {
-        column: sd_column,
-        value: n.sqrt() * (hi - lo) / (2.0 * t),
-        method: format!(
-            "from its 95% confidence interval (SD = sqrt(n) x width / (2 x t quantile, {} df))",
-            n - 1.0
-        ),
-    }))
+    Ok(recovered)
 }
 
 /// r from SD before, after and of the change (Cochrane Handbook, section 6.5.2.8).
@@ -263,11 +297,9 @@ mod tests {
 
     #[test]
     fn an_sd_from_a_ci_inverts_the_t_interval() {
-        // Build the CI from a known SD with statrs' t quantile, then recover the SD.
+        // Build the CI from a known SD with the t quantile, then recover the SD.
         let (n, sd, mean) = (16.0_f64, 4.0, 50.0);
-        let t = StudentsT::new(0.0, 1.0, n - 1.0)
-            .unwrap()
-            .inverse_cdf(0.975);
+        let t = crate::stats::t_quantile(0.975, n - 1.0);
         let half = t * sd / n.sqrt();
         let mut table = table(&format!(
             "study,n,mean_post,ci_lower_post,ci_upper_post\nA,{n},{mean},{},{}\n",

@@ -31,7 +31,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
-use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
+use statrs::distribution::ContinuousCDF;
 
 pub use confint::Tau2Interval;
 pub use subgroup::{SubgroupDifference, subgroup_difference};
@@ -39,6 +39,8 @@ pub use tau2::{CONVERGENCE_THRESHOLD, MAX_ITERATIONS, Tau2};
 
 use crate::effect::Effect;
 use crate::error::{Error, ErrorKind, Result};
+pub(crate) use crate::stats::{chi_squared, standard_normal};
+use crate::stats::{t_quantile, t_upper_tail};
 use moments::{Moments, typical_variance};
 
 /// Common effect (inverse-variance) or random effects with a τ² estimator.
@@ -337,7 +339,7 @@ impl Inference {
                 };
                 Inference {
                     se: (s2w / pooled.s1).sqrt(),
-                    critical: students_t(df).inverse_cdf(upper_tail),
+                    critical: t_quantile(upper_tail, df),
                     df: Some(df),
                 }
             }
@@ -351,22 +353,10 @@ impl Inference {
         }
         let upper = match self.df {
             None => standard_normal().sf(statistic),
-            Some(df) => students_t(df).sf(statistic),
+            Some(df) => t_upper_tail(statistic, df),
         };
         Some(2.0 * upper)
     }
-}
-
-pub(crate) fn standard_normal() -> Normal {
-    Normal::standard()
-}
-
-fn students_t(df: f64) -> StudentsT {
-    StudentsT::new(0.0, 1.0, df).expect("df >= 1 is checked by the caller")
-}
-
-pub(crate) fn chi_squared(df: f64) -> ChiSquared {
-    ChiSquared::new(df).expect("df >= 1 is checked by the caller")
 }
 
 /// Cochran's Q and the I², H² that metafor reports for the method.

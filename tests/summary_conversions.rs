@@ -364,3 +364,17 @@ fn bad_se_and_ci_inputs_are_rejected() {
     let lower_nan = sd_from_ci(f64::NAN, 5.0, 10.0, 95.0, pre).unwrap_err();
     assert_eq!(column_of(&lower_nan), "ci_lower_pre");
 }
+
+/// The documented example of R's metaBLUE 1.0.0 (CRAN, `?Luo.mean`): minimum 1,
+/// median 4, maximum 10, n = 30, scenario S1, prints `$muhat [1] 4.356748`.
+/// Compared to the printed precision.
+#[test]
+fn luo_mean_matches_the_metablue_documented_example() {
+    let summary = Summary::Range {
+        min: 1.0,
+        median: 4.0,
+        max: 10.0,
+    };
+    let mean = estimate(summary, 30.0).mean;
+    assert!((mean - 4.356748).abs() < 5e-7, "{mean}");
+}

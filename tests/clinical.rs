@@ -433,3 +433,39 @@ fn quartiles_out_of_order_and_too_small_samples_are_refused() {
         &["`max_pre`", "120", "0-96"],
     );
 }
+
+/// The x position of the SVG text element that holds `word`.
+fn text_x(svg: &str, word: &str) -> f64 {
+    let end = svg
+        .find(word)
+        .unwrap_or_else(|| panic!("`{word}` not in the plot"));
+    let tag = &svg[svg[..end].rfind("<text").unwrap()..end];
+    let x = &tag[tag.find("x=\"").unwrap() + 3..];
+    x[..x.find('"').unwrap()].parse().unwrap()
+}
+
+#[test]
+fn forest_axis_words_follow_the_instruments_direction() {
+    let data = repo_path("datasets/hip_oa_msc.csv");
+    for (instrument, flip, improvement_left) in [
+        ("WOMAC", false, true),
+        ("HHS", false, false),
+        ("WOMAC", true, false),
+    ] {
+        let options = AnalysisOptions::new(Measure::Mc)
+            .outcome(instrument)
+            .r(0.5)
+            .impute_sd(cochran::SdImputation::Max)
+            .improvement_positive(flip);
+        let svg = Analysis::from_csv(&data, &options)
+            .unwrap()
+            .forest_plot()
+            .to_svg()
+            .unwrap();
+        let left = text_x(&svg, "Improvement") < text_x(&svg, "Deterioration");
+        assert_eq!(
+            left, improvement_left,
+            "{instrument}, improvement positive: {flip}"
+        );
+    }
+}

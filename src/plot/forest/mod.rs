@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::analysis::Analysis;
 use crate::effect::Design;
+use crate::effect::scales::Direction;
 use crate::error::Result;
 
 use super::{ImageFormat, Output};
@@ -278,6 +279,13 @@ impl<'a> ForestPlot<'a> {
     }
 
     fn default_favours(&self) -> (String, String) {
+        if let Some(better) = self.improvement_direction() {
+            let (worse, improved) = ("Deterioration".to_string(), "Improvement".to_string());
+            return match better {
+                Direction::Higher => (worse, improved),
+                Direction::Lower => (improved, worse),
+            };
+        }
         match self.analysis.measure.design() {
             Design::BeforeAfter => ("Decrease".into(), "Increase".into()),
             // Which way is better depends on the instrument, so say what happened.
@@ -287,5 +295,21 @@ impl<'a> ForestPlot<'a> {
             ),
             _ => ("Favours treatment".into(), "Favours control".into()),
         }
+    }
+
+    /// Which way of the axis is better, when the clinical instruments say so:
+    /// after `--improvement-positive` higher is always better, otherwise when
+    /// every instrument points the same way.
+    fn improvement_direction(&self) -> Option<Direction> {
+        let clinical = self.analysis.clinical.as_ref()?;
+        if clinical.harmonisation.improvement_positive {
+            return Some(Direction::Higher);
+        }
+        let first = clinical.instruments.first()?.better;
+        clinical
+            .instruments
+            .iter()
+            .all(|i| i.better == first)
+            .then_some(first)
     }
 }

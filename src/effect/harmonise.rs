@@ -165,15 +165,13 @@ fn check_poolable(
         && options.rescale.is_none()
         && let Some(other) = used.iter().find(differs)
     {
-        {
-            return Err(ErrorKind::InvalidSetting(format!(
-                "pooling raw mean changes of different instruments or ranges ({} {}-{} and {} {}-{}) is refused: \
-                 use a standardised measure (--measure SMCR) or convert to a common range (--rescale 100), \
-                 or analyse each outcome on its own (--by outcome or --outcome NAME)",
-                first.instrument, first.min, first.max, other.instrument, other.min, other.max
-            ))
-            .into());
-        }
+        return Err(ErrorKind::InvalidSetting(format!(
+            "pooling raw mean changes of different instruments or ranges ({} {}-{} and {} {}-{}) is refused: \
+             use a standardised measure (--measure SMCR) or convert to a common range (--rescale 100), \
+             or analyse each outcome on its own (--by outcome or --outcome NAME)",
+            first.instrument, first.min, first.max, other.instrument, other.min, other.max
+        ))
+        .into());
     }
     let mixed = used.iter().any(|u| u.better != first.better);
     if mixed && !options.improvement_positive {

@@ -156,6 +156,18 @@ impl Table {
         self.numeric.get(name).map(Vec::as_slice)
     }
 
+    /// The number in a cell: `None` when the column was not read or the cell is empty.
+    ///
+    /// ```
+    /// use cochran::data::{Table, TableSpec};
+    /// let t = Table::from_reader("study,yi\nA,1.5\nB,NA\n".as_bytes(), None, &TableSpec::numeric(&["yi"]))?;
+    /// assert_eq!((t.value("yi", 0), t.value("yi", 1), t.value("vi", 0)), (Some(1.5), None, None));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn value(&self, column: &str, row: usize) -> Option<f64> {
+        self.column(column).and_then(|c| c[row])
+    }
+
     /// A text column that was asked for and is present in the file.
     pub fn text_column(&self, name: &str) -> Option<&[Option<String>]> {
         self.text.get(name).map(Vec::as_slice)

@@ -97,7 +97,7 @@ fn instrument_use(
     measure: Measure,
     options: &Harmonisation,
 ) -> Result<InstrumentUse> {
-    let value = |c: &str| table.column(c).and_then(|v| v[row]);
+    let value = |c: &str| table.value(c, row);
     let scale_max = value("scale_max");
     let max = scale_max.unwrap_or(scale.max);
     if max <= scale.min {

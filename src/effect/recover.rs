@@ -89,13 +89,9 @@ pub(crate) fn recover(
     Ok(imputed)
 }
 
-fn value(table: &Table, column: &str, row: usize) -> Option<f64> {
-    table.column(column).and_then(|c| c[row])
-}
-
 /// What one part (before, after, or the change) reports instead of its mean and SD.
 fn summary_of(table: &Table, row: usize, part: &str) -> Option<Summary> {
-    let v = |statistic: &str| value(table, &format!("{statistic}_{part}"), row);
+    let v = |statistic: &str| table.value(&format!("{statistic}_{part}"), row);
     let median = v("median")?;
     Some(match (v("min"), v("q1"), v("q3"), v("max")) {
         (Some(min), Some(q1), Some(q3), Some(max)) => Summary::Five {
@@ -115,12 +111,12 @@ fn summary_of(table: &Table, row: usize, part: &str) -> Option<Summary> {
 /// median with quartiles and/or range, in that order of preference.
 fn from_reported(table: &Table, row: usize, part: &str) -> Result<Vec<Imputation>> {
     let (sd_column, mean_column) = (format!("sd_{part}"), format!("mean_{part}"));
-    let Some(n) = value(table, "n", row) else {
+    let Some(n) = table.value("n", row) else {
         return Ok(Vec::new());
     };
     let suffix = format!("_{part}");
     let columns = Columns::new(&suffix, "n");
-    let v = |statistic: &str| value(table, &columns.name(statistic), row);
+    let v = |statistic: &str| table.value(&columns.name(statistic), row);
     let fill = |column: &str, value: f64, method: String| Imputation {
         column: column.to_string(),
         value,
@@ -128,8 +124,8 @@ fn from_reported(table: &Table, row: usize, part: &str) -> Result<Vec<Imputation
     };
     let located = |e: Error| table.error_at(row, e);
     let mut recovered = Vec::new();
-    let has_mean = value(table, &mean_column, row).is_some();
-    if value(table, &sd_column, row).is_none() {
+    let has_mean = table.value(&mean_column, row).is_some();
+    if table.value(&sd_column, row).is_none() {
         if let Some(se) = v("se") {
             let sd = sd_from_se(se, n, columns).map_err(located)?;
             recovered.push(fill(
@@ -139,8 +135,9 @@ fn from_reported(table: &Table, row: usize, part: &str) -> Result<Vec<Imputation
             ));
         } else if let (Some(lower), Some(upper)) = (v("ci_lower"), v("ci_upper")) {
             let sd = sd_from_ci(lower, upper, n, CI_LEVEL, columns).map_err(located)?;
-            if let Some(mean) =
-                value(table, &mean_column, row).filter(|m| !(lower..=upper).contains(m))
+            if let Some(mean) = table
+                .value(&mean_column, row)
+                .filter(|m| !(lower..=upper).contains(m))
             {
                 let message = format!(
                     "the mean {mean} lies outside its confidence interval [{lower}, {upper}]"
@@ -154,7 +151,7 @@ fn from_reported(table: &Table, row: usize, part: &str) -> Result<Vec<Imputation
             recovered.push(fill(&sd_column, sd, method));
         }
     }
-    let sd_known = value(table, &sd_column, row).is_some() || !recovered.is_empty();
+    let sd_known = table.value(&sd_column, row).is_some() || !recovered.is_empty();
     if (!has_mean || !sd_known)
         && let Some(summary) = summary_of(table, row, part)
     {
@@ -183,7 +180,7 @@ fn derived_correlation(sd_pre: f64, sd_post: f64, sd_change: f64) -> f64 {
 fn impute_correlation(table: &mut Table, imputed: &mut [Vec<Imputation>]) -> Result<()> {
     let derived: Vec<f64> = (0..table.len())
         .filter_map(|row| {
-            let sd = |c: &str| value(table, c, row).filter(|&x| x > 0.0);
+            let sd = |c: &str| table.value(c, row).filter(|&x| x > 0.0);
             Some(derived_correlation(
                 sd("sd_pre")?,
                 sd("sd_post")?,
@@ -202,7 +199,7 @@ fn impute_correlation(table: &mut Table, imputed: &mut [Vec<Imputation>]) -> Res
     }
     let r = derived.iter().sum::<f64>() / derived.len() as f64;
     for (row, row_imputed) in imputed.iter_mut().enumerate() {
-        if value(table, "r", row).is_none() {
+        if table.value("r", row).is_none() {
             table.fill("r", row, r);
             row_imputed.push(Imputation {
                 column: "r".into(),
@@ -226,7 +223,8 @@ fn stratum(table: &Table, row: usize) -> (String, String) {
         .text_column("outcome")
         .and_then(|c| c[row].clone())
         .unwrap_or_default();
-    let time = value(table, "time", row)
+    let time = table
+        .value("time", row)
         .map_or_else(|| "an unreported time".into(), |t| format!("{t} months"));
     (outcome.to_lowercase(), time)
 }
@@ -238,13 +236,13 @@ fn borrow_sds(table: &mut Table, rule: SdImputation, imputed: &mut [Vec<Imputati
         let sd_column = format!("sd_{part}");
         let mut donors: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
         for row in 0..table.len() {
-            if let Some(sd) = value(table, &sd_column, row) {
+            if let Some(sd) = table.value(&sd_column, row) {
                 donors.entry(stratum(table, row)).or_default().push(sd);
             }
         }
         for (row, row_imputed) in imputed.iter_mut().enumerate() {
-            let needs = value(table, &format!("mean_{part}"), row).is_some()
-                && value(table, &sd_column, row).is_none();
+            let needs = table.value(&format!("mean_{part}"), row).is_some()
+                && table.value(&sd_column, row).is_none();
             let key = stratum(table, row);
             let Some(sds) = donors.get(&key).filter(|_| needs) else {
                 continue;

@@ -390,7 +390,7 @@ impl<'a> Columns<'a> {
     }
 
     fn value(&self, column: &str, row: usize) -> Option<f64> {
-        self.table.column(column).and_then(|c| c[row])
+        self.table.value(column, row)
     }
 
     /// The row's value of a required column: its own, a substitute's, or `--r`.

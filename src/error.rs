@@ -99,6 +99,18 @@ pub enum ErrorKind {
     /// A model setting is out of range (e.g. a confidence level of 120).
     #[error("{0}")]
     InvalidSetting(String),
+    /// A study whose values would take the model's sums out of double precision.
+    /// `index` is its position among the pooled effects; the analysis turns it
+    /// into the study's row.
+    #[error("{message}")]
+    Unpoolable {
+        /// Position among the effects passed to the model (0-based).
+        index: usize,
+        /// The quantity at fault: `yi` (effect size) or `vi` (sampling variance).
+        column: &'static str,
+        /// What is wrong, as a sentence.
+        message: String,
+    },
     /// A numerical procedure failed to produce a finite answer.
     #[error("numerical failure: {0}")]
     Numerical(String),

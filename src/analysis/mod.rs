@@ -431,7 +431,8 @@ impl Analysis {
         if let Some(column) = &options.group_by {
             spec = spec.group_by(column.as_str());
         }
-        Analysis::from_table(&Table::read(path, &spec)?, options)
+        let path = path.as_ref();
+        Analysis::from_table(&Table::read(path, &spec)?, options).map_err(|e| e.in_file(path))
     }
 
     /// Runs the analysis on a table that was read with
@@ -479,8 +480,9 @@ impl Analysis {
         path: impl AsRef<Path>,
         options: &AnalysisOptions,
     ) -> Result<Vec<OutcomeAnalysis>> {
+        let path = path.as_ref();
         let table = Table::read(path, &EffectSet::table_spec(options.measure))?;
-        Analysis::per_outcome(&table, options)
+        Analysis::per_outcome(&table, options).map_err(|e| e.in_file(path))
     }
 
     /// [`Analysis::per_outcome_csv`] on a table already read.
@@ -532,8 +534,8 @@ impl Analysis {
         if effects.studies.is_empty() {
             return Err(ErrorKind::NoStudies(no_studies_reason(&effects)).into());
         }
-        let model = options.model();
-        let fit = model.fit(&effects.effects())?;
+        let all: Vec<usize> = (0..effects.studies.len()).collect();
+        let fit = fit_studies(&effects, &all, options)?;
         warnings.extend(fit.warnings());
         let weights = fit.weights();
         let studies = study_results(&effects, &weights, options.level);
@@ -566,6 +568,27 @@ impl Analysis {
     pub fn fit(&self) -> &Fit {
         &self.overall.fit
     }
+}
+
+/// Fits the model to the chosen studies; a study the model cannot pool is
+/// named by its row (and, for precomputed effects, its column).
+fn fit_studies(effects: &EffectSet, members: &[usize], options: &AnalysisOptions) -> Result<Fit> {
+    let subset: Vec<_> = members.iter().map(|&i| effects.studies[i].effect).collect();
+    options.model().fit(&subset).map_err(|error| {
+        let ErrorKind::Unpoolable { index, column, .. } = *error.kind() else {
+            return error;
+        };
+        let study = &effects.studies[members[index]];
+        let located = match study.row {
+            Some(row) => error.at_row(row),
+            None => error,
+        };
+        if options.measure == Measure::Gen && column == "yi" {
+            located.in_column("yi")
+        } else {
+            located
+        }
+    })
 }
 
 fn exclusion_warnings(effects: &EffectSet) -> Vec<String> {
@@ -632,11 +655,9 @@ fn fit_subgroups(
     if groups.is_empty() {
         return Ok(None);
     }
-    let all = effects.effects();
     let mut results = Vec::with_capacity(groups.len());
     for (name, members) in groups {
-        let subset: Vec<_> = members.iter().map(|&i| all[i]).collect();
-        let fit = options.model().fit(&subset)?;
+        let fit = fit_studies(effects, &members, options)?;
         warnings.extend(
             fit.warnings()
                 .into_iter()

@@ -72,6 +72,16 @@ impl Effect {
                 format!("a sampling variance must be positive, found {vi}"),
             ));
         }
+        if vi < f64::MIN_POSITIVE {
+            return Err(Error::invalid(
+                "vi",
+                format!(
+                    "the sampling variance {vi:e} is below the smallest normal double \
+                     ({:e}) and cannot be pooled; change the unit of measurement",
+                    f64::MIN_POSITIVE
+                ),
+            ));
+        }
         Ok(Effect { yi, vi })
     }
 

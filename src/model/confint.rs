@@ -7,7 +7,7 @@ use statrs::distribution::ContinuousCDF;
 use super::chi_squared;
 use super::moments::{generalised_q, typical_variance};
 use super::root::decreasing_root;
-use crate::effect::Effect;
+use super::standardise::Standardised;
 use crate::error::Result;
 
 /// A confidence interval for τ² and the matching bounds of I² and H².
@@ -28,26 +28,27 @@ pub struct Tau2Interval {
 }
 
 /// The τ² values at which the generalised Q statistic crosses the χ²(k − 1)
-/// quantiles; a bound whose crossing lies below 0 is truncated at 0.
-pub(crate) fn q_profile(effects: &[Effect], level: f64) -> Result<Tau2Interval> {
+/// quantiles; a bound whose crossing lies below 0 is truncated at 0. Solved on
+/// the standardised scale, reported on the data's.
+pub(crate) fn q_profile(data: &Standardised, level: f64) -> Result<Tau2Interval> {
     let alpha = 1.0 - level / 100.0;
-    let chi2 = chi_squared(effects.len() as f64 - 1.0);
-    let q_at_zero = generalised_q(effects, 0.0);
+    let chi2 = chi_squared(data.effects().len() as f64 - 1.0);
+    let q_at_zero = generalised_q(data, 0.0);
     let bound = |target: f64| -> Result<f64> {
         if q_at_zero < target {
             Ok(0.0)
         } else {
-            decreasing_root(|tau2| generalised_q(effects, tau2) - target, 0.0)
+            decreasing_root(|tau2| generalised_q(data, tau2) - target, 0.0)
         }
     };
     let tau2_ci_lower = bound(chi2.inverse_cdf(1.0 - alpha / 2.0))?;
     let tau2_ci_upper = bound(chi2.inverse_cdf(alpha / 2.0))?;
-    let typical = typical_variance(effects);
+    let typical = typical_variance(data);
     let i2 = |tau2: f64| 100.0 * tau2 / (typical + tau2);
     let h2 = |tau2: f64| tau2 / typical + 1.0;
     Ok(Tau2Interval {
-        tau2_ci_lower,
-        tau2_ci_upper,
+        tau2_ci_lower: data.variance(tau2_ci_lower),
+        tau2_ci_upper: data.variance(tau2_ci_upper),
         i2_ci_lower: i2(tau2_ci_lower),
         i2_ci_upper: i2(tau2_ci_upper),
         h2_ci_lower: h2(tau2_ci_lower),

@@ -24,6 +24,7 @@
 mod confint;
 mod moments;
 mod root;
+mod standardise;
 mod subgroup;
 mod tau2;
 
@@ -42,6 +43,16 @@ use crate::error::{Error, ErrorKind, Result};
 pub(crate) use crate::stats::{chi_squared, standard_normal};
 use crate::stats::{t_quantile, t_upper_tail};
 use moments::{Moments, typical_variance};
+use standardise::Standardised;
+use tau2::Tau2Diagnostic;
+
+/// The highest confidence level accepted, in percent: beyond it the critical
+/// values of a t distribution with one degree of freedom leave double precision
+/// long before they mean anything.
+pub const MAX_LEVEL: f64 = 99.999_999;
+
+/// metafor warns when the largest sampling variance exceeds the smallest this many times.
+const VARIANCE_RATIO_WARNING: f64 = 1e7;
 
 /// Common effect (inverse-variance) or random effects with a τ² estimator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -240,10 +251,10 @@ impl MetaAnalysis {
     }
 
     fn check(&self) -> Result<()> {
-        if !(self.level > 1.0 && self.level < 100.0) {
+        if !(self.level > 1.0 && self.level <= MAX_LEVEL) {
             return Err(ErrorKind::InvalidSetting(format!(
                 "the confidence level is given in percent and must lie strictly between 1 and 100 \
-                 (e.g. 95), found {}",
+                 (e.g. 95), at most {MAX_LEVEL}; found {}",
                 self.level
             ))
             .into());
@@ -252,51 +263,52 @@ impl MetaAnalysis {
     }
 
     /// Fits the model to the effects, in the order given.
+    ///
+    /// Every computation runs on the effects centred and divided by a power of
+    /// two near their typical standard error, so results do not depend on the
+    /// unit of measurement. Effects so extreme that the model's sums would
+    /// leave double precision are refused with [`ErrorKind::Unpoolable`].
     pub fn fit(&self, effects: &[Effect]) -> Result<Fit> {
         self.check()?;
         if effects.is_empty() {
             return Err(ErrorKind::NoStudies(String::new()).into());
         }
+        let data = Standardised::new(effects)?;
         let k = effects.len();
-        let (tau2, iterations, se_tau2) = match self.method {
+        let (tau2, iterations, se_tau2, diagnostics) = match self.method {
             Method::Random(estimator) if k >= 2 => {
-                let t = tau2::estimate(estimator, effects)?;
-                (t.tau2, t.iterations, Some(t.se))
+                let t = tau2::estimate(estimator, &data)?;
+                (t.tau2, t.iterations, Some(t.se), t.diagnostics)
             }
-            Method::Random(_) => (0.0, 0, None),
-            Method::Common => (0.0, 0, None),
+            Method::Random(_) | Method::Common => (0.0, 0, None, Vec::new()),
         };
-        let pooled = Moments::at(effects, tau2);
+        let pooled = Moments::at(&data, tau2);
         // Knapp-Hartung has no degrees of freedom left with one study.
         let test = if k < 2 { Test::Z } else { self.test };
         let inference = Inference::new(test, self.level, &pooled);
-        let heterogeneity = Heterogeneity::new(self.method, effects, tau2);
-        let prediction_se = (inference.se.powi(2) + tau2).sqrt();
+        let heterogeneity = Heterogeneity::new(self.method, &data, tau2);
+        let margin = inference.critical * inference.se;
         // A prediction interval needs a between-study variance to predict with.
-        let (pi_lower, pi_upper) = if k >= 2 && matches!(self.method, Method::Random(_)) {
-            (
-                Some(pooled.mean - inference.critical * prediction_se),
-                Some(pooled.mean + inference.critical * prediction_se),
-            )
-        } else {
-            (None, None)
-        };
-        Ok(Fit {
+        let prediction = (k >= 2 && matches!(self.method, Method::Random(_)))
+            .then(|| inference.critical * (inference.se.powi(2) + tau2).sqrt());
+        // The test is of the effect being 0 on the data's scale, not of the centred one.
+        let (estimate, se) = (data.location(pooled.mean), data.spread(inference.se));
+        let fit = Fit {
             method: self.method,
             test,
             level: self.level,
             k,
-            estimate: pooled.mean,
-            se: inference.se,
-            statistic: finite(pooled.mean / inference.se),
-            p_value: inference.p_value(pooled.mean),
+            estimate,
+            se,
+            statistic: finite(estimate / se),
+            p_value: inference.p_value(estimate / se),
             df: inference.df,
-            ci_lower: pooled.mean - inference.critical * inference.se,
-            ci_upper: pooled.mean + inference.critical * inference.se,
-            pi_lower,
-            pi_upper,
-            tau2,
-            se_tau2,
+            ci_lower: data.location(pooled.mean - margin),
+            ci_upper: data.location(pooled.mean + margin),
+            pi_lower: prediction.map(|m| data.location(pooled.mean - m)),
+            pi_upper: prediction.map(|m| data.location(pooled.mean + m)),
+            tau2: data.variance(tau2),
+            se_tau2: se_tau2.map(|se| data.variance(se)),
             q: heterogeneity.q,
             q_df: heterogeneity.q_df,
             q_p_value: heterogeneity.q_p_value,
@@ -304,8 +316,13 @@ impl MetaAnalysis {
             h2: heterogeneity.h2,
             iterations,
             requested_test: self.test,
+            diagnostics,
+            standardised_tau2: tau2,
             effects: effects.to_vec(),
-        })
+            data,
+        };
+        fit.ensure_finite()?;
+        Ok(fit)
     }
 }
 
@@ -346,8 +363,8 @@ impl Inference {
         }
     }
 
-    fn p_value(&self, estimate: f64) -> Option<f64> {
-        let statistic = (estimate / self.se).abs();
+    fn p_value(&self, statistic: f64) -> Option<f64> {
+        let statistic = statistic.abs();
         if statistic.is_nan() {
             return None;
         }
@@ -369,8 +386,8 @@ struct Heterogeneity {
 }
 
 impl Heterogeneity {
-    fn new(method: Method, effects: &[Effect], tau2: f64) -> Self {
-        let k = effects.len();
+    fn new(method: Method, data: &Standardised, tau2: f64) -> Self {
+        let k = data.effects().len();
         if k < 2 {
             return Heterogeneity {
                 q: None,
@@ -381,7 +398,7 @@ impl Heterogeneity {
             };
         }
         let df = (k - 1) as f64;
-        let q = Moments::at(effects, 0.0).q.max(0.0);
+        let q = Moments::at(data, 0.0).q.max(0.0);
         let (i2, h2) = match method {
             Method::Common => (
                 if q > 0.0 {
@@ -392,7 +409,7 @@ impl Heterogeneity {
                 q / df,
             ),
             Method::Random(_) => {
-                let typical = typical_variance(effects);
+                let typical = typical_variance(data);
                 (100.0 * tau2 / (typical + tau2), tau2 / typical + 1.0)
             }
         };
@@ -458,7 +475,14 @@ pub struct Fit {
     #[serde(skip)]
     requested_test: Test,
     #[serde(skip)]
+    diagnostics: Vec<Tau2Diagnostic>,
+    /// τ² on the standardised scale of `data`.
+    #[serde(skip)]
+    standardised_tau2: f64,
+    #[serde(skip)]
     effects: Vec<Effect>,
+    #[serde(skip)]
+    data: Standardised,
 }
 
 impl Fit {
@@ -495,7 +519,67 @@ impl Fit {
                 "the Knapp-Hartung method is not meant for the common-effect model".to_string(),
             );
         }
+        if self.k >= 2 && self.data.variance_ratio() >= VARIANCE_RATIO_WARNING {
+            warnings.push(format!(
+                "the largest sampling variance is {:.3e} times the smallest (metafor warns \
+                 above 1e7): the studies' precisions differ so much that results rest on \
+                 very few of them",
+                self.data.variance_ratio()
+            ));
+        }
+        warnings.extend(self.diagnostics.iter().map(|d| self.describe(d)));
         warnings
+    }
+
+    fn describe(&self, diagnostic: &Tau2Diagnostic) -> String {
+        match *diagnostic {
+            Tau2Diagnostic::Fallback => format!(
+                "Fisher scoring for tau^2 did not converge in {MAX_ITERATIONS} steps; the \
+                 estimating equation was solved by bracketing instead"
+            ),
+            Tau2Diagnostic::ResetToBoundary { fisher } => format!(
+                "Fisher scoring stopped at a local maximum of the likelihood (tau^2 = {fisher:.6e}); \
+                 the likelihood is higher at tau^2 = 0, which is reported (as metafor does)"
+            ),
+            Tau2Diagnostic::GlobalMaximum { fisher } => format!(
+                "the likelihood has several local maxima: Fisher scoring stopped at tau^2 = \
+                 {fisher:.6e}; the global maximum tau^2 = {:.6e} is reported",
+                self.tau2
+            ),
+        }
+    }
+
+    /// A fit whose reported numbers are not all finite is a failure, not a result.
+    fn ensure_finite(&self) -> Result<()> {
+        let values = [
+            self.estimate,
+            self.se,
+            self.ci_lower,
+            self.ci_upper,
+            self.tau2,
+        ];
+        let optional = [
+            self.pi_lower,
+            self.pi_upper,
+            self.se_tau2,
+            self.q,
+            self.q_p_value,
+            self.i2,
+            self.h2,
+        ];
+        if values
+            .iter()
+            .chain(optional.iter().flatten())
+            .all(|x| x.is_finite())
+        {
+            Ok(())
+        } else {
+            Err(ErrorKind::Numerical(format!(
+                "the {} fit gave a non-finite result (estimate {}, se {}, tau^2 {})",
+                self.method, self.estimate, self.se, self.tau2
+            ))
+            .into())
+        }
     }
 
     /// Each study's weight in percent, in input order; they sum to 100.
@@ -508,9 +592,10 @@ impl Fit {
     /// ```
     pub fn weights(&self) -> Vec<f64> {
         let raw: Vec<f64> = self
-            .effects
+            .data
+            .effects()
             .iter()
-            .map(|e| 1.0 / (e.vi + self.tau2))
+            .map(|e| 1.0 / (e.vi + self.standardised_tau2))
             .collect();
         let total: f64 = raw.iter().sum();
         raw.into_iter().map(|w| 100.0 * w / total).collect()
@@ -522,6 +607,6 @@ impl Fit {
         if self.method == Method::Common || self.k < 2 {
             return Ok(None);
         }
-        confint::q_profile(&self.effects, self.level).map(Some)
+        confint::q_profile(&self.data, self.level).map(Some)
     }
 }

@@ -3,8 +3,23 @@
 //! For the intercept-only model with weights wᵢ = 1/(vᵢ + τ²), the projection
 //! matrix P = W − w wᵀ/Σw never has to be formed: every quantity the estimators
 //! need (yᵀPy, yᵀPPy, tr P, tr PP) is a short sum over the studies.
+//!
+//! The traces are sums of non-negative terms, never differences of large ones:
+//! with πᵢ = wᵢ/Σw,
+//!
+//! ```text
+//! tr P  = Σ wᵢ (1 − πᵢ)
+//! tr PP = Σ wᵢ² [(1 − πᵢ)² + Σ_{j≠i} πⱼ²]
+//! ```
+//!
+//! and 1 − πᵢ, Σ_{j≠i} πⱼ² are sums over the other studies. For every study but
+//! the one with the largest weight they are computed as a difference that can
+//! lose at most one bit (the largest weight is among the others); for the
+//! dominant study they are summed directly. A study with variance 1e-8 beside
+//! studies with variance 10⁴ thus leaves tr PP accurate, where the textbook
+//! form Σw² − 2Σw³/Σw + (Σw²/Σw)² cancels to zero.
 
-use crate::effect::Effect;
+use super::standardise::Standardised;
 
 /// Weighted sums of the studies at one value of τ².
 #[derive(Debug, Clone, Copy)]
@@ -15,64 +30,129 @@ pub(crate) struct Moments {
     pub s1: f64,
     /// Σw².
     pub s2: f64,
-    /// Σw³.
-    pub s3: f64,
     /// The weighted mean Σwy / Σw.
     pub mean: f64,
     /// yᵀPy = Σw (y − mean)²: Cochran's Q at τ² = 0, the generalised Q otherwise.
     pub q: f64,
     /// yᵀPPy = Σw² (y − mean)².
     pub q2: f64,
+    /// tr P.
+    pub trace_p: f64,
+    /// tr PP.
+    pub trace_pp: f64,
 }
 
 impl Moments {
-    /// Two passes over the data (mean first, then residuals) for numerical stability.
-    pub fn at(effects: &[Effect], tau2: f64) -> Self {
-        let (mut s1, mut s2, mut s3, mut swy) = (0.0, 0.0, 0.0, 0.0);
-        for e in effects {
+    /// Two passes over the standardised data: weights and the mean first, then
+    /// residuals and traces.
+    pub fn at(data: &Standardised, tau2: f64) -> Self {
+        let effects = data.effects();
+        let dominant = data.dominant();
+        let (mut s1_others, mut s2_others, mut swy) = (0.0, 0.0, 0.0);
+        for (i, e) in effects.iter().enumerate() {
             let w = 1.0 / (e.vi + tau2);
-            s1 += w;
-            s2 += w * w;
-            s3 += w * w * w;
             swy += w * e.yi;
+            if i != dominant {
+                s1_others += w;
+                s2_others += w * w;
+            }
         }
+        let w_dominant = 1.0 / (effects[dominant].vi + tau2);
+        let s1 = s1_others + w_dominant;
+        let s2 = s2_others + w_dominant * w_dominant;
         let mean = swy / s1;
-        let (mut q, mut q2) = (0.0, 0.0);
-        for e in effects {
+        let (mut q, mut q2, mut trace_p, mut trace_pp) = (0.0, 0.0, 0.0, 0.0);
+        for (i, e) in effects.iter().enumerate() {
             let w = 1.0 / (e.vi + tau2);
-            let wr2 = w * (e.yi - mean).powi(2);
+            let r = e.yi - mean;
+            let wr2 = w * r * r;
             q += wr2;
             q2 += w * wr2;
+            let (others, others_sq) = if i == dominant {
+                (s1_others, s2_others)
+            } else {
+                (s1 - w, s2 - w * w)
+            };
+            let complement = others / s1;
+            trace_p += w * complement;
+            trace_pp += w * w * (complement * complement + others_sq / (s1 * s1));
         }
         Moments {
             k: effects.len() as f64,
             s1,
             s2,
-            s3,
             mean,
             q,
             q2,
+            trace_p,
+            trace_pp,
         }
     }
+}
 
-    /// tr(P) = Σw − Σw²/Σw.
-    pub fn trace_p(&self) -> f64 {
-        self.s1 - self.s2 / self.s1
+/// For each study, 1 − πᵢ and Σ_{j≠i} πⱼ² at τ², without cancellation; for the
+/// traces with further diagonal matrices (the Sidik–Jonkman standard error).
+pub(crate) fn complements(data: &Standardised, tau2: f64) -> Vec<(f64, f64)> {
+    let m = Moments::at(data, tau2);
+    let dominant = data.dominant();
+    // The dominant study's sums over the others, summed directly: differences cancel.
+    let (mut s1_others, mut s2_others) = (0.0, 0.0);
+    for (i, e) in data.effects().iter().enumerate() {
+        if i != dominant {
+            let w = 1.0 / (e.vi + tau2);
+            s1_others += w;
+            s2_others += w * w;
+        }
     }
+    data.effects()
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let w = 1.0 / (e.vi + tau2);
+            let (others, others_sq) = if i == dominant {
+                (s1_others, s2_others)
+            } else {
+                (m.s1 - w, m.s2 - w * w)
+            };
+            (others / m.s1, others_sq / (m.s1 * m.s1))
+        })
+        .collect()
+}
 
-    /// tr(PP) = Σw² − 2Σw³/Σw + (Σw²/Σw)².
-    pub fn trace_pp(&self) -> f64 {
-        self.s2 - 2.0 * self.s3 / self.s1 + (self.s2 / self.s1).powi(2)
-    }
+/// For each term, the sum of the others: the total minus the term, except for the
+/// largest term, whose others are summed directly (the difference would cancel).
+pub(crate) fn sums_of_others(terms: &[f64]) -> Vec<f64> {
+    let total: f64 = terms.iter().sum();
+    let largest = (0..terms.len())
+        .max_by(|&a, &b| terms[a].total_cmp(&terms[b]))
+        .unwrap_or(0);
+    let without_largest: f64 = terms
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != largest)
+        .map(|(_, t)| t)
+        .sum();
+    terms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            if i == largest {
+                without_largest
+            } else {
+                total - t
+            }
+        })
+        .collect()
 }
 
 /// The generalised Q statistic Σ (y − μ̂(τ²))² / (v + τ²), decreasing in τ².
-pub(crate) fn generalised_q(effects: &[Effect], tau2: f64) -> f64 {
-    Moments::at(effects, tau2).q
+pub(crate) fn generalised_q(data: &Standardised, tau2: f64) -> f64 {
+    Moments::at(data, tau2).q
 }
 
-/// The "typical" within-study variance of Higgins & Thompson, (k − 1) / tr(P) at τ² = 0.
-pub(crate) fn typical_variance(effects: &[Effect]) -> f64 {
-    let m = Moments::at(effects, 0.0);
-    (m.k - 1.0) / m.trace_p()
+/// The "typical" within-study variance of Higgins & Thompson, (k − 1) / tr(P) at τ²
+/// = 0, in standardised units.
+pub(crate) fn typical_variance(data: &Standardised) -> f64 {
+    let m = Moments::at(data, 0.0);
+    (m.k - 1.0) / m.trace_p
 }

@@ -31,7 +31,11 @@ pub(crate) fn decreasing_root(f: impl Fn(f64) -> f64, lower: f64) -> Result<f64>
 
 /// Brent's method (inverse quadratic interpolation, secant and bisection) on a
 /// bracket whose ends have opposite signs.
-fn brent(f: &impl Fn(f64) -> f64, (a0, fa0): (f64, f64), (b0, fb0): (f64, f64)) -> Result<f64> {
+pub(crate) fn brent(
+    f: &impl Fn(f64) -> f64,
+    (a0, fa0): (f64, f64),
+    (b0, fb0): (f64, f64),
+) -> Result<f64> {
     let (mut a, mut fa, mut b, mut fb) = (a0, fa0, b0, fb0);
     if fa == 0.0 {
         return Ok(a);

@@ -5,17 +5,15 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::moments::{Moments, generalised_q};
+use super::moments::{Moments, complements, generalised_q, sums_of_others};
 use super::root::decreasing_root;
-use crate::effect::Effect;
+use super::standardise::Standardised;
 use crate::error::{Error, ErrorKind, Result};
 
-/// Iterative estimators stop when τ² changes by no more than this (or by a few
-/// units in the last place of a large τ², where 1e-12 is below resolution). It
-/// is the threshold of the metafor reference runs: the same start, the same
-/// steps and the same stopping rule give the same τ², even on the boundary
-/// approached by step halving, and on the scale of risk differences (vᵢ ≈ 1e-4)
-/// a looser 1e-10 would already show in the sixth digit.
+/// Iterative estimators stop when a step changes τ² by no more than this
+/// fraction of τ² + the smallest sampling variance. Relative, so that results
+/// do not depend on the unit of measurement: an absolute threshold stops too
+/// early on data of small magnitude (vᵢ ≈ 1e-14) and never on large ones.
 pub const CONVERGENCE_THRESHOLD: f64 = 1e-12;
 /// Fisher scoring gives up after this many steps and falls back to root finding.
 pub const MAX_ITERATIONS: usize = 1000;
@@ -112,50 +110,81 @@ impl FromStr for Tau2 {
     }
 }
 
-/// An estimate of τ², how many iterations it took, and its standard error.
-#[derive(Debug, Clone, Copy)]
+/// What the estimator had to do beyond its ordinary iteration, for the report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Tau2Diagnostic {
+    /// Fisher scoring did not converge in [`MAX_ITERATIONS`] steps (or took a
+    /// non-finite step); the estimating equation was solved by bracketing.
+    Fallback,
+    /// Fisher scoring stopped at a local maximum of the likelihood; the higher
+    /// one at τ² = 0 was taken (metafor's `ll0check`).
+    ResetToBoundary {
+        /// Where Fisher scoring stopped, on the data's scale.
+        fisher: f64,
+    },
+    /// The likelihood has several local maxima and Fisher scoring found a lower one.
+    GlobalMaximum {
+        /// Where Fisher scoring stopped, on the data's scale.
+        fisher: f64,
+    },
+}
+
+/// An estimate of τ², how many iterations it took, and its standard error, on
+/// the data's scale.
+#[derive(Debug, Clone)]
 pub(crate) struct Tau2Estimate {
     pub tau2: f64,
     pub iterations: usize,
     pub se: f64,
+    pub diagnostics: Vec<Tau2Diagnostic>,
 }
 
-/// Estimates τ² for k ≥ 2 studies, truncated at zero.
-pub(crate) fn estimate(estimator: Tau2, effects: &[Effect]) -> Result<Tau2Estimate> {
+/// Estimates τ² for k ≥ 2 standardised studies, truncated at zero; the result
+/// is on the standardised scale.
+pub(crate) fn estimate(estimator: Tau2, data: &Standardised) -> Result<Tau2Estimate> {
+    let mut diagnostics = Vec::new();
     let (tau2, iterations, sj_start) = match estimator {
-        Tau2::Dl => (dersimonian_laird(effects), 0, 0.0),
-        Tau2::He => (hedges(effects), 0, 0.0),
-        Tau2::Hs => (hunter_schmidt(effects), 0, 0.0),
+        Tau2::Dl => (dersimonian_laird(data), 0, 0.0),
+        Tau2::He => (hedges(data), 0, 0.0),
+        Tau2::Hs => (hunter_schmidt(data), 0, 0.0),
         Tau2::Sj => {
-            let start = sidik_jonkman_start(effects);
-            (sidik_jonkman(effects, start), 0, start)
+            let start = sidik_jonkman_start(data);
+            (sidik_jonkman(data, start), 0, start)
         }
-        Tau2::Pm => (paule_mandel(effects)?, 0, 0.0),
+        Tau2::Pm => (paule_mandel(data)?, 0, 0.0),
         Tau2::Ml | Tau2::Reml | Tau2::Eb => {
-            let (tau2, iterations) = fisher_scoring(estimator, effects)?;
+            let (tau2, iterations) = iterate(estimator, data, &mut diagnostics)?;
             (tau2, iterations, 0.0)
         }
     };
     let tau2 = tau2.max(0.0);
+    if !tau2.is_finite() {
+        return Err(ErrorKind::Numerical(format!(
+            "the {estimator} estimate of tau^2 is not a finite number"
+        ))
+        .into());
+    }
     Ok(Tau2Estimate {
         tau2,
         iterations,
-        se: standard_error(estimator, effects, tau2, sj_start),
+        se: standard_error(estimator, data, tau2, sj_start),
+        diagnostics,
     })
 }
 
-fn dersimonian_laird(effects: &[Effect]) -> f64 {
-    let m = Moments::at(effects, 0.0);
-    (m.q - (m.k - 1.0)) / m.trace_p()
+fn dersimonian_laird(data: &Standardised) -> f64 {
+    let m = Moments::at(data, 0.0);
+    (m.q - (m.k - 1.0)) / m.trace_p
 }
 
-fn hunter_schmidt(effects: &[Effect]) -> f64 {
-    let m = Moments::at(effects, 0.0);
+fn hunter_schmidt(data: &Standardised) -> f64 {
+    let m = Moments::at(data, 0.0);
     (m.q - m.k) / m.s1
 }
 
 /// Sums for the unweighted (Hedges) estimator: (Σ(y − ȳ)², tr(PV)).
-fn unweighted_sums(effects: &[Effect]) -> (f64, f64) {
+fn unweighted_sums(data: &Standardised) -> (f64, f64) {
+    let effects = data.effects();
     let k = effects.len() as f64;
     let mean = effects.iter().map(|e| e.yi).sum::<f64>() / k;
     let rss = effects.iter().map(|e| (e.yi - mean).powi(2)).sum::<f64>();
@@ -163,47 +192,92 @@ fn unweighted_sums(effects: &[Effect]) -> (f64, f64) {
     (rss, sum_v * (k - 1.0) / k)
 }
 
-fn hedges(effects: &[Effect]) -> f64 {
-    let (rss, trace_pv) = unweighted_sums(effects);
-    (rss - trace_pv) / (effects.len() as f64 - 1.0)
+fn hedges(data: &Standardised) -> f64 {
+    let (rss, trace_pv) = unweighted_sums(data);
+    (rss - trace_pv) / (data.effects().len() as f64 - 1.0)
 }
 
 /// The SJ starting value: the variance of the estimates with divisor k.
-fn sidik_jonkman_start(effects: &[Effect]) -> f64 {
-    unweighted_sums(effects).0 / effects.len() as f64
+fn sidik_jonkman_start(data: &Standardised) -> f64 {
+    unweighted_sums(data).0 / data.effects().len() as f64
 }
 
-fn sidik_jonkman(effects: &[Effect], start: f64) -> f64 {
-    start * generalised_q(effects, start) / (effects.len() as f64 - 1.0)
+fn sidik_jonkman(data: &Standardised, start: f64) -> f64 {
+    start * generalised_q(data, start) / (data.effects().len() as f64 - 1.0)
 }
 
 /// The τ² at which the generalised Q equals its expectation k − 1.
-fn paule_mandel(effects: &[Effect]) -> Result<f64> {
-    let target = effects.len() as f64 - 1.0;
-    if generalised_q(effects, 0.0) < target {
+fn paule_mandel(data: &Standardised) -> Result<f64> {
+    let target = data.effects().len() as f64 - 1.0;
+    if generalised_q(data, 0.0) < target {
         return Ok(0.0);
     }
-    decreasing_root(|tau2| generalised_q(effects, tau2) - target, 0.0)
+    decreasing_root(|tau2| generalised_q(data, tau2) - target, 0.0)
 }
 
 /// The Fisher-scoring step of ML, REML or EB at the current τ².
 fn scoring_step(estimator: Tau2, m: &Moments) -> f64 {
     match estimator {
         Tau2::Ml => (m.q2 - m.s1) / m.s2,
-        Tau2::Reml => (m.q2 - m.trace_p()) / m.trace_pp(),
+        Tau2::Reml => (m.q2 - m.trace_p) / m.trace_pp,
         _ => (m.q * m.k / (m.k - 1.0) - m.k) / m.s1,
     }
 }
 
-/// Fisher scoring from the (truncated) Hedges estimate, halving any step that
-/// would leave [0, ∞). Should it not converge, the score equation is solved by
-/// bracketing instead, so the user gets an estimate rather than an error.
-fn fisher_scoring(estimator: Tau2, effects: &[Effect]) -> Result<(f64, usize)> {
-    let mut tau2 = hedges(effects).max(0.0);
+/// The estimating equation's left side, with the sign of the score: positive
+/// where the (restricted) likelihood increases.
+fn score(estimator: Tau2, data: &Standardised, tau2: f64) -> f64 {
+    let m = Moments::at(data, tau2);
+    match estimator {
+        Tau2::Ml => m.q2 - m.s1,
+        Tau2::Reml => m.q2 - m.trace_p,
+        _ => m.q * m.k / (m.k - 1.0) - m.k,
+    }
+}
+
+/// Whether a step is small enough to stop: relative to τ², with a floor at the
+/// smallest sampling variance (below which τ² changes no weight).
+fn converged(step: f64, tau2: f64, data: &Standardised) -> bool {
+    step.abs() <= CONVERGENCE_THRESHOLD * (tau2 + data.v_min())
+}
+
+/// Fisher scoring as metafor does it (start at the truncated Hedges estimate,
+/// halve any step that would leave [0, ∞)), on standardised data. A non-finite
+/// step or the iteration limit hands over to bracketing. For ML and REML the
+/// result is then checked against every local maximum of the likelihood.
+fn iterate(
+    estimator: Tau2,
+    data: &Standardised,
+    diagnostics: &mut Vec<Tau2Diagnostic>,
+) -> Result<(f64, usize)> {
+    let (tau2, iterations) = match fisher_scoring(estimator, data) {
+        Some(found) => found,
+        None => {
+            diagnostics.push(Tau2Diagnostic::Fallback);
+            (solve_score(estimator, data)?, MAX_ITERATIONS)
+        }
+    };
+    if !matches!(estimator, Tau2::Ml | Tau2::Reml) {
+        return Ok((tau2, iterations));
+    }
+    let best = global_maximum(estimator, data, tau2)?;
+    if best != tau2 {
+        let fisher = data.variance(tau2);
+        diagnostics.push(if best == 0.0 {
+            Tau2Diagnostic::ResetToBoundary { fisher }
+        } else {
+            Tau2Diagnostic::GlobalMaximum { fisher }
+        });
+    }
+    Ok((best, iterations))
+}
+
+fn fisher_scoring(estimator: Tau2, data: &Standardised) -> Option<(f64, usize)> {
+    let mut tau2 = hedges(data).max(0.0);
     for iteration in 1..=MAX_ITERATIONS {
-        let mut step = scoring_step(estimator, &Moments::at(effects, tau2));
+        let mut step = scoring_step(estimator, &Moments::at(data, tau2));
         if !step.is_finite() {
-            step = 0.0;
+            return None;
         }
         if tau2 + step < 0.0 {
             step = if tau2 == 0.0 {
@@ -213,12 +287,15 @@ fn fisher_scoring(estimator: Tau2, effects: &[Effect]) -> Result<(f64, usize)> {
             };
         }
         tau2 += step;
-        if step.abs() <= CONVERGENCE_THRESHOLD.max(8.0 * f64::EPSILON * tau2) {
-            return Ok((check_boundary(estimator, effects, tau2), iteration));
+        if converged(step, tau2, data) {
+            // Step halving approaches the boundary geometrically and stops a hair
+            // above it; where the score is not positive at 0, 0 is the answer.
+            let at_boundary =
+                tau2 <= SQRT_EPSILON * data.v_min() && score(estimator, data, 0.0) <= 0.0;
+            return Some((if at_boundary { 0.0 } else { tau2 }, iteration));
         }
     }
-    let tau2 = solve_score(estimator, effects)?;
-    Ok((check_boundary(estimator, effects, tau2), MAX_ITERATIONS))
+    None
 }
 
 fn halve_into_range(tau2: f64, mut step: f64) -> f64 {
@@ -228,38 +305,93 @@ fn halve_into_range(tau2: f64, mut step: f64) -> f64 {
     step
 }
 
-/// The root of the estimating equation (zero score), or 0 when the score is
-/// already negative there.
-fn solve_score(estimator: Tau2, effects: &[Effect]) -> Result<f64> {
-    let score = |tau2: f64| {
-        let m = Moments::at(effects, tau2);
-        scoring_step(estimator, &m)
-    };
-    if score(0.0) <= 0.0 {
+/// The root of the estimating equation, or 0 when the score is not positive there.
+fn solve_score(estimator: Tau2, data: &Standardised) -> Result<f64> {
+    if score(estimator, data, 0.0) <= 0.0 {
         return Ok(0.0);
     }
-    decreasing_root(score, 0.0)
+    decreasing_root(|tau2| score(estimator, data, tau2), 0.0)
 }
 
-/// metafor's `ll0check`: an interior (RE)ML solution whose log-likelihood is
-/// below the one at τ² = 0 is a local maximum, and the boundary wins.
-fn check_boundary(estimator: Tau2, effects: &[Effect], tau2: f64) -> f64 {
-    if !matches!(estimator, Tau2::Ml | Tau2::Reml) || tau2 <= CONVERGENCE_THRESHOLD {
-        return tau2;
+/// Every local maximum of the (restricted) likelihood on [0, ∞): τ² = 0 where
+/// the score is not positive there, and each sign change of the score from + to
+/// − on a geometric grid from a quarter of the smallest sampling variance to
+/// beyond the largest squared residual, refined by bracketing. Of these and
+/// Fisher scoring's answer the one with the highest likelihood wins; Fisher
+/// scoring's wins ties, so results agree with metafor wherever it finds the
+/// global maximum.
+fn global_maximum(estimator: Tau2, data: &Standardised, fisher: f64) -> Result<f64> {
+    let score = |tau2: f64| score(estimator, data, tau2);
+    let mut candidates = Vec::new();
+    let mut previous = (0.0, score(0.0));
+    if previous.1 <= 0.0 {
+        candidates.push(0.0);
+    }
+    let mut tau2 = 0.25 * data.v_min();
+    let top = grid_top(data);
+    let mut points = 0;
+    loop {
+        let current = (tau2, score(tau2));
+        if previous.1 > 0.0 && current.1 <= 0.0 {
+            candidates.push(bracketed_root(&score, previous, current)?);
+        }
+        points += 1;
+        // Beyond the top, keep going only while the score is still positive.
+        if (tau2 > top && current.1 <= 0.0) || points > MAX_GRID_POINTS {
+            break;
+        }
+        previous = current;
+        tau2 *= 2.0;
     }
     let restricted = estimator == Tau2::Reml;
-    let at_zero = log_likelihood(effects, 0.0, restricted);
-    if at_zero - log_likelihood(effects, tau2, restricted) > LOG_LIKELIHOOD_TOLERANCE {
-        0.0
-    } else {
-        tau2
+    if candidates.len() == 1 && same_root(candidates[0], fisher, data) {
+        return Ok(fisher);
     }
+    let mut best = (fisher, log_likelihood(data, fisher, restricted));
+    for candidate in candidates {
+        let ll = log_likelihood(data, candidate, restricted);
+        if ll > best.1 + LOG_LIKELIHOOD_TOLERANCE {
+            best = (candidate, ll);
+        }
+    }
+    Ok(best.0)
 }
 
-/// The (restricted) log-likelihood of the random-effects model at τ².
-pub(crate) fn log_likelihood(effects: &[Effect], tau2: f64, restricted: bool) -> f64 {
-    let m = Moments::at(effects, tau2);
-    let log_det: f64 = effects.iter().map(|e| (e.vi + tau2).ln()).sum();
+/// At most this many grid points (2^200 spans any data the model accepts).
+const MAX_GRID_POINTS: usize = 2200;
+const SQRT_EPSILON: f64 = 1.490_116_119_384_765_6e-8;
+
+/// A τ² beyond which the likelihood of these data cannot turn up again: four
+/// times the largest squared distance between effects plus the largest variance.
+fn grid_top(data: &Standardised) -> f64 {
+    let (lo, hi, v) = data.effects().iter().fold(
+        (f64::INFINITY, f64::NEG_INFINITY, 0.0f64),
+        |(lo, hi, v), e| (lo.min(e.yi), hi.max(e.yi), v.max(e.vi)),
+    );
+    4.0 * ((hi - lo).powi(2) + v)
+}
+
+fn same_root(a: f64, b: f64, data: &Standardised) -> bool {
+    (a - b).abs() <= 1e-6 * (a.max(b) + data.v_min())
+}
+
+/// The root of a decreasing function between two grid points.
+fn bracketed_root(
+    f: &impl Fn(f64) -> f64,
+    (a, fa): (f64, f64),
+    (b, fb): (f64, f64),
+) -> Result<f64> {
+    if fb == 0.0 {
+        return Ok(b);
+    }
+    super::root::brent(f, (a, fa), (b, fb))
+}
+
+/// The (restricted) log-likelihood of the random-effects model at τ², up to a
+/// constant that depends only on the scale.
+pub(crate) fn log_likelihood(data: &Standardised, tau2: f64, restricted: bool) -> f64 {
+    let m = Moments::at(data, tau2);
+    let log_det: f64 = data.effects().iter().map(|e| (e.vi + tau2).ln()).sum();
     let n = if restricted { m.k - 1.0 } else { m.k };
     let mut ll = -0.5 * n * (2.0 * std::f64::consts::PI).ln() - 0.5 * log_det - 0.5 * m.q;
     if restricted {
@@ -268,61 +400,79 @@ pub(crate) fn log_likelihood(effects: &[Effect], tau2: f64, restricted: bool) ->
     ll
 }
 
-/// Standard error of τ², with the formula metafor uses for each estimator.
-fn standard_error(estimator: Tau2, effects: &[Effect], tau2: f64, sj_start: f64) -> f64 {
-    let k = effects.len() as f64;
+/// Standard error of τ², with the formula metafor uses for each estimator, on
+/// the standardised scale.
+fn standard_error(estimator: Tau2, data: &Standardised, tau2: f64, sj_start: f64) -> f64 {
+    let k = data.effects().len() as f64;
     match estimator {
-        Tau2::Ml => (2.0 / Moments::at(effects, tau2).s2).sqrt(),
-        Tau2::Reml => (2.0 / Moments::at(effects, tau2).trace_pp()).sqrt(),
+        Tau2::Ml => (2.0 / Moments::at(data, tau2).s2).sqrt(),
+        Tau2::Reml => (2.0 / Moments::at(data, tau2).trace_pp).sqrt(),
         Tau2::Eb | Tau2::Pm => {
-            let s1 = Moments::at(effects, tau2).s1;
+            let s1 = Moments::at(data, tau2).s1;
             (2.0 * k * k / (k - 1.0) / (s1 * s1)).sqrt()
         }
         Tau2::Dl | Tau2::Hs => {
-            let m = Moments::at(effects, 0.0);
-            let (tr_p, tr_pp) = (m.trace_p(), m.trace_pp());
-            let spread = 2.0 * (k - 1.0) + 4.0 * tau2 * tr_p + 2.0 * tau2 * tau2 * tr_pp;
-            let scale = if estimator == Tau2::Dl { tr_p } else { m.s1 };
+            let m = Moments::at(data, 0.0);
+            let spread = 2.0 * (k - 1.0) + 4.0 * tau2 * m.trace_p + 2.0 * tau2 * tau2 * m.trace_pp;
+            let scale = if estimator == Tau2::Dl {
+                m.trace_p
+            } else {
+                m.s1
+            };
             (spread / (scale * scale)).sqrt()
         }
         Tau2::He => {
-            let sum_v: f64 = effects.iter().map(|e| e.vi).sum();
-            let sum_v2: f64 = effects.iter().map(|e| e.vi * e.vi).sum();
+            let (sum_v, sum_v2) = data
+                .effects()
+                .iter()
+                .fold((0.0, 0.0), |(s, s2), e| (s + e.vi, s2 + e.vi * e.vi));
             let tr_pv = sum_v * (k - 1.0) / k;
-            let tr_pvpv = sum_v2 - 2.0 * sum_v2 / k + sum_v * sum_v / (k * k);
+            // tr(PVPV) for unweighted P, as two non-negative terms (k ≥ 2).
+            let tr_pvpv = sum_v2 * (1.0 - 2.0 / k) + (sum_v / k).powi(2);
             let spread = 2.0 * tr_pvpv + 4.0 * tau2 * tr_pv + 2.0 * tau2 * tau2 * (k - 1.0);
             (spread / ((k - 1.0) * (k - 1.0))).sqrt()
         }
         Tau2::Sj => {
-            let t = weighted_traces(effects, sj_start);
+            let t = weighted_traces(data, sj_start);
             let spread = 2.0 * t.pvpv + 4.0 * tau2 * t.vpp + 2.0 * tau2 * tau2 * t.pp;
             (sj_start * sj_start / ((k - 1.0) * (k - 1.0)) * spread).sqrt()
         }
     }
 }
 
-/// tr(PVPV), tr(VPP) and tr(PP) for P built from weights 1/(v + τ²₀).
+/// tr(PVPV), tr(VPP) and tr(PP) for P built from weights aᵢ = 1/(vᵢ + τ²₀).
 struct WeightedTraces {
     pvpv: f64,
     vpp: f64,
     pp: f64,
 }
 
-fn weighted_traces(effects: &[Effect], tau2: f64) -> WeightedTraces {
-    let m = Moments::at(effects, tau2);
-    let s = m.s1;
-    let (mut a2v2, mut a3v2, mut a2v, mut a3v) = (0.0, 0.0, 0.0, 0.0);
-    for e in effects {
+/// With Pᵢⱼ = aᵢδᵢⱼ − aᵢaⱼ/Σa, tr(PVPV) = Σ vᵢ²aᵢ²(1 − πᵢ)² + Σ vᵢaᵢ² Σ_{j≠i} vⱼπⱼ²
+/// and tr(VPP) = Σ vᵢaᵢ²[(1 − πᵢ)² + Σ_{j≠i} πⱼ²]: sums of non-negative terms.
+fn weighted_traces(data: &Standardised, tau2: f64) -> WeightedTraces {
+    let m = Moments::at(data, tau2);
+    let complements = complements(data, tau2);
+    let v_pi2: Vec<f64> = data
+        .effects()
+        .iter()
+        .map(|e| {
+            let pi = 1.0 / (e.vi + tau2) / m.s1;
+            e.vi * pi * pi
+        })
+        .collect();
+    let others_v_pi2 = sums_of_others(&v_pi2);
+    let (mut pvpv, mut vpp) = (0.0, 0.0);
+    for ((e, &(c, others_pi2)), &others_v) in
+        data.effects().iter().zip(&complements).zip(&others_v_pi2)
+    {
         let a = 1.0 / (e.vi + tau2);
-        a2v2 += a * a * e.vi * e.vi;
-        a3v2 += a * a * a * e.vi * e.vi;
-        a2v += a * a * e.vi;
-        a3v += a * a * a * e.vi;
+        pvpv += e.vi * e.vi * a * a * c * c + e.vi * a * a * others_v;
+        vpp += e.vi * a * a * (c * c + others_pi2);
     }
     WeightedTraces {
-        pvpv: a2v2 - 2.0 * a3v2 / s + (a2v / s).powi(2),
-        vpp: a2v - 2.0 * a3v / s + a2v * m.s2 / (s * s),
-        pp: m.trace_pp(),
+        pvpv,
+        vpp,
+        pp: m.trace_pp,
     }
 }
 
@@ -330,14 +480,17 @@ fn weighted_traces(effects: &[Effect], tau2: f64) -> WeightedTraces {
 mod tests {
     use super::*;
 
+    use crate::effect::Effect;
+
     /// Log risk ratios of the 13 BCG trials, computed from the shipped dataset.
-    fn effects() -> Vec<Effect> {
+    fn effects() -> Standardised {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets/bcg.csv");
         let spec = crate::EffectSet::table_spec(crate::Measure::Rr);
         let table = crate::data::Table::read(path, &spec).unwrap();
-        crate::EffectSet::from_table(&table, crate::Measure::Rr, &Default::default())
+        let effects = crate::EffectSet::from_table(&table, crate::Measure::Rr, &Default::default())
             .unwrap()
-            .effects()
+            .effects();
+        Standardised::new(&effects).unwrap()
     }
 
     #[test]
@@ -371,6 +524,7 @@ mod tests {
             .iter()
             .map(|&v| Effect::new(0.3, v).unwrap())
             .collect();
+        let effects = Standardised::new(&effects).unwrap();
         for estimator in Tau2::ALL {
             assert_eq!(
                 estimate(estimator, &effects).unwrap().tau2,

@@ -22,6 +22,22 @@ dir.create(file.path(root, "datasets"), showWarnings = FALSE)
 dir.create(file.path(root, "tests/reference/data"), recursive = TRUE, showWarnings = FALSE)
 
 rma_control <- list(threshold = 1e-12, maxiter = 1000, tol = 1e-12, tau2.max = 1e8)
+# On the boundary, Fisher scoring with step halving approaches tau^2 = 0
+# geometrically and stops about one threshold above it; cochran reports the
+# boundary itself. A far tighter threshold takes metafor there too. (It is not
+# used everywhere: interior estimates can alternate between neighbouring doubles
+# and never meet it.)
+boundary_control <- modifyList(rma_control, list(threshold = 1e-30, maxiter = 10000))
+
+# rma() with the reference settings, refitted with the boundary settings when
+# tau^2 ends within a hair of 0.
+tight_rma <- function(es, ...) {
+  res <- rma(yi, vi, data = es, ..., control = rma_control)
+  if (!is.null(res$tau2) && res$tau2 > 0 && res$tau2 < 1e-8) {
+    res <- rma(yi, vi, data = es, ..., control = boundary_control)
+  }
+  res
+}
 confint_control <- list(tol = 1e-12, maxiter = 1000, tau2.max = 1e8)
 methods <- c("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
 tests <- c("z", "knha")
@@ -129,8 +145,7 @@ effect_sizes <- function(df, measure) {
 finite_or_na <- function(x) { x <- as.numeric(x); x[!is.finite(x)] <- NA; x }
 
 fit_case <- function(es, method, test, level = 95) {
-  res <- rma(yi, vi, data = es, method = method, test = test, level = level,
-    control = rma_control)
+  res <- tight_rma(es, method = method, test = test, level = level)
   pred <- predict(res)
   out <- list(
     method = method, test = test, level = level, k = res$k,
@@ -155,7 +170,7 @@ subgroup_case <- function(es, by, method, test) {
   groups <- unique(es[[by]])
   fits <- lapply(groups, function(g) {
     sub <- es[es[[by]] == g, ]
-    res <- rma(yi, vi, data = sub, method = method, test = test, control = rma_control)
+    res <- tight_rma(sub, method = method, test = test)
     list(name = as.character(g), k = res$k, estimate = res$beta[1], se = res$se,
       ci_lower = res$ci.lb, ci_upper = res$ci.ub, tau2 = res$tau2,
       q = if (res$k > 1) res$QE else NA)

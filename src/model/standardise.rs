@@ -1,0 +1,215 @@
+//! Effects on a standard scale, so that every estimator is scale-free.
+//!
+//! The effects are centred at their inverse-variance mean and divided by a power
+//! of two near the typical standard error. Multiplying by a power of two is
+//! exact in binary floating point, so data that differ only in their unit of
+//! measurement by a power of two give bit-identical standardised data, and every
+//! tolerance, threshold and starting bracket of the estimators can be fixed
+//! numbers in these units.
+
+use crate::effect::Effect;
+use crate::error::{ErrorKind, Result};
+
+/// Largest standardised distance of an effect from the centre, 2^150 (≈ 1.4e45
+/// standard errors): beyond it the squares in Q could leave double precision.
+const MAX_STANDARDISED_DEVIATION: f64 = 1.427_247_692_705_96e45;
+/// Largest ratio of the largest to the smallest sampling variance, 2^600
+/// (≈ 4e180): beyond it squared weights could leave double precision.
+const MAX_VARIANCE_RATIO_LOG2: i32 = 600;
+
+/// The effects of one fit on the standard scale, with the scale to return.
+#[derive(Debug, Clone)]
+pub(crate) struct Standardised {
+    effects: Vec<Effect>,
+    centre: f64,
+    /// A power of two; standardised y = (y − centre) / scale, v = v / scale².
+    scale: f64,
+    /// The study with the smallest variance: it has the largest weight at every τ².
+    dominant: usize,
+    /// Smallest and largest standardised variance.
+    v_min: f64,
+    v_max: f64,
+}
+
+impl Standardised {
+    /// Standardises the effects; an effect that would take any sum of the
+    /// estimators out of double precision is refused, naming its position.
+    pub fn new(effects: &[Effect]) -> Result<Self> {
+        let (dominant, largest) = extremes(effects);
+        let (v_small, v_large) = (effects[dominant].vi, effects[largest].vi);
+        let (e_small, e_large) = (binary_exponent(v_small), binary_exponent(v_large));
+        if e_large - e_small > MAX_VARIANCE_RATIO_LOG2 {
+            return Err(ErrorKind::Unpoolable {
+                index: dominant,
+                column: "vi",
+                message: format!(
+                    "the sampling variance {v_small:e} is {:.1e} times smaller than the largest \
+                     ({v_large:e}); ratios above 1e180 cannot be pooled in double precision",
+                    v_large / v_small
+                ),
+            }
+            .into());
+        }
+        // scale² = 2^(2h) near the geometric mean of the extreme variances.
+        let half = (e_small + e_large).div_euclid(4);
+        let scale = power_of_two(half);
+        let variance_scale = power_of_two(2 * half);
+        let centre = weighted_centre(effects);
+        let mut scaled = Vec::with_capacity(effects.len());
+        for (index, e) in effects.iter().enumerate() {
+            let yi = (e.yi - centre) / scale;
+            if yi.is_nan() || yi.abs() > MAX_STANDARDISED_DEVIATION {
+                return Err(ErrorKind::Unpoolable {
+                    index,
+                    column: "yi",
+                    message: format!(
+                        "the effect size {:e} lies {:.1e} standard errors from the others; \
+                         results would leave double precision (change the unit of measurement)",
+                        e.yi, yi
+                    ),
+                }
+                .into());
+            }
+            scaled.push(Effect {
+                yi,
+                vi: e.vi / variance_scale,
+            });
+        }
+        Ok(Standardised {
+            v_min: effects[dominant].vi / variance_scale,
+            v_max: effects[largest].vi / variance_scale,
+            effects: scaled,
+            centre,
+            scale,
+            dominant,
+        })
+    }
+
+    /// The standardised effects.
+    pub fn effects(&self) -> &[Effect] {
+        &self.effects
+    }
+
+    /// Index of the study with the smallest sampling variance.
+    pub fn dominant(&self) -> usize {
+        self.dominant
+    }
+
+    /// Smallest standardised sampling variance.
+    pub fn v_min(&self) -> f64 {
+        self.v_min
+    }
+
+    /// Largest over smallest sampling variance.
+    pub fn variance_ratio(&self) -> f64 {
+        self.v_max / self.v_min
+    }
+
+    /// A location (estimate, interval limit) back on the data's scale.
+    pub fn location(&self, standardised: f64) -> f64 {
+        self.centre + standardised * self.scale
+    }
+
+    /// A standard error or other spread back on the data's scale.
+    pub fn spread(&self, standardised: f64) -> f64 {
+        standardised * self.scale
+    }
+
+    /// A variance (τ², its standard error) back on the data's scale.
+    pub fn variance(&self, standardised: f64) -> f64 {
+        standardised * self.scale * self.scale
+    }
+}
+
+/// Indices of the smallest and the largest sampling variance (first of ties).
+fn extremes(effects: &[Effect]) -> (usize, usize) {
+    let (mut small, mut large) = (0, 0);
+    for (i, e) in effects.iter().enumerate() {
+        if e.vi < effects[small].vi {
+            small = i;
+        }
+        if e.vi > effects[large].vi {
+            large = i;
+        }
+    }
+    (small, large)
+}
+
+/// The inverse-variance mean, computed with weights relative to the largest so
+/// that no weight overflows; exact under scaling by powers of two.
+fn weighted_centre(effects: &[Effect]) -> f64 {
+    let v_min = effects.iter().map(|e| e.vi).fold(f64::INFINITY, f64::min);
+    let (mut sw, mut swy) = (0.0, 0.0);
+    for e in effects {
+        let w = v_min / e.vi;
+        sw += w;
+        swy += w * e.yi;
+    }
+    let centre = swy / sw;
+    if centre.is_finite() {
+        centre
+    } else {
+        // Σwy overflowed (effects near the largest double): centre at the dominant study.
+        effects
+            .iter()
+            .min_by(|a, b| a.vi.total_cmp(&b.vi))
+            .map_or(0.0, |e| e.yi)
+    }
+}
+
+/// The binary exponent e of a positive normal double, 2^e ≤ x < 2^(e+1).
+fn binary_exponent(x: f64) -> i32 {
+    ((x.to_bits() >> 52) & 0x7ff) as i32 - 1023
+}
+
+/// 2^e for exponents of normal doubles.
+fn power_of_two(e: i32) -> f64 {
+    f64::from_bits(((e + 1023) as u64) << 52)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn effects(scale: f64) -> Vec<Effect> {
+        [(0.9, 1e-8), (-9.1, 17.1), (3.2, 5.0), (91.4, 1e4)]
+            .iter()
+            .map(|&(y, v)| Effect::new(y * scale, v * scale * scale).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn rescaling_by_a_power_of_two_gives_identical_standardised_data() {
+        let base = Standardised::new(&effects(1.0)).unwrap();
+        for c in [2f64.powi(20), 2f64.powi(-20), 0.5, 8.0] {
+            let other = Standardised::new(&effects(c)).unwrap();
+            assert_eq!(base.effects(), other.effects(), "c = {c}");
+            assert_eq!(
+                other.location(1.0) - other.centre,
+                c * base.location(1.0) - c * base.centre
+            );
+        }
+    }
+
+    #[test]
+    fn powers_of_two_are_exact() {
+        for e in [-1000, -1, 0, 1, 1000] {
+            assert_eq!(power_of_two(e), 2f64.powi(e));
+            assert_eq!(binary_exponent(power_of_two(e) * 1.5), e);
+        }
+    }
+
+    #[test]
+    fn extreme_effects_are_refused_with_their_position() {
+        let effects = [
+            Effect::new(1e300, 1.0).unwrap(),
+            Effect::new(-1e300, 1.0).unwrap(),
+            Effect::new(0.0, 1.0).unwrap(),
+        ];
+        let error = Standardised::new(&effects).unwrap_err();
+        assert!(matches!(
+            error.kind(),
+            ErrorKind::Unpoolable { column: "yi", .. }
+        ));
+    }
+}

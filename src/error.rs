@@ -50,6 +50,9 @@ pub enum ErrorKind {
     /// The file could not be opened or read.
     #[error("cannot read the file: {0}")]
     Io(#[from] std::io::Error),
+    /// An output (a plot file, standard output) could not be written.
+    #[error("cannot write the output: {0}")]
+    Write(std::io::Error),
     /// The CSV itself is malformed (e.g. a row with a different number of fields).
     #[error("malformed CSV: {0}")]
     Csv(String),
@@ -172,7 +175,7 @@ impl Error {
     pub fn is_input_error(&self) -> bool {
         !matches!(
             self.inner.kind,
-            ErrorKind::Numerical(_) | ErrorKind::Plot(_)
+            ErrorKind::Numerical(_) | ErrorKind::Plot(_) | ErrorKind::Write(_)
         )
     }
 
@@ -185,6 +188,18 @@ impl Error {
     /// Sets the data row (1-based), keeping one already known.
     pub fn at_row(mut self, row: usize) -> Self {
         self.inner.location.row.get_or_insert(row);
+        self
+    }
+
+    /// For a value computed from several columns (an effect size and its
+    /// variance): drops the column it was checked as, which the file need not
+    /// have, and says it was computed.
+    pub(crate) fn computed(mut self) -> Self {
+        if self.inner.location.column.take().is_some()
+            && let ErrorKind::InvalidValue(message) = &mut self.inner.kind
+        {
+            *message = format!("the effect computed from this row: {message}");
+        }
         self
     }
 
@@ -218,7 +233,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.inner.kind {
-            ErrorKind::Io(e) => Some(e),
+            ErrorKind::Io(e) | ErrorKind::Write(e) => Some(e),
             _ => None,
         }
     }

@@ -322,5 +322,5 @@ fn print_scales(format: Format) -> Result<(), Error> {
 }
 
 fn io_error(e: std::io::Error) -> Error {
-    cochran::ErrorKind::Io(e).into()
+    cochran::ErrorKind::Write(e).into()
 }

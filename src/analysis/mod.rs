@@ -543,7 +543,11 @@ impl Analysis {
         let (subgroups, subgroup_test) = match fit_subgroups(&effects, options, &mut warnings)? {
             Some(groups) => {
                 let fits: Vec<Fit> = groups.iter().map(|g| g.pooled.fit.clone()).collect();
-                (Some(groups), subgroup_difference(&fits))
+                let test = subgroup_difference(&fits).unwrap_or_else(|e| {
+                    warnings.push(format!("no test for subgroup differences: {e}"));
+                    None
+                });
+                (Some(groups), test)
             }
             None => (None, None),
         };
@@ -591,10 +595,15 @@ fn fit_studies(effects: &EffectSet, members: &[usize], options: &AnalysisOptions
     })
 }
 
+/// Excluded studies named one by one in warnings and errors; the rest are
+/// counted (the JSON `excluded` list has every one).
+pub const EXCLUSIONS_NAMED: usize = 10;
+
 fn exclusion_warnings(effects: &EffectSet) -> Vec<String> {
-    effects
+    let mut warnings: Vec<String> = effects
         .excluded
         .iter()
+        .take(EXCLUSIONS_NAMED)
         .map(|x| {
             format!(
                 "study `{}` (row {}) excluded: no value for {}",
@@ -603,7 +612,14 @@ fn exclusion_warnings(effects: &EffectSet) -> Vec<String> {
                 x.missing.join(", ")
             )
         })
-        .collect()
+        .collect();
+    let more = effects.excluded.len().saturating_sub(EXCLUSIONS_NAMED);
+    if more > 0 {
+        warnings.push(format!(
+            "and {more} more studies excluded for missing values; --format json lists all"
+        ));
+    }
+    warnings
 }
 
 fn no_studies_reason(effects: &EffectSet) -> String {
@@ -613,13 +629,21 @@ fn no_studies_reason(effects: &EffectSet) -> String {
     let which: Vec<String> = effects
         .excluded
         .iter()
+        .take(EXCLUSIONS_NAMED)
         .map(|x| format!("`{}` (row {}: no {})", x.study, x.row, x.missing.join(", ")))
         .collect();
     let all = match effects.excluded.len() {
         1 => "the only study was".to_string(),
         n => format!("all {n} studies were"),
     };
-    format!(": {all} excluded for missing values: {}", which.join("; "))
+    let more = match effects.excluded.len().saturating_sub(EXCLUSIONS_NAMED) {
+        0 => String::new(),
+        n => format!("; and {n} more"),
+    };
+    format!(
+        ": {all} excluded for missing values: {}{more}",
+        which.join("; ")
+    )
 }
 
 fn study_results(effects: &EffectSet, weights: &[f64], level: f64) -> Vec<StudyResult> {

@@ -286,6 +286,7 @@ fn read_table(reader: impl Read, spec: &TableSpec) -> Result<Table> {
     if headers.iter().all(String::is_empty) {
         return Err(ErrorKind::Empty.into());
     }
+    check_duplicate_headers(&headers)?;
     let index = |name: &str| headers.iter().position(|h| h == name);
     let numeric_index: Vec<(String, usize)> = spec
         .numeric
@@ -378,10 +379,42 @@ fn parse_cell(cell: &[u8]) -> Result<Option<f64>> {
 }
 
 fn csv_error(e: csv::Error) -> Error {
+    let message = e.to_string();
     match e.into_kind() {
         csv::ErrorKind::Io(io) => ErrorKind::Io(io).into(),
-        other => ErrorKind::Csv(format!("{other:?}")).into(),
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => {
+            let line = pos.map_or(String::new(), |p| format!("line {} ", p.line()));
+            ErrorKind::Csv(format!(
+                "{line}has {len} field{}; the header has {expected_len}",
+                if len == 1 { "" } else { "s" }
+            ))
+            .into()
+        }
+        _ => ErrorKind::Csv(message).into(),
     }
+}
+
+/// Two columns of the same name: which one is meant cannot be guessed.
+fn check_duplicate_headers(headers: &[String]) -> Result<()> {
+    for (i, name) in headers.iter().enumerate() {
+        if name.is_empty() {
+            continue;
+        }
+        if let Some(j) = headers[i + 1..].iter().position(|h| h == name) {
+            return Err(ErrorKind::Csv(format!(
+                "the header names the column `{name}` twice (columns {} and {}); rename or \
+                 remove one",
+                i + 1,
+                i + j + 2
+            ))
+            .into());
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

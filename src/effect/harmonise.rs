@@ -58,6 +58,9 @@ const RANGE_COLUMNS: &[&str] = &[
     "max_post",
 ];
 
+/// Changes and SDs: none can exceed the width of the instrument's range.
+const WIDTH_COLUMNS: &[&str] = &["mean_change", "sd_pre", "sd_post", "sd_change"];
+
 /// Resolves and checks each study's instrument and applies the harmonisation
 /// to its effect; `table` is the one the set was computed from. Studies
 /// without an `outcome` value are left as they are.
@@ -67,6 +70,15 @@ pub fn harmonise(
     registry: &ScaleRegistry,
     options: &Harmonisation,
 ) -> Result<()> {
+    if let Some(target) = options.rescale
+        && !(target.is_finite() && target > 0.0)
+    {
+        return Err(ErrorKind::InvalidSetting(format!(
+            "--rescale takes the top of the common range, a positive number such as 100; \
+             found {target}"
+        ))
+        .into());
+    }
     let Some(outcomes) = table.text_column(OUTCOME_COLUMN) else {
         return Ok(());
     };
@@ -111,6 +123,18 @@ fn instrument_use(
         if let Some(x) = value(column).filter(|x| !(scale.min..=max).contains(x)) {
             let message = format!(
                 "study `{}`: {x} lies outside the range {}-{max} of {}",
+                table.labels()[row],
+                scale.min,
+                scale.name
+            );
+            return Err(table.error_at(row, Error::invalid(column, message)));
+        }
+    }
+    let width = max - scale.min;
+    for &column in WIDTH_COLUMNS {
+        if let Some(x) = value(column).filter(|x| x.abs() > width) {
+            let message = format!(
+                "study `{}`: {column} = {x} exceeds the width {width} of the range {}-{max} of {}",
                 table.labels()[row],
                 scale.min,
                 scale.name

@@ -99,7 +99,16 @@ impl Effect {
                 format!("a standard error must be positive, found {sei}"),
             ));
         }
-        Effect::new(yi, sei * sei)
+        Effect::new(yi, sei * sei).map_err(|e| match e.location().column.as_deref() {
+            Some("vi") => Error::invalid(
+                "sei",
+                format!(
+                    "the standard error {sei:e} squared leaves double precision; \
+                     change the unit of measurement"
+                ),
+            ),
+            _ => e,
+        })
     }
 
     /// The standard error √vi.

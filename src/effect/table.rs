@@ -168,7 +168,13 @@ impl EffectSet {
                 continue;
             }
             let (data, notes) = columns.study(row).map_err(|e| table.error_at(row, e))?;
-            let effect = measure.compute(&data).map_err(|e| table.error_at(row, e))?;
+            let effect = measure.compute(&data).map_err(|e| {
+                let e = match e.location().column.as_deref() {
+                    Some("yi" | "vi") if measure.design() != Design::Precomputed => e.computed(),
+                    _ => e,
+                };
+                table.error_at(row, e)
+            })?;
             if let Some(w) = columns.contradiction(row) {
                 set.warnings.push(format!(
                     "study `{label}` (row {}): {w}",

@@ -61,6 +61,8 @@ impl Moments {
         let s1 = s1_others + w_dominant;
         let s2 = s2_others + w_dominant * w_dominant;
         let mean = swy / s1;
+        let inv_s1 = 1.0 / s1;
+        let inv_s1_sq = inv_s1 * inv_s1;
         let (mut q, mut q2, mut trace_p, mut trace_pp) = (0.0, 0.0, 0.0, 0.0);
         for (i, e) in effects.iter().enumerate() {
             let w = 1.0 / (e.vi + tau2);
@@ -73,9 +75,9 @@ impl Moments {
             } else {
                 (s1 - w, s2 - w * w)
             };
-            let complement = others / s1;
+            let complement = others * inv_s1;
             trace_p += w * complement;
-            trace_pp += w * w * (complement * complement + others_sq / (s1 * s1));
+            trace_pp += w * w * (complement * complement + others_sq * inv_s1_sq);
         }
         Moments {
             k: effects.len() as f64,

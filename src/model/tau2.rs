@@ -322,31 +322,37 @@ fn solve_score(estimator: Tau2, data: &Standardised) -> Result<f64> {
 /// global maximum.
 fn global_maximum(estimator: Tau2, data: &Standardised, fisher: f64) -> Result<f64> {
     let score = |tau2: f64| score(estimator, data, tau2);
-    let mut candidates = Vec::new();
+    let mut brackets = Vec::new();
     let mut previous = (0.0, score(0.0));
-    if previous.1 <= 0.0 {
-        candidates.push(0.0);
-    }
+    let boundary = previous.1 <= 0.0;
     let mut tau2 = 0.25 * data.v_min();
     let top = grid_top(data);
-    let mut points = 0;
-    loop {
+    for _ in 0..MAX_GRID_POINTS {
         let current = (tau2, score(tau2));
         if previous.1 > 0.0 && current.1 <= 0.0 {
-            candidates.push(bracketed_root(&score, previous, current)?);
+            brackets.push((previous, current));
         }
-        points += 1;
         // Beyond the top, keep going only while the score is still positive.
-        if (tau2 > top && current.1 <= 0.0) || points > MAX_GRID_POINTS {
+        if tau2 > top && current.1 <= 0.0 {
             break;
         }
         previous = current;
-        tau2 *= 2.0;
+        tau2 *= GRID_RATIO;
+    }
+    // One local maximum, and Fisher scoring found it: nothing to compare.
+    match (boundary, brackets.as_slice()) {
+        (true, []) if fisher == 0.0 => return Ok(fisher),
+        (false, [((a, _), (b, _))]) if *a < fisher && fisher <= *b => return Ok(fisher),
+        _ => {}
+    }
+    let mut candidates = Vec::with_capacity(brackets.len() + 1);
+    if boundary {
+        candidates.push(0.0);
+    }
+    for (lower, upper) in brackets {
+        candidates.push(bracketed_root(&score, lower, upper)?);
     }
     let restricted = estimator == Tau2::Reml;
-    if candidates.len() == 1 && same_root(candidates[0], fisher, data) {
-        return Ok(fisher);
-    }
     let mut best = (fisher, log_likelihood(data, fisher, restricted));
     for candidate in candidates {
         let ll = log_likelihood(data, candidate, restricted);
@@ -357,22 +363,25 @@ fn global_maximum(estimator: Tau2, data: &Standardised, fisher: f64) -> Result<f
     Ok(best.0)
 }
 
-/// At most this many grid points (2^200 spans any data the model accepts).
-const MAX_GRID_POINTS: usize = 2200;
+/// Neighbouring points of the grid on which local maxima are sought differ by
+/// this factor: a likelihood peak narrower than that in τ² would need studies
+/// whose variances differ by less, and is found by Fisher scoring's own root.
+const GRID_RATIO: f64 = 4.0;
+/// At most this many grid points (4^1100 spans any data the model accepts).
+const MAX_GRID_POINTS: usize = 1100;
 const SQRT_EPSILON: f64 = 1.490_116_119_384_765_6e-8;
 
-/// A τ² beyond which the likelihood of these data cannot turn up again: four
-/// times the largest squared distance between effects plus the largest variance.
+/// A τ² beyond which the score stays negative: the largest squared distance
+/// between effects plus the largest variance. (A residual about the weighted
+/// mean is |rᵢ| ≤ (1 − πᵢ)·range, so wᵢ²rᵢ² ≤ wᵢ(1 − πᵢ)·wᵢ·range² and, once
+/// wᵢ·range² < 1, the REML score Σwᵢ²rᵢ² − tr P and the ML score Σwᵢ²rᵢ² − Σwᵢ
+/// are negative.)
 fn grid_top(data: &Standardised) -> f64 {
     let (lo, hi, v) = data.effects().iter().fold(
         (f64::INFINITY, f64::NEG_INFINITY, 0.0f64),
         |(lo, hi, v), e| (lo.min(e.yi), hi.max(e.yi), v.max(e.vi)),
     );
-    4.0 * ((hi - lo).powi(2) + v)
-}
-
-fn same_root(a: f64, b: f64, data: &Standardised) -> bool {
-    (a - b).abs() <= 1e-6 * (a.max(b) + data.v_min())
+    (hi - lo).powi(2) + v
 }
 
 /// The root of a decreasing function between two grid points.

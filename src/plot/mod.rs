@@ -98,7 +98,7 @@ impl Output {
             ImageFormat::Png => self.scene.to_png(self.scale)?,
             ImageFormat::Svg => self.scene.to_svg(self.scale)?.into_bytes(),
         };
-        std::fs::write(path, bytes).map_err(|e| Error::from(ErrorKind::Io(e)).in_file(path))
+        std::fs::write(path, bytes).map_err(|e| Error::from(ErrorKind::Write(e)).in_file(path))
     }
 }
 

@@ -180,9 +180,10 @@ fn study_table(out: &mut String, analysis: &Analysis) {
         );
         return;
     }
-    let width = studies
+    let labels: Vec<String> = studies.iter().map(|s| shortened(&s.study)).collect();
+    let width = labels
         .iter()
-        .map(|s| s.study.chars().count())
+        .map(|l| l.chars().count())
         .max()
         .unwrap_or(5)
         .max(5);
@@ -192,14 +193,26 @@ fn study_table(out: &mut String, analysis: &Analysis) {
         "  {:<width$} {:>10} {:>10} {:>10} {:>8}",
         "study", "yi", "ci.lower", "ci.upper", "weight"
     );
-    for s in studies {
+    for (s, label) in studies.iter().zip(&labels) {
         let _ = writeln!(
             out,
             "  {:<width$} {:>10.4} {:>10.4} {:>10.4} {:>7.2}%",
-            s.study, s.yi, s.ci_lower, s.ci_upper, s.weight
+            label, s.yi, s.ci_lower, s.ci_upper, s.weight
         );
     }
     out.push('\n');
+}
+
+/// Study labels longer than this are cut in the text table (JSON and CSV keep them whole).
+pub const TEXT_LABEL_LIMIT: usize = 40;
+
+fn shortened(label: &str) -> String {
+    if label.chars().count() <= TEXT_LABEL_LIMIT {
+        return label.to_string();
+    }
+    let mut cut: String = label.chars().take(TEXT_LABEL_LIMIT - 1).collect();
+    cut.push('…');
+    cut
 }
 
 fn list(out: &mut String, title: &str, lines: &[String]) {
@@ -243,7 +256,7 @@ pub fn p_cell(p: f64) -> String {
 
 /// Writes the analysis as one JSON object.
 pub fn write_json(analysis: &Analysis, writer: impl Write) -> Result<()> {
-    serde_json::to_writer(writer, analysis).map_err(|e| ErrorKind::Io(e.into()).into())
+    serde_json::to_writer(writer, analysis).map_err(|e| ErrorKind::Write(e.into()).into())
 }
 
 /// Writes the per-study table as CSV.
@@ -275,7 +288,7 @@ fn study_values(s: &StudyResult) -> [String; 6] {
 }
 
 fn csv_io(e: csv::Error) -> crate::Error {
-    ErrorKind::Io(e.into()).into()
+    ErrorKind::Write(e.into()).into()
 }
 
 /// One text summary per instrument, or the reason it could not be analysed.
@@ -297,7 +310,7 @@ pub fn outcomes_text(outcomes: &[OutcomeAnalysis]) -> String {
 /// Writes the per-instrument analyses as one JSON object `{"outcomes": [...]}`.
 pub fn write_outcomes_json(outcomes: &[OutcomeAnalysis], writer: impl Write) -> Result<()> {
     serde_json::to_writer(writer, &serde_json::json!({ "outcomes": outcomes }))
-        .map_err(|e| ErrorKind::Io(e.into()).into())
+        .map_err(|e| ErrorKind::Write(e.into()).into())
 }
 
 /// Writes the per-study tables of all instruments as one CSV with an `outcome` column.

@@ -14,6 +14,10 @@ pub const RELATIVE: f64 = 1e-6;
 /// hair above 0): far below any printed digit.
 pub const ABSOLUTE: f64 = 1e-10;
 
+/// Agreement with the high-precision (mpmath) reference, relative to the data's
+/// scale: the bar for ill-conditioned data.
+pub const HIGH_PRECISION: f64 = 1e-8;
+
 /// True when `actual` agrees with `expected` within the tolerances.
 pub fn close(actual: f64, expected: f64) -> bool {
     (actual - expected).abs() <= RELATIVE * expected.abs() + ABSOLUTE

@@ -1,0 +1,177 @@
+//! Invariants of every τ² estimator × test, as properties over generated data:
+//! scale equivariance (c = 2^±20), location equivariance, order invariance, the
+//! ranges of τ², I² and intervals, and a finite subgroup test.
+//!
+//! `PROPTEST_CASES=10000 cargo test --test properties` runs more cases.
+
+use cochran::{Effect, Fit, MetaAnalysis, Method, Tau2, Test, subgroup_difference};
+use proptest::prelude::*;
+
+/// Every model: the common effect and each τ² estimator, under z and Knapp–Hartung.
+fn models() -> Vec<MetaAnalysis> {
+    let methods = std::iter::once(Method::Common).chain(Tau2::ALL.map(Method::Random));
+    methods
+        .flat_map(|m| [Test::Z, Test::Knha].map(|t| MetaAnalysis::new(m).test(t)))
+        .collect()
+}
+
+/// k effects with variances log-uniform over up to twelve decades, sometimes
+/// with between-study spread far above the variances.
+fn datasets() -> impl Strategy<Value = Vec<Effect>> {
+    (
+        2usize..=12,
+        0.0f64..12.0,
+        prop_oneof![Just(0.0), 0.0f64..1e3],
+    )
+        .prop_flat_map(|(k, decades, spread)| {
+            proptest::collection::vec((-1.0f64..1.0, 0.0f64..1.0, -3.0f64..3.0), k).prop_map(
+                move |draws| {
+                    draws
+                        .into_iter()
+                        .map(|(u, e, z)| {
+                            let vi = 10f64.powf(e * decades - decades / 2.0);
+                            let yi = 0.3 + u * spread.sqrt() + z * vi.sqrt();
+                            Effect::new(yi, vi).unwrap()
+                        })
+                        .collect()
+                },
+            )
+        })
+}
+
+fn close(a: f64, b: f64, scale: f64, tolerance: f64) -> bool {
+    (a - b).abs() <= tolerance * (a.abs().max(b.abs()) + scale)
+}
+
+/// The statistics of two fits agree, with locations compared after mapping the
+/// first through `location` and variances through `variance`.
+fn equivalent(
+    a: &Fit,
+    b: &Fit,
+    location: impl Fn(f64) -> f64,
+    factor: f64,
+    tolerance: f64,
+) -> std::result::Result<(), String> {
+    let se = b.se;
+    let v = b
+        .effects()
+        .iter()
+        .map(|e| e.vi)
+        .fold(f64::INFINITY, f64::min);
+    let checks = [
+        ("estimate", location(a.estimate), b.estimate, se),
+        ("ci_lower", location(a.ci_lower), b.ci_lower, se),
+        ("ci_upper", location(a.ci_upper), b.ci_upper, se),
+        ("se", a.se * factor, b.se, 0.0),
+        ("tau2", a.tau2 * factor * factor, b.tau2, v),
+        ("i2", a.i2.unwrap_or(0.0), b.i2.unwrap_or(0.0), 1.0),
+        ("q", a.q.unwrap_or(0.0), b.q.unwrap_or(0.0), 1e-12),
+    ];
+    for (name, x, y, scale) in checks {
+        if !close(x, y, scale, tolerance) {
+            return Err(format!("{} {}: {name} {x:e} vs {y:e}", a.method, a.test));
+        }
+    }
+    Ok(())
+}
+
+fn ranges(fit: &Fit) -> std::result::Result<(), String> {
+    let label = format!("{} {}", fit.method, fit.test);
+    let mut problems = Vec::new();
+    if !(fit.tau2 >= 0.0 && fit.tau2.is_finite()) {
+        problems.push(format!("tau2 = {}", fit.tau2));
+    }
+    if let Some(i2) = fit.i2
+        && !(0.0..=100.0).contains(&i2)
+    {
+        problems.push(format!("I2 = {i2}"));
+    }
+    if !(fit.ci_lower <= fit.estimate && fit.estimate <= fit.ci_upper) {
+        problems.push(format!(
+            "CI [{}, {}] misses {}",
+            fit.ci_lower, fit.ci_upper, fit.estimate
+        ));
+    }
+    if let (Some(lo), Some(hi)) = (fit.pi_lower, fit.pi_upper)
+        && !(lo <= fit.ci_lower && fit.ci_upper <= hi)
+    {
+        problems.push(format!("PI [{lo}, {hi}] inside the CI"));
+    }
+    if let Some(interval) = fit.tau2_interval().map_err(|e| e.to_string())? {
+        let (lo, hi) = (interval.tau2_ci_lower, interval.tau2_ci_upper);
+        if !(0.0 <= lo && lo <= hi && hi.is_finite()) {
+            problems.push(format!("tau2 CI [{lo}, {hi}]"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{label}: {}", problems.join("; ")))
+    }
+}
+
+proptest! {
+    #[test]
+    fn results_scale_with_the_unit_of_measurement(effects in datasets(), up in any::<bool>()) {
+        let c = if up { 2f64.powi(20) } else { 2f64.powi(-20) };
+        let scaled: Vec<Effect> =
+            effects.iter().map(|e| Effect::new(e.yi * c, e.vi * c * c).unwrap()).collect();
+        for model in models() {
+            let (a, b) = (model.fit(&effects).unwrap(), model.fit(&scaled).unwrap());
+            prop_assert!(equivalent(&a, &b, |x| x * c, c, 1e-12).is_ok(),
+                "{}", equivalent(&a, &b, |x| x * c, c, 1e-12).unwrap_err());
+            prop_assert_eq!(a.p_value, b.p_value);
+        }
+    }
+
+    #[test]
+    fn results_shift_with_the_origin(effects in datasets(), shift in -100.0f64..100.0) {
+        let shifted: Vec<Effect> =
+            effects.iter().map(|e| Effect::new(e.yi + shift, e.vi).unwrap()).collect();
+        for model in models() {
+            let (a, b) = (model.fit(&effects).unwrap(), model.fit(&shifted).unwrap());
+            // The shift itself is rounded: agreement to the precision of the shifted data.
+            let result = equivalent(&a, &b, |x| x + shift, 1.0, 1e-7);
+            prop_assert!(result.is_ok(), "{}", result.unwrap_err());
+        }
+    }
+
+    #[test]
+    fn results_do_not_depend_on_the_order_of_the_studies(effects in datasets(), seed in any::<u64>()) {
+        let mut shuffled = effects.clone();
+        let mut state = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        for model in models() {
+            let (a, b) = (model.fit(&effects).unwrap(), model.fit(&shuffled).unwrap());
+            let result = equivalent(&a, &b, |x| x, 1.0, 1e-9);
+            prop_assert!(result.is_ok(), "{}", result.unwrap_err());
+        }
+    }
+
+    #[test]
+    fn estimates_and_intervals_stay_in_range(effects in datasets()) {
+        for model in models() {
+            let fit = model.fit(&effects).unwrap();
+            let result = ranges(&fit);
+            prop_assert!(result.is_ok(), "{}", result.unwrap_err());
+        }
+    }
+
+    #[test]
+    fn the_subgroup_test_is_finite_or_explained(effects in datasets(), split in 1usize..11) {
+        let split = split.min(effects.len() - 1);
+        for model in models() {
+            let fits = [model.fit(&effects[..split]).unwrap(), model.fit(&effects[split..]).unwrap()];
+            match subgroup_difference(&fits) {
+                Ok(Some(test)) => prop_assert!(test.q.is_finite() && test.p_value.is_finite()),
+                Ok(None) => prop_assert!(false, "two subgroups give a test"),
+                Err(reason) => prop_assert!(reason.to_string().contains("standard error of 0")),
+            }
+        }
+    }
+}

@@ -37,7 +37,7 @@ pub fn subgroup_difference(fits: &[Fit]) -> Result<Option<SubgroupDifference>> {
     if fits.len() < 2 {
         return Ok(None);
     }
-    if let Some(position) = fits.iter().position(|f| !(f.se > 0.0)) {
+    if let Some(position) = fits.iter().position(|f| f.se.is_nan() || f.se <= 0.0) {
         return Err(ErrorKind::Numerical(format!(
             "subgroup {} (in order of appearance) has a standard error of 0 (under \
              Knapp-Hartung its effects are identical), so the subgroups cannot be weighted",

@@ -205,6 +205,28 @@ impl AnalysisOptions {
         self
     }
 
+    /// Checks the settings that do not depend on the data (level, rescaling,
+    /// correlations), so that a bad one is an error before any study is read.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// assert!(AnalysisOptions::new(Measure::Mc).level(f64::NAN).check().is_err());
+    /// assert!(AnalysisOptions::new(Measure::Mc).rescale(0.0).check().is_err());
+    /// assert!(AnalysisOptions::new(Measure::Mc).r_sensitivity(&[1.5]).check().is_err());
+    /// ```
+    pub fn check(&self) -> Result<()> {
+        self.model().check()?;
+        self.harmonisation.check()?;
+        let correlations = self.effects.r.iter().chain(&self.r_sensitivity);
+        if let Some(r) = correlations.into_iter().find(|r| !(-1.0..=1.0).contains(*r)) {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "a correlation must lie in [-1, 1], found {r}"
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
     fn model(&self) -> MetaAnalysis {
         MetaAnalysis::new(self.method)
             .test(self.test)
@@ -438,6 +460,7 @@ impl Analysis {
     /// Runs the analysis on a table that was read with
     /// [`EffectSet::table_spec`] for the same measure.
     pub fn from_table(table: &Table, options: &AnalysisOptions) -> Result<Analysis> {
+        options.check()?;
         let selected;
         let table = match &options.outcome {
             Some(name) => {
@@ -487,6 +510,7 @@ impl Analysis {
 
     /// [`Analysis::per_outcome_csv`] on a table already read.
     pub fn per_outcome(table: &Table, options: &AnalysisOptions) -> Result<Vec<OutcomeAnalysis>> {
+        options.check()?;
         let outcomes = table.text_column(OUTCOME_COLUMN).ok_or_else(|| {
             ErrorKind::InvalidSetting(format!(
                 "analysing by outcome needs an `{OUTCOME_COLUMN}` column naming each study's instrument \

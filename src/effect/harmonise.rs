@@ -23,6 +23,28 @@ pub struct Harmonisation {
     pub rescale: Option<f64>,
 }
 
+impl Harmonisation {
+    /// Checks the settings: a rescaling target must be a positive number.
+    ///
+    /// ```
+    /// use cochran::effect::harmonise::Harmonisation;
+    /// let bad = Harmonisation { rescale: Some(f64::NAN), ..Default::default() };
+    /// assert!(bad.check().is_err());
+    /// ```
+    pub fn check(&self) -> Result<()> {
+        match self.rescale {
+            Some(target) if !(target.is_finite() && target > 0.0) => {
+                Err(ErrorKind::InvalidSetting(format!(
+                    "--rescale takes the top of the common range, a positive number such as \
+                     100; found {target}"
+                ))
+                .into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// How one study's instrument was read and converted.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InstrumentUse {
@@ -70,15 +92,7 @@ pub fn harmonise(
     registry: &ScaleRegistry,
     options: &Harmonisation,
 ) -> Result<()> {
-    if let Some(target) = options.rescale
-        && !(target.is_finite() && target > 0.0)
-    {
-        return Err(ErrorKind::InvalidSetting(format!(
-            "--rescale takes the top of the common range, a positive number such as 100; \
-             found {target}"
-        ))
-        .into());
-    }
+    options.check()?;
     let Some(outcomes) = table.text_column(OUTCOME_COLUMN) else {
         return Ok(());
     };

@@ -250,7 +250,14 @@ impl MetaAnalysis {
         self.method
     }
 
-    fn check(&self) -> Result<()> {
+    /// Checks the settings (the confidence level) without fitting.
+    ///
+    /// ```
+    /// use cochran::MetaAnalysis;
+    /// assert!(MetaAnalysis::common().level(f64::NAN).check().is_err());
+    /// assert!(MetaAnalysis::common().level(99.99999999999999).check().is_err());
+    /// ```
+    pub fn check(&self) -> Result<()> {
         if !(self.level > 1.0 && self.level <= MAX_LEVEL) {
             return Err(ErrorKind::InvalidSetting(format!(
                 "the confidence level is given in percent and must lie strictly between 1 and 100 \

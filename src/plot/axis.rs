@@ -18,6 +18,8 @@ pub(crate) struct Axis {
 impl Axis {
     /// An axis covering `lo..hi`, widened to the nearest ticks.
     pub fn covering(lo: f64, hi: f64, log: bool) -> Self {
+        // Finite, and narrow enough that hi - lo stays finite.
+        let (lo, hi) = (lo.clamp(-AXIS_LIMIT, AXIS_LIMIT), hi.clamp(-AXIS_LIMIT, AXIS_LIMIT));
         let (lo, hi) = if hi - lo > 1e-9 {
             (lo, hi)
         } else {
@@ -94,19 +96,42 @@ impl Axis {
 
     /// A tick's label in the units a reader knows.
     pub fn label(&self, tick: f64) -> String {
-        if self.log {
-            trimmed(tick.exp(), 4)
-        } else {
-            trimmed(tick, 4)
+        let value = if self.log { tick.exp() } else { tick };
+        // Beyond a million (or below 1e-4 on a log axis) decimals stop helping.
+        let tiny = self.log && value < 1e-4;
+        if value.abs() >= 1e6 || tiny || !value.is_finite() {
+            let decade = if self.log {
+                tick / std::f64::consts::LN_10
+            } else {
+                value.abs().log10()
+            };
+            return if self.log {
+                format!("1e{}", decade.round())
+            } else {
+                format!("{value:.1e}")
+            };
         }
+        trimmed(value, 4)
     }
 }
 
+/// Axis ends beyond ±1e300 are pulled in: the span must stay a finite number.
+const AXIS_LIMIT: f64 = 1e300;
+/// Beyond this many decades a log axis has ticks at powers of ten only, spaced
+/// like linear ticks: tens of millions of decades (a study with 1e-15 events)
+/// must not become tens of millions of ticks.
+const MAX_DECADES: f64 = 12.0;
+
 /// Ticks at 1, 2 or 2.5, 5 × 10ⁿ, about five of them.
 fn linear_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    nice_ticks(lo, hi, &[1.0, 2.0, 2.5, 5.0, 10.0])
+}
+
+/// About five ticks at multiples of a step m × 10ⁿ, m from `mantissas`.
+fn nice_ticks(lo: f64, hi: f64, mantissas: &[f64]) -> Vec<f64> {
     let raw = (hi - lo) / 5.0;
     let magnitude = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+    let step = mantissas
         .iter()
         .map(|m| m * magnitude)
         .find(|s| *s >= raw)
@@ -114,6 +139,15 @@ fn linear_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let first = (lo / step).floor() as i64;
     let last = (hi / step).ceil() as i64;
     (first..=last).map(|i| i as f64 * step).collect()
+}
+
+/// Powers of ten a whole number of decades apart, for very wide log axes.
+fn decade_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let ln10 = std::f64::consts::LN_10;
+    nice_ticks(lo / ln10, hi / ln10, &[1.0, 2.0, 5.0, 10.0])
+        .into_iter()
+        .map(|decade| decade.round() * ln10)
+        .collect()
 }
 
 /// Ticks at round natural values, from the coarsest set of mantissas that gives
@@ -126,6 +160,9 @@ fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
         &[1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0],
     ];
     let span = hi - lo;
+    if span > MAX_DECADES * std::f64::consts::LN_10 {
+        return decade_ticks(lo, hi);
+    }
     let mut best = Vec::new();
     for set in SETS {
         let candidates = log_candidates(lo, hi, set);
@@ -199,6 +236,18 @@ mod tests {
         let wide = Axis::covering(0.01f64.ln(), 30f64.ln(), true);
         let labels: Vec<_> = wide.ticks.iter().map(|t| wide.label(*t)).collect();
         assert_eq!(labels, ["0.01", "0.1", "1", "10", "100"]);
+    }
+
+    #[test]
+    fn tens_of_millions_of_decades_give_a_handful_of_ticks() {
+        // log odds ratio ± 1.96·sqrt(1e15): a study with 1e-15 events.
+        let axis = Axis::covering(-6.2e7, 6.2e7, true);
+        assert!(axis.ticks.len() <= 12, "{}", axis.ticks.len());
+        let labels: Vec<_> = axis.ticks.iter().map(|t| axis.label(*t)).collect();
+        assert!(labels.contains(&"1".to_string()), "{labels:?}");
+        assert!(labels.iter().any(|l| l.starts_with("1e")), "{labels:?}");
+        let huge = Axis::covering(-1e308, f64::INFINITY, false);
+        assert!(huge.ticks.len() <= 12 && huge.ticks.iter().all(|t| t.is_finite()));
     }
 
     #[test]

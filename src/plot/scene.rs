@@ -12,6 +12,9 @@ use crate::error::{ErrorKind, Result};
 pub(crate) type Rgb = (u8, u8, u8);
 
 pub(crate) const BLACK: Rgb = (0, 0, 0);
+/// The longest side an image may have, in pixels (what PNG viewers and the
+/// rasteriser handle; a forest plot of about 745 studies at twice the size).
+pub const MAX_SIDE: f64 = 32_000.0;
 pub(crate) const GREY: Rgb = (110, 110, 110);
 
 /// Where a text's `x` sits: at its start, middle or end.
@@ -149,10 +152,19 @@ impl Scene {
         });
     }
 
-    /// The pixel size at `scale`, at least 1×1.
-    pub fn pixels(&self, scale: f64) -> (u32, u32) {
-        let px = |v: f64| (v * scale).round().clamp(1.0, 32_000.0) as u32;
-        (px(self.width), px(self.height))
+    /// The pixel size at `scale`, at least 1×1; a side longer than
+    /// [`MAX_SIDE`] pixels is refused rather than cropped.
+    pub fn pixels(&self, scale: f64) -> Result<(u32, u32)> {
+        let (width, height) = ((self.width * scale).round(), (self.height * scale).round());
+        if !(width <= MAX_SIDE && height <= MAX_SIDE) {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "the plot would be {width} x {height} pixels, more than the {MAX_SIDE} an image \
+                 side may have, and would be cropped; plot fewer studies at a time (one \
+                 subgroup or outcome per plot) or draw it smaller"
+            ))
+            .into());
+        }
+        Ok((width.max(1.0) as u32, height.max(1.0) as u32))
     }
 
     /// The scene as an SVG document.
@@ -160,7 +172,7 @@ impl Scene {
         fonts::ensure_registered()?;
         let mut svg = String::new();
         {
-            let area = SVGBackend::with_string(&mut svg, self.pixels(scale)).into_drawing_area();
+            let area = SVGBackend::with_string(&mut svg, self.pixels(scale)?).into_drawing_area();
             self.paint(&area, scale, SVG_TEXT).map_err(plot_error)?;
             area.present().map_err(plot_error)?;
         }
@@ -170,7 +182,7 @@ impl Scene {
     /// The scene as PNG file contents (8-bit RGB).
     pub fn to_png(&self, scale: f64) -> Result<Vec<u8>> {
         fonts::ensure_registered()?;
-        let (w, h) = self.pixels(scale);
+        let (w, h) = self.pixels(scale)?;
         let mut rgb = vec![0u8; w as usize * h as usize * 3];
         {
             let area = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();

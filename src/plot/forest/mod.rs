@@ -247,7 +247,7 @@ impl<'a> ForestPlot<'a> {
 
     /// The image size in pixels, scale included.
     pub fn dimensions(&self) -> Result<(u32, u32)> {
-        Ok(self.scene()?.pixels(self.scale))
+        self.scene()?.pixels(self.scale)
     }
 
     /// The plot as an SVG document.

@@ -51,7 +51,7 @@ struct AnalyzeArgs {
     #[arg(long, default_value = "z")]
     test: String,
     /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0)]
+    #[arg(long, default_value_t = 95.0, allow_hyphen_values = true)]
     level: f64,
     /// Analyse subgroups defined by this column (default: a `subgroup` column,
     /// if any); `--by outcome` analyses each instrument on its own.
@@ -83,7 +83,7 @@ struct AnalyzeArgs {
     #[arg(long)]
     improvement_positive: bool,
     /// Convert raw changes to a 0-TARGET range of each instrument before pooling.
-    #[arg(long, value_name = "TARGET")]
+    #[arg(long, value_name = "TARGET", allow_hyphen_values = true)]
     rescale: Option<f64>,
     /// Treat a missing required value as an error instead of excluding the study.
     #[arg(long)]

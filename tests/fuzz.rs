@@ -34,7 +34,10 @@ const SEEDS: &[(&str, &[&str])] = &[
     ("datasets/bangertdrowns2004.csv", &["GEN"]),
     ("tests/reference/data/hackshaw1998.csv", &["GEN"]),
     ("tests/reference/data/hackshaw1998_sei.csv", &["GEN"]),
-    ("tests/reference/data/nielweise2007.csv", &["OR", "RR", "RD"]),
+    (
+        "tests/reference/data/nielweise2007.csv",
+        &["OR", "RR", "RD"],
+    ),
 ];
 
 const MEASURES: &[&str] = &[
@@ -44,9 +47,35 @@ const METHODS: &[&str] = &[
     "REML", "DL", "HE", "HS", "SJ", "ML", "EB", "PM", "FE", "nonsense",
 ];
 const CELLS: &[&str] = &[
-    "NA", "NaN", "nan", "Inf", "-inf", "1e400", "-1e400", "-0", "0", "0x1A", "1e-400", "1e300",
-    "-1e300", "1e-300", "1e-320", "1e150", "1e-150", "abc", "3.5", "\u{2212}1", " 1 ", "1,5", "",
-    "-1", "1e15", "1e-15", "2", "100", "0.5",
+    "NA",
+    "NaN",
+    "nan",
+    "Inf",
+    "-inf",
+    "1e400",
+    "-1e400",
+    "-0",
+    "0",
+    "0x1A",
+    "1e-400",
+    "1e300",
+    "-1e300",
+    "1e-300",
+    "1e-320",
+    "1e150",
+    "1e-150",
+    "abc",
+    "3.5",
+    "\u{2212}1",
+    " 1 ",
+    "1,5",
+    "",
+    "-1",
+    "1e15",
+    "1e-15",
+    "2",
+    "100",
+    "0.5",
 ];
 
 /// xorshift64*: a fixed, dependency-free sequence.
@@ -181,7 +210,11 @@ fn arguments(rng: &mut Rng, file: &Path, fits: &[&str], scratch: &Path) -> Vec<S
             rng.pick(&["90", "99.99999999999999", "0", "100", "NaN", "99"]),
         );
     }
-    if rng.chance(if ["MC", "SMCC", "SMCR"].contains(&measure) { 70 } else { 10 }) {
+    if rng.chance(if ["MC", "SMCC", "SMCR"].contains(&measure) {
+        70
+    } else {
+        10
+    }) {
         add(
             "--r",
             rng.pick(&["0.5", "impute", "1", "-1", "2", "NaN", "0"]),
@@ -197,7 +230,10 @@ fn arguments(rng: &mut Rng, file: &Path, fits: &[&str], scratch: &Path) -> Vec<S
         add("--improvement-positive", "");
     }
     if rng.chance(15) {
-        add("--by", rng.pick(&["outcome", "subgroup", "alloc", "nothing"]));
+        add(
+            "--by",
+            rng.pick(&["outcome", "subgroup", "alloc", "nothing"]),
+        );
     }
     if rng.chance(5) {
         add("--r-sensitivity", "0.2,0.5,0.8");
@@ -207,11 +243,17 @@ fn arguments(rng: &mut Rng, file: &Path, fits: &[&str], scratch: &Path) -> Vec<S
     }
     if rng.chance(12) {
         let ext = if rng.chance(10) { "png" } else { "svg" };
-        add("--forest", &scratch.join(format!("forest.{ext}")).display().to_string());
+        add(
+            "--forest",
+            &scratch.join(format!("forest.{ext}")).display().to_string(),
+        );
     }
     if rng.chance(12) {
         let ext = if rng.chance(10) { "png" } else { "svg" };
-        add("--funnel", &scratch.join(format!("funnel.{ext}")).display().to_string());
+        add(
+            "--funnel",
+            &scratch.join(format!("funnel.{ext}")).display().to_string(),
+        );
         if rng.chance(50) {
             add("--contours", "");
         }
@@ -259,7 +301,9 @@ fn run(args: &[String]) -> Option<(i32, String, String, Duration)> {
 }
 
 /// Keys whose values must be numbers wherever they appear in a successful result.
-const NUMBER_KEYS: &[&str] = &["estimate", "se", "ci_lower", "ci_upper", "tau2", "yi", "vi", "weight"];
+const NUMBER_KEYS: &[&str] = &[
+    "estimate", "se", "ci_lower", "ci_upper", "tau2", "yi", "vi", "weight",
+];
 
 fn non_finite(value: &Value, path: &str, problems: &mut Vec<String>) {
     match value {
@@ -267,7 +311,10 @@ fn non_finite(value: &Value, path: &str, problems: &mut Vec<String>) {
             // An outcome that could not be analysed carries an error, not numbers.
             for (key, v) in map {
                 let here = format!("{path}.{key}");
-                if NUMBER_KEYS.contains(&key.as_str()) && v.is_null() && !map.contains_key("coefficients") {
+                if NUMBER_KEYS.contains(&key.as_str())
+                    && v.is_null()
+                    && !map.contains_key("coefficients")
+                {
                     problems.push(format!("{here} is null"));
                 }
                 non_finite(v, &here, problems);
@@ -301,7 +348,11 @@ fn verdict(args: &[String], outcome: Option<(i32, String, String, Duration)>) ->
         1 if io_failure => return None,
         _ => return Some(format!("exit {code}: {args:?}: {}", shown(&stderr))),
     }
-    let format = args.iter().skip_while(|a| *a != "--format").nth(1).map(String::as_str);
+    let format = args
+        .iter()
+        .skip_while(|a| *a != "--format")
+        .nth(1)
+        .map(String::as_str);
     if format == Some("json") {
         match serde_json::from_str::<Value>(&stdout) {
             Ok(json) => {
@@ -354,7 +405,12 @@ struct Tally {
 fn fuzz_range(seed: u64, cases: std::ops::Range<usize>, scratch: &Path) -> Tally {
     let seeds: Vec<(String, &[&str])> = SEEDS
         .iter()
-        .map(|(p, fits)| (std::fs::read_to_string(common::repo_path(p)).unwrap(), *fits))
+        .map(|(p, fits)| {
+            (
+                std::fs::read_to_string(common::repo_path(p)).unwrap(),
+                *fits,
+            )
+        })
         .collect();
     let mut tally = Tally::default();
     for case in cases {
@@ -391,7 +447,9 @@ fn the_command_line_survives_mutated_input() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20261130);
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(4);
     let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuzz");
     let started = Instant::now();
     let tallies: Vec<Tally> = std::thread::scope(|scope| {

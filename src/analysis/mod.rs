@@ -218,7 +218,10 @@ impl AnalysisOptions {
         self.model().check()?;
         self.harmonisation.check()?;
         let correlations = self.effects.r.iter().chain(&self.r_sensitivity);
-        if let Some(r) = correlations.into_iter().find(|r| !(-1.0..=1.0).contains(*r)) {
+        if let Some(r) = correlations
+            .into_iter()
+            .find(|r| !(-1.0..=1.0).contains(*r))
+        {
             return Err(ErrorKind::InvalidSetting(format!(
                 "a correlation must lie in [-1, 1], found {r}"
             ))

@@ -153,7 +153,7 @@ pub(crate) fn estimate(estimator: Tau2, data: &Standardised) -> Result<Tau2Estim
         }
         Tau2::Pm => (paule_mandel(data)?, 0, 0.0),
         Tau2::Ml | Tau2::Reml | Tau2::Eb => {
-            let (tau2, iterations) = iterate(estimator, data, &mut diagnostics)?;
+            let (tau2, iterations) = iterate(estimator, data, MAX_ITERATIONS, &mut diagnostics)?;
             (tau2, iterations, 0.0)
         }
     };
@@ -248,13 +248,14 @@ fn converged(step: f64, tau2: f64, data: &Standardised) -> bool {
 fn iterate(
     estimator: Tau2,
     data: &Standardised,
+    max_iterations: usize,
     diagnostics: &mut Vec<Tau2Diagnostic>,
 ) -> Result<(f64, usize)> {
-    let (tau2, iterations) = match fisher_scoring(estimator, data) {
+    let (tau2, iterations) = match fisher_scoring(estimator, data, max_iterations) {
         Some(found) => found,
         None => {
             diagnostics.push(Tau2Diagnostic::Fallback);
-            (solve_score(estimator, data)?, MAX_ITERATIONS)
+            (solve_score(estimator, data)?, max_iterations)
         }
     };
     if !matches!(estimator, Tau2::Ml | Tau2::Reml) {
@@ -272,9 +273,13 @@ fn iterate(
     Ok((best, iterations))
 }
 
-fn fisher_scoring(estimator: Tau2, data: &Standardised) -> Option<(f64, usize)> {
+fn fisher_scoring(
+    estimator: Tau2,
+    data: &Standardised,
+    max_iterations: usize,
+) -> Option<(f64, usize)> {
     let mut tau2 = hedges(data).max(0.0);
-    for iteration in 1..=MAX_ITERATIONS {
+    for iteration in 1..=max_iterations {
         let mut step = scoring_step(estimator, &Moments::at(data, tau2));
         if !step.is_finite() {
             return None;
@@ -506,7 +511,7 @@ mod tests {
     fn the_bracketing_fallback_solves_the_same_equation_as_fisher_scoring() {
         let effects = effects();
         for estimator in [Tau2::Ml, Tau2::Reml, Tau2::Eb] {
-            let (scored, _) = fisher_scoring(estimator, &effects).unwrap();
+            let (scored, _) = fisher_scoring(estimator, &effects, MAX_ITERATIONS).unwrap();
             let bracketed = solve_score(estimator, &effects).unwrap();
             assert!(
                 scored > 0.0,
@@ -515,6 +520,22 @@ mod tests {
             assert!(
                 (scored - bracketed).abs() <= 1e-9 * scored,
                 "{estimator}: {scored} vs {bracketed}"
+            );
+        }
+    }
+
+    #[test]
+    fn reaching_the_iteration_limit_falls_back_to_bracketing_and_says_so() {
+        let effects = effects();
+        for estimator in [Tau2::Ml, Tau2::Reml, Tau2::Eb] {
+            let mut diagnostics = Vec::new();
+            let (limited, _) = iterate(estimator, &effects, 2, &mut diagnostics).unwrap();
+            assert_eq!(diagnostics, [Tau2Diagnostic::Fallback], "{estimator}");
+            let full = estimate(estimator, &effects).unwrap();
+            assert!(full.diagnostics.is_empty(), "{estimator}");
+            assert!(
+                (limited - full.tau2).abs() <= 1e-9 * full.tau2,
+                "{estimator}"
             );
         }
     }

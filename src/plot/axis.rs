@@ -19,7 +19,10 @@ impl Axis {
     /// An axis covering `lo..hi`, widened to the nearest ticks.
     pub fn covering(lo: f64, hi: f64, log: bool) -> Self {
         // Finite, and narrow enough that hi - lo stays finite.
-        let (lo, hi) = (lo.clamp(-AXIS_LIMIT, AXIS_LIMIT), hi.clamp(-AXIS_LIMIT, AXIS_LIMIT));
+        let (lo, hi) = (
+            lo.clamp(-AXIS_LIMIT, AXIS_LIMIT),
+            hi.clamp(-AXIS_LIMIT, AXIS_LIMIT),
+        );
         let (lo, hi) = if hi - lo > 1e-9 {
             (lo, hi)
         } else {

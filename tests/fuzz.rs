@@ -7,7 +7,8 @@
 //! Every run must end in bounded time and memory with exit code 0 or 2 (1 only
 //! for an output that cannot be written), never a panic, and a success must
 //! report finite numbers only. `COCHRAN_FUZZ_CASES=50000 cargo test --release
-//! --test fuzz` runs more cases; `COCHRAN_FUZZ_SEED` picks another sequence.
+//! --test fuzz` runs more cases; `COCHRAN_FUZZ_SEED` picks another sequence;
+//! `COCHRAN_FUZZ_SHOW=1` prints the refusals' messages.
 
 mod common;
 
@@ -394,6 +395,11 @@ fn verdict(args: &[String], outcome: Option<(i32, String, String, Duration)>) ->
     None
 }
 
+/// `COCHRAN_FUZZ_SHOW=1` prints every refusal's message, to read them.
+fn show_refusals() -> bool {
+    std::env::var_os("COCHRAN_FUZZ_SHOW").is_some()
+}
+
 #[derive(Default)]
 struct Tally {
     runs: usize,
@@ -422,6 +428,12 @@ fn fuzz_range(seed: u64, cases: std::ops::Range<usize>, scratch: &Path) -> Tally
         let args = arguments(&mut rng, &file, fits, scratch);
         let outcome = run(&args);
         tally.runs += 1;
+        if let (Some((2, _, stderr, _)), true) = (&outcome, show_refusals()) {
+            eprintln!(
+                "refused: {}",
+                stderr.trim_end().chars().take(300).collect::<String>()
+            );
+        }
         match &outcome {
             Some((0, ..)) => tally.successes += 1,
             Some(_) => tally.refusals += 1,

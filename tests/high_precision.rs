@@ -1,6 +1,6 @@
 //! Every τ² estimator on ill-conditioned data against a 60-digit evaluation of
-//! the same estimating equations (tests/reference/high_precision.json, written by
-//! tests/reference/high_precision.py): variance ratios up to 1e12, effect scales
+//! the same estimating equations (tests/reference/high_precision/reference.json, written by
+//! tests/reference/high_precision/generate.py): variance ratios up to 1e12, effect scales
 //! from 1e-12 to 1e12, τ² far above the variances and τ² near 0, k = 2, 3, 5.
 
 mod common;
@@ -102,7 +102,7 @@ fn check(case: &Value, estimator: Tau2, failures: &mut Vec<String>) {
 
 #[test]
 fn every_estimator_agrees_with_the_high_precision_reference() {
-    let golden = golden("high_precision");
+    let golden = golden("high_precision/reference");
     let cases = golden["cases"].as_array().unwrap();
     assert!(cases.len() >= 100, "{} cases", cases.len());
     let mut failures = Vec::new();
@@ -121,7 +121,7 @@ fn every_estimator_agrees_with_the_high_precision_reference() {
 
 #[test]
 fn the_issues_examples_give_the_reference_values() {
-    let golden = golden("high_precision");
+    let golden = golden("high_precision/reference");
     let case = |name: &str| {
         golden["cases"]
             .as_array()

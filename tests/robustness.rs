@@ -13,7 +13,7 @@ const EXAMPLE_2: &str =
     "study,yi,vi\nS1,0.0009,1e-14\nS2,-0.0091,1.71e-5\nS3,0.0032,5e-6\nS4,0.0914,0.01\n";
 
 fn reference(case: &str, method: &str, key: &str) -> f64 {
-    let golden = golden("high_precision");
+    let golden = golden("high_precision/reference");
     let case = golden["cases"]
         .as_array()
         .unwrap()

@@ -217,13 +217,12 @@ impl AnalysisOptions {
     pub fn check(&self) -> Result<()> {
         self.model().check()?;
         self.harmonisation.check()?;
-        let correlations = self.effects.r.iter().chain(&self.r_sensitivity);
-        if let Some(r) = correlations
-            .into_iter()
-            .find(|r| !(-1.0..=1.0).contains(*r))
-        {
+        let outside = |r: &&f64| !(-1.0..=1.0).contains(*r);
+        let assumed = self.effects.r.iter().find(outside).map(|r| ("--r", r));
+        let rerun = self.r_sensitivity.iter().find(outside);
+        if let Some((option, r)) = assumed.or(rerun.map(|r| ("--r-sensitivity", r))) {
             return Err(ErrorKind::InvalidSetting(format!(
-                "a correlation must lie in [-1, 1], found {r}"
+                "{option} takes correlations in [-1, 1], found {r}"
             ))
             .into());
         }
@@ -456,6 +455,7 @@ impl Analysis {
         if let Some(column) = &options.group_by {
             spec = spec.group_by(column.as_str());
         }
+        options.check()?;
         let path = path.as_ref();
         Analysis::from_table(&Table::read(path, &spec)?, options).map_err(|e| e.in_file(path))
     }
@@ -506,6 +506,7 @@ impl Analysis {
         path: impl AsRef<Path>,
         options: &AnalysisOptions,
     ) -> Result<Vec<OutcomeAnalysis>> {
+        options.check()?;
         let path = path.as_ref();
         let table = Table::read(path, &EffectSet::table_spec(options.measure))?;
         Analysis::per_outcome(&table, options).map_err(|e| e.in_file(path))
@@ -561,8 +562,7 @@ impl Analysis {
         if effects.studies.is_empty() {
             return Err(ErrorKind::NoStudies(no_studies_reason(&effects)).into());
         }
-        let all: Vec<usize> = (0..effects.studies.len()).collect();
-        let fit = fit_studies(&effects, &all, options)?;
+        let fit = fit_studies(&effects, None, options)?;
         warnings.extend(fit.warnings());
         let weights = fit.weights();
         let studies = study_results(&effects, &weights, options.level);
@@ -601,15 +601,23 @@ impl Analysis {
     }
 }
 
-/// Fits the model to the chosen studies; a study the model cannot pool is
-/// named by its row (and, for precomputed effects, its column).
-fn fit_studies(effects: &EffectSet, members: &[usize], options: &AnalysisOptions) -> Result<Fit> {
-    let subset: Vec<_> = members.iter().map(|&i| effects.studies[i].effect).collect();
+/// Fits the model to the chosen studies (all when `members` is `None`); a
+/// study the model cannot pool is named by its row (and, for precomputed
+/// effects, its column).
+fn fit_studies(
+    effects: &EffectSet,
+    members: Option<&[usize]>,
+    options: &AnalysisOptions,
+) -> Result<Fit> {
+    let subset: Vec<_> = match members {
+        Some(members) => members.iter().map(|&i| effects.studies[i].effect).collect(),
+        None => effects.effects(),
+    };
     options.model().fit(&subset).map_err(|error| {
         let ErrorKind::Unpoolable { index, column, .. } = *error.kind() else {
             return error;
         };
-        let study = &effects.studies[members[index]];
+        let study = &effects.studies[members.map_or(index, |m| m[index])];
         let located = match study.row {
             Some(row) => error.at_row(row),
             None => error,
@@ -708,7 +716,7 @@ fn fit_subgroups(
     }
     let mut results = Vec::with_capacity(groups.len());
     for (name, members) in groups {
-        let fit = fit_studies(effects, &members, options)?;
+        let fit = fit_studies(effects, Some(&members), options)?;
         warnings.extend(
             fit.warnings()
                 .into_iter()

@@ -116,6 +116,37 @@ pub fn harmonise(
     check_poolable(set.measure, &uses, options)
 }
 
+/// Scores within the instrument's range; changes and SDs within its width.
+fn check_range(scale: &Scale, max: f64, table: &Table, row: usize) -> Result<()> {
+    let width = max - scale.min;
+    let scores = RANGE_COLUMNS.iter().map(|&c| (c, true));
+    let spreads = WIDTH_COLUMNS.iter().map(|&c| (c, false));
+    for (column, is_score) in scores.chain(spreads) {
+        let admissible = |x: f64| {
+            if is_score {
+                (scale.min..=max).contains(&x)
+            } else {
+                x.abs() <= width
+            }
+        };
+        let fault = if is_score {
+            "lies outside"
+        } else {
+            "exceeds the width of"
+        };
+        if let Some(x) = table.value(column, row).filter(|&x| !admissible(x)) {
+            let message = format!(
+                "study `{}`: {column} = {x} {fault} the range {}-{max} of {}",
+                table.labels()[row],
+                scale.min,
+                scale.name
+            );
+            return Err(table.error_at(row, Error::invalid(column, message)));
+        }
+    }
+    Ok(())
+}
+
 fn instrument_use(
     scale: &Scale,
     table: &Table,
@@ -133,29 +164,7 @@ fn instrument_use(
         );
         return Err(table.error_at(row, Error::invalid("scale_max", message)));
     }
-    for &column in RANGE_COLUMNS {
-        if let Some(x) = value(column).filter(|x| !(scale.min..=max).contains(x)) {
-            let message = format!(
-                "study `{}`: {x} lies outside the range {}-{max} of {}",
-                table.labels()[row],
-                scale.min,
-                scale.name
-            );
-            return Err(table.error_at(row, Error::invalid(column, message)));
-        }
-    }
-    let width = max - scale.min;
-    for &column in WIDTH_COLUMNS {
-        if let Some(x) = value(column).filter(|x| x.abs() > width) {
-            let message = format!(
-                "study `{}`: {column} = {x} exceeds the width {width} of the range {}-{max} of {}",
-                table.labels()[row],
-                scale.min,
-                scale.name
-            );
-            return Err(table.error_at(row, Error::invalid(column, message)));
-        }
-    }
+    check_range(scale, max, table, row)?;
     let raw = matches!(measure, Measure::Mc | Measure::Mcd);
     let mut factor = 1.0;
     let mut conversions = Vec::new();

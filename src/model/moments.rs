@@ -20,6 +20,7 @@
 //! form Σw² − 2Σw³/Σw + (Σw²/Σw)² cancels to zero.
 
 use super::standardise::Standardised;
+use crate::effect::Effect;
 
 /// Weighted sums of the studies at one value of τ².
 #[derive(Debug, Clone, Copy)]
@@ -46,41 +47,39 @@ impl Moments {
     /// Two passes over the standardised data: weights and the mean first, then
     /// residuals and traces.
     pub fn at(data: &Standardised, tau2: f64) -> Self {
-        let effects = data.effects();
-        let dominant = data.dominant();
-        let (mut s1_others, mut s2_others, mut swy) = (0.0, 0.0, 0.0);
-        for (i, e) in effects.iter().enumerate() {
+        let (before, dominant, after) = data.split_dominant();
+        let first = |e: &Effect| {
             let w = 1.0 / (e.vi + tau2);
-            swy += w * e.yi;
-            if i != dominant {
-                s1_others += w;
-                s2_others += w * w;
-            }
-        }
-        let w_dominant = 1.0 / (effects[dominant].vi + tau2);
+            [w, w * w, w * e.yi]
+        };
+        let [s1_others, s2_others, swy_others] = add(sum(before, first), sum(after, first));
+        let [w_dominant, w2_dominant, wy_dominant] = first(dominant);
         let s1 = s1_others + w_dominant;
-        let s2 = s2_others + w_dominant * w_dominant;
-        let mean = swy / s1;
+        let s2 = s2_others + w2_dominant;
+        let mean = (swy_others + wy_dominant) / s1;
         let inv_s1 = 1.0 / s1;
         let inv_s1_sq = inv_s1 * inv_s1;
-        let (mut q, mut q2, mut trace_p, mut trace_pp) = (0.0, 0.0, 0.0, 0.0);
-        for (i, e) in effects.iter().enumerate() {
-            let w = 1.0 / (e.vi + tau2);
-            let r = e.yi - mean;
+        let second = |others: f64, others_sq: f64, w: f64, r: f64| {
             let wr2 = w * r * r;
-            q += wr2;
-            q2 += w * wr2;
-            let (others, others_sq) = if i == dominant {
-                (s1_others, s2_others)
-            } else {
-                (s1 - w, s2 - w * w)
-            };
             let complement = others * inv_s1;
-            trace_p += w * complement;
-            trace_pp += w * w * (complement * complement + others_sq * inv_s1_sq);
-        }
+            [
+                wr2,
+                w * wr2,
+                w * complement,
+                w * w * (complement * complement + others_sq * inv_s1_sq),
+            ]
+        };
+        // For every study but the dominant one, the others' sums lose at most a bit.
+        let ordinary = |e: &Effect| {
+            let w = 1.0 / (e.vi + tau2);
+            second(s1 - w, s2 - w * w, w, e.yi - mean)
+        };
+        let [q, q2, trace_p, trace_pp] = add(
+            add(sum(before, ordinary), sum(after, ordinary)),
+            second(s1_others, s2_others, w_dominant, dominant.yi - mean),
+        );
         Moments {
-            k: effects.len() as f64,
+            k: data.effects().len() as f64,
             s1,
             s2,
             mean,
@@ -90,6 +89,28 @@ impl Moments {
             trace_pp,
         }
     }
+}
+
+/// Σ f(e) over the effects, in four interleaved partial sums: independent
+/// additions keep the processor busy, and the order is fixed, so results are
+/// the same on every run.
+fn sum<const M: usize>(effects: &[Effect], f: impl Fn(&Effect) -> [f64; M]) -> [f64; M] {
+    let mut lanes = [[0.0; M]; 4];
+    let chunks = effects.chunks_exact(4);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, e) in lanes.iter_mut().zip(chunk) {
+            *lane = add(*lane, f(e));
+        }
+    }
+    for (lane, e) in lanes.iter_mut().zip(rest) {
+        *lane = add(*lane, f(e));
+    }
+    add(add(lanes[0], lanes[1]), add(lanes[2], lanes[3]))
+}
+
+fn add<const M: usize>(a: [f64; M], b: [f64; M]) -> [f64; M] {
+    std::array::from_fn(|i| a[i] + b[i])
 }
 
 /// For each study, 1 − πᵢ and Σ_{j≠i} πⱼ² at τ², without cancellation; for the
@@ -149,7 +170,17 @@ pub(crate) fn sums_of_others(terms: &[f64]) -> Vec<f64> {
 
 /// The generalised Q statistic Σ (y − μ̂(τ²))² / (v + τ²), decreasing in τ².
 pub(crate) fn generalised_q(data: &Standardised, tau2: f64) -> f64 {
-    Moments::at(data, tau2).q
+    let effects = data.effects();
+    let [s1, swy] = sum(effects, |e| {
+        let w = 1.0 / (e.vi + tau2);
+        [w, w * e.yi]
+    });
+    let mean = swy / s1;
+    let [q] = sum(effects, |e| {
+        let r = e.yi - mean;
+        [r * r / (e.vi + tau2)]
+    });
+    q
 }
 
 /// The "typical" within-study variance of Higgins & Thompson, (k − 1) / tr(P) at τ²

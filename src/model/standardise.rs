@@ -90,6 +90,12 @@ impl Standardised {
         &self.effects
     }
 
+    /// The studies before the dominant one, the dominant one, and those after it.
+    pub fn split_dominant(&self) -> (&[Effect], &Effect, &[Effect]) {
+        let (before, rest) = self.effects.split_at(self.dominant);
+        (before, &rest[0], &rest[1..])
+    }
+
     /// Index of the study with the smallest sampling variance.
     pub fn dominant(&self) -> usize {
         self.dominant

@@ -5,7 +5,7 @@ early or fails.
 Solves the estimating equations of every tau^2 estimator with mpmath at 60
 significant digits, with explicit k x k matrices (P = W - W 1 1' W / sum(w)),
 a computation path independent of cochran's O(k) sums, and writes
-tests/reference/high_precision.json. The effects are generated as doubles and
+tests/reference/high_precision/reference.json. The effects are generated as doubles and
 written with their shortest round-trip representation, so both sides start
 from the same numbers exactly.
 
@@ -14,7 +14,7 @@ tau^2 much larger than the variances and tau^2 near 0, k = 2, 3 and 5, and the
 two examples of the robustness issue. ML and REML are the global maximum of the
 (restricted) likelihood on [0, inf), found on a dense grid and refined.
 
-Run: pip install mpmath && python3 tests/reference/high_precision.py
+Run: pip install mpmath && python3 tests/reference/high_precision/generate.py
 """
 
 import json
@@ -268,11 +268,11 @@ def main():
          "EB tau^2 = 2.73e-5 on data of small absolute size"),
     ] + generated_cases()
     out = {
-        "source": "tests/reference/high_precision.py (mpmath, 60 digits, explicit k x k matrices)",
+        "source": "tests/reference/high_precision/generate.py (mpmath, 60 digits, explicit k x k matrices)",
         "level": 95,
         "cases": [case(*spec) for spec in specs],
     }
-    path = os.path.join(root, "high_precision.json")
+    path = os.path.join(root, "reference.json")
     with open(path, "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")

@@ -85,6 +85,14 @@ struct AnalyzeArgs {
     /// Convert raw changes to a 0-TARGET range of each instrument before pooling.
     #[arg(long, value_name = "TARGET", allow_hyphen_values = true)]
     rescale: Option<f64>,
+    /// Meta-regression on these columns (comma-separated): a numeric column is
+    /// one coefficient, any other is categorical (dummies against its first
+    /// level in sorted order).
+    #[arg(long, value_delimiter = ',', value_name = "COL,COL,...")]
+    mods: Vec<String>,
+    /// Fit the meta-regression without an intercept.
+    #[arg(long, requires = "mods")]
+    no_intercept: bool,
     /// Treat a missing required value as an error instead of excluding the study.
     #[arg(long)]
     strict: bool,
@@ -195,6 +203,13 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
     }
     if let Some(target) = args.rescale {
         options = options.rescale(target);
+    }
+    if !args.mods.is_empty() {
+        let mods: Vec<&str> = args.mods.iter().map(String::as_str).collect();
+        options = options.moderators(&mods);
+    }
+    if args.no_intercept {
+        options = options.no_intercept();
     }
     if let Some(name) = &args.outcome {
         options = options.outcome(name.as_str());

@@ -212,4 +212,5 @@ datasets!(
     bcg_k2,
     normand1999_k2,
     alike,
+    raudenbush1985,
 );

@@ -11,6 +11,7 @@
 //! ```
 
 mod clinical;
+mod moderators;
 
 use std::path::Path;
 
@@ -26,7 +27,8 @@ use crate::effect::scales::ScaleRegistry;
 use crate::effect::{EffectOptions, EffectSet, Imputation, Measure, SdImputation};
 use crate::error::{ErrorKind, Result};
 use crate::model::{
-    Fit, MetaAnalysis, Method, SubgroupDifference, Tau2, Tau2Interval, Test, subgroup_difference,
+    Design, Fit, MetaAnalysis, Method, SubgroupDifference, Tau2, Tau2Interval, Test,
+    subgroup_difference,
 };
 
 /// Everything that defines an analysis. Start from [`AnalysisOptions::new`]; the
@@ -51,6 +53,10 @@ pub struct AnalysisOptions {
     pub harmonisation: Harmonisation,
     /// Correlations to re-run the analysis with, for studies without a reported r.
     pub r_sensitivity: Vec<f64>,
+    /// Moderator columns of a meta-regression, in model order.
+    pub moderators: Vec<String>,
+    /// Whether the meta-regression has an intercept (default true).
+    pub intercept: bool,
 }
 
 impl AnalysisOptions {
@@ -66,7 +72,49 @@ impl AnalysisOptions {
             outcome: None,
             harmonisation: Harmonisation::default(),
             r_sensitivity: Vec::new(),
+            moderators: Vec::new(),
+            intercept: true,
         }
+    }
+
+    /// Fits a meta-regression on these columns (numeric columns as one
+    /// coefficient, others as categorical).
+    ///
+    /// ```
+    /// use cochran::{Analysis, AnalysisOptions, Measure};
+    /// let options = AnalysisOptions::new(Measure::Rr).moderators(&["ablat"]);
+    /// let analysis = Analysis::from_csv("datasets/bcg.csv", &options)?;
+    /// let regression = analysis.fit().regression.as_ref().unwrap();
+    /// assert_eq!(regression.coefficients[1].name, "ablat");
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn moderators(mut self, columns: &[&str]) -> Self {
+        self.moderators = columns
+            .iter()
+            .map(|c| c.trim().to_ascii_lowercase())
+            .collect();
+        self
+    }
+
+    /// Fits the meta-regression without an intercept.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// assert!(!AnalysisOptions::new(Measure::Rr).moderators(&["alloc"]).no_intercept().intercept);
+    /// ```
+    pub fn no_intercept(mut self) -> Self {
+        self.intercept = false;
+        self
+    }
+
+    /// The table columns to read for these options.
+    fn table_spec(&self) -> crate::data::TableSpec {
+        let mods: Vec<&str> = self.moderators.iter().map(String::as_str).collect();
+        let mut spec = EffectSet::table_spec(self.measure).with_text(&mods);
+        if let Some(column) = &self.group_by {
+            spec = spec.group_by(column.as_str());
+        }
+        spec
     }
 
     /// Analyses only the studies whose `outcome` is this instrument (or one of its aliases).
@@ -298,8 +346,10 @@ impl BackTransformed {
 /// A pooled result with its τ² interval and, for ratio measures, the back-transformed values.
 #[derive(Debug, Clone, Serialize)]
 pub struct Pooled {
-    /// The fitted model.
-    #[serde(flatten)]
+    /// The fitted model. With moderators there is no single pooled effect: its
+    /// keys (`estimate`, `se`, `ci_lower`, …) are `null` and `coefficients` has
+    /// the model.
+    #[serde(flatten, serialize_with = "fit_fields")]
     pub fit: Fit,
     /// The Q-profile interval for τ² (random effects, k ≥ 2); its keys are
     /// serialised as `null` when there is none, so the JSON keeps one shape.
@@ -313,13 +363,44 @@ pub struct Pooled {
 impl Pooled {
     fn new(fit: Fit, measure: Measure) -> Result<Self> {
         let tau2_interval = fit.tau2_interval()?;
-        let back_transformed = measure.is_ratio().then(|| BackTransformed::of(&fit));
+        let pooled_effect = fit.regression.is_none();
+        let back_transformed =
+            (measure.is_ratio() && pooled_effect).then(|| BackTransformed::of(&fit));
         Ok(Pooled {
             fit,
             tau2_interval,
             back_transformed,
         })
     }
+}
+
+/// The keys of a pooled effect, which a meta-regression does not have.
+const POOLED_EFFECT_KEYS: [&str; 9] = [
+    "estimate",
+    "se",
+    "statistic",
+    "p_value",
+    "df",
+    "ci_lower",
+    "ci_upper",
+    "pi_lower",
+    "pi_upper",
+];
+
+fn fit_fields<S: serde::Serializer>(
+    fit: &Fit,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    if fit.regression.is_none() {
+        return fit.serialize(serializer);
+    }
+    let mut value = serde_json::to_value(fit).map_err(serde::ser::Error::custom)?;
+    if let Some(map) = value.as_object_mut() {
+        for key in POOLED_EFFECT_KEYS {
+            map.insert(key.to_string(), serde_json::Value::Null);
+        }
+    }
+    value.serialize(serializer)
 }
 
 fn interval_or_nulls<S: serde::Serializer>(
@@ -451,13 +532,10 @@ pub struct Analysis {
 impl Analysis {
     /// Reads a CSV file and runs the analysis.
     pub fn from_csv(path: impl AsRef<Path>, options: &AnalysisOptions) -> Result<Analysis> {
-        let mut spec = EffectSet::table_spec(options.measure);
-        if let Some(column) = &options.group_by {
-            spec = spec.group_by(column.as_str());
-        }
         options.check()?;
         let path = path.as_ref();
-        Analysis::from_table(&Table::read(path, &spec)?, options).map_err(|e| e.in_file(path))
+        Analysis::from_table(&Table::read(path, &options.table_spec())?, options)
+            .map_err(|e| e.in_file(path))
     }
 
     /// Runs the analysis on a table that was read with
@@ -479,7 +557,9 @@ impl Analysis {
             ScaleRegistry::shared(),
             &options.harmonisation,
         )?;
-        let mut analysis = Analysis::from_effects(effects, options)?;
+        let design =
+            moderators::design(table, &mut effects, &options.moderators, options.intercept)?;
+        let mut analysis = Analysis::with_design(effects, options, design)?;
         analysis.group_column = table
             .group_column()
             .map(str::to_string)
@@ -508,7 +588,12 @@ impl Analysis {
     ) -> Result<Vec<OutcomeAnalysis>> {
         options.check()?;
         let path = path.as_ref();
-        let table = Table::read(path, &EffectSet::table_spec(options.measure))?;
+        let spec = AnalysisOptions {
+            group_by: None,
+            ..options.clone()
+        }
+        .table_spec();
+        let table = Table::read(path, &spec)?;
         Analysis::per_outcome(&table, options).map_err(|e| e.in_file(path))
     }
 
@@ -557,12 +642,21 @@ impl Analysis {
 
     /// Runs the analysis on effect sizes already computed.
     pub fn from_effects(effects: EffectSet, options: &AnalysisOptions) -> Result<Analysis> {
+        Analysis::with_design(effects, options, None)
+    }
+
+    /// Runs the analysis, a meta-regression when there is a model matrix.
+    fn with_design(
+        effects: EffectSet,
+        options: &AnalysisOptions,
+        design: Option<Design>,
+    ) -> Result<Analysis> {
         let mut warnings = exclusion_warnings(&effects);
         warnings.extend(effects.warnings.iter().cloned());
         if effects.studies.is_empty() {
             return Err(ErrorKind::NoStudies(no_studies_reason(&effects)).into());
         }
-        let fit = fit_studies(&effects, None, options)?;
+        let fit = fit_studies(&effects, None, options, design)?;
         warnings.extend(fit.warnings());
         let weights = fit.weights();
         let studies = study_results(&effects, &weights, options.level);
@@ -608,12 +702,17 @@ fn fit_studies(
     effects: &EffectSet,
     members: Option<&[usize]>,
     options: &AnalysisOptions,
+    design: Option<Design>,
 ) -> Result<Fit> {
     let subset: Vec<_> = match members {
         Some(members) => members.iter().map(|&i| effects.studies[i].effect).collect(),
         None => effects.effects(),
     };
-    options.model().fit(&subset).map_err(|error| {
+    let model = match design {
+        Some(design) => options.model().moderators(design),
+        None => options.model(),
+    };
+    model.fit(&subset).map_err(|error| {
         let ErrorKind::Unpoolable { index, column, .. } = *error.kind() else {
             return error;
         };
@@ -716,7 +815,7 @@ fn fit_subgroups(
     }
     let mut results = Vec::with_capacity(groups.len());
     for (name, members) in groups {
-        let fit = fit_studies(effects, Some(&members), options)?;
+        let fit = fit_studies(effects, Some(&members), options, None)?;
         warnings.extend(
             fit.warnings()
                 .into_iter()

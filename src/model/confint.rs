@@ -32,7 +32,7 @@ pub struct Tau2Interval {
 /// the standardised scale, reported on the data's.
 pub(crate) fn q_profile(data: &Standardised, level: f64) -> Result<Tau2Interval> {
     let alpha = 1.0 - level / 100.0;
-    let chi2 = chi_squared(data.effects().len() as f64 - 1.0);
+    let chi2 = chi_squared((data.effects().len() - data.p()) as f64);
     let q_at_zero = generalised_q(data, 0.0);
     let bound = |target: f64| -> Result<f64> {
         if q_at_zero < target {

@@ -21,8 +21,12 @@
 //! The intercept-only model never builds a k × k matrix: each iteration of an
 //! estimator is a pass over the studies, so a fit costs O(k) time and memory.
 
+mod coefficients;
 mod confint;
+mod design;
+mod linalg;
 mod moments;
+mod regression;
 mod root;
 mod standardise;
 mod subgroup;
@@ -34,7 +38,9 @@ use std::str::FromStr;
 use serde::{Serialize, Serializer};
 use statrs::distribution::ContinuousCDF;
 
+pub use coefficients::{Coefficient, Regression};
 pub use confint::Tau2Interval;
+pub use design::{Design, DesignBuilder, INTERCEPT};
 pub use subgroup::{SubgroupDifference, subgroup_difference};
 pub use tau2::{CONVERGENCE_THRESHOLD, MAX_ITERATIONS, Tau2};
 
@@ -173,11 +179,12 @@ impl FromStr for Test {
 
 /// A model specification: method, test and confidence level. Build it with
 /// [`MetaAnalysis::common`] or [`MetaAnalysis::random`], then [`fit`](Self::fit).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MetaAnalysis {
     method: Method,
     test: Test,
     level: f64,
+    design: Option<Design>,
 }
 
 impl MetaAnalysis {
@@ -212,6 +219,7 @@ impl MetaAnalysis {
             method,
             test: Test::Z,
             level: 95.0,
+            design: None,
         }
     }
 
@@ -242,6 +250,26 @@ impl MetaAnalysis {
     /// ```
     pub fn level(mut self, level: f64) -> Self {
         self.level = level;
+        self
+    }
+
+    /// Fits a meta-regression on this model matrix (one row per study, in the
+    /// order the effects will be given).
+    ///
+    /// ```
+    /// use cochran::{Design, Effect, MetaAnalysis, Tau2};
+    /// let effects = [
+    ///     Effect::new(-0.9, 0.03)?, Effect::new(-1.6, 0.02)?, Effect::new(-0.2, 0.05)?,
+    ///     Effect::new(-1.4, 0.01)?, Effect::new(-0.3, 0.04)?,
+    /// ];
+    /// let latitude = Design::builder(5).numeric("latitude", &[44.0, 55.0, 13.0, 52.0, 19.0])?.build()?;
+    /// let fit = MetaAnalysis::random(Tau2::Reml).moderators(latitude).fit(&effects)?;
+    /// let regression = fit.regression.as_ref().expect("moderators");
+    /// assert!(regression.coefficients[1].estimate < 0.0); // stronger effect further from the equator
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn moderators(mut self, design: Design) -> Self {
+        self.design = Some(design);
         self
     }
 
@@ -280,7 +308,17 @@ impl MetaAnalysis {
         if effects.is_empty() {
             return Err(ErrorKind::NoStudies(String::new()).into());
         }
-        let data = Standardised::new(effects)?;
+        if let Some(design) = &self.design
+            && design.k() != effects.len()
+        {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "the model matrix has {} rows for {} studies",
+                design.k(),
+                effects.len()
+            ))
+            .into());
+        }
+        let data = Standardised::with_design(effects, self.design.as_ref())?;
         let k = effects.len();
         let (tau2, iterations, se_tau2, diagnostics) = match self.method {
             Method::Random(estimator) if k >= 2 => {
@@ -289,31 +327,36 @@ impl MetaAnalysis {
             }
             Method::Random(_) | Method::Common => (0.0, 0, None, Vec::new()),
         };
-        let pooled = Moments::at(&data, tau2);
         // Knapp-Hartung has no degrees of freedom left with one study.
         let test = if k < 2 { Test::Z } else { self.test };
-        let inference = Inference::new(test, self.level, &pooled);
         let heterogeneity = Heterogeneity::new(self.method, &data, tau2);
-        let margin = inference.critical * inference.se;
-        // A prediction interval needs a between-study variance to predict with.
-        let prediction = (k >= 2 && matches!(self.method, Method::Random(_)))
-            .then(|| inference.critical * (inference.se.powi(2) + tau2).sqrt());
-        // The test is of the effect being 0 on the data's scale, not of the centred one.
-        let (estimate, se) = (data.location(pooled.mean), data.spread(inference.se));
+        let regression = match data.design() {
+            Some(design) => {
+                let mut regression =
+                    coefficients::regression(&data, design, tau2, test, self.level)?;
+                regression.r2 = self.pseudo_r2(effects, data.variance(tau2))?;
+                Some(regression)
+            }
+            None => None,
+        };
+        let summary = match &regression {
+            None => Summary::pooled(&data, tau2, test, self.level, self.method, k),
+            Some(r) => Summary::first_coefficient(r, test, data.p(), k),
+        };
         let fit = Fit {
             method: self.method,
             test,
             level: self.level,
             k,
-            estimate,
-            se,
-            statistic: finite(estimate / se),
-            p_value: inference.p_value(estimate / se),
-            df: inference.df,
-            ci_lower: data.location(pooled.mean - margin),
-            ci_upper: data.location(pooled.mean + margin),
-            pi_lower: prediction.map(|m| data.location(pooled.mean - m)),
-            pi_upper: prediction.map(|m| data.location(pooled.mean + m)),
+            estimate: summary.estimate,
+            se: summary.se,
+            statistic: finite(summary.estimate / summary.se),
+            p_value: summary.p_value,
+            df: summary.df,
+            ci_lower: summary.ci.0,
+            ci_upper: summary.ci.1,
+            pi_lower: summary.pi.map(|pi| pi.0),
+            pi_upper: summary.pi.map(|pi| pi.1),
             tau2: data.variance(tau2),
             se_tau2: se_tau2.map(|se| data.variance(se)),
             q: heterogeneity.q,
@@ -322,6 +365,7 @@ impl MetaAnalysis {
             i2: heterogeneity.i2,
             h2: heterogeneity.h2,
             iterations,
+            regression,
             requested_test: self.test,
             diagnostics,
             standardised_tau2: tau2,
@@ -330,6 +374,83 @@ impl MetaAnalysis {
         };
         fit.ensure_finite()?;
         Ok(fit)
+    }
+
+    /// max(0, (τ²₀ − τ²)/τ²₀) in percent, τ²₀ from the intercept-only model
+    /// with the same estimator (0 when τ²₀ is 0, as metafor has it). None for
+    /// the common-effect model and for a model without an intercept, which has
+    /// no intercept-only model to compare with.
+    fn pseudo_r2(&self, effects: &[Effect], tau2: f64) -> Result<Option<f64>> {
+        let intercept = self.design.as_ref().is_none_or(Design::has_intercept);
+        if self.method == Method::Common || !intercept {
+            return Ok(None);
+        }
+        let intercept_only = MetaAnalysis::new(self.method).level(self.level);
+        let tau2_0 = intercept_only.fit(effects)?.tau2;
+        Ok(Some(if tau2_0 == 0.0 {
+            0.0
+        } else {
+            (100.0 * (tau2_0 - tau2) / tau2_0).max(0.0)
+        }))
+    }
+}
+
+/// The top-level estimate of a fit: the pooled effect, or for a meta-regression
+/// its first coefficient (reported as null in JSON).
+struct Summary {
+    estimate: f64,
+    se: f64,
+    p_value: Option<f64>,
+    df: Option<f64>,
+    ci: (f64, f64),
+    pi: Option<(f64, f64)>,
+}
+
+impl Summary {
+    fn pooled(
+        data: &Standardised,
+        tau2: f64,
+        test: Test,
+        level: f64,
+        method: Method,
+        k: usize,
+    ) -> Self {
+        let pooled = Moments::at(data, tau2);
+        let inference = Inference::new(test, level, &pooled, data.p());
+        let margin = inference.critical * inference.se;
+        // A prediction interval needs a between-study variance to predict with.
+        let prediction = (k >= 2 && matches!(method, Method::Random(_)))
+            .then(|| inference.critical * (inference.se.powi(2) + tau2).sqrt());
+        // The test is of the effect being 0 on the data's scale, not of the centred one.
+        let (estimate, se) = (data.location(pooled.mean), data.spread(inference.se));
+        Summary {
+            estimate,
+            se,
+            p_value: inference.p_value(estimate / se),
+            df: inference.df,
+            ci: (
+                data.location(pooled.mean - margin),
+                data.location(pooled.mean + margin),
+            ),
+            pi: prediction.map(|m| {
+                (
+                    data.location(pooled.mean - m),
+                    data.location(pooled.mean + m),
+                )
+            }),
+        }
+    }
+
+    fn first_coefficient(regression: &Regression, test: Test, p: usize, k: usize) -> Self {
+        let first = &regression.coefficients[0];
+        Summary {
+            estimate: first.estimate,
+            se: first.se,
+            p_value: Some(first.p_value),
+            df: (test == Test::Knha).then_some((k - p) as f64),
+            ci: (first.ci_lower, first.ci_upper),
+            pi: None,
+        }
     }
 }
 
@@ -345,7 +466,7 @@ struct Inference {
 }
 
 impl Inference {
-    fn new(test: Test, level: f64, pooled: &Moments) -> Self {
+    fn new(test: Test, level: f64, pooled: &Moments, p: usize) -> Self {
         let upper_tail = 1.0 - (1.0 - level / 100.0) / 2.0;
         match test {
             Test::Z => Inference {
@@ -354,7 +475,7 @@ impl Inference {
                 df: None,
             },
             Test::Knha => {
-                let df = pooled.k - 1.0;
+                let df = pooled.k - p as f64;
                 // metafor treats a residual sum that is zero up to rounding as exactly zero.
                 let s2w = if pooled.q <= f64::EPSILON {
                     0.0
@@ -404,7 +525,7 @@ impl Heterogeneity {
                 h2: None,
             };
         }
-        let df = (k - 1) as f64;
+        let df = (k - data.p()) as f64;
         let q = Moments::at(data, 0.0).q.max(0.0);
         let (i2, h2) = match method {
             Method::Common => (
@@ -479,6 +600,9 @@ pub struct Fit {
     pub h2: Option<f64>,
     /// Fisher-scoring iterations (0 for closed-form estimators).
     pub iterations: usize,
+    /// The coefficients, QM and R² of a meta-regression.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub regression: Option<Regression>,
     #[serde(skip)]
     requested_test: Test,
     #[serde(skip)]

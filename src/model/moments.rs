@@ -19,6 +19,8 @@
 //! studies with variance 10⁴ thus leaves tr PP accurate, where the textbook
 //! form Σw² − 2Σw³/Σw + (Σw²/Σw)² cancels to zero.
 
+use super::design::Design;
+use super::regression::Projection;
 use super::standardise::Standardised;
 use crate::effect::Effect;
 
@@ -47,6 +49,42 @@ impl Moments {
     /// Two passes over the standardised data: weights and the mean first, then
     /// residuals and traces.
     pub fn at(data: &Standardised, tau2: f64) -> Self {
+        match data.design() {
+            None => Moments::intercept_only(data, tau2),
+            Some(design) => Moments::regression(data, design, tau2),
+        }
+    }
+
+    /// The moments of a meta-regression, through its weighted least-squares fit;
+    /// NaN where the weighted model matrix is numerically singular.
+    fn regression(data: &Standardised, design: &Design, tau2: f64) -> Self {
+        let weights = data.effects().iter().map(|e| 1.0 / (e.vi + tau2)).collect();
+        let Ok(projection) = Projection::new(design, data.effects(), weights) else {
+            return Moments {
+                k: data.effects().len() as f64,
+                s1: f64::NAN,
+                s2: f64::NAN,
+                mean: f64::NAN,
+                q: f64::NAN,
+                q2: f64::NAN,
+                trace_p: f64::NAN,
+                trace_pp: f64::NAN,
+            };
+        };
+        let sums = projection.sums();
+        Moments {
+            k: data.effects().len() as f64,
+            s1: sums.s1,
+            s2: sums.s2,
+            mean: f64::NAN,
+            q: sums.q,
+            q2: sums.q2,
+            trace_p: sums.trace_p,
+            trace_pp: projection.trace_pp(),
+        }
+    }
+
+    fn intercept_only(data: &Standardised, tau2: f64) -> Self {
         let (before, dominant, after) = data.split_dominant();
         let first = |e: &Effect| {
             let w = 1.0 / (e.vi + tau2);
@@ -113,63 +151,11 @@ fn add<const M: usize>(a: [f64; M], b: [f64; M]) -> [f64; M] {
     std::array::from_fn(|i| a[i] + b[i])
 }
 
-/// For each study, 1 − πᵢ and Σ_{j≠i} πⱼ² at τ², without cancellation; for the
-/// traces with further diagonal matrices (the Sidik–Jonkman standard error).
-pub(crate) fn complements(data: &Standardised, tau2: f64) -> Vec<(f64, f64)> {
-    let m = Moments::at(data, tau2);
-    let dominant = data.dominant();
-    // The dominant study's sums over the others, summed directly: differences cancel.
-    let (mut s1_others, mut s2_others) = (0.0, 0.0);
-    for (i, e) in data.effects().iter().enumerate() {
-        if i != dominant {
-            let w = 1.0 / (e.vi + tau2);
-            s1_others += w;
-            s2_others += w * w;
-        }
-    }
-    data.effects()
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let w = 1.0 / (e.vi + tau2);
-            let (others, others_sq) = if i == dominant {
-                (s1_others, s2_others)
-            } else {
-                (m.s1 - w, m.s2 - w * w)
-            };
-            (others / m.s1, others_sq / (m.s1 * m.s1))
-        })
-        .collect()
-}
-
-/// For each term, the sum of the others: the total minus the term, except for the
-/// largest term, whose others are summed directly (the difference would cancel).
-pub(crate) fn sums_of_others(terms: &[f64]) -> Vec<f64> {
-    let total: f64 = terms.iter().sum();
-    let largest = (0..terms.len())
-        .max_by(|&a, &b| terms[a].total_cmp(&terms[b]))
-        .unwrap_or(0);
-    let without_largest: f64 = terms
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != largest)
-        .map(|(_, t)| t)
-        .sum();
-    terms
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            if i == largest {
-                without_largest
-            } else {
-                total - t
-            }
-        })
-        .collect()
-}
-
 /// The generalised Q statistic Σ (y − μ̂(τ²))² / (v + τ²), decreasing in τ².
 pub(crate) fn generalised_q(data: &Standardised, tau2: f64) -> f64 {
+    if data.design().is_some() {
+        return Moments::at(data, tau2).q;
+    }
     let effects = data.effects();
     let [s1, swy] = sum(effects, |e| {
         let w = 1.0 / (e.vi + tau2);
@@ -183,9 +169,9 @@ pub(crate) fn generalised_q(data: &Standardised, tau2: f64) -> f64 {
     q
 }
 
-/// The "typical" within-study variance of Higgins & Thompson, (k − 1) / tr(P) at τ²
+/// The "typical" within-study variance of Higgins & Thompson, (k − p) / tr(P) at τ²
 /// = 0, in standardised units.
 pub(crate) fn typical_variance(data: &Standardised) -> f64 {
     let m = Moments::at(data, 0.0);
-    (m.k - 1.0) / m.trace_p
+    (m.k - data.p() as f64) / m.trace_p
 }

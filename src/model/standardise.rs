@@ -7,6 +7,7 @@
 //! tolerance, threshold and starting bracket of the estimators can be fixed
 //! numbers in these units.
 
+use super::design::Design;
 use crate::effect::Effect;
 use crate::error::{ErrorKind, Result};
 
@@ -29,12 +30,22 @@ pub(crate) struct Standardised {
     /// Smallest and largest standardised variance.
     v_min: f64,
     v_max: f64,
+    /// The model matrix; `None` for the intercept-only model.
+    design: Option<Design>,
 }
 
 impl Standardised {
     /// Standardises the effects; an effect that would take any sum of the
     /// estimators out of double precision is refused, naming its position.
+    #[cfg(test)]
     pub fn new(effects: &[Effect]) -> Result<Self> {
+        Standardised::with_design(effects, None)
+    }
+
+    /// Standardises the effects of a meta-regression. Without an intercept the
+    /// effects are not centred (a shift would change the model).
+    pub fn with_design(effects: &[Effect], design: Option<&Design>) -> Result<Self> {
+        let design = design.filter(|d| !d.is_intercept_only()).cloned();
         let (dominant, largest) = extremes(effects);
         let (v_small, v_large) = (effects[dominant].vi, effects[largest].vi);
         let (e_small, e_large) = (binary_exponent(v_small), binary_exponent(v_large));
@@ -54,7 +65,10 @@ impl Standardised {
         let half = (e_small + e_large).div_euclid(4);
         let scale = power_of_two(half);
         let variance_scale = power_of_two(2 * half);
-        let centre = weighted_centre(effects);
+        let centre = match &design {
+            Some(d) if !d.has_intercept() => 0.0,
+            _ => weighted_centre(effects),
+        };
         let mut scaled = Vec::with_capacity(effects.len());
         for (index, e) in effects.iter().enumerate() {
             let yi = (e.yi - centre) / scale;
@@ -82,7 +96,29 @@ impl Standardised {
             centre,
             scale,
             dominant,
+            design,
         })
+    }
+
+    /// The model matrix; `None` for the intercept-only model.
+    pub fn design(&self) -> Option<&Design> {
+        self.design.as_ref()
+    }
+
+    /// Number of coefficients.
+    pub fn p(&self) -> usize {
+        self.design.as_ref().map_or(1, Design::p)
+    }
+
+    /// Coefficient `j` back on the data's scale: the intercept moves with the
+    /// centre, slopes only scale.
+    pub fn coefficient(&self, j: usize, standardised: f64) -> f64 {
+        let intercept = self.design.as_ref().is_none_or(Design::has_intercept);
+        if j == 0 && intercept {
+            self.location(standardised)
+        } else {
+            self.spread(standardised)
+        }
     }
 
     /// The standardised effects.
@@ -94,11 +130,6 @@ impl Standardised {
     pub fn split_dominant(&self) -> (&[Effect], &Effect, &[Effect]) {
         let (before, rest) = self.effects.split_at(self.dominant);
         (before, &rest[0], &rest[1..])
-    }
-
-    /// Index of the study with the smallest sampling variance.
-    pub fn dominant(&self) -> usize {
-        self.dominant
     }
 
     /// Smallest standardised sampling variance.

@@ -5,7 +5,9 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::moments::{Moments, complements, generalised_q, sums_of_others};
+use super::design::Design;
+use super::moments::{Moments, generalised_q};
+use super::regression::Projection;
 use super::root::decreasing_root;
 use super::standardise::Standardised;
 use crate::error::{Error, ErrorKind, Result};
@@ -172,9 +174,14 @@ pub(crate) fn estimate(estimator: Tau2, data: &Standardised) -> Result<Tau2Estim
     })
 }
 
+/// k − p: the residual degrees of freedom.
+fn residual_df(data: &Standardised) -> f64 {
+    (data.effects().len() - data.p()) as f64
+}
+
 fn dersimonian_laird(data: &Standardised) -> f64 {
     let m = Moments::at(data, 0.0);
-    (m.q - (m.k - 1.0)) / m.trace_p
+    (m.q - residual_df(data)) / m.trace_p
 }
 
 fn hunter_schmidt(data: &Standardised) -> f64 {
@@ -182,45 +189,56 @@ fn hunter_schmidt(data: &Standardised) -> f64 {
     (m.q - m.k) / m.s1
 }
 
-/// Sums for the unweighted (Hedges) estimator: (Σ(y − ȳ)², tr(PV)).
+/// Sums for the unweighted (Hedges) estimator: (yᵀPy, tr(PV)) for the
+/// unweighted P = I − X(XᵀX)⁻¹Xᵀ.
 fn unweighted_sums(data: &Standardised) -> (f64, f64) {
     let effects = data.effects();
-    let k = effects.len() as f64;
-    let mean = effects.iter().map(|e| e.yi).sum::<f64>() / k;
-    let rss = effects.iter().map(|e| (e.yi - mean).powi(2)).sum::<f64>();
-    let sum_v = effects.iter().map(|e| e.vi).sum::<f64>();
-    (rss, sum_v * (k - 1.0) / k)
+    let Some(design) = data.design() else {
+        let k = effects.len() as f64;
+        let mean = effects.iter().map(|e| e.yi).sum::<f64>() / k;
+        let rss = effects.iter().map(|e| (e.yi - mean).powi(2)).sum::<f64>();
+        let sum_v = effects.iter().map(|e| e.vi).sum::<f64>();
+        return (rss, sum_v * (k - 1.0) / k);
+    };
+    match Projection::new(design, effects, vec![1.0; effects.len()]) {
+        Ok(ols) => (ols.sums().q, ols.trace_pd(|i| effects[i].vi)),
+        Err(_) => (f64::NAN, f64::NAN),
+    }
 }
 
 fn hedges(data: &Standardised) -> f64 {
     let (rss, trace_pv) = unweighted_sums(data);
-    (rss - trace_pv) / (data.effects().len() as f64 - 1.0)
+    (rss - trace_pv) / residual_df(data)
 }
 
-/// The SJ starting value: the variance of the estimates with divisor k.
+/// The SJ starting value: the variance of the estimates with divisor k (of the
+/// effects themselves, moderators or not, as metafor starts).
 fn sidik_jonkman_start(data: &Standardised) -> f64 {
-    unweighted_sums(data).0 / data.effects().len() as f64
+    let effects = data.effects();
+    let k = effects.len() as f64;
+    let mean = effects.iter().map(|e| e.yi).sum::<f64>() / k;
+    effects.iter().map(|e| (e.yi - mean).powi(2)).sum::<f64>() / k
 }
 
 fn sidik_jonkman(data: &Standardised, start: f64) -> f64 {
-    start * generalised_q(data, start) / (data.effects().len() as f64 - 1.0)
+    start * generalised_q(data, start) / residual_df(data)
 }
 
 /// The τ² at which the generalised Q equals its expectation k − 1.
 fn paule_mandel(data: &Standardised) -> Result<f64> {
-    let target = data.effects().len() as f64 - 1.0;
+    let target = residual_df(data);
     if generalised_q(data, 0.0) < target {
         return Ok(0.0);
     }
     decreasing_root(|tau2| generalised_q(data, tau2) - target, 0.0)
 }
 
-/// The Fisher-scoring step of ML, REML or EB at the current τ².
-fn scoring_step(estimator: Tau2, m: &Moments) -> f64 {
+/// The Fisher-scoring step of ML, REML or EB at the current τ² (`df` = k − p).
+fn scoring_step(estimator: Tau2, m: &Moments, df: f64) -> f64 {
     match estimator {
         Tau2::Ml => (m.q2 - m.s1) / m.s2,
         Tau2::Reml => (m.q2 - m.trace_p) / m.trace_pp,
-        _ => (m.q * m.k / (m.k - 1.0) - m.k) / m.s1,
+        _ => (m.q * m.k / df - m.k) / m.s1,
     }
 }
 
@@ -231,7 +249,7 @@ fn score(estimator: Tau2, data: &Standardised, tau2: f64) -> f64 {
     match estimator {
         Tau2::Ml => m.q2 - m.s1,
         Tau2::Reml => m.q2 - m.trace_p,
-        _ => m.q * m.k / (m.k - 1.0) - m.k,
+        _ => m.q * m.k / residual_df(data) - m.k,
     }
 }
 
@@ -280,7 +298,7 @@ fn fisher_scoring(
 ) -> Option<(f64, usize)> {
     let mut tau2 = hedges(data).max(0.0);
     for iteration in 1..=max_iterations {
-        let mut step = scoring_step(estimator, &Moments::at(data, tau2));
+        let mut step = scoring_step(estimator, &Moments::at(data, tau2), residual_df(data));
         if !step.is_finite() {
             return None;
         }
@@ -406,28 +424,38 @@ fn bracketed_root(
 pub(crate) fn log_likelihood(data: &Standardised, tau2: f64, restricted: bool) -> f64 {
     let m = Moments::at(data, tau2);
     let log_det: f64 = data.effects().iter().map(|e| (e.vi + tau2).ln()).sum();
-    let n = if restricted { m.k - 1.0 } else { m.k };
+    let n = if restricted { residual_df(data) } else { m.k };
     let mut ll = -0.5 * n * (2.0 * std::f64::consts::PI).ln() - 0.5 * log_det - 0.5 * m.q;
     if restricted {
-        ll -= 0.5 * m.s1.ln();
+        ll -= 0.5 * log_det_xtwx(data, tau2, m.s1);
     }
     ll
+}
+
+/// ln det(XᵀWX): ln Σw for the intercept-only model.
+fn log_det_xtwx(data: &Standardised, tau2: f64, s1: f64) -> f64 {
+    let Some(design) = data.design() else {
+        return s1.ln();
+    };
+    let weights = data.effects().iter().map(|e| 1.0 / (e.vi + tau2)).collect();
+    Projection::new(design, data.effects(), weights).map_or(f64::NAN, |p| p.log_determinant())
 }
 
 /// Standard error of τ², with the formula metafor uses for each estimator, on
 /// the standardised scale.
 fn standard_error(estimator: Tau2, data: &Standardised, tau2: f64, sj_start: f64) -> f64 {
     let k = data.effects().len() as f64;
+    let df = residual_df(data);
     match estimator {
         Tau2::Ml => (2.0 / Moments::at(data, tau2).s2).sqrt(),
         Tau2::Reml => (2.0 / Moments::at(data, tau2).trace_pp).sqrt(),
         Tau2::Eb | Tau2::Pm => {
             let s1 = Moments::at(data, tau2).s1;
-            (2.0 * k * k / (k - 1.0) / (s1 * s1)).sqrt()
+            (2.0 * k * k / df / (s1 * s1)).sqrt()
         }
         Tau2::Dl | Tau2::Hs => {
             let m = Moments::at(data, 0.0);
-            let spread = 2.0 * (k - 1.0) + 4.0 * tau2 * m.trace_p + 2.0 * tau2 * tau2 * m.trace_pp;
+            let spread = 2.0 * df + 4.0 * tau2 * m.trace_p + 2.0 * tau2 * tau2 * m.trace_pp;
             let scale = if estimator == Tau2::Dl {
                 m.trace_p
             } else {
@@ -436,57 +464,56 @@ fn standard_error(estimator: Tau2, data: &Standardised, tau2: f64, sj_start: f64
             (spread / (scale * scale)).sqrt()
         }
         Tau2::He => {
-            let (sum_v, sum_v2) = data
-                .effects()
-                .iter()
-                .fold((0.0, 0.0), |(s, s2), e| (s + e.vi, s2 + e.vi * e.vi));
-            let tr_pv = sum_v * (k - 1.0) / k;
-            // tr(PVPV) for unweighted P, as two non-negative terms (k ≥ 2).
-            let tr_pvpv = sum_v2 * (1.0 - 2.0 / k) + (sum_v / k).powi(2);
-            let spread = 2.0 * tr_pvpv + 4.0 * tau2 * tr_pv + 2.0 * tau2 * tau2 * (k - 1.0);
-            (spread / ((k - 1.0) * (k - 1.0))).sqrt()
+            let t = Traces::with_weights(data, |_| 1.0);
+            let spread = 2.0 * t.pvpv + 4.0 * tau2 * t.pv + 2.0 * tau2 * tau2 * df;
+            (spread / (df * df)).sqrt()
         }
         Tau2::Sj => {
-            let t = weighted_traces(data, sj_start);
-            let spread = 2.0 * t.pvpv + 4.0 * tau2 * t.vpp + 2.0 * tau2 * tau2 * t.pp;
-            (sj_start * sj_start / ((k - 1.0) * (k - 1.0)) * spread).sqrt()
+            let t = Traces::with_weights(data, |v| 1.0 / (v + sj_start));
+            let spread = 2.0 * t.pvpv + 4.0 * tau2 * t.ppv + 2.0 * tau2 * tau2 * t.pp;
+            (sj_start * sj_start / (df * df) * spread).sqrt()
         }
     }
 }
 
-/// tr(PVPV), tr(VPP) and tr(PP) for P built from weights aᵢ = 1/(vᵢ + τ²₀).
-struct WeightedTraces {
+/// The traces of P (for weights a(vᵢ)) and V = diag(v) that the HE and SJ
+/// standard errors need: tr(PV), tr(PVPV), Σ Pᵢⱼ² vⱼ and tr(PP).
+struct Traces {
+    pv: f64,
     pvpv: f64,
-    vpp: f64,
+    ppv: f64,
     pp: f64,
 }
 
-/// With Pᵢⱼ = aᵢδᵢⱼ − aᵢaⱼ/Σa, tr(PVPV) = Σ vᵢ²aᵢ²(1 − πᵢ)² + Σ vᵢaᵢ² Σ_{j≠i} vⱼπⱼ²
-/// and tr(VPP) = Σ vᵢaᵢ²[(1 − πᵢ)² + Σ_{j≠i} πⱼ²]: sums of non-negative terms.
-fn weighted_traces(data: &Standardised, tau2: f64) -> WeightedTraces {
-    let m = Moments::at(data, tau2);
-    let complements = complements(data, tau2);
-    let v_pi2: Vec<f64> = data
-        .effects()
-        .iter()
-        .map(|e| {
-            let pi = 1.0 / (e.vi + tau2) / m.s1;
-            e.vi * pi * pi
-        })
-        .collect();
-    let others_v_pi2 = sums_of_others(&v_pi2);
-    let (mut pvpv, mut vpp) = (0.0, 0.0);
-    for ((e, &(c, others_pi2)), &others_v) in
-        data.effects().iter().zip(&complements).zip(&others_v_pi2)
-    {
-        let a = 1.0 / (e.vi + tau2);
-        pvpv += e.vi * e.vi * a * a * c * c + e.vi * a * a * others_v;
-        vpp += e.vi * a * a * (c * c + others_pi2);
-    }
-    WeightedTraces {
-        pvpv,
-        vpp,
-        pp: m.trace_pp,
+impl Traces {
+    fn with_weights(data: &Standardised, weight: impl Fn(f64) -> f64) -> Self {
+        let effects = data.effects();
+        let intercept_only;
+        let design = match data.design() {
+            Some(design) => design,
+            None => {
+                intercept_only = Design::builder(effects.len())
+                    .build()
+                    .expect("k >= 2 studies and an intercept");
+                &intercept_only
+            }
+        };
+        let weights = effects.iter().map(|e| weight(e.vi)).collect();
+        let v = |i: usize| effects[i].vi;
+        match Projection::new(design, effects, weights) {
+            Ok(p) => Traces {
+                pv: p.trace_pd(v),
+                pvpv: p.weighted_trace(v, v),
+                ppv: p.weighted_trace(|_| 1.0, v),
+                pp: p.trace_pp(),
+            },
+            Err(_) => Traces {
+                pv: f64::NAN,
+                pvpv: f64::NAN,
+                ppv: f64::NAN,
+                pp: f64::NAN,
+            },
+        }
     }
 }
 

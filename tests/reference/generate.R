@@ -34,7 +34,11 @@ boundary_control <- modifyList(rma_control, list(threshold = 1e-30, maxiter = 10
 tight_rma <- function(es, ...) {
   res <- rma(yi, vi, data = es, ..., control = rma_control)
   if (!is.null(res$tau2) && res$tau2 > 0 && res$tau2 < 1e-8) {
+    # R^2 refits the intercept-only model with the same control, which need not
+    # meet the boundary threshold: keep the one of the reference settings.
+    r2 <- res$R2
     res <- rma(yi, vi, data = es, ..., control = boundary_control)
+    res$R2 <- r2
   }
   res
 }
@@ -82,7 +86,9 @@ morris_controlled <- cbind(study = paste("Study", 1:5),
   setNames(morris[morris$subgroup == "T", arm_columns], paste0(arm_columns, "1")),
   setNames(morris[morris$subgroup == "C", arm_columns], paste0(arm_columns, "2")))
 bangert <- with(dat.bangertdrowns2004, data.frame(study = paste(author, year),
-  yi = yi, vi = vi, grade = grade))
+  yi = yi, vi = vi, grade = grade, length = length, meta = meta))
+raudenbush <- with(dat.raudenbush1985, data.frame(study = paste(author, year),
+  yi = yi, vi = vi, weeks = weeks, setting = setting, tester = tester))
 hackshaw <- with(dat.hackshaw1998, data.frame(study = paste(author, year), yi = yi, vi = vi))
 hackshaw_se <- with(dat.hackshaw1998, data.frame(study = paste(author, year), yi = yi, sei = sqrt(vi)))
 alike <- data.frame(study = paste("Study", 1:5), yi = rep(0.25, 5),
@@ -102,7 +108,9 @@ datasets <- list(
   hackshaw1998_sei = list(df = hackshaw_se, path = "tests/reference/data/hackshaw1998_sei.csv", design = "generic"),
   bcg_k2 = list(df = bcg[1:2, ], path = "tests/reference/data/bcg_k2.csv", design = "binary"),
   normand1999_k2 = list(df = normand[1:2, ], path = "tests/reference/data/normand1999_k2.csv", design = "continuous"),
-  alike = list(df = alike, path = "tests/reference/data/alike.csv", design = "generic"))
+  alike = list(df = alike, path = "tests/reference/data/alike.csv", design = "generic"),
+  raudenbush1985 = list(df = raudenbush, path = "tests/reference/data/raudenbush1985.csv",
+    design = "generic"))
 
 measures <- list(
   binary = c("OR", "RR", "RD"),
@@ -217,4 +225,51 @@ for (name in names(datasets)) {
   writeLines(toJSON(golden, auto_unbox = TRUE, digits = NA, na = "null", pretty = FALSE),
     file.path(root, "tests/reference", paste0(name, ".json")))
   cat("wrote", name, "\n")
+}
+
+# ---- meta-regression ------------------------------------------------------------------
+
+Sys.setlocale("LC_COLLATE", "C")  # factor levels in byte order, as cochran sorts them
+regression_specs <- list(
+  bcg = list(measure = "RR", models = list(
+    list(mods = "ablat"), list(mods = "alloc"), list(mods = c("ablat", "year")),
+    list(mods = "alloc", intercept = FALSE))),
+  bangertdrowns2004 = list(measure = "GEN", models = list(list(mods = c("length", "grade")),
+    list(mods = c("length", "meta")))),
+  raudenbush1985 = list(measure = "GEN", models = list(list(mods = "weeks"),
+    list(mods = c("weeks", "setting")))),
+  curtis1998 = list(measure = "ROM", models = list(list(mods = "fungrp"))))
+
+regression_case <- function(es, model, method, test) {
+  rhs <- paste(model$mods, collapse = " + ")
+  if (isFALSE(model$intercept)) rhs <- paste(rhs, "- 1")
+  res <- tight_rma(es, mods = as.formula(paste("~", rhs)), method = method, test = test)
+  out <- list(mods = model$mods, intercept = !isFALSE(model$intercept), method = method,
+    test = test, k = res$k, names = rownames(res$beta),
+    estimate = c(res$beta), se = res$se, statistic = res$zval, p_value = res$pval,
+    ci_lower = res$ci.lb, ci_upper = res$ci.ub,
+    qm = res$QM, qm_df = res$QMdf[1], qm_df_residual = res$QMdf[2], qm_p_value = res$QMp,
+    q = res$QE, q_df = res$k - res$p, q_p_value = res$QEp,
+    tau2 = res$tau2, se_tau2 = res$se.tau2, i2 = res$I2, h2 = res$H2,
+    r2 = if (is.null(res$R2)) NA else res$R2)
+  if (method != "FE") {
+    ci <- confint(res, control = confint_control)$random
+    out$tau2_ci_lower <- ci["tau^2", "ci.lb"]; out$tau2_ci_upper <- ci["tau^2", "ci.ub"]
+  }
+  lapply(out, function(v) if (is.numeric(v)) finite_or_na(v) else v)
+}
+
+dir.create(file.path(root, "tests/reference/regression"), showWarnings = FALSE)
+for (name in names(regression_specs)) {
+  spec <- regression_specs[[name]]
+  df <- read.csv(file.path(root, datasets[[name]]$path), stringsAsFactors = FALSE)
+  es <- effect_sizes(df, spec$measure)
+  golden <- list(dataset = name, csv = datasets[[name]]$path, measure = spec$measure,
+    metafor_version = as.character(packageVersion("metafor")), fits = list())
+  for (model in spec$models) for (method in methods) for (test in tests) {
+    golden$fits[[length(golden$fits) + 1]] <- regression_case(es, model, method, test)
+  }
+  writeLines(toJSON(golden, auto_unbox = TRUE, digits = NA, na = "null", pretty = FALSE),
+    file.path(root, "tests/reference/regression", paste0(name, ".json")))
+  cat("wrote regression", name, "\n")
 }

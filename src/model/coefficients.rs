@@ -1,0 +1,162 @@
+//! Inference for the coefficients of a meta-regression, as metafor's `rma.uni`
+//! reports it: the coefficient table, the omnibus test of the moderators (QM)
+//! and the pseudo-R².
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, FisherSnedecor};
+
+use super::design::Design;
+use super::linalg::{Cholesky, quadratic_form};
+use super::regression::Projection;
+use super::standardise::Standardised;
+use super::{Test, chi_squared, standard_normal};
+use crate::error::{ErrorKind, Result};
+use crate::stats::{t_quantile, t_upper_tail};
+
+/// One coefficient of a meta-regression.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Coefficient {
+    /// `intrcpt`, a numeric moderator's name, or a categorical moderator's name
+    /// followed by the level (`allocrandom`).
+    pub name: String,
+    /// The estimate.
+    pub estimate: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// z, or t under Knapp–Hartung.
+    pub statistic: f64,
+    /// Two-sided p-value.
+    pub p_value: f64,
+    /// Lower confidence limit.
+    pub ci_lower: f64,
+    /// Upper confidence limit.
+    pub ci_upper: f64,
+}
+
+/// The moderators' part of a fitted meta-regression.
+#[derive(Debug, Clone, Serialize)]
+pub struct Regression {
+    /// In model-matrix order: the intercept, then the moderators as given.
+    pub coefficients: Vec<Coefficient>,
+    /// The omnibus test of the moderators (every coefficient but the intercept):
+    /// a Wald χ² under z, an F statistic under Knapp–Hartung.
+    pub qm: f64,
+    /// Its (numerator) degrees of freedom.
+    pub qm_df: f64,
+    /// The denominator degrees of freedom k − p under Knapp–Hartung.
+    pub qm_df_residual: Option<f64>,
+    /// Its p-value.
+    pub qm_p_value: f64,
+    /// Pseudo-R² in percent: the share of τ² the moderators account for,
+    /// max(0, (τ²₀ − τ²)/τ²₀); `None` for the common-effect model.
+    pub r2: Option<f64>,
+    /// The categorical moderators and their reference levels.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reference_levels: Vec<(String, String)>,
+    /// The covariance matrix of the coefficients (row-major, p × p).
+    #[serde(skip)]
+    pub covariance: Vec<f64>,
+    /// The critical value of the intervals.
+    #[serde(skip)]
+    pub critical: f64,
+}
+
+/// The coefficient table and QM at τ² (standardised), on the data's scale.
+pub(crate) fn regression(
+    data: &Standardised,
+    design: &Design,
+    tau2: f64,
+    test: Test,
+    level: f64,
+) -> Result<Regression> {
+    let weights = data.effects().iter().map(|e| 1.0 / (e.vi + tau2)).collect();
+    let fit = Projection::new(design, data.effects(), weights)?;
+    let (p, k) = (design.p(), design.k());
+    let df = (k - p) as f64;
+    // Knapp–Hartung scales the covariance by the residual heterogeneity.
+    let s2w = match test {
+        Test::Z => 1.0,
+        Test::Knha => {
+            let q = fit.sums().q;
+            if q <= f64::EPSILON { 0.0 } else { q / df }
+        }
+    };
+    let variance_scale = data.spread(1.0).powi(2);
+    let covariance: Vec<f64> = fit
+        .covariance()
+        .into_iter()
+        .map(|c| c * s2w * variance_scale)
+        .collect();
+    let upper_tail = 1.0 - (1.0 - level / 100.0) / 2.0;
+    let critical = match test {
+        Test::Z => standard_normal().inverse_cdf(upper_tail),
+        Test::Knha => t_quantile(upper_tail, df),
+    };
+    let coefficients = (0..p)
+        .map(|j| {
+            let estimate = data.coefficient(j, fit.beta[j]);
+            let se = covariance[j * p + j].sqrt();
+            let statistic = estimate / se;
+            let tail = match test {
+                Test::Z => standard_normal().sf(statistic.abs()),
+                Test::Knha => t_upper_tail(statistic.abs(), df),
+            };
+            Coefficient {
+                name: design.names()[j].clone(),
+                estimate,
+                se,
+                statistic,
+                p_value: 2.0 * tail,
+                ci_lower: estimate - critical * se,
+                ci_upper: estimate + critical * se,
+            }
+        })
+        .collect::<Vec<_>>();
+    let (qm, qm_df, qm_p_value) = omnibus(&coefficients, &covariance, design, test, df)?;
+    Ok(Regression {
+        coefficients,
+        qm,
+        qm_df,
+        qm_df_residual: (test == Test::Knha).then_some(df),
+        qm_p_value,
+        r2: None,
+        reference_levels: design.reference_levels().to_vec(),
+        covariance,
+        critical,
+    })
+}
+
+/// The Wald test that the tested coefficients are all 0.
+fn omnibus(
+    coefficients: &[Coefficient],
+    covariance: &[f64],
+    design: &Design,
+    test: Test,
+    df: f64,
+) -> Result<(f64, f64, f64)> {
+    let p = design.p();
+    let tested: Vec<usize> = design.tested().collect();
+    let m = tested.len();
+    let block: Vec<f64> = tested
+        .iter()
+        .flat_map(|&a| tested.iter().map(move |&b| covariance[a * p + b]))
+        .collect();
+    let beta: Vec<f64> = tested.iter().map(|&j| coefficients[j].estimate).collect();
+    let factor = Cholesky::new(&block, m, 0.0).map_err(|_| {
+        ErrorKind::Numerical(
+            "the covariance of the moderators' coefficients is singular (no residual \
+             heterogeneity under Knapp-Hartung?)"
+                .into(),
+        )
+    })?;
+    let wald = quadratic_form(&factor.inverse(), &beta);
+    let m = m as f64;
+    Ok(match test {
+        Test::Z => (wald, m, chi_squared(m).sf(wald)),
+        Test::Knha => {
+            let f = wald / m;
+            let p_value = FisherSnedecor::new(m, df).map_or(f64::NAN, |d| d.sf(f));
+            (f, m, p_value)
+        }
+    })
+}

@@ -1,0 +1,217 @@
+//! The kernel for p ≥ 2 coefficients: what the estimators need of
+//! P = A − AX(XᵀAX)⁻¹XᵀA for diagonal weights A, in O(k p²) time and O(p²)
+//! memory — never a k × k matrix.
+//!
+//! With XᵀAX = L Lᵀ and uᵢ = L⁻¹xᵢ, the hat values are hᵢ = aᵢ|uᵢ|² and
+//! Pᵢⱼ = aᵢδᵢⱼ − aᵢaⱼ uᵢᵀuⱼ, so every trace is a sum over the studies:
+//!
+//! ```text
+//! tr P         = Σ aᵢ (1 − hᵢ)
+//! Σ Pᵢⱼ² dᵢ eⱼ = Σ dᵢ eᵢ aᵢ² (1 − hᵢ)² + Σ dᵢ aᵢ² uᵢᵀ M₋ᵢ uᵢ,   M₋ᵢ = Σ_{j≠i} eⱼ aⱼ² uⱼ uⱼᵀ
+//! ```
+//!
+//! For a study that dominates a direction of the design (hᵢ > ½), 1 − hᵢ and
+//! M₋ᵢ are computed from the other studies directly instead of as differences,
+//! as the intercept-only kernel does for its dominant study.
+
+// Index loops read like the formulas they implement.
+#![allow(clippy::needless_range_loop)]
+
+use super::design::Design;
+use super::linalg::{Cholesky, quadratic_form};
+use crate::effect::Effect;
+use crate::error::{ErrorKind, Result};
+
+/// A hat value above this marks a study that dominates a direction.
+const DOMINANT_LEVERAGE: f64 = 0.5;
+
+/// Weighted least squares of the effects on the design with weights `a`.
+pub(crate) struct Projection<'a> {
+    design: &'a Design,
+    effects: &'a [Effect],
+    weights: Vec<f64>,
+    factor: Cholesky,
+    /// The coefficients (XᵀAX)⁻¹XᵀAy.
+    pub beta: Vec<f64>,
+}
+
+impl<'a> Projection<'a> {
+    /// Fits with weights `a` (one per study).
+    pub fn new(design: &'a Design, effects: &'a [Effect], weights: Vec<f64>) -> Result<Self> {
+        let p = design.p();
+        let mut xtax = vec![0.0; p * p];
+        let mut xtay = vec![0.0; p];
+        let mut x = vec![0.0; p];
+        for (i, (e, &a)) in effects.iter().zip(&weights).enumerate() {
+            fill_row(design, i, &mut x);
+            for r in 0..p {
+                xtay[r] += a * x[r] * e.yi;
+                for c in 0..=r {
+                    xtax[r * p + c] += a * x[r] * x[c];
+                }
+            }
+        }
+        symmetrise(&mut xtax, p);
+        let factor = Cholesky::new(&xtax, p, 0.0).map_err(|j| {
+            ErrorKind::Numerical(format!(
+                "the weighted model matrix is singular at coefficient `{}`",
+                design.names()[j]
+            ))
+        })?;
+        let beta = factor.solve(&xtay);
+        Ok(Projection {
+            design,
+            effects,
+            weights,
+            factor,
+            beta,
+        })
+    }
+
+    /// (XᵀAX)⁻¹, row-major.
+    pub fn covariance(&self) -> Vec<f64> {
+        self.factor.inverse()
+    }
+
+    /// ln det XᵀAX.
+    pub fn log_determinant(&self) -> f64 {
+        self.factor.log_determinant()
+    }
+
+    /// Σ a, Σ a², yᵀPy, yᵀPPy and tr P.
+    pub fn sums(&self) -> Sums {
+        let p = self.design.p();
+        let (mut x, mut u) = (vec![0.0; p], vec![0.0; p]);
+        let mut sums = Sums::default();
+        for (i, (e, &a)) in self.effects.iter().zip(&self.weights).enumerate() {
+            fill_row(self.design, i, &mut x);
+            let fitted: f64 = x.iter().zip(&self.beta).map(|(x, b)| x * b).sum();
+            let r = e.yi - fitted;
+            sums.s1 += a;
+            sums.s2 += a * a;
+            sums.q += a * r * r;
+            sums.q2 += a * a * r * r;
+            sums.trace_p += a * self.complement(i, &x, &mut u);
+        }
+        sums
+    }
+
+    /// Σ aᵢ (1 − hᵢ) dᵢ: tr(PD) for a diagonal D.
+    pub fn trace_pd(&self, d: impl Fn(usize) -> f64) -> f64 {
+        let p = self.design.p();
+        let (mut x, mut u) = (vec![0.0; p], vec![0.0; p]);
+        (0..self.effects.len())
+            .map(|i| {
+                fill_row(self.design, i, &mut x);
+                self.weights[i] * self.complement(i, &x, &mut u) * d(i)
+            })
+            .sum()
+    }
+
+    /// 1 − hᵢ: directly from the other studies when study i dominates.
+    fn complement(&self, i: usize, x: &[f64], u: &mut [f64]) -> f64 {
+        self.factor.forward(x, u);
+        let h = self.weights[i] * u.iter().map(|v| v * v).sum::<f64>();
+        if h <= DOMINANT_LEVERAGE {
+            return 1.0 - h;
+        }
+        // Sherman–Morrison: 1 − hᵢ = 1 / (1 + aᵢ xᵢᵀ (Xᵀ A₋ᵢ X)⁻¹ xᵢ).
+        let p = self.design.p();
+        let mut others = vec![0.0; p * p];
+        let mut row = vec![0.0; p];
+        for j in (0..self.effects.len()).filter(|&j| j != i) {
+            fill_row(self.design, j, &mut row);
+            for r in 0..p {
+                for c in 0..=r {
+                    others[r * p + c] += self.weights[j] * row[r] * row[c];
+                }
+            }
+        }
+        symmetrise(&mut others, p);
+        match Cholesky::new(&others, p, 1e-14) {
+            // Without study i a direction is unidentified: its hat value is 1.
+            Err(_) => 0.0,
+            Ok(f) => {
+                let inverse = f.inverse();
+                1.0 / (1.0 + self.weights[i] * quadratic_form(&inverse, x))
+            }
+        }
+    }
+
+    /// Σᵢⱼ Pᵢⱼ² dᵢ eⱼ (tr PP with d = e = 1).
+    pub fn weighted_trace(&self, d: impl Fn(usize) -> f64, e: impl Fn(usize) -> f64) -> f64 {
+        let p = self.design.p();
+        let k = self.effects.len();
+        let (mut x, mut u) = (vec![0.0; p], vec![0.0; p]);
+        let mut m = vec![0.0; p * p];
+        let mut complements = Vec::with_capacity(k);
+        for i in 0..k {
+            fill_row(self.design, i, &mut x);
+            complements.push(self.complement(i, &x, &mut u));
+            let scale = e(i) * self.weights[i] * self.weights[i];
+            for r in 0..p {
+                for c in 0..p {
+                    m[r * p + c] += scale * u[r] * u[c];
+                }
+            }
+        }
+        let mut total = 0.0;
+        for i in 0..k {
+            fill_row(self.design, i, &mut x);
+            self.factor.forward(&x, &mut u);
+            let a = self.weights[i];
+            let h = a * u.iter().map(|v| v * v).sum::<f64>();
+            let cross = if h <= DOMINANT_LEVERAGE {
+                quadratic_form(&m, &u)
+                    - e(i) * a * a * (u.iter().map(|v| v * v).sum::<f64>()).powi(2)
+            } else {
+                self.others_form(i, &u, &e)
+            };
+            total += d(i) * e(i) * a * a * complements[i].powi(2) + d(i) * a * a * cross.max(0.0);
+        }
+        total
+    }
+
+    /// uᵢᵀ M₋ᵢ uᵢ summed over the other studies directly.
+    fn others_form(&self, i: usize, ui: &[f64], e: &impl Fn(usize) -> f64) -> f64 {
+        let p = self.design.p();
+        let (mut x, mut u) = (vec![0.0; p], vec![0.0; p]);
+        let mut total = 0.0;
+        for j in (0..self.effects.len()).filter(|&j| j != i) {
+            fill_row(self.design, j, &mut x);
+            self.factor.forward(&x, &mut u);
+            let dot: f64 = ui.iter().zip(&u).map(|(a, b)| a * b).sum();
+            total += e(j) * self.weights[j] * self.weights[j] * dot * dot;
+        }
+        total
+    }
+
+    /// tr(PP).
+    pub fn trace_pp(&self) -> f64 {
+        self.weighted_trace(|_| 1.0, |_| 1.0)
+    }
+}
+
+/// The sums of one weighted fit.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Sums {
+    pub s1: f64,
+    pub s2: f64,
+    pub q: f64,
+    pub q2: f64,
+    pub trace_p: f64,
+}
+
+fn fill_row(design: &Design, i: usize, x: &mut [f64]) {
+    for (j, v) in x.iter_mut().enumerate() {
+        *v = design.x(i, j);
+    }
+}
+
+fn symmetrise(a: &mut [f64], p: usize) {
+    for r in 0..p {
+        for c in r + 1..p {
+            a[r * p + c] = a[c * p + r];
+        }
+    }
+}

@@ -106,6 +106,13 @@ struct AnalyzeArgs {
     /// Also write a funnel plot to this file (.png or .svg).
     #[arg(long, value_name = "PATH")]
     funnel: Option<PathBuf>,
+    /// Also write a bubble plot of a meta-regression on one continuous
+    /// moderator to this file (.png or .svg).
+    #[arg(long, value_name = "PATH", requires = "mods")]
+    bubble: Option<PathBuf>,
+    /// Shade the prediction band in the bubble plot.
+    #[arg(long, requires = "bubble")]
+    prediction_band: bool,
     /// Shade the p < 0.10, 0.05 and 0.01 regions of the funnel plot.
     #[arg(long, requires = "funnel")]
     contours: bool,
@@ -257,7 +264,8 @@ impl Analyses {
     fn write_plots(&self, args: &AnalyzeArgs) -> Result<(), Error> {
         match self {
             Analyses::One(a) => {
-                write_plots(a, args.forest.as_deref(), args.funnel.as_deref(), args)
+                write_plots(a, args.forest.as_deref(), args.funnel.as_deref(), args)?;
+                write_bubble(a, args)
             }
             Analyses::PerOutcome(outcomes) => {
                 for o in outcomes {
@@ -323,6 +331,24 @@ fn write_plots(
         plot.save(path)?;
     }
     Ok(())
+}
+
+fn write_bubble(analysis: &Analysis, args: &AnalyzeArgs) -> Result<(), Error> {
+    let Some(path) = &args.bubble else {
+        return Ok(());
+    };
+    let scale = match ImageFormat::from_path(path) {
+        Ok(ImageFormat::Png) => 2.0,
+        _ => 1.0,
+    };
+    let mut plot = analysis
+        .bubble_plot()
+        .prediction_band(args.prediction_band)
+        .scale(scale);
+    if let Some(title) = &args.title {
+        plot = plot.title(title);
+    }
+    plot.save(path)
 }
 
 fn print_scales(format: Format) -> Result<(), Error> {

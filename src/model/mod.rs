@@ -713,6 +713,11 @@ impl Fit {
         }
     }
 
+    /// The model matrix of a meta-regression (`None` for the intercept-only model).
+    pub fn design(&self) -> Option<&Design> {
+        self.data.design()
+    }
+
     /// Each study's weight in percent, in input order; they sum to 100.
     ///
     /// ```

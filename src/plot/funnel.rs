@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use super::axis::Axis;
-use super::scene::{Align, BLACK, GREY, Rgb, Scene, Text};
+use super::frame::Frame;
+use super::scene::{BLACK, GREY, Rgb, Scene, Text};
 use super::{ImageFormat, Output, fonts, measure_title, positive};
 use crate::analysis::Analysis;
 use crate::error::Result;
@@ -37,16 +38,6 @@ pub struct FunnelPlot<'a> {
     font_size: f64,
     scale: f64,
     contours: bool,
-}
-
-/// The plot area in pixels and the two axes placed on it.
-struct Frame {
-    x: Axis,
-    y: Axis,
-    left: f64,
-    right: f64,
-    top: f64,
-    bottom: f64,
 }
 
 impl<'a> FunnelPlot<'a> {
@@ -152,6 +143,7 @@ impl<'a> FunnelPlot<'a> {
     }
 
     fn scene(&self) -> Result<Scene> {
+        super::single_pooled_effect(self.analysis, "a funnel plot")?;
         fonts::ensure_registered()?;
         let font = positive(self.font_size, "the font size")?;
         let (width, height) = (
@@ -263,41 +255,13 @@ impl<'a> FunnelPlot<'a> {
     }
 
     fn axes(&self, scene: &mut Scene, f: &Frame, font: f64) {
-        let small = font * 0.88;
-        scene.line(
-            vec![(f.left, f.top), (f.left, f.bottom), (f.right, f.bottom)],
-            BLACK,
-            1.0,
-        );
-        for t in f.x.ticks_that_fit(small) {
-            let x = f.x.px(t);
-            scene.line(vec![(x, f.bottom), (x, f.bottom + 5.0)], BLACK, 1.0);
-            scene.text(
-                Text::new(x, f.bottom + 5.0 + small, f.x.label(t), small).align(Align::Center),
-            );
-        }
-        for &t in &f.y.ticks {
-            let y = f.y.px(t);
-            scene.line(vec![(f.left - 5.0, y), (f.left, y)], BLACK, 1.0);
-            scene.text(Text::new(f.left - 8.0, y, f.y.label(t), small).align(Align::Right));
-        }
         let measure = measure_title(self.analysis.measure);
         let x_title = if self.analysis.measure.is_ratio() {
             format!("{measure} (log scale)")
         } else {
             measure.to_string()
         };
-        let mid_x = (f.left + f.right) / 2.0;
-        scene.text(
-            Text::new(mid_x, f.bottom + 5.0 + small * 2.0 + font, x_title, font)
-                .align(Align::Center),
-        );
-        let mid_y = (f.top + f.bottom) / 2.0;
-        scene.text(
-            Text::new(font, mid_y, "Standard error", font)
-                .align(Align::Center)
-                .vertical(),
-        );
+        f.draw_axes(scene, font, &x_title, "Standard error");
     }
 }
 

@@ -17,13 +17,16 @@
 //! ```
 
 mod axis;
+mod bubble;
 mod fonts;
 mod forest;
+mod frame;
 mod funnel;
 mod scene;
 
 use std::path::Path;
 
+pub use bubble::BubblePlot;
 pub use forest::{Columns, ForestPlot};
 pub use funnel::FunnelPlot;
 
@@ -80,6 +83,24 @@ impl Analysis {
     pub fn funnel_plot(&self) -> FunnelPlot<'_> {
         FunnelPlot::new(self)
     }
+
+    /// A bubble plot of a meta-regression on one continuous moderator; see
+    /// [`BubblePlot`] for its settings.
+    pub fn bubble_plot(&self) -> BubblePlot<'_> {
+        BubblePlot::new(self)
+    }
+}
+
+/// Forest and funnel plots draw one pooled effect, which a meta-regression does not have.
+fn single_pooled_effect(analysis: &Analysis, plot: &str) -> Result<()> {
+    if analysis.fit().regression.is_some() {
+        return Err(ErrorKind::InvalidSetting(format!(
+            "{plot} shows one pooled effect, which a meta-regression does not have; \
+             draw a bubble plot of the moderator instead (--bubble)"
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// A laid-out scene on its way to a file.

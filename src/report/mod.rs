@@ -18,7 +18,7 @@ use std::io::Write;
 use crate::analysis::{Analysis, OutcomeAnalysis, Pooled, StudyResult};
 use crate::effect::scales::ScaleRegistry;
 use crate::error::{ErrorKind, Result};
-use crate::model::{Method, Test};
+use crate::model::{Method, Regression, Test};
 
 /// Studies beyond this count are left out of the text summary's study table.
 pub const TEXT_STUDY_LIMIT: usize = 100;
@@ -28,9 +28,11 @@ pub const TEXT_STUDY_LIMIT: usize = 100;
 pub fn text(analysis: &Analysis) -> String {
     let mut out = String::new();
     let fit = analysis.fit();
-    let model = match fit.method {
-        Method::Common => "Common-effect model".to_string(),
-        Method::Random(t) => format!("Random-effects model (tau^2 estimator: {t})"),
+    let model = match (fit.method, fit.regression.is_some()) {
+        (Method::Common, false) => "Common-effect model".to_string(),
+        (Method::Random(t), false) => format!("Random-effects model (tau^2 estimator: {t})"),
+        (Method::Common, true) => "Common-effect model with moderators".to_string(),
+        (Method::Random(t), true) => format!("Mixed-effects model (tau^2 estimator: {t})"),
     };
     let _ = writeln!(out, "{model}");
     let _ = writeln!(
@@ -91,6 +93,10 @@ fn test_name(test: Test) -> &'static str {
 
 fn pooled_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, indent: &str) {
     let fit = &pooled.fit;
+    if let Some(regression) = &fit.regression {
+        regression_section(out, analysis, pooled, regression);
+        return;
+    }
     if let Some(q) = fit.q {
         let _ = writeln!(out, "{indent}Heterogeneity:");
         if let Method::Random(_) = fit.method {
@@ -166,6 +172,94 @@ fn pooled_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, indent
             "{indent}  Back-transformed {ratio}: {:.4} [{:.4}, {:.4}]{pi}",
             bt.estimate, bt.ci_lower, bt.ci_upper
         );
+    }
+    out.push('\n');
+}
+
+/// A meta-regression, as metafor prints one: residual heterogeneity, R², the
+/// tests for residual heterogeneity (QE) and of the moderators (QM), and the
+/// coefficient table.
+fn regression_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, r: &Regression) {
+    let fit = &pooled.fit;
+    let _ = writeln!(out, "Residual heterogeneity:");
+    if let Method::Random(_) = fit.method {
+        let ci = pooled
+            .tau2_interval
+            .map(|i| format!(" [{:.4}, {:.4}]", i.tau2_ci_lower, i.tau2_ci_upper))
+            .unwrap_or_default();
+        let se = fit
+            .se_tau2
+            .map(|s| format!(" (SE = {s:.4})"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  tau^2 = {:.4}{ci}{se}", fit.tau2);
+        let _ = writeln!(out, "  tau   = {:.4}", fit.tau2.sqrt());
+    }
+    if let (Some(i2), Some(h2)) = (fit.i2, fit.h2) {
+        let _ = writeln!(
+            out,
+            "  I^2   = {i2:.2}%  (residual heterogeneity / unaccounted variability)"
+        );
+        let _ = writeln!(out, "  H^2   = {h2:.2}");
+    }
+    if let Some(r2) = r.r2 {
+        let _ = writeln!(
+            out,
+            "  R^2   = {r2:.2}%  (amount of heterogeneity accounted for)"
+        );
+    }
+    if let (Some(q), Some(df), Some(p)) = (fit.q, fit.q_df, fit.q_p_value) {
+        let _ = writeln!(
+            out,
+            "\nTest for residual heterogeneity: QE(df = {df}) = {q:.4}, p {}",
+            p_value(p)
+        );
+    }
+    let tested = match r.qm_df_residual {
+        Some(df2) => format!("F(df1 = {}, df2 = {df2}) = {:.4}", r.qm_df, r.qm),
+        None => format!("QM(df = {}) = {:.4}", r.qm_df, r.qm),
+    };
+    let _ = writeln!(
+        out,
+        "Test of moderators: {tested}, p {}",
+        p_value(r.qm_p_value)
+    );
+    for (moderator, level) in &r.reference_levels {
+        let _ = writeln!(out, "Reference level of `{moderator}`: {level}");
+    }
+    let scale = if analysis.measure.is_ratio() {
+        " (log scale)"
+    } else {
+        ""
+    };
+    let stat = if fit.test == Test::Knha { "t" } else { "z" };
+    let width = r
+        .coefficients
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(8)
+        .clamp(8, 40);
+    let _ = writeln!(out, "\nModel results{scale}:");
+    let _ = writeln!(
+        out,
+        "  {:<width$} {:>10} {:>9} {:>9} {:>8} {:>10} {:>10}",
+        "", "estimate", "se", stat, "p", "ci.lower", "ci.upper"
+    );
+    for c in &r.coefficients {
+        let _ = writeln!(
+            out,
+            "  {:<width$} {:>10.4} {:>9.4} {:>9.4} {:>8} {:>10.4} {:>10.4}",
+            shortened(&c.name),
+            c.estimate,
+            c.se,
+            c.statistic,
+            p_cell(c.p_value),
+            c.ci_lower,
+            c.ci_upper
+        );
+    }
+    if let Some(df) = r.qm_df_residual {
+        let _ = writeln!(out, "  (t distribution with {df} df)");
     }
     out.push('\n');
 }

@@ -274,6 +274,7 @@ impl<'a> ForestPlot<'a> {
     }
 
     fn scene(&self) -> Result<super::scene::Scene> {
+        super::single_pooled_effect(self.analysis, "a forest plot")?;
         super::fonts::ensure_registered()?;
         layout::scene(self)
     }

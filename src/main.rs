@@ -90,6 +90,15 @@ struct AnalyzeArgs {
     /// level in sorted order).
     #[arg(long, value_delimiter = ',', value_name = "COL,COL,...")]
     mods: Vec<String>,
+    /// Predict the meta-regression at these moderator values (COL=VALUE,...;
+    /// a level for a categorical moderator); repeat for more points.
+    #[arg(
+        long,
+        value_name = "COL=VALUE,...",
+        requires = "mods",
+        allow_hyphen_values = true
+    )]
+    predict: Vec<String>,
     /// Fit the meta-regression without an intercept.
     #[arg(long, requires = "mods")]
     no_intercept: bool,
@@ -217,6 +226,19 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
     }
     if args.no_intercept {
         options = options.no_intercept();
+    }
+    for point in &args.predict {
+        let pairs = point
+            .split(',')
+            .map(|pair| {
+                pair.split_once('=').ok_or_else(|| {
+                    Error::from(cochran::ErrorKind::InvalidSetting(format!(
+                        "--predict takes COL=VALUE pairs separated by commas, found `{pair}`"
+                    )))
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        options = options.predict(&pairs);
     }
     if let Some(name) = &args.outcome {
         options = options.outcome(name.as_str());

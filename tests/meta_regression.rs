@@ -52,6 +52,19 @@ fn options(golden: &Value, case: &Value) -> AnalysisOptions {
     if case["intercept"] == Value::Bool(false) {
         options = options.no_intercept();
     }
+    for point in case["predictions"].as_array().into_iter().flatten() {
+        let values: Vec<(String, String)> = point["values"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), text(v)))
+            .collect();
+        let pairs: Vec<(&str, &str)> = values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        options = options.predict(&pairs);
+    }
     options
 }
 

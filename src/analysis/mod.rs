@@ -27,7 +27,7 @@ use crate::effect::scales::ScaleRegistry;
 use crate::effect::{EffectOptions, EffectSet, Imputation, Measure, SdImputation};
 use crate::error::{ErrorKind, Result};
 use crate::model::{
-    Design, Fit, MetaAnalysis, Method, SubgroupDifference, Tau2, Tau2Interval, Test,
+    Design, Fit, MetaAnalysis, Method, Prediction, SubgroupDifference, Tau2, Tau2Interval, Test,
     subgroup_difference,
 };
 
@@ -57,6 +57,8 @@ pub struct AnalysisOptions {
     pub moderators: Vec<String>,
     /// Whether the meta-regression has an intercept (default true).
     pub intercept: bool,
+    /// Points to predict the meta-regression at: moderator names and values.
+    pub predictions: Vec<Vec<(String, String)>>,
 }
 
 impl AnalysisOptions {
@@ -74,7 +76,31 @@ impl AnalysisOptions {
             r_sensitivity: Vec::new(),
             moderators: Vec::new(),
             intercept: true,
+            predictions: Vec::new(),
         }
+    }
+
+    /// Predicts the meta-regression at these moderator values (a number for a
+    /// numeric moderator, a level for a categorical one; every moderator).
+    ///
+    /// ```
+    /// use cochran::{Analysis, AnalysisOptions, Measure};
+    /// let options = AnalysisOptions::new(Measure::Rr)
+    ///     .moderators(&["ablat"])
+    ///     .predict(&[("ablat", "40")]);
+    /// let analysis = Analysis::from_csv("datasets/bcg.csv", &options)?;
+    /// let at_40 = &analysis.predictions.as_ref().unwrap()[0];
+    /// assert!(at_40.prediction.estimate < 0.0);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn predict(mut self, values: &[(&str, &str)]) -> Self {
+        self.predictions.push(
+            values
+                .iter()
+                .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+                .collect(),
+        );
+        self
     }
 
     /// Fits a meta-regression on these columns (numeric columns as one
@@ -524,9 +550,61 @@ pub struct Analysis {
     /// The analysis re-run for each assumed pre/post correlation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub r_sensitivity: Option<Vec<RSensitivity>>,
+    /// Predictions of the meta-regression at the requested moderator values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predictions: Option<Vec<PredictionResult>>,
     /// The study-level data, kept for plots.
     #[serde(skip)]
     pub effects: EffectSet,
+}
+
+/// A prediction of the meta-regression at named moderator values.
+#[derive(Debug, Clone, Serialize)]
+pub struct PredictionResult {
+    /// The moderator values, as given.
+    pub values: std::collections::BTreeMap<String, String>,
+    /// The prediction, its standard error, CI and PI.
+    #[serde(flatten)]
+    pub prediction: Prediction,
+    /// exp of the prediction and its limits, for OR, RR and ROM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub back_transformed: Option<BackTransformed>,
+}
+
+/// The requested predictions of a meta-regression.
+fn predictions(fit: &Fit, options: &AnalysisOptions) -> Result<Option<Vec<PredictionResult>>> {
+    if options.predictions.is_empty() {
+        return Ok(None);
+    }
+    let (Some(regression), Some(design)) = (&fit.regression, fit.design()) else {
+        return Err(
+            ErrorKind::InvalidSetting("--predict needs a meta-regression (--mods)".into()).into(),
+        );
+    };
+    options
+        .predictions
+        .iter()
+        .map(|point| {
+            let named: Vec<(&str, &str)> = point
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            let prediction = regression.predict(&design.row_for(&named)?, fit.tau2);
+            let back_transformed = options.measure.is_ratio().then(|| BackTransformed {
+                estimate: prediction.estimate.exp(),
+                ci_lower: prediction.ci_lower.exp(),
+                ci_upper: prediction.ci_upper.exp(),
+                pi_lower: Some(prediction.pi_lower.exp()),
+                pi_upper: Some(prediction.pi_upper.exp()),
+            });
+            Ok(PredictionResult {
+                values: point.iter().cloned().collect(),
+                prediction,
+                back_transformed,
+            })
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
 }
 
 impl Analysis {
@@ -657,6 +735,7 @@ impl Analysis {
             return Err(ErrorKind::NoStudies(no_studies_reason(&effects)).into());
         }
         let fit = fit_studies(&effects, None, options, design)?;
+        let predictions = predictions(&fit, options)?;
         warnings.extend(fit.warnings());
         let weights = fit.weights();
         let studies = study_results(&effects, &weights, options.level);
@@ -685,6 +764,7 @@ impl Analysis {
             outcome: None,
             clinical: None,
             r_sensitivity: None,
+            predictions,
             effects,
         })
     }

@@ -160,3 +160,46 @@ fn omnibus(
         }
     })
 }
+
+/// The fitted value of a meta-regression at one point of the moderators, as
+/// metafor's `predict(fit, newmods = ...)` gives it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// The model-matrix row predicted at (intercept first).
+    pub x: Vec<f64>,
+    /// The predicted average effect.
+    pub estimate: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// Lower confidence limit.
+    pub ci_lower: f64,
+    /// Upper confidence limit.
+    pub ci_upper: f64,
+    /// Lower prediction limit (where a new study's true effect would lie).
+    pub pi_lower: f64,
+    /// Upper prediction limit.
+    pub pi_upper: f64,
+}
+
+impl Regression {
+    /// The prediction at a model-matrix row `x` (with its intercept entry),
+    /// given the model's τ² on the data's scale.
+    pub fn predict(&self, x: &[f64], tau2: f64) -> Prediction {
+        let estimate: f64 = x
+            .iter()
+            .zip(&self.coefficients)
+            .map(|(x, c)| x * c.estimate)
+            .sum();
+        let variance = quadratic_form(&self.covariance, x);
+        let (se, spread) = (variance.sqrt(), (variance + tau2).sqrt());
+        Prediction {
+            x: x.to_vec(),
+            estimate,
+            se,
+            ci_lower: estimate - self.critical * se,
+            ci_upper: estimate + self.critical * se,
+            pi_lower: estimate - self.critical * spread,
+            pi_upper: estimate + self.critical * spread,
+        }
+    }
+}

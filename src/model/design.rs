@@ -122,6 +122,104 @@ impl Design {
         usize::from(self.intercept)..self.p()
     }
 
+    /// The model-matrix row for named moderator values: a number for a numeric
+    /// moderator, a level for a categorical one. Every moderator needs a value.
+    ///
+    /// ```
+    /// use cochran::Design;
+    /// let design = Design::builder(5)
+    ///     .numeric("dose", &[1.0, 2.0, 4.0, 8.0, 3.0])?
+    ///     .categorical("arm", &["a", "b", "a", "c", "b"])?
+    ///     .build()?;
+    /// assert_eq!(design.row_for(&[("dose", "2.5"), ("arm", "c")])?, [1.0, 2.5, 0.0, 1.0]);
+    /// assert!(design.row_for(&[("dose", "2.5"), ("arm", "z")]).is_err());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn row_for(&self, values: &[(&str, &str)]) -> Result<Vec<f64>> {
+        let moderators = self.moderators();
+        if let Some((name, _)) = values
+            .iter()
+            .find(|(n, _)| !moderators.iter().any(|m| m.eq_ignore_ascii_case(n)))
+        {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "--predict names `{name}`, which is not a moderator of the model; its moderators are: {}",
+                moderators.join(", ")
+            ))
+            .into());
+        }
+        let value_of = |moderator: &str| -> Result<&str> {
+            values
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(moderator))
+                .map(|(_, v)| v.trim())
+                .ok_or_else(|| {
+                    ErrorKind::InvalidSetting(format!(
+                        "--predict needs a value for every moderator; `{moderator}` has none"
+                    ))
+                    .into()
+                })
+        };
+        let mut row = Vec::with_capacity(self.p());
+        for (j, (name, source)) in self.names.iter().zip(&self.sources).enumerate() {
+            if j == 0 && self.intercept {
+                row.push(1.0);
+            } else if name == source {
+                let text = value_of(source)?;
+                let x = text
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| {
+                        ErrorKind::InvalidSetting(format!(
+                            "--predict: moderator `{source}` is numeric, found `{text}`"
+                        ))
+                    })?;
+                row.push(x);
+            } else {
+                let level = value_of(source)?;
+                self.check_level(source, level)?;
+                row.push(f64::from(u8::from(name[source.len()..] == *level)));
+            }
+        }
+        Ok(row)
+    }
+
+    /// The moderators (columns) in model order, each once.
+    fn moderators(&self) -> Vec<&str> {
+        let mut seen: Vec<&str> = Vec::new();
+        for (j, source) in self.sources.iter().enumerate() {
+            if !(j == 0 && self.intercept) && !seen.contains(&source.as_str()) {
+                seen.push(source);
+            }
+        }
+        seen
+    }
+
+    fn check_level(&self, moderator: &str, level: &str) -> Result<()> {
+        let mut levels: Vec<&str> = self
+            .reference_levels
+            .iter()
+            .filter(|(m, _)| m == moderator)
+            .map(|(_, l)| l.as_str())
+            .collect();
+        levels.extend(
+            self.names
+                .iter()
+                .zip(&self.sources)
+                .filter(|(n, s)| *s == moderator && n != s)
+                .map(|(n, _)| &n[moderator.len()..]),
+        );
+        if levels.contains(&level) {
+            Ok(())
+        } else {
+            Err(ErrorKind::InvalidSetting(format!(
+                "--predict: `{level}` is not a level of `{moderator}`; its levels are: {}",
+                levels.join(", ")
+            ))
+            .into())
+        }
+    }
+
     /// True for the intercept-only model.
     pub fn is_intercept_only(&self) -> bool {
         self.intercept && self.p() == 1

@@ -38,7 +38,7 @@ use std::str::FromStr;
 use serde::{Serialize, Serializer};
 use statrs::distribution::ContinuousCDF;
 
-pub use coefficients::{Coefficient, Regression};
+pub use coefficients::{Coefficient, Prediction, Regression};
 pub use confint::Tau2Interval;
 pub use design::{Design, DesignBuilder, INTERCEPT};
 pub use subgroup::{SubgroupDifference, subgroup_difference};

@@ -231,8 +231,16 @@ for (name in names(datasets)) {
 
 Sys.setlocale("LC_COLLATE", "C")  # factor levels in byte order, as cochran sorts them
 regression_specs <- list(
+  # `predict`: the values cochran is given, and the same point as metafor's newmods row.
   bcg = list(measure = "RR", models = list(
-    list(mods = "ablat"), list(mods = "alloc"), list(mods = c("ablat", "year")),
+    list(mods = "ablat", predict = list(
+      list(values = list(ablat = "10"), newmods = 10),
+      list(values = list(ablat = "40"), newmods = 40))),
+    list(mods = "alloc", predict = list(
+      list(values = list(alloc = "random"), newmods = c(1, 0)),
+      list(values = list(alloc = "alternate"), newmods = c(0, 0)))),
+    list(mods = c("ablat", "year"), predict = list(
+      list(values = list(ablat = "33", year = "1960"), newmods = c(33, 1960)))),
     list(mods = "alloc", intercept = FALSE))),
   bangertdrowns2004 = list(measure = "GEN", models = list(list(mods = c("length", "grade")),
     list(mods = c("length", "meta")))),
@@ -252,6 +260,12 @@ regression_case <- function(es, model, method, test) {
     q = res$QE, q_df = res$k - res$p, q_p_value = res$QEp,
     tau2 = res$tau2, se_tau2 = res$se.tau2, i2 = res$I2, h2 = res$H2,
     r2 = if (is.null(res$R2)) NA else res$R2)
+  out$predictions <- lapply(model$predict, function(point) {
+    p <- predict(res, newmods = rbind(point$newmods))
+    list(values = point$values, estimate = p$pred, se = p$se, ci_lower = p$ci.lb,
+      ci_upper = p$ci.ub, pi_lower = if (is.null(p$pi.lb)) p$ci.lb else p$pi.lb,
+      pi_upper = if (is.null(p$pi.ub)) p$ci.ub else p$pi.ub)
+  })
   if (method != "FE") {
     ci <- confint(res, control = confint_control)$random
     out$tau2_ci_lower <- ci["tau^2", "ci.lb"]; out$tau2_ci_upper <- ci["tau^2", "ci.ub"]

@@ -67,8 +67,8 @@ pub use analysis::{Analysis, AnalysisOptions, OutcomeAnalysis, SubgroupResult};
 pub use effect::{Effect, EffectOptions, EffectSet, Measure, SdImputation};
 pub use error::{Error, ErrorKind, Location, Result};
 pub use model::{
-    Coefficient, Design, DesignBuilder, Fit, MetaAnalysis, Method, Prediction, Regression,
-    SubgroupDifference, Tau2, Tau2Interval, Test, subgroup_difference,
+    Coefficient, Design, DesignBuilder, Fit, MetaAnalysis, Method, PermutationTest, Prediction,
+    Regression, SubgroupDifference, Tau2, Tau2Interval, Test, subgroup_difference,
 };
 
 /// The README's Rust examples, compiled and run as doctests.

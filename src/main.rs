@@ -99,6 +99,13 @@ struct AnalyzeArgs {
         allow_hyphen_values = true
     )]
     predict: Vec<String>,
+    /// Add a permutation test of the meta-regression with N permutations
+    /// (exact when N reaches the number of distinct ones).
+    #[arg(long, value_name = "N", requires = "mods")]
+    permutations: Option<usize>,
+    /// Seed of the random permutations.
+    #[arg(long, default_value_t = 1, requires = "permutations")]
+    seed: u64,
     /// Fit the meta-regression without an intercept.
     #[arg(long, requires = "mods")]
     no_intercept: bool,
@@ -226,6 +233,9 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
     }
     if args.no_intercept {
         options = options.no_intercept();
+    }
+    if let Some(count) = args.permutations {
+        options = options.permutations(count, args.seed);
     }
     for point in &args.predict {
         let pairs = point

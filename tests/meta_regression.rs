@@ -150,10 +150,98 @@ fn curtis1998_a_categorical_moderator_on_the_log_ratio_of_means() {
 
 #[test]
 fn every_regression_reference_is_checked() {
-    let listed = ["bcg", "bangertdrowns2004", "raudenbush1985", "curtis1998"];
+    let listed = [
+        "bcg",
+        "bangertdrowns2004",
+        "raudenbush1985",
+        "curtis1998",
+        "permutation",
+    ];
     for entry in std::fs::read_dir(repo_path("tests/reference/regression")).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         let stem = name.strip_suffix(".json").unwrap_or(&name).to_string();
         assert!(listed.contains(&stem.as_str()), "{name} is not checked");
     }
+}
+
+/// metafor's permutest: exact enumerations agree to the last digit; random
+/// permutations within Monte Carlo error.
+#[test]
+fn permutation_tests_agree_with_metafors_permutest() {
+    let golden = golden("regression/permutation");
+    let bcg = std::fs::read_to_string(repo_path(golden["csv"].as_str().unwrap())).unwrap();
+    let lines: Vec<&str> = bcg.lines().collect();
+    for case in golden["cases"].as_array().unwrap() {
+        let label = format!(
+            "{} {} {} exact {}",
+            case["mods"], case["method"], case["test"], case["exact"]
+        );
+        let rows = case["rows"].as_array().unwrap().len();
+        let file = common::csv_file(
+            &format!("perm{rows}.csv"),
+            &(lines[..=rows].join("\n") + "\n"),
+        );
+        let mods = case["mods"].as_str().unwrap();
+        let options = AnalysisOptions::new(Measure::Rr)
+            .method(case["method"].as_str().unwrap().parse::<Method>().unwrap())
+            .test(case["test"].as_str().unwrap().parse::<Test>().unwrap())
+            .moderators(&[mods])
+            .permutations(case["iter"].as_f64().unwrap() as usize, 20261130);
+        let analysis = Analysis::from_csv(&file, &options).unwrap();
+        let regression = analysis.fit().regression.as_ref().unwrap();
+        let test = regression.permutation_test.as_ref().unwrap();
+        assert_eq!(test.exact, case["exact"].as_bool().unwrap(), "{label}");
+        assert_eq!(
+            case["fitted"], case["permutations"],
+            "{label}: metafor refits failed"
+        );
+        let n = case["permutations"].as_f64().unwrap();
+        let mut expected: Vec<f64> = case["p_values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_f64().unwrap())
+            .collect();
+        expected.push(case["qm_p_value"].as_f64().unwrap());
+        let mut ours = test.p_values.clone();
+        ours.push(test.qm_p_value);
+        for (i, (a, e)) in ours.iter().zip(&expected).enumerate() {
+            let tolerance = if test.exact {
+                assert_eq!(test.permutations as f64, n, "{label}");
+                1e-12
+            } else {
+                // Two independent estimates of p from n permutations each.
+                4.0 * (2.0 * e * (1.0 - e) / n).sqrt() + 2.0 / n
+            };
+            assert!(
+                (a - e).abs() <= tolerance,
+                "{label}: p-value {i}: cochran {a}, metafor {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn permutation_results_do_not_depend_on_the_number_of_threads() {
+    let options = AnalysisOptions::new(Measure::Rr)
+        .moderators(&["ablat", "year"])
+        .permutations(500, 3);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| Analysis::from_csv(repo_path("datasets/bcg.csv"), &options).unwrap())
+            .fit()
+            .regression
+            .as_ref()
+            .unwrap()
+            .permutation_test
+            .clone()
+            .unwrap()
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(4));
+    assert!(!one.exact && one.permutations == 500 && one.seed == Some(3));
 }

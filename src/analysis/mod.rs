@@ -59,6 +59,8 @@ pub struct AnalysisOptions {
     pub intercept: bool,
     /// Points to predict the meta-regression at: moderator names and values.
     pub predictions: Vec<Vec<(String, String)>>,
+    /// A permutation test of the meta-regression: the number of permutations and the seed.
+    pub permutations: Option<(usize, u64)>,
 }
 
 impl AnalysisOptions {
@@ -77,7 +79,25 @@ impl AnalysisOptions {
             moderators: Vec::new(),
             intercept: true,
             predictions: Vec::new(),
+            permutations: None,
         }
+    }
+
+    /// Adds a permutation test of the meta-regression (metafor's `permutest`):
+    /// exact when `count` reaches the number of distinct permutations, else
+    /// `count` random ones drawn from `seed`.
+    ///
+    /// ```
+    /// use cochran::{Analysis, AnalysisOptions, Measure};
+    /// let options = AnalysisOptions::new(Measure::Rr).moderators(&["ablat"]).permutations(200, 7);
+    /// let analysis = Analysis::from_csv("datasets/bcg.csv", &options)?;
+    /// let regression = analysis.fit().regression.as_ref().unwrap();
+    /// assert!(regression.qm_p_value_permutation.unwrap() < 0.05);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn permutations(mut self, count: usize, seed: u64) -> Self {
+        self.permutations = Some((count, seed));
+        self
     }
 
     /// Predicts the meta-regression at these moderator values (a number for a
@@ -571,6 +591,24 @@ pub struct PredictionResult {
     pub back_transformed: Option<BackTransformed>,
 }
 
+/// Runs the permutation test of a fitted meta-regression and records it.
+fn permutation_test(
+    fit: &mut Fit,
+    options: &AnalysisOptions,
+    count: usize,
+    seed: u64,
+) -> Result<()> {
+    let design = fit.design().cloned().ok_or_else(|| {
+        ErrorKind::InvalidSetting("--permutations needs a meta-regression (--mods)".into())
+    })?;
+    let test = options
+        .model()
+        .moderators(design)
+        .permutation_test(fit.effects(), count, seed)?;
+    fit.regression = fit.regression.take().map(|r| r.with_permutation_test(test));
+    Ok(())
+}
+
 /// The requested predictions of a meta-regression.
 fn predictions(fit: &Fit, options: &AnalysisOptions) -> Result<Option<Vec<PredictionResult>>> {
     if options.predictions.is_empty() {
@@ -734,7 +772,10 @@ impl Analysis {
         if effects.studies.is_empty() {
             return Err(ErrorKind::NoStudies(no_studies_reason(&effects)).into());
         }
-        let fit = fit_studies(&effects, None, options, design)?;
+        let mut fit = fit_studies(&effects, None, options, design)?;
+        if let Some((count, seed)) = options.permutations {
+            permutation_test(&mut fit, options, count, seed)?;
+        }
         let predictions = predictions(&fit, options)?;
         warnings.extend(fit.warnings());
         let weights = fit.weights();

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, FisherSnedecor};
 
+use super::PermutationTest;
 use super::design::Design;
 use super::linalg::{Cholesky, quadratic_form};
 use super::regression::Projection;
@@ -31,6 +32,9 @@ pub struct Coefficient {
     pub ci_lower: f64,
     /// Upper confidence limit.
     pub ci_upper: f64,
+    /// Permutation p-value, when a permutation test was run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_value_permutation: Option<f64>,
 }
 
 /// The moderators' part of a fitted meta-regression.
@@ -47,6 +51,12 @@ pub struct Regression {
     pub qm_df_residual: Option<f64>,
     /// Its p-value.
     pub qm_p_value: f64,
+    /// QM's permutation p-value, when a permutation test was run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qm_p_value_permutation: Option<f64>,
+    /// The permutation test, when one was run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permutation_test: Option<PermutationTest>,
     /// Pseudo-R² in percent: the share of τ² the moderators account for,
     /// max(0, (τ²₀ − τ²)/τ²₀); `None` for the common-effect model.
     pub r2: Option<f64>,
@@ -109,6 +119,7 @@ pub(crate) fn regression(
                 p_value: 2.0 * tail,
                 ci_lower: estimate - critical * se,
                 ci_upper: estimate + critical * se,
+                p_value_permutation: None,
             }
         })
         .collect::<Vec<_>>();
@@ -119,6 +130,8 @@ pub(crate) fn regression(
         qm_df,
         qm_df_residual: (test == Test::Knha).then_some(df),
         qm_p_value,
+        qm_p_value_permutation: None,
+        permutation_test: None,
         r2: None,
         reference_levels: design.reference_levels().to_vec(),
         covariance,
@@ -182,6 +195,16 @@ pub struct Prediction {
 }
 
 impl Regression {
+    /// Records a permutation test's p-values beside the model-based ones.
+    pub fn with_permutation_test(mut self, test: PermutationTest) -> Self {
+        for (c, &p) in self.coefficients.iter_mut().zip(&test.p_values) {
+            c.p_value_permutation = Some(p);
+        }
+        self.qm_p_value_permutation = Some(test.qm_p_value);
+        self.permutation_test = Some(test);
+        self
+    }
+
     /// The prediction at a model-matrix row `x` (with its intercept entry),
     /// given the model's τ² on the data's scale.
     pub fn predict(&self, x: &[f64], tau2: f64) -> Prediction {

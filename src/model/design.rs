@@ -187,8 +187,9 @@ impl Design {
     /// The moderators (columns) in model order, each once.
     fn moderators(&self) -> Vec<&str> {
         let mut seen: Vec<&str> = Vec::new();
-        for (j, source) in self.sources.iter().enumerate() {
-            if !(j == 0 && self.intercept) && !seen.contains(&source.as_str()) {
+        let skip = usize::from(self.intercept);
+        for source in &self.sources[skip..] {
+            if !seen.contains(&source.as_str()) {
                 seen.push(source);
             }
         }

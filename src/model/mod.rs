@@ -26,6 +26,7 @@ mod confint;
 mod design;
 mod linalg;
 mod moments;
+mod permutation;
 mod regression;
 mod root;
 mod standardise;
@@ -41,6 +42,7 @@ use statrs::distribution::ContinuousCDF;
 pub use coefficients::{Coefficient, Prediction, Regression};
 pub use confint::Tau2Interval;
 pub use design::{Design, DesignBuilder, INTERCEPT};
+pub use permutation::PermutationTest;
 pub use subgroup::{SubgroupDifference, subgroup_difference};
 pub use tau2::{CONVERGENCE_THRESHOLD, MAX_ITERATIONS, Tau2};
 
@@ -374,6 +376,20 @@ impl MetaAnalysis {
         };
         fit.ensure_finite()?;
         Ok(fit)
+    }
+
+    /// The coefficients and QM of a meta-regression alone: what each refit of
+    /// a permutation test needs.
+    fn fit_regression(&self, effects: &[Effect]) -> Result<Regression> {
+        let design = self.design.as_ref().ok_or_else(|| {
+            ErrorKind::InvalidSetting("a meta-regression needs moderators".into())
+        })?;
+        let data = Standardised::with_design(effects, Some(design))?;
+        let tau2 = match self.method {
+            Method::Random(estimator) => tau2::estimate(estimator, &data)?.tau2,
+            Method::Common => 0.0,
+        };
+        coefficients::regression(&data, design, tau2, self.test, self.level)
     }
 
     /// max(0, (τ²₀ − τ²)/τ²₀) in percent, τ²₀ from the intercept-only model

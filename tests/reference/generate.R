@@ -287,3 +287,30 @@ for (name in names(regression_specs)) {
     file.path(root, "tests/reference/regression", paste0(name, ".json")))
   cat("wrote regression", name, "\n")
 }
+
+# ---- permutation tests ---------------------------------------------------------------
+
+bcg_es <- effect_sizes(read.csv(file.path(root, datasets$bcg$path), stringsAsFactors = FALSE), "RR")
+permutation_case <- function(es, mods, method, test, iter, exact, seed = NULL) {
+  res <- tight_rma(es, mods = as.formula(paste("~", paste(mods, collapse = " + "))),
+    method = method, test = test)
+  if (!is.null(seed)) set.seed(seed)
+  p <- permutest(res, exact = exact, iter = iter, progbar = FALSE, retpermdist = TRUE)
+  list(mods = mods, method = method, test = test, k = res$k, exact = exact, iter = iter,
+    # Refits that failed are left out of metafor's p-values; cochran's must all succeed.
+    fitted = sum(!is.na(p$QM.perm)), permutations = length(p$QM.perm),
+    p_values = c(p$pval), qm_p_value = p$QMp)
+}
+permutation_cases <- list()
+for (method in c("FE", "DL", "REML")) for (test in tests) {
+  permutation_cases[[length(permutation_cases) + 1]] <- c(list(rows = 1:6),
+    permutation_case(bcg_es[1:6, ], "ablat", method, test, iter = 1000, exact = TRUE))
+  permutation_cases[[length(permutation_cases) + 1]] <- c(list(rows = 1:8),
+    permutation_case(bcg_es[1:8, ], "alloc", method, test, iter = 1e6, exact = TRUE))
+}
+permutation_cases[[length(permutation_cases) + 1]] <- c(list(rows = 1:13),
+  permutation_case(bcg_es, "ablat", "REML", "z", iter = 10000, exact = FALSE, seed = 1))
+writeLines(toJSON(list(csv = datasets$bcg$path, measure = "RR", cases = permutation_cases),
+  auto_unbox = TRUE, digits = NA, na = "null", pretty = FALSE),
+  file.path(root, "tests/reference/regression/permutation.json"))
+cat("wrote permutation tests\n")

@@ -63,7 +63,7 @@ pub mod plot;
 pub mod report;
 mod stats;
 
-pub use analysis::{Analysis, AnalysisOptions, OutcomeAnalysis, SubgroupResult};
+pub use analysis::{Analysis, AnalysisOptions, OutcomeAnalysis, SubgroupResult, SubgroupTau2};
 pub use effect::{Effect, EffectOptions, EffectSet, Measure, SdImputation};
 pub use error::{Error, ErrorKind, Location, Result};
 pub use model::{

@@ -8,7 +8,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cochran::effect::scales::ScaleRegistry;
 use cochran::plot::ImageFormat;
 use cochran::{
-    Analysis, AnalysisOptions, Error, Measure, Method, OutcomeAnalysis, SdImputation, Test, report,
+    Analysis, AnalysisOptions, Error, Measure, Method, OutcomeAnalysis, SdImputation, SubgroupTau2,
+    Test, report,
 };
 
 #[derive(Parser)]
@@ -57,6 +58,11 @@ struct AnalyzeArgs {
     /// if any); `--by outcome` analyses each instrument on its own.
     #[arg(long)]
     by: Option<String>,
+    /// With --by: `separate` (each subgroup its own tau^2; the default) or
+    /// `common` (one tau^2 from the mixed-effects model, whose QM tests the
+    /// subgroup differences; advisable with few studies per subgroup).
+    #[arg(long, default_value = "separate")]
+    subgroup_tau2: String,
     /// Analyse only the studies of this instrument (the `outcome` column).
     #[arg(long)]
     outcome: Option<String>,
@@ -205,7 +211,8 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
         .level(args.level)
         .strict(args.strict)
         .improvement_positive(args.improvement_positive)
-        .r_sensitivity(&args.r_sensitivity);
+        .r_sensitivity(&args.r_sensitivity)
+        .subgroup_tau2(args.subgroup_tau2.parse::<SubgroupTau2>()?);
     match args.r.as_deref().map(str::trim) {
         None => {}
         Some(r) if r.eq_ignore_ascii_case("impute") => options = options.impute_r(true),

@@ -156,6 +156,7 @@ fn every_regression_reference_is_checked() {
         "raudenbush1985",
         "curtis1998",
         "permutation",
+        "subgroups_common",
     ];
     for entry in std::fs::read_dir(repo_path("tests/reference/regression")).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
@@ -244,4 +245,51 @@ fn permutation_results_do_not_depend_on_the_number_of_threads() {
     assert_eq!(one, run(2));
     assert_eq!(one, run(4));
     assert!(!one.exact && one.permutations == 500 && one.seed == Some(3));
+}
+
+/// `--by alloc --subgroup-tau2 common`: the mixed-effects model's τ² and QM,
+/// and each subgroup fitted with that τ² (metafor's `rma(..., tau2 = value)`).
+#[test]
+fn subgroups_sharing_one_tau2_agree_with_metafor() {
+    let golden = golden("regression/subgroups_common");
+    let csv = repo_path(golden["csv"].as_str().unwrap());
+    let mut failures = Vec::new();
+    for case in golden["cases"].as_array().unwrap() {
+        let label = format!("{} {}", case["method"], case["test"]);
+        let options = AnalysisOptions::new(Measure::Rr)
+            .method(case["method"].as_str().unwrap().parse::<Method>().unwrap())
+            .test(case["test"].as_str().unwrap().parse::<Test>().unwrap())
+            .group_by(case["by"].as_str().unwrap())
+            .subgroup_tau2(cochran::SubgroupTau2::Common);
+        let ours = serde_json::to_value(Analysis::from_csv(&csv, &options).unwrap()).unwrap();
+        let test = &ours["subgroup_test"];
+        for (key, theirs) in [
+            ("q", "qm"),
+            ("df", "qm_df"),
+            ("df_residual", "qm_df_residual"),
+            ("p_value", "qm_p_value"),
+        ] {
+            failures.extend(compare(
+                &format!("{label}: test {key}"),
+                test.get(key),
+                &case[theirs],
+            ));
+        }
+        for expected in case["groups"].as_array().unwrap() {
+            let group = ours["subgroups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|g| g["name"] == expected["name"])
+                .unwrap();
+            for key in ["estimate", "se", "ci_lower", "ci_upper", "tau2"] {
+                failures.extend(compare(
+                    &format!("{label}: {} {key}", expected["name"]),
+                    group.get(key),
+                    &expected[key],
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

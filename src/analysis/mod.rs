@@ -61,6 +61,43 @@ pub struct AnalysisOptions {
     pub predictions: Vec<Vec<(String, String)>>,
     /// A permutation test of the meta-regression: the number of permutations and the seed.
     pub permutations: Option<(usize, u64)>,
+    /// Whether subgroups estimate their own τ² or share one.
+    pub subgroup_tau2: SubgroupTau2,
+    /// τ² fixed instead of estimated (how subgroups share one).
+    fixed_tau2: Option<f64>,
+}
+
+/// How subgroups get their between-study variance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SubgroupTau2 {
+    /// Each subgroup estimates its own τ²; the subgroups are compared with
+    /// Cochran's Q between their estimates (RevMan's and meta's default).
+    #[default]
+    Separate,
+    /// One τ² for all subgroups, from the mixed-effects model with the
+    /// grouping as a categorical moderator, whose QM tests the differences
+    /// (advisable with few studies per subgroup).
+    Common,
+}
+
+impl std::str::FromStr for SubgroupTau2 {
+    type Err = crate::Error;
+
+    /// `separate` or `common`, case-insensitive.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "separate" => Ok(SubgroupTau2::Separate),
+            "common" => Ok(SubgroupTau2::Common),
+            _ => Err(ErrorKind::UnknownName {
+                what: "subgroup tau^2",
+                given: s.to_string(),
+                valid: vec!["separate".into(), "common".into()],
+            }
+            .into()),
+        }
+    }
 }
 
 impl AnalysisOptions {
@@ -80,7 +117,25 @@ impl AnalysisOptions {
             intercept: true,
             predictions: Vec::new(),
             permutations: None,
+            subgroup_tau2: SubgroupTau2::Separate,
+            fixed_tau2: None,
         }
+    }
+
+    /// Lets the subgroups share one τ² (a mixed-effects model with the grouping
+    /// as moderator) or estimate their own.
+    ///
+    /// ```
+    /// use cochran::{Analysis, AnalysisOptions, Measure, SubgroupTau2};
+    /// let options = AnalysisOptions::new(Measure::Rr).group_by("alloc").subgroup_tau2(SubgroupTau2::Common);
+    /// let analysis = Analysis::from_csv("datasets/bcg.csv", &options)?;
+    /// let groups = analysis.subgroups.as_ref().unwrap();
+    /// assert!(groups.iter().all(|g| g.pooled.fit.tau2 == groups[0].pooled.fit.tau2));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn subgroup_tau2(mut self, rule: SubgroupTau2) -> Self {
+        self.subgroup_tau2 = rule;
+        self
     }
 
     /// Adds a permutation test of the meta-regression (metafor's `permutest`):
@@ -324,9 +379,13 @@ impl AnalysisOptions {
     }
 
     fn model(&self) -> MetaAnalysis {
-        MetaAnalysis::new(self.method)
+        let model = MetaAnalysis::new(self.method)
             .test(self.test)
-            .level(self.level)
+            .level(self.level);
+        match self.fixed_tau2 {
+            Some(tau2) => model.fixed_tau2(tau2),
+            None => model,
+        }
     }
 }
 
@@ -561,6 +620,9 @@ pub struct Analysis {
     /// The test for subgroup differences.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subgroup_test: Option<SubgroupDifference>,
+    /// Whether the subgroups estimated their own τ² or shared one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subgroup_tau2: Option<SubgroupTau2>,
     /// The instrument selected with [`AnalysisOptions::outcome`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
@@ -781,17 +843,7 @@ impl Analysis {
         let weights = fit.weights();
         let studies = study_results(&effects, &weights, options.level);
         let overall = Pooled::new(fit, options.measure)?;
-        let (subgroups, subgroup_test) = match fit_subgroups(&effects, options, &mut warnings)? {
-            Some(groups) => {
-                let fits: Vec<Fit> = groups.iter().map(|g| g.pooled.fit.clone()).collect();
-                let test = subgroup_difference(&fits).unwrap_or_else(|e| {
-                    warnings.push(format!("no test for subgroup differences: {e}"));
-                    None
-                });
-                (Some(groups), test)
-            }
-            None => (None, None),
-        };
+        let (subgroups, subgroup_test) = subgroups(&effects, options, &mut warnings)?;
         Ok(Analysis {
             measure: options.measure,
             overall,
@@ -800,6 +852,7 @@ impl Analysis {
             studies,
             excluded: effects.excluded.clone(),
             group_column: None,
+            subgroup_tau2: subgroups.as_ref().map(|_| options.subgroup_tau2),
             subgroups,
             subgroup_test,
             outcome: None,
@@ -925,18 +978,25 @@ fn study_results(effects: &EffectSet, weights: &[f64], level: f64) -> Vec<StudyR
         .collect()
 }
 
-fn fit_subgroups(
+/// The subgroups and the test for their differences.
+fn subgroups(
     effects: &EffectSet,
     options: &AnalysisOptions,
     warnings: &mut Vec<String>,
-) -> Result<Option<Vec<SubgroupResult>>> {
+) -> Result<(Option<Vec<SubgroupResult>>, Option<SubgroupDifference>)> {
     let groups = effects.subgroups();
     if groups.is_empty() {
-        return Ok(None);
+        return Ok((None, None));
     }
+    let shared = match options.subgroup_tau2 {
+        SubgroupTau2::Common if groups.len() >= 2 => Some(common_tau2(effects, options)?),
+        _ => None,
+    };
     let mut results = Vec::with_capacity(groups.len());
     for (name, members) in groups {
-        let fit = fit_studies(effects, Some(&members), options, None)?;
+        let mut subgroup_options = options.clone();
+        subgroup_options.fixed_tau2 = shared.as_ref().map(|(tau2, _)| *tau2);
+        let fit = fit_studies(effects, Some(&members), &subgroup_options, None)?;
         warnings.extend(
             fit.warnings()
                 .into_iter()
@@ -947,5 +1007,40 @@ fn fit_subgroups(
             pooled: Pooled::new(fit, options.measure)?,
         });
     }
-    Ok(Some(results))
+    let test = match shared {
+        Some((_, test)) => Some(test),
+        None => {
+            let fits: Vec<Fit> = results.iter().map(|g| g.pooled.fit.clone()).collect();
+            subgroup_difference(&fits).unwrap_or_else(|e| {
+                warnings.push(format!("no test for subgroup differences: {e}"));
+                None
+            })
+        }
+    };
+    Ok((Some(results), test))
+}
+
+/// The τ² all subgroups share and the test of their differences: the mixed-effects
+/// model with the grouping as a categorical moderator, and its QM.
+fn common_tau2(
+    effects: &EffectSet,
+    options: &AnalysisOptions,
+) -> Result<(f64, SubgroupDifference)> {
+    let labels: Vec<&str> = effects
+        .studies
+        .iter()
+        .map(|s| s.subgroup.as_deref().unwrap_or(""))
+        .collect();
+    let design = Design::builder(labels.len())
+        .categorical("subgroup", &labels)?
+        .build()?;
+    let fit = fit_studies(effects, None, options, Some(design))?;
+    let regression = fit.regression.as_ref().expect("a model with moderators");
+    let test = SubgroupDifference {
+        q: regression.qm,
+        df: regression.qm_df,
+        p_value: regression.qm_p_value,
+        df_residual: regression.qm_df_residual,
+    };
+    Ok((fit.tau2, test))
 }

@@ -187,6 +187,7 @@ pub struct MetaAnalysis {
     test: Test,
     level: f64,
     design: Option<Design>,
+    fixed_tau2: Option<f64>,
 }
 
 impl MetaAnalysis {
@@ -222,6 +223,7 @@ impl MetaAnalysis {
             test: Test::Z,
             level: 95.0,
             design: None,
+            fixed_tau2: None,
         }
     }
 
@@ -275,6 +277,22 @@ impl MetaAnalysis {
         self
     }
 
+    /// Fixes τ² at this value (on the data's scale) instead of estimating it,
+    /// as metafor's `rma(..., tau2 = value)`: how subgroups share one τ².
+    ///
+    /// ```
+    /// use cochran::{Effect, MetaAnalysis, Tau2};
+    /// let effects = [Effect::new(0.1, 0.01)?, Effect::new(0.6, 0.02)?, Effect::new(0.3, 0.01)?];
+    /// let fit = MetaAnalysis::random(Tau2::Reml).fixed_tau2(0.05).fit(&effects)?;
+    /// assert_eq!(fit.tau2, 0.05);
+    /// assert!(fit.se_tau2.is_none());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn fixed_tau2(mut self, tau2: f64) -> Self {
+        self.fixed_tau2 = Some(tau2);
+        self
+    }
+
     /// The method this model uses.
     pub fn method(&self) -> Method {
         self.method
@@ -288,6 +306,14 @@ impl MetaAnalysis {
     /// assert!(MetaAnalysis::common().level(99.99999999999999).check().is_err());
     /// ```
     pub fn check(&self) -> Result<()> {
+        if let Some(tau2) = self.fixed_tau2
+            && !(tau2.is_finite() && tau2 >= 0.0)
+        {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "a fixed tau^2 must be a finite number >= 0, found {tau2}"
+            ))
+            .into());
+        }
         if !(self.level > 1.0 && self.level <= MAX_LEVEL) {
             return Err(ErrorKind::InvalidSetting(format!(
                 "the confidence level is given in percent and must lie strictly between 1 and 100 \
@@ -322,12 +348,13 @@ impl MetaAnalysis {
         }
         let data = Standardised::with_design(effects, self.design.as_ref())?;
         let k = effects.len();
-        let (tau2, iterations, se_tau2, diagnostics) = match self.method {
-            Method::Random(estimator) if k >= 2 => {
+        let (tau2, iterations, se_tau2, diagnostics) = match (self.method, self.fixed_tau2) {
+            (Method::Random(_), Some(tau2)) => (data.standard_variance(tau2), 0, None, Vec::new()),
+            (Method::Random(estimator), None) if k >= 2 => {
                 let t = tau2::estimate(estimator, &data)?;
                 (t.tau2, t.iterations, Some(t.se), t.diagnostics)
             }
-            Method::Random(_) | Method::Common => (0.0, 0, None, Vec::new()),
+            _ => (0.0, 0, None, Vec::new()),
         };
         // Knapp-Hartung has no degrees of freedom left with one study.
         let test = if k < 2 { Test::Z } else { self.test };

@@ -152,6 +152,11 @@ impl Standardised {
         standardised * self.scale
     }
 
+    /// A variance on the data's scale in standardised units.
+    pub fn standard_variance(&self, variance: f64) -> f64 {
+        variance / (self.scale * self.scale)
+    }
+
     /// A variance (τ², its standard error) back on the data's scale.
     pub fn variance(&self, standardised: f64) -> f64 {
         standardised * self.scale * self.scale

@@ -15,8 +15,12 @@ pub struct SubgroupDifference {
     pub q: f64,
     /// Degrees of freedom: the number of subgroups − 1.
     pub df: f64,
-    /// p-value from χ²(df).
+    /// p-value from χ²(df), or from F(df, df_residual).
     pub p_value: f64,
+    /// The denominator degrees of freedom of an F test (subgroups with one τ²
+    /// under Knapp–Hartung); `None` for the χ² test.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub df_residual: Option<f64>,
 }
 
 /// The test for subgroup differences; `None` with fewer than two subgroups.
@@ -57,5 +61,6 @@ pub fn subgroup_difference(fits: &[Fit]) -> Result<Option<SubgroupDifference>> {
         q,
         df,
         p_value: chi_squared(df).sf(q),
+        df_residual: None,
     }))
 }

@@ -15,7 +15,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use crate::analysis::{Analysis, OutcomeAnalysis, Pooled, StudyResult};
+use crate::analysis::{Analysis, OutcomeAnalysis, Pooled, StudyResult, SubgroupTau2};
 use crate::effect::scales::ScaleRegistry;
 use crate::error::{ErrorKind, Result};
 use crate::model::{Method, Regression, Test};
@@ -60,16 +60,24 @@ pub fn text(analysis: &Analysis) -> String {
     pooled_section(&mut out, analysis, &analysis.overall, "");
     if let Some(groups) = &analysis.subgroups {
         let column = analysis.group_column.as_deref().unwrap_or("subgroup");
-        let _ = writeln!(out, "Subgroups by `{column}`:\n");
+        let shared = if analysis.subgroup_tau2 == Some(SubgroupTau2::Common) {
+            " (one tau^2 for all, from the mixed-effects model)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "Subgroups by `{column}`{shared}:\n");
         for group in groups {
             let _ = writeln!(out, "  {} (k = {})", group.name, group.pooled.fit.k);
             pooled_section(&mut out, analysis, &group.pooled, "    ");
         }
         if let Some(test) = &analysis.subgroup_test {
+            let statistic = match test.df_residual {
+                Some(df2) => format!("F(df1 = {}, df2 = {df2})", test.df),
+                None => format!("Q(df = {})", test.df),
+            };
             let _ = writeln!(
                 out,
-                "Test for subgroup differences: Q(df = {}) = {:.4}, p {}\n",
-                test.df,
+                "Test for subgroup differences: {statistic} = {:.4}, p {}\n",
                 test.q,
                 p_value(test.p_value)
             );

@@ -314,3 +314,28 @@ writeLines(toJSON(list(csv = datasets$bcg$path, measure = "RR", cases = permutat
   auto_unbox = TRUE, digits = NA, na = "null", pretty = FALSE),
   file.path(root, "tests/reference/regression/permutation.json"))
 cat("wrote permutation tests\n")
+
+# ---- subgroups sharing one tau^2 --------------------------------------------------------
+
+common_case <- function(es, by, method, test) {
+  mixed <- tight_rma(es, mods = as.formula(paste("~", by)), method = method, test = test)
+  groups <- unique(es[[by]])
+  fits <- lapply(groups, function(g) {
+    sub <- es[es[[by]] == g, ]
+    res <- rma(yi, vi, data = sub, method = method, test = test, tau2 = mixed$tau2,
+      control = rma_control)
+    list(name = as.character(g), estimate = res$beta[1], se = res$se, ci_lower = res$ci.lb,
+      ci_upper = res$ci.ub, tau2 = res$tau2)
+  })
+  list(by = by, method = method, test = test, tau2 = mixed$tau2, qm = mixed$QM,
+    qm_df = mixed$QMdf[1], qm_df_residual = mixed$QMdf[2], qm_p_value = mixed$QMp,
+    groups = fits)
+}
+common_cases <- list()
+for (method in c("FE", "DL", "REML", "PM")) for (test in tests) {
+  common_cases[[length(common_cases) + 1]] <- common_case(bcg_es, "alloc", method, test)
+}
+writeLines(toJSON(list(csv = datasets$bcg$path, measure = "RR", cases = common_cases),
+  auto_unbox = TRUE, digits = NA, na = "null", pretty = FALSE),
+  file.path(root, "tests/reference/regression/subgroups_common.json"))
+cat("wrote subgroups with a common tau^2\n")

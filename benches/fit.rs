@@ -5,7 +5,9 @@
 
 use std::hint::black_box;
 
-use cochran::{Analysis, AnalysisOptions, Effect, EffectSet, Measure, MetaAnalysis, Tau2, Test};
+use cochran::{
+    Analysis, AnalysisOptions, Design, Effect, EffectSet, Measure, MetaAnalysis, Tau2, Test,
+};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 /// The 13 BCG trials as log risk ratios.
@@ -77,5 +79,48 @@ fn large(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, small, large);
+/// k synthetic effects with `p - 1` moderators (uniform on [0, 1]) and an intercept.
+fn regression_data(k: usize, moderators: usize) -> (Vec<Effect>, Design) {
+    let effects = synthetic(k);
+    let mut state: u64 = 7;
+    let mut builder = Design::builder(k);
+    for m in 0..moderators {
+        let values: Vec<f64> = (0..k)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (state >> 11) as f64 / (1u64 << 53) as f64
+            })
+            .collect();
+        builder = builder.numeric(&format!("x{m}"), &values).unwrap();
+    }
+    (effects, builder.build().unwrap())
+}
+
+fn regression(c: &mut Criterion) {
+    let mut group = c.benchmark_group("meta-regression");
+    group.sample_size(10);
+    let (effects, design) = regression_data(100_000, 5);
+    let model = MetaAnalysis::random(Tau2::Reml).moderators(design);
+    group.bench_function("REML, 5 moderators, k=100000", |b| {
+        b.iter(|| model.fit(black_box(&effects)).unwrap())
+    });
+    let bcg = bcg();
+    let latitude = [
+        44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0,
+    ];
+    let design = Design::builder(13)
+        .numeric("ablat", &latitude)
+        .unwrap()
+        .build()
+        .unwrap();
+    let model = MetaAnalysis::random(Tau2::Reml).moderators(design);
+    group.bench_function("10000 permutations, BCG ~ latitude", |b| {
+        b.iter(|| model.permutation_test(black_box(&bcg), 10_000, 1).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, small, large, regression);
 criterion_main!(benches);

@@ -8,7 +8,7 @@ use statrs::distribution::{ContinuousCDF, FisherSnedecor};
 use super::PermutationTest;
 use super::design::Design;
 use super::linalg::{Cholesky, quadratic_form};
-use super::regression::Projection;
+use super::regression::{Projection, Weights};
 use super::standardise::Standardised;
 use super::{Test, chi_squared, standard_normal};
 use crate::error::{ErrorKind, Result};
@@ -79,8 +79,7 @@ pub(crate) fn regression(
     test: Test,
     level: f64,
 ) -> Result<Regression> {
-    let weights = data.effects().iter().map(|e| 1.0 / (e.vi + tau2)).collect();
-    let fit = Projection::new(design, data.effects(), weights)?;
+    let fit = Projection::new(design, data.effects(), Weights::Inverse(tau2))?;
     let (p, k) = (design.p(), design.k());
     let df = (k - p) as f64;
     // Knapp–Hartung scales the covariance by the residual heterogeneity.

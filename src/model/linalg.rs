@@ -10,6 +10,8 @@
 pub(crate) struct Cholesky {
     p: usize,
     lower: Vec<f64>,
+    /// 1 / Lᵢᵢ: forward substitution runs once per study and iteration.
+    inverse_diagonal: Vec<f64>,
 }
 
 impl Cholesky {
@@ -35,7 +37,12 @@ impl Cholesky {
                 lower[i * p + j] = s / root;
             }
         }
-        Ok(Cholesky { p, lower })
+        let inverse_diagonal = (0..p).map(|i| 1.0 / lower[i * p + i]).collect();
+        Ok(Cholesky {
+            p,
+            lower,
+            inverse_diagonal,
+        })
     }
 
     /// u = L⁻¹ x (forward substitution).
@@ -46,7 +53,7 @@ impl Cholesky {
             for m in 0..i {
                 s -= self.lower[i * p + m] * u[m];
             }
-            u[i] = s / self.lower[i * p + i];
+            u[i] = s * self.inverse_diagonal[i];
         }
     }
 

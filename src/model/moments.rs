@@ -20,7 +20,7 @@
 //! form Σw² − 2Σw³/Σw + (Σw²/Σw)² cancels to zero.
 
 use super::design::Design;
-use super::regression::Projection;
+use super::regression::{Projection, Weights};
 use super::standardise::Standardised;
 use crate::effect::Effect;
 
@@ -58,8 +58,7 @@ impl Moments {
     /// The moments of a meta-regression, through its weighted least-squares fit;
     /// NaN where the weighted model matrix is numerically singular.
     fn regression(data: &Standardised, design: &Design, tau2: f64) -> Self {
-        let weights = data.effects().iter().map(|e| 1.0 / (e.vi + tau2)).collect();
-        let Ok(projection) = Projection::new(design, data.effects(), weights) else {
+        let Ok(projection) = Projection::new(design, data.effects(), Weights::Inverse(tau2)) else {
             return Moments {
                 k: data.effects().len() as f64,
                 s1: f64::NAN,
@@ -71,7 +70,7 @@ impl Moments {
                 trace_pp: f64::NAN,
             };
         };
-        let sums = projection.sums();
+        let (sums, trace_pp) = projection.moments();
         Moments {
             k: data.effects().len() as f64,
             s1: sums.s1,
@@ -80,7 +79,7 @@ impl Moments {
             q: sums.q,
             q2: sums.q2,
             trace_p: sums.trace_p,
-            trace_pp: projection.trace_pp(),
+            trace_pp,
         }
     }
 

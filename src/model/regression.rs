@@ -25,11 +25,30 @@ use crate::error::{ErrorKind, Result};
 /// A hat value above this marks a study that dominates a direction.
 const DOMINANT_LEVERAGE: f64 = 0.5;
 
+/// The diagonal weights of a fit, computed when needed rather than stored: a
+/// million studies would otherwise allocate (and fault in) 8 MB per iteration.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Weights {
+    /// 1 / (vᵢ + τ²).
+    Inverse(f64),
+    /// 1 (ordinary least squares).
+    Unit,
+}
+
+impl Weights {
+    fn of(self, e: &Effect) -> f64 {
+        match self {
+            Weights::Inverse(tau2) => 1.0 / (e.vi + tau2),
+            Weights::Unit => 1.0,
+        }
+    }
+}
+
 /// Weighted least squares of the effects on the design with weights `a`.
 pub(crate) struct Projection<'a> {
     design: &'a Design,
     effects: &'a [Effect],
-    weights: Vec<f64>,
+    weights: Weights,
     factor: Cholesky,
     /// The coefficients (XᵀAX)⁻¹XᵀAy.
     pub beta: Vec<f64>,
@@ -37,12 +56,13 @@ pub(crate) struct Projection<'a> {
 
 impl<'a> Projection<'a> {
     /// Fits with weights `a` (one per study).
-    pub fn new(design: &'a Design, effects: &'a [Effect], weights: Vec<f64>) -> Result<Self> {
+    pub fn new(design: &'a Design, effects: &'a [Effect], weights: Weights) -> Result<Self> {
         let p = design.p();
         let mut xtax = vec![0.0; p * p];
         let mut xtay = vec![0.0; p];
         let mut x = vec![0.0; p];
-        for (i, (e, &a)) in effects.iter().zip(&weights).enumerate() {
+        for (i, e) in effects.iter().enumerate() {
+            let a = weights.of(e);
             fill_row(design, i, &mut x);
             for r in 0..p {
                 xtay[r] += a * x[r] * e.yi;
@@ -68,6 +88,10 @@ impl<'a> Projection<'a> {
         })
     }
 
+    fn weight(&self, i: usize) -> f64 {
+        self.weights.of(&self.effects[i])
+    }
+
     /// (XᵀAX)⁻¹, row-major.
     pub fn covariance(&self) -> Vec<f64> {
         self.factor.inverse()
@@ -78,12 +102,60 @@ impl<'a> Projection<'a> {
         self.factor.log_determinant()
     }
 
+    /// The sums and tr(PP) in one pass: tr PP = Σ aᵢ²(1 − hᵢ)² + |M|² − Σ aᵢ²hᵢ²
+    /// with M = Σ aᵢ² uᵢuᵢᵀ. When a study dominates a direction (hᵢ > ½) that
+    /// difference can cancel, and the careful sums of [`sums`](Self::sums) and
+    /// [`trace_pp`](Self::trace_pp) are used instead.
+    pub fn moments(&self) -> (Sums, f64) {
+        let p = self.design.p();
+        let (mut x, mut u) = (vec![0.0; p], vec![0.0; p]);
+        let mut m = vec![0.0; p * p];
+        let mut sums = Sums::default();
+        let (mut diagonal, mut h_squares) = (0.0, 0.0);
+        // h_squares: Σ aᵢ²hᵢ², the diagonal terms of |M|².
+        for (i, e) in self.effects.iter().enumerate() {
+            let a = self.weight(i);
+            fill_row(self.design, i, &mut x);
+            self.factor.forward(&x, &mut u);
+            let norm: f64 = u.iter().map(|v| v * v).sum();
+            let h = a * norm;
+            if h > DOMINANT_LEVERAGE {
+                return (self.sums(), self.trace_pp());
+            }
+            let fitted: f64 = x.iter().zip(&self.beta).map(|(x, b)| x * b).sum();
+            let r = e.yi - fitted;
+            let a2 = a * a;
+            sums.s1 += a;
+            sums.s2 += a2;
+            sums.q += a * r * r;
+            sums.q2 += a2 * r * r;
+            sums.trace_p += a * (1.0 - h);
+            diagonal += a2 * (1.0 - h) * (1.0 - h);
+            h_squares += a2 * h * h;
+            for row in 0..p {
+                let scaled = a2 * u[row];
+                for col in 0..=row {
+                    m[row * p + col] += scaled * u[col];
+                }
+            }
+        }
+        let mut frobenius = 0.0;
+        for row in 0..p {
+            for col in 0..=row {
+                let v = m[row * p + col];
+                frobenius += if row == col { v * v } else { 2.0 * v * v };
+            }
+        }
+        (sums, diagonal + (frobenius - h_squares).max(0.0))
+    }
+
     /// Σ a, Σ a², yᵀPy, yᵀPPy and tr P.
     pub fn sums(&self) -> Sums {
         let p = self.design.p();
         let (mut x, mut u) = (vec![0.0; p], vec![0.0; p]);
         let mut sums = Sums::default();
-        for (i, (e, &a)) in self.effects.iter().zip(&self.weights).enumerate() {
+        for (i, e) in self.effects.iter().enumerate() {
+            let a = self.weight(i);
             fill_row(self.design, i, &mut x);
             let fitted: f64 = x.iter().zip(&self.beta).map(|(x, b)| x * b).sum();
             let r = e.yi - fitted;
@@ -103,7 +175,7 @@ impl<'a> Projection<'a> {
         (0..self.effects.len())
             .map(|i| {
                 fill_row(self.design, i, &mut x);
-                self.weights[i] * self.complement(i, &x, &mut u) * d(i)
+                self.weight(i) * self.complement(i, &x, &mut u) * d(i)
             })
             .sum()
     }
@@ -111,7 +183,7 @@ impl<'a> Projection<'a> {
     /// 1 − hᵢ: directly from the other studies when study i dominates.
     fn complement(&self, i: usize, x: &[f64], u: &mut [f64]) -> f64 {
         self.factor.forward(x, u);
-        let h = self.weights[i] * u.iter().map(|v| v * v).sum::<f64>();
+        let h = self.weight(i) * u.iter().map(|v| v * v).sum::<f64>();
         if h <= DOMINANT_LEVERAGE {
             return 1.0 - h;
         }
@@ -123,7 +195,7 @@ impl<'a> Projection<'a> {
             fill_row(self.design, j, &mut row);
             for r in 0..p {
                 for c in 0..=r {
-                    others[r * p + c] += self.weights[j] * row[r] * row[c];
+                    others[r * p + c] += self.weight(j) * row[r] * row[c];
                 }
             }
         }
@@ -133,7 +205,7 @@ impl<'a> Projection<'a> {
             Err(_) => 0.0,
             Ok(f) => {
                 let inverse = f.inverse();
-                1.0 / (1.0 + self.weights[i] * quadratic_form(&inverse, x))
+                1.0 / (1.0 + self.weight(i) * quadratic_form(&inverse, x))
             }
         }
     }
@@ -148,7 +220,7 @@ impl<'a> Projection<'a> {
         for i in 0..k {
             fill_row(self.design, i, &mut x);
             complements.push(self.complement(i, &x, &mut u));
-            let scale = e(i) * self.weights[i] * self.weights[i];
+            let scale = e(i) * self.weight(i) * self.weight(i);
             for r in 0..p {
                 for c in 0..p {
                     m[r * p + c] += scale * u[r] * u[c];
@@ -159,7 +231,7 @@ impl<'a> Projection<'a> {
         for i in 0..k {
             fill_row(self.design, i, &mut x);
             self.factor.forward(&x, &mut u);
-            let a = self.weights[i];
+            let a = self.weight(i);
             let h = a * u.iter().map(|v| v * v).sum::<f64>();
             let cross = if h <= DOMINANT_LEVERAGE {
                 quadratic_form(&m, &u)
@@ -181,7 +253,7 @@ impl<'a> Projection<'a> {
             fill_row(self.design, j, &mut x);
             self.factor.forward(&x, &mut u);
             let dot: f64 = ui.iter().zip(&u).map(|(a, b)| a * b).sum();
-            total += e(j) * self.weights[j] * self.weights[j] * dot * dot;
+            total += e(j) * self.weight(j) * self.weight(j) * dot * dot;
         }
         total
     }

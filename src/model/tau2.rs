@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::design::Design;
 use super::moments::{Moments, generalised_q};
-use super::regression::Projection;
+use super::regression::{Projection, Weights};
 use super::root::decreasing_root;
 use super::standardise::Standardised;
 use crate::error::{Error, ErrorKind, Result};
@@ -200,7 +200,7 @@ fn unweighted_sums(data: &Standardised) -> (f64, f64) {
         let sum_v = effects.iter().map(|e| e.vi).sum::<f64>();
         return (rss, sum_v * (k - 1.0) / k);
     };
-    match Projection::new(design, effects, vec![1.0; effects.len()]) {
+    match Projection::new(design, effects, Weights::Unit) {
         Ok(ols) => (ols.sums().q, ols.trace_pd(|i| effects[i].vi)),
         Err(_) => (f64::NAN, f64::NAN),
     }
@@ -245,7 +245,11 @@ fn scoring_step(estimator: Tau2, m: &Moments, df: f64) -> f64 {
 /// The estimating equation's left side, with the sign of the score: positive
 /// where the (restricted) likelihood increases.
 fn score(estimator: Tau2, data: &Standardised, tau2: f64) -> f64 {
-    let m = Moments::at(data, tau2);
+    score_of(estimator, &Moments::at(data, tau2), data)
+}
+
+/// The score from moments already computed.
+fn score_of(estimator: Tau2, m: &Moments, data: &Standardised) -> f64 {
     match estimator {
         Tau2::Ml => m.q2 - m.s1,
         Tau2::Reml => m.q2 - m.trace_p,
@@ -298,9 +302,16 @@ fn fisher_scoring(
 ) -> Option<(f64, usize)> {
     let mut tau2 = hedges(data).max(0.0);
     for iteration in 1..=max_iterations {
-        let mut step = scoring_step(estimator, &Moments::at(data, tau2), residual_df(data));
+        let moments = Moments::at(data, tau2);
+        let mut step = scoring_step(estimator, &moments, residual_df(data));
         if !step.is_finite() {
             return None;
+        }
+        if iteration >= ACCELERATE_AFTER
+            && !converged(step, tau2, data)
+            && let Some(root) = bracketed_step(estimator, data, tau2, step, &moments)
+        {
+            return Some((root, iteration));
         }
         if tau2 + step < 0.0 {
             step = if tau2 == 0.0 {
@@ -319,6 +330,39 @@ fn fisher_scoring(
         }
     }
     None
+}
+
+/// Fisher scoring converges linearly, at times slowly (tens of steps on large
+/// data); after this many steps each is checked for a sign change of the score
+/// within twice its length, and a bracketed root is finished by Brent's method.
+const ACCELERATE_AFTER: usize = 3;
+
+/// The root of the score between τ² and τ² + 2·step, when the score changes
+/// sign there (the root Fisher scoring is converging to).
+fn bracketed_step(
+    estimator: Tau2,
+    data: &Standardised,
+    tau2: f64,
+    step: f64,
+    moments: &Moments,
+) -> Option<f64> {
+    let here = (tau2, score_of(estimator, moments, data));
+    let probe = (tau2 + 2.0 * step).max(0.0);
+    let there = (probe, score(estimator, data, probe));
+    let brackets = if step > 0.0 {
+        there.1 <= 0.0
+    } else {
+        there.1 > 0.0
+    };
+    if !brackets || !here.1.is_finite() || !there.1.is_finite() {
+        return None;
+    }
+    let (lower, upper) = if step > 0.0 {
+        (here, there)
+    } else {
+        (there, here)
+    };
+    super::root::brent(&|t| score(estimator, data, t), lower, upper).ok()
 }
 
 fn halve_into_range(tau2: f64, mut step: f64) -> f64 {
@@ -437,8 +481,8 @@ fn log_det_xtwx(data: &Standardised, tau2: f64, s1: f64) -> f64 {
     let Some(design) = data.design() else {
         return s1.ln();
     };
-    let weights = data.effects().iter().map(|e| 1.0 / (e.vi + tau2)).collect();
-    Projection::new(design, data.effects(), weights).map_or(f64::NAN, |p| p.log_determinant())
+    Projection::new(design, data.effects(), Weights::Inverse(tau2))
+        .map_or(f64::NAN, |p| p.log_determinant())
 }
 
 /// Standard error of τ², with the formula metafor uses for each estimator, on
@@ -464,12 +508,12 @@ fn standard_error(estimator: Tau2, data: &Standardised, tau2: f64, sj_start: f64
             (spread / (scale * scale)).sqrt()
         }
         Tau2::He => {
-            let t = Traces::with_weights(data, |_| 1.0);
+            let t = Traces::with_weights(data, Weights::Unit);
             let spread = 2.0 * t.pvpv + 4.0 * tau2 * t.pv + 2.0 * tau2 * tau2 * df;
             (spread / (df * df)).sqrt()
         }
         Tau2::Sj => {
-            let t = Traces::with_weights(data, |v| 1.0 / (v + sj_start));
+            let t = Traces::with_weights(data, Weights::Inverse(sj_start));
             let spread = 2.0 * t.pvpv + 4.0 * tau2 * t.ppv + 2.0 * tau2 * tau2 * t.pp;
             (sj_start * sj_start / (df * df) * spread).sqrt()
         }
@@ -486,7 +530,7 @@ struct Traces {
 }
 
 impl Traces {
-    fn with_weights(data: &Standardised, weight: impl Fn(f64) -> f64) -> Self {
+    fn with_weights(data: &Standardised, weights: Weights) -> Self {
         let effects = data.effects();
         let intercept_only;
         let design = match data.design() {
@@ -498,7 +542,6 @@ impl Traces {
                 &intercept_only
             }
         };
-        let weights = effects.iter().map(|e| weight(e.vi)).collect();
         let v = |i: usize| effects[i].vi;
         match Projection::new(design, effects, weights) {
             Ok(p) => Traces {

@@ -242,6 +242,41 @@ fn arguments(rng: &mut Rng, file: &Path, fits: &[&str], scratch: &Path) -> Vec<S
     if rng.chance(5) {
         add("--strict", "");
     }
+    if rng.chance(15) {
+        let mods = rng.pick(&[
+            "ablat",
+            "alloc",
+            "ablat,year",
+            "grade",
+            "subgroup",
+            "yi",
+            "nothing",
+            "r",
+        ]);
+        add("--mods", mods);
+        if rng.chance(20) {
+            add("--no-intercept", "");
+        }
+        if rng.chance(20) {
+            add(
+                "--predict",
+                rng.pick(&["ablat=40", "alloc=random", "grade=2", "x=1", "ablat=NaN"]),
+            );
+        }
+        if rng.chance(10) {
+            add("--permutations", rng.pick(&["50", "0", "2"]));
+        }
+        if rng.chance(10) {
+            let path = scratch.join("bubble.svg").display().to_string();
+            add("--bubble", &path);
+        }
+    }
+    if rng.chance(5) {
+        add(
+            "--subgroup-tau2",
+            rng.pick(&["common", "separate", "shared"]),
+        );
+    }
     if rng.chance(12) {
         let ext = if rng.chance(10) { "png" } else { "svg" };
         add(

@@ -293,3 +293,160 @@ fn subgroups_sharing_one_tau2_agree_with_metafor() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn bad_moderators_are_clear_errors() {
+    let bcg = repo_path("datasets/bcg.csv");
+    let run = |extra: &[&str], fragments: &[&str]| {
+        let mut args = vec!["analyze", bcg.as_str(), "--measure", "RR"];
+        args.extend_from_slice(extra);
+        common::rejects(&args, fragments);
+    };
+    run(
+        &["--mods", "latitude"],
+        &["`latitude`", "not in the file", "ablat"],
+    );
+    run(
+        &["--mods", "ablat,ablat"],
+        &["`ablat`", "linear combination"],
+    );
+    run(
+        &["--mods", "ablat", "--predict", "dose=3"],
+        &["`dose`", "not a moderator"],
+    );
+    run(
+        &["--mods", "alloc", "--predict", "alloc=sometimes"],
+        &["`sometimes`", "alternate, random, systematic"],
+    );
+    run(
+        &["--mods", "ablat", "--predict", "ablat=north"],
+        &["numeric", "`north`"],
+    );
+    run(
+        &["--mods", "ablat", "--permutations", "0"],
+        &["at least 2 permutations"],
+    );
+    run(
+        &["--mods", "alloc", "--bubble", "b.svg"],
+        &["one continuous moderator", "allocrandom"],
+    );
+    run(
+        &["--mods", "ablat", "--forest", "f.svg"],
+        &["one pooled effect", "--bubble"],
+    );
+    let constant = common::csv_file(
+        "constant.csv",
+        "study,yi,vi,x\nA,0.1,0.01,1\nB,0.3,0.02,1\nC,0.2,0.01,1\n",
+    );
+    common::rejects(
+        &["analyze", &constant, "--measure", "GEN", "--mods", "x"],
+        &["`x`", "constant"],
+    );
+    let one_level = common::csv_file(
+        "one_level.csv",
+        "study,yi,vi,g\nA,0.1,0.01,a\nB,0.3,0.02,a\nC,0.2,0.01,a\n",
+    );
+    common::rejects(
+        &["analyze", &one_level, "--measure", "GEN", "--mods", "g"],
+        &["`g`", "single level"],
+    );
+    let crowded = common::csv_file(
+        "crowded.csv",
+        "study,yi,vi,x,z\nA,0.1,0.01,1,3\nB,0.3,0.02,2,1\nC,0.2,0.01,3,7\n",
+    );
+    common::rejects(
+        &["analyze", &crowded, "--measure", "GEN", "--mods", "x,z"],
+        &["3 coefficients", "more than 3 studies"],
+    );
+}
+
+#[test]
+fn a_study_without_a_moderator_value_is_excluded_with_a_warning() {
+    let file = common::csv_file(
+        "missing_mod.csv",
+        "study,yi,vi,x\nA,0.1,0.01,1\nB,0.3,0.02,\nC,0.2,0.01,3\nD,0.5,0.03,4\nE,0.4,0.02,NA\n",
+    );
+    let out = common::json(&[
+        "analyze",
+        &file,
+        "--measure",
+        "GEN",
+        "--mods",
+        "x",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out["k"], 3);
+    let warnings = out["warnings"].to_string();
+    assert!(
+        warnings.contains("study `B` (row 2) excluded: no value for x"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("study `E` (row 5)"), "{warnings}");
+    assert_eq!(out["excluded"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn the_bubble_plot_is_written_for_one_continuous_moderator() {
+    let bcg = repo_path("datasets/bcg.csv");
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bubble.svg");
+    let out = common::cochran(&[
+        "analyze",
+        &bcg,
+        "--measure",
+        "RR",
+        "--mods",
+        "ablat",
+        "--bubble",
+        path.to_str().unwrap(),
+        "--prediction-band",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        svg.matches("<circle").count(),
+        2 * 13,
+        "a ringed point per study"
+    );
+    assert!(svg.contains("ablat") && svg.contains("Risk Ratio (log scale)"));
+    std::fs::remove_file(path).ok();
+}
+
+#[test]
+fn the_text_summary_reads_like_metafors_print() {
+    let bcg = repo_path("datasets/bcg.csv");
+    let args = [
+        "analyze",
+        bcg.as_str(),
+        "--measure",
+        "RR",
+        "--mods",
+        "ablat",
+    ];
+    let text = String::from_utf8_lossy(&common::cochran(&args).stdout).into_owned();
+    let json = common::json(&[&args[..], &["--format", "json"]].concat());
+    let number = |key: &str| json[key].as_f64().unwrap();
+    let mut lines = vec![
+        "Mixed-effects model (tau^2 estimator: REML)".to_string(),
+        format!("R^2   = {:.2}%", number("r2")),
+        format!("QE(df = 11) = {:.4}", number("q")),
+        format!("QM(df = 1) = {:.4}, p < .0001", number("qm")),
+    ];
+    for c in json["coefficients"].as_array().unwrap() {
+        let v = |key: &str| c[key].as_f64().unwrap();
+        lines.push(format!(
+            "{:<8} {:>10.4} {:>9.4} {:>9.4}",
+            c["name"].as_str().unwrap(),
+            v("estimate"),
+            v("se"),
+            v("statistic")
+        ));
+    }
+    for line in lines {
+        assert!(text.contains(&line), "`{line}` not in:\n{text}");
+    }
+}

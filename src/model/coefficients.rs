@@ -90,6 +90,14 @@ pub(crate) fn regression(
             if q <= f64::EPSILON { 0.0 } else { q / df }
         }
     };
+    if s2w == 0.0 {
+        return Err(ErrorKind::InvalidSetting(
+            "the moderators fit the effects exactly (no residual variation), so under \
+             Knapp-Hartung every standard error would be 0; use the z test (--test z)"
+                .into(),
+        )
+        .into());
+    }
     let variance_scale = data.spread(1.0).powi(2);
     let covariance: Vec<f64> = fit
         .covariance()

@@ -247,16 +247,44 @@ fn regression_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, r:
         .max()
         .unwrap_or(8)
         .clamp(8, 40);
-    let _ = writeln!(out, "\nModel results{scale}:");
-    let _ = writeln!(
-        out,
-        "  {:<width$} {:>10} {:>9} {:>9} {:>8} {:>10} {:>10}",
-        "", "estimate", "se", stat, "p", "ci.lower", "ci.upper"
-    );
-    for c in &r.coefficients {
+    if let Some(test) = &r.permutation_test {
+        let how = if test.exact {
+            format!("all {} distinct permutations", test.permutations)
+        } else {
+            format!(
+                "{} random permutations, seed {}",
+                test.permutations,
+                test.seed.unwrap_or(0)
+            )
+        };
         let _ = writeln!(
             out,
-            "  {:<width$} {:>10.4} {:>9.4} {:>9.4} {:>8} {:>10.4} {:>10.4}",
+            "Permutation test ({how}): QM p {}",
+            p_value(test.qm_p_value)
+        );
+    }
+    let _ = writeln!(out, "\nModel results{scale}:");
+    let permuted = r.permutation_test.is_some();
+    let _ = writeln!(
+        out,
+        "  {:<width$} {:>10} {:>9} {:>9} {:>8} {:>10} {:>10}{}",
+        "",
+        "estimate",
+        "se",
+        stat,
+        "p",
+        "ci.lower",
+        "ci.upper",
+        if permuted { "    p.perm" } else { "" }
+    );
+    for c in &r.coefficients {
+        let perm = c
+            .p_value_permutation
+            .map(|p| format!(" {:>9}", p_cell(p)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {:<width$} {:>10.4} {:>9.4} {:>9.4} {:>8} {:>10.4} {:>10.4}{perm}",
             shortened(&c.name),
             c.estimate,
             c.se,
@@ -268,6 +296,41 @@ fn regression_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, r:
     }
     if let Some(df) = r.qm_df_residual {
         let _ = writeln!(out, "  (t distribution with {df} df)");
+    }
+    out.push('\n');
+    predictions_section(out, analysis);
+}
+
+fn predictions_section(out: &mut String, analysis: &Analysis) {
+    let Some(predictions) = &analysis.predictions else {
+        return;
+    };
+    let _ = writeln!(out, "Predictions:");
+    for p in predictions {
+        let at: Vec<String> = p.values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        let q = &p.prediction;
+        let _ = writeln!(
+            out,
+            "  at {}: {:.4} (SE {:.4}) [{:.4}, {:.4}], prediction interval [{:.4}, {:.4}]",
+            at.join(", "),
+            q.estimate,
+            q.se,
+            q.ci_lower,
+            q.ci_upper,
+            q.pi_lower,
+            q.pi_upper
+        );
+        if let Some(bt) = &p.back_transformed {
+            let _ = writeln!(
+                out,
+                "    back-transformed: {:.4} [{:.4}, {:.4}], prediction interval [{:.4}, {:.4}]",
+                bt.estimate,
+                bt.ci_lower,
+                bt.ci_upper,
+                bt.pi_lower.unwrap_or(f64::NAN),
+                bt.pi_upper.unwrap_or(f64::NAN)
+            );
+        }
     }
     out.push('\n');
 }

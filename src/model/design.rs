@@ -350,6 +350,14 @@ impl DesignBuilder {
             )
             .into());
         }
+        if columns.len() > super::regression::MAX_COEFFICIENTS {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "{} coefficients: at most {} are supported",
+                columns.len(),
+                super::regression::MAX_COEFFICIENTS
+            ))
+            .into());
+        }
         if columns.len() >= self.k {
             return Err(ErrorKind::InvalidSetting(format!(
                 "{} coefficients ({}) need more than {} studies",

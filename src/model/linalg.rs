@@ -57,6 +57,20 @@ impl Cholesky {
         }
     }
 
+    /// L and 1/diag(L) padded to P × P with the identity, for fixed-size loops.
+    pub fn padded<const P: usize>(&self) -> ([[f64; P]; P], [f64; P]) {
+        let p = self.p;
+        let lower = std::array::from_fn(|r| {
+            std::array::from_fn(|c| match (r < p && c < p, r == c) {
+                (true, _) => self.lower[r * p + c],
+                (false, true) => 1.0,
+                (false, false) => 0.0,
+            })
+        });
+        let inverse = std::array::from_fn(|r| self.inverse_diagonal.get(r).copied().unwrap_or(1.0));
+        (lower, inverse)
+    }
+
     /// x = A⁻¹ b.
     pub fn solve(&self, b: &[f64]) -> Vec<f64> {
         let p = self.p;

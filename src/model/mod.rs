@@ -50,7 +50,7 @@ use crate::effect::Effect;
 use crate::error::{Error, ErrorKind, Result};
 pub(crate) use crate::stats::{chi_squared, standard_normal};
 use crate::stats::{t_quantile, t_upper_tail};
-use moments::{Moments, typical_variance};
+use moments::Moments;
 use standardise::Standardised;
 use tau2::Tau2Diagnostic;
 
@@ -186,7 +186,7 @@ pub struct MetaAnalysis {
     method: Method,
     test: Test,
     level: f64,
-    design: Option<Design>,
+    design: Option<std::sync::Arc<Design>>,
     fixed_tau2: Option<f64>,
 }
 
@@ -273,7 +273,7 @@ impl MetaAnalysis {
     /// # Ok::<(), cochran::Error>(())
     /// ```
     pub fn moderators(mut self, design: Design) -> Self {
-        self.design = Some(design);
+        self.design = Some(std::sync::Arc::new(design));
         self
     }
 
@@ -336,7 +336,7 @@ impl MetaAnalysis {
         if effects.is_empty() {
             return Err(ErrorKind::NoStudies(String::new()).into());
         }
-        if let Some(design) = &self.design
+        if let Some(design) = self.design.as_deref()
             && design.k() != effects.len()
         {
             return Err(ErrorKind::InvalidSetting(format!(
@@ -412,6 +412,7 @@ impl MetaAnalysis {
             ErrorKind::InvalidSetting("a meta-regression needs moderators".into())
         })?;
         let data = Standardised::with_design(effects, Some(design))?;
+        let design = design.as_ref();
         let tau2 = match self.method {
             Method::Random(estimator) => tau2::estimate(estimator, &data)?.tau2,
             Method::Common => 0.0,
@@ -424,7 +425,7 @@ impl MetaAnalysis {
     /// the common-effect model and for a model without an intercept, which has
     /// no intercept-only model to compare with.
     fn pseudo_r2(&self, effects: &[Effect], tau2: f64) -> Result<Option<f64>> {
-        let intercept = self.design.as_ref().is_none_or(Design::has_intercept);
+        let intercept = self.design.as_deref().is_none_or(Design::has_intercept);
         if self.method == Method::Common || !intercept {
             return Ok(None);
         }
@@ -569,7 +570,8 @@ impl Heterogeneity {
             };
         }
         let df = (k - data.p()) as f64;
-        let q = Moments::at(data, 0.0).q.max(0.0);
+        let at_zero = Moments::for_score(data, 0.0);
+        let q = at_zero.q.max(0.0);
         let (i2, h2) = match method {
             Method::Common => (
                 if q > 0.0 {
@@ -580,7 +582,8 @@ impl Heterogeneity {
                 q / df,
             ),
             Method::Random(_) => {
-                let typical = typical_variance(data);
+                // The typical within-study variance (k − p) / tr P at τ² = 0.
+                let typical = df / at_zero.trace_p;
                 (100.0 * tau2 / (typical + tau2), tau2 / typical + 1.0)
             }
         };

@@ -19,8 +19,10 @@
 //! studies with variance 10⁴ thus leaves tr PP accurate, where the textbook
 //! form Σw² − 2Σw³/Σw + (Σw²/Σw)² cancels to zero.
 
+use rayon::prelude::*;
+
 use super::design::Design;
-use super::regression::{Projection, Weights};
+use super::regression::{Projection, Sums, Weights};
 use super::standardise::Standardised;
 use crate::effect::Effect;
 
@@ -55,22 +57,19 @@ impl Moments {
         }
     }
 
-    /// The moments of a meta-regression, through its weighted least-squares fit;
-    /// NaN where the weighted model matrix is numerically singular.
-    fn regression(data: &Standardised, design: &Design, tau2: f64) -> Self {
-        let Ok(projection) = Projection::new(design, data.effects(), Weights::Inverse(tau2)) else {
-            return Moments {
-                k: data.effects().len() as f64,
-                s1: f64::NAN,
-                s2: f64::NAN,
-                mean: f64::NAN,
-                q: f64::NAN,
-                q2: f64::NAN,
-                trace_p: f64::NAN,
-                trace_pp: f64::NAN,
-            };
+    /// What the score of an estimator, Q and tr P need (tr PP is NaN for a
+    /// meta-regression, where it costs a third of the pass).
+    pub fn for_score(data: &Standardised, tau2: f64) -> Self {
+        let Some(design) = data.design() else {
+            return Moments::intercept_only(data, tau2);
         };
-        let (sums, trace_pp) = projection.moments();
+        match Projection::new(design, data.effects(), Weights::Inverse(tau2)) {
+            Ok(projection) => Moments::from_sums(data, projection.score_sums(), f64::NAN),
+            Err(_) => Moments::undefined(data),
+        }
+    }
+
+    fn from_sums(data: &Standardised, sums: Sums, trace_pp: f64) -> Self {
         Moments {
             k: data.effects().len() as f64,
             s1: sums.s1,
@@ -80,6 +79,31 @@ impl Moments {
             q2: sums.q2,
             trace_p: sums.trace_p,
             trace_pp,
+        }
+    }
+
+    fn undefined(data: &Standardised) -> Self {
+        Moments {
+            k: data.effects().len() as f64,
+            s1: f64::NAN,
+            s2: f64::NAN,
+            mean: f64::NAN,
+            q: f64::NAN,
+            q2: f64::NAN,
+            trace_p: f64::NAN,
+            trace_pp: f64::NAN,
+        }
+    }
+
+    /// The moments of a meta-regression, through its weighted least-squares fit;
+    /// NaN where the weighted model matrix is numerically singular.
+    fn regression(data: &Standardised, design: &Design, tau2: f64) -> Self {
+        match Projection::new(design, data.effects(), Weights::Inverse(tau2)) {
+            Ok(projection) => {
+                let (sums, trace_pp) = projection.moments();
+                Moments::from_sums(data, sums, trace_pp)
+            }
+            Err(_) => Moments::undefined(data),
         }
     }
 
@@ -129,9 +153,25 @@ impl Moments {
 }
 
 /// Σ f(e) over the effects, in four interleaved partial sums: independent
-/// additions keep the processor busy, and the order is fixed, so results are
-/// the same on every run.
-fn sum<const M: usize>(effects: &[Effect], f: impl Fn(&Effect) -> [f64; M]) -> [f64; M] {
+/// additions keep the processor busy. Beyond [`CHUNK`] studies, chunks are
+/// summed in parallel and added in chunk order; the order is fixed either way,
+/// so results are the same on every run and any number of threads.
+fn sum<const M: usize>(effects: &[Effect], f: impl Fn(&Effect) -> [f64; M] + Sync) -> [f64; M] {
+    if effects.len() <= CHUNK {
+        return sum_chunk(effects, &f);
+    }
+    effects
+        .par_chunks(CHUNK)
+        .map(|chunk| sum_chunk(chunk, &f))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .fold([0.0; M], add)
+}
+
+/// Studies per chunk of a parallel sum.
+const CHUNK: usize = 16_384;
+
+fn sum_chunk<const M: usize>(effects: &[Effect], f: &impl Fn(&Effect) -> [f64; M]) -> [f64; M] {
     let mut lanes = [[0.0; M]; 4];
     let chunks = effects.chunks_exact(4);
     let rest = chunks.remainder();
@@ -153,7 +193,7 @@ fn add<const M: usize>(a: [f64; M], b: [f64; M]) -> [f64; M] {
 /// The generalised Q statistic Σ (y − μ̂(τ²))² / (v + τ²), decreasing in τ².
 pub(crate) fn generalised_q(data: &Standardised, tau2: f64) -> f64 {
     if data.design().is_some() {
-        return Moments::at(data, tau2).q;
+        return Moments::for_score(data, tau2).q;
     }
     let effects = data.effects();
     let [s1, swy] = sum(effects, |e| {

@@ -67,7 +67,7 @@ impl MetaAnalysis {
             ))
             .into());
         }
-        let observed = self.statistics(effects, design)?;
+        let observed = self.statistics(effects, Design::clone(design))?;
         let groups = row_groups(design);
         let distinct = distinct_permutations(&groups);
         let exact = distinct <= permutations as f64;
@@ -87,7 +87,7 @@ impl MetaAnalysis {
                 } else {
                     order.clone()
                 };
-                self.statistics(effects, &design.select(&rows)).ok()
+                self.statistics(effects, design.select(&rows)).ok()
             })
             .collect();
         if !exact {
@@ -114,10 +114,13 @@ impl MetaAnalysis {
     }
 
     /// The coefficients' statistics and QM of the model on this design.
-    fn statistics(&self, effects: &[Effect], design: &Design) -> Result<Statistics> {
+    fn statistics(&self, effects: &[Effect], design: Design) -> Result<Statistics> {
         let model = MetaAnalysis {
-            design: Some(design.clone()),
-            ..self.clone()
+            design: Some(std::sync::Arc::new(design)),
+            fixed_tau2: self.fixed_tau2,
+            ..MetaAnalysis::new(self.method)
+                .test(self.test)
+                .level(self.level)
         };
         let regression: Regression = model.fit_regression(effects)?;
         let z = regression

@@ -17,6 +17,8 @@
 // Index loops read like the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
+use rayon::prelude::*;
+
 use super::design::Design;
 use super::linalg::{Cholesky, quadratic_form};
 use crate::effect::Effect;
@@ -58,19 +60,14 @@ impl<'a> Projection<'a> {
     /// Fits with weights `a` (one per study).
     pub fn new(design: &'a Design, effects: &'a [Effect], weights: Weights) -> Result<Self> {
         let p = design.p();
-        let mut xtax = vec![0.0; p * p];
-        let mut xtay = vec![0.0; p];
-        let mut x = vec![0.0; p];
-        for (i, e) in effects.iter().enumerate() {
-            let a = weights.of(e);
-            fill_row(design, i, &mut x);
-            for r in 0..p {
-                xtay[r] += a * x[r] * e.yi;
-                for c in 0..=r {
-                    xtax[r * p + c] += a * x[r] * x[c];
-                }
-            }
-        }
+        let (mut xtax, xtay) = dispatch(
+            p,
+            Accumulate {
+                design,
+                effects,
+                weights,
+            },
+        );
         symmetrise(&mut xtax, p);
         let factor = Cholesky::new(&xtax, p, 0.0).map_err(|j| {
             ErrorKind::Numerical(format!(
@@ -107,38 +104,12 @@ impl<'a> Projection<'a> {
     /// difference can cancel, and the careful sums of [`sums`](Self::sums) and
     /// [`trace_pp`](Self::trace_pp) are used instead.
     pub fn moments(&self) -> (Sums, f64) {
+        let Some((sums, diagonal, h_squares, m)) =
+            dispatch(self.design.p(), FastMoments(self, true))
+        else {
+            return (self.sums(), self.trace_pp());
+        };
         let p = self.design.p();
-        let (mut x, mut u) = (vec![0.0; p], vec![0.0; p]);
-        let mut m = vec![0.0; p * p];
-        let mut sums = Sums::default();
-        let (mut diagonal, mut h_squares) = (0.0, 0.0);
-        // h_squares: Σ aᵢ²hᵢ², the diagonal terms of |M|².
-        for (i, e) in self.effects.iter().enumerate() {
-            let a = self.weight(i);
-            fill_row(self.design, i, &mut x);
-            self.factor.forward(&x, &mut u);
-            let norm: f64 = u.iter().map(|v| v * v).sum();
-            let h = a * norm;
-            if h > DOMINANT_LEVERAGE {
-                return (self.sums(), self.trace_pp());
-            }
-            let fitted: f64 = x.iter().zip(&self.beta).map(|(x, b)| x * b).sum();
-            let r = e.yi - fitted;
-            let a2 = a * a;
-            sums.s1 += a;
-            sums.s2 += a2;
-            sums.q += a * r * r;
-            sums.q2 += a2 * r * r;
-            sums.trace_p += a * (1.0 - h);
-            diagonal += a2 * (1.0 - h) * (1.0 - h);
-            h_squares += a2 * h * h;
-            for row in 0..p {
-                let scaled = a2 * u[row];
-                for col in 0..=row {
-                    m[row * p + col] += scaled * u[col];
-                }
-            }
-        }
         let mut frobenius = 0.0;
         for row in 0..p {
             for col in 0..=row {
@@ -147,6 +118,14 @@ impl<'a> Projection<'a> {
             }
         }
         (sums, diagonal + (frobenius - h_squares).max(0.0))
+    }
+
+    /// The sums alone (no tr PP): all the score of an estimator needs.
+    pub fn score_sums(&self) -> Sums {
+        match dispatch(self.design.p(), FastMoments(self, false)) {
+            Some((sums, ..)) => sums,
+            None => self.sums(),
+        }
     }
 
     /// Σ a, Σ a², yᵀPy, yᵀPPy and tr P.
@@ -163,7 +142,9 @@ impl<'a> Projection<'a> {
             sums.s2 += a * a;
             sums.q += a * r * r;
             sums.q2 += a * a * r * r;
-            sums.trace_p += a * self.complement(i, &x, &mut u);
+            let complement = self.complement(i, &x, &mut u);
+            sums.trace_p += a * complement;
+            sums.trace_pv += a * complement * e.vi;
         }
         sums
     }
@@ -272,6 +253,8 @@ pub(crate) struct Sums {
     pub q: f64,
     pub q2: f64,
     pub trace_p: f64,
+    /// tr(PV) = Σ aᵢ(1 − hᵢ)vᵢ.
+    pub trace_pv: f64,
 }
 
 fn fill_row(design: &Design, i: usize, x: &mut [f64]) {
@@ -286,4 +269,192 @@ fn symmetrise(a: &mut [f64], p: usize) {
             a[r * p + c] = a[c * p + r];
         }
     }
+}
+
+/// A pass over the studies whose rows have a length fixed at compile time, so
+/// that a row, its forward substitution and the accumulators live in registers.
+/// Up to 8 coefficients the length is exact; beyond, rows are padded with zeros
+/// (and the Cholesky factor with the identity) to 16, 32 or 64.
+trait RowPass {
+    type Output;
+    fn run<const P: usize>(self) -> Self::Output;
+}
+
+/// The most coefficients a design may have.
+pub(crate) const MAX_COEFFICIENTS: usize = 64;
+
+fn dispatch<K: RowPass>(p: usize, pass: K) -> K::Output {
+    match p {
+        0..=2 => pass.run::<2>(),
+        3 => pass.run::<3>(),
+        4 => pass.run::<4>(),
+        5 => pass.run::<5>(),
+        6 => pass.run::<6>(),
+        7 => pass.run::<7>(),
+        8 => pass.run::<8>(),
+        9..=16 => pass.run::<16>(),
+        17..=32 => pass.run::<32>(),
+        _ => pass.run::<64>(),
+    }
+}
+
+/// Study i's row of the model matrix, padded with zeros.
+fn padded_row<const P: usize>(design: &Design, i: usize) -> [f64; P] {
+    std::array::from_fn(|j| if j < design.p() { design.x(i, j) } else { 0.0 })
+}
+
+/// XᵀAX and XᵀAy.
+struct Accumulate<'a> {
+    design: &'a Design,
+    effects: &'a [Effect],
+    weights: Weights,
+}
+
+impl RowPass for Accumulate<'_> {
+    type Output = (Vec<f64>, Vec<f64>);
+
+    fn run<const P: usize>(self) -> Self::Output {
+        let chunk = |first: usize, effects: &[Effect]| {
+            let mut xtax = [[0.0; P]; P];
+            let mut xtay = [0.0; P];
+            for (i, e) in (first..).zip(effects) {
+                let a = self.weights.of(e);
+                let x = padded_row::<P>(self.design, i);
+                for r in 0..P {
+                    let ax = a * x[r];
+                    xtay[r] += ax * e.yi;
+                    for c in 0..=r {
+                        xtax[r][c] += ax * x[c];
+                    }
+                }
+            }
+            (xtax, xtay)
+        };
+        let (xtax, xtay) = chunked(self.effects, chunk)
+            .into_iter()
+            .reduce(|(a, b), (c, d)| (add_matrices(a, c), add(b, d)))
+            .unwrap_or(([[0.0; P]; P], [0.0; P]));
+        let p = self.design.p();
+        let matrix = (0..p * p).map(|n| xtax[n / p][n % p]).collect();
+        (matrix, xtay[..p].to_vec())
+    }
+}
+
+/// The sums, Σ aᵢ²(1 − hᵢ)², Σ aᵢ²hᵢ² and M = Σ aᵢ²uᵢuᵢᵀ (lower triangle) in one
+/// pass (the last three only when the flag asks for the traces); `None` when a
+/// study dominates a direction.
+struct FastMoments<'p, 'a>(&'p Projection<'a>, bool);
+
+/// One chunk's share of [`FastMoments`].
+struct Partial<const P: usize> {
+    sums: Sums,
+    diagonal: f64,
+    h_squares: f64,
+    m: [[f64; P]; P],
+}
+
+impl RowPass for FastMoments<'_, '_> {
+    type Output = Option<(Sums, f64, f64, Vec<f64>)>;
+
+    fn run<const P: usize>(self) -> Self::Output {
+        let (projection, traces) = (self.0, self.1);
+        let p = projection.design.p();
+        let (lower, inverse_diagonal) = projection.factor.padded::<P>();
+        let beta: [f64; P] =
+            std::array::from_fn(|j| projection.beta.get(j).copied().unwrap_or(0.0));
+        let chunk = |first: usize, effects: &[Effect]| -> Option<Partial<P>> {
+            let mut part = Partial {
+                sums: Sums::default(),
+                diagonal: 0.0,
+                h_squares: 0.0,
+                m: [[0.0; P]; P],
+            };
+            for (i, e) in (first..).zip(effects) {
+                let a = projection.weights.of(e);
+                let x = padded_row::<P>(projection.design, i);
+                let mut u = [0.0; P];
+                for r in 0..P {
+                    let mut s = x[r];
+                    for c in 0..r {
+                        s -= lower[r][c] * u[c];
+                    }
+                    u[r] = s * inverse_diagonal[r];
+                }
+                let h = a * u.iter().map(|v| v * v).sum::<f64>();
+                if h > DOMINANT_LEVERAGE {
+                    return None;
+                }
+                let fitted: f64 = x.iter().zip(&beta).map(|(x, b)| x * b).sum();
+                let r = e.yi - fitted;
+                let a2 = a * a;
+                let sums = &mut part.sums;
+                sums.s1 += a;
+                sums.s2 += a2;
+                sums.q += a * r * r;
+                sums.q2 += a2 * r * r;
+                sums.trace_p += a * (1.0 - h);
+                sums.trace_pv += a * (1.0 - h) * e.vi;
+                if !traces {
+                    continue;
+                }
+                part.diagonal += a2 * (1.0 - h) * (1.0 - h);
+                part.h_squares += a2 * h * h;
+                for row in 0..P {
+                    let scaled = a2 * u[row];
+                    for col in 0..=row {
+                        part.m[row][col] += scaled * u[col];
+                    }
+                }
+            }
+            Some(part)
+        };
+        let mut total: Option<Partial<P>> = None;
+        for part in chunked(projection.effects, chunk) {
+            let part = part?;
+            total = Some(match total {
+                None => part,
+                Some(t) => Partial {
+                    sums: Sums {
+                        s1: t.sums.s1 + part.sums.s1,
+                        s2: t.sums.s2 + part.sums.s2,
+                        q: t.sums.q + part.sums.q,
+                        q2: t.sums.q2 + part.sums.q2,
+                        trace_p: t.sums.trace_p + part.sums.trace_p,
+                        trace_pv: t.sums.trace_pv + part.sums.trace_pv,
+                    },
+                    diagonal: t.diagonal + part.diagonal,
+                    h_squares: t.h_squares + part.h_squares,
+                    m: add_matrices(t.m, part.m),
+                },
+            });
+        }
+        let t = total?;
+        let matrix = (0..p * p).map(|n| t.m[n / p][n % p]).collect();
+        Some((t.sums, t.diagonal, t.h_squares, matrix))
+    }
+}
+
+/// Studies per chunk of a pass: chunks are summed in parallel and their sums
+/// added in chunk order, so results do not depend on the number of threads.
+const CHUNK: usize = 8192;
+
+/// `pass(first index, studies)` on consecutive chunks, in parallel when there
+/// are several, results in chunk order.
+fn chunked<T: Send>(effects: &[Effect], pass: impl Fn(usize, &[Effect]) -> T + Sync) -> Vec<T> {
+    if effects.len() <= CHUNK {
+        return vec![pass(0, effects)];
+    }
+    effects
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(c, chunk)| pass(c * CHUNK, chunk))
+        .collect()
+}
+
+fn add<const P: usize>(a: [f64; P], b: [f64; P]) -> [f64; P] {
+    std::array::from_fn(|i| a[i] + b[i])
+}
+
+fn add_matrices<const P: usize>(a: [[f64; P]; P], b: [[f64; P]; P]) -> [[f64; P]; P] {
+    std::array::from_fn(|i| add(a[i], b[i]))
 }

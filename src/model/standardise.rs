@@ -7,6 +7,8 @@
 //! tolerance, threshold and starting bracket of the estimators can be fixed
 //! numbers in these units.
 
+use std::sync::Arc;
+
 use super::design::Design;
 use crate::effect::Effect;
 use crate::error::{ErrorKind, Result};
@@ -31,7 +33,7 @@ pub(crate) struct Standardised {
     v_min: f64,
     v_max: f64,
     /// The model matrix; `None` for the intercept-only model.
-    design: Option<Design>,
+    design: Option<Arc<Design>>,
 }
 
 impl Standardised {
@@ -44,7 +46,7 @@ impl Standardised {
 
     /// Standardises the effects of a meta-regression. Without an intercept the
     /// effects are not centred (a shift would change the model).
-    pub fn with_design(effects: &[Effect], design: Option<&Design>) -> Result<Self> {
+    pub fn with_design(effects: &[Effect], design: Option<&Arc<Design>>) -> Result<Self> {
         let design = design.filter(|d| !d.is_intercept_only()).cloned();
         let (dominant, largest) = extremes(effects);
         let (v_small, v_large) = (effects[dominant].vi, effects[largest].vi);
@@ -102,18 +104,18 @@ impl Standardised {
 
     /// The model matrix; `None` for the intercept-only model.
     pub fn design(&self) -> Option<&Design> {
-        self.design.as_ref()
+        self.design.as_deref()
     }
 
     /// Number of coefficients.
     pub fn p(&self) -> usize {
-        self.design.as_ref().map_or(1, Design::p)
+        self.design.as_deref().map_or(1, Design::p)
     }
 
     /// Coefficient `j` back on the data's scale: the intercept moves with the
     /// centre, slopes only scale.
     pub fn coefficient(&self, j: usize, standardised: f64) -> f64 {
-        let intercept = self.design.as_ref().is_none_or(Design::has_intercept);
+        let intercept = self.design.as_deref().is_none_or(Design::has_intercept);
         if j == 0 && intercept {
             self.location(standardised)
         } else {

@@ -201,7 +201,10 @@ fn unweighted_sums(data: &Standardised) -> (f64, f64) {
         return (rss, sum_v * (k - 1.0) / k);
     };
     match Projection::new(design, effects, Weights::Unit) {
-        Ok(ols) => (ols.sums().q, ols.trace_pd(|i| effects[i].vi)),
+        Ok(ols) => {
+            let (sums, _) = ols.moments();
+            (sums.q, sums.trace_pv)
+        }
         Err(_) => (f64::NAN, f64::NAN),
     }
 }
@@ -245,7 +248,7 @@ fn scoring_step(estimator: Tau2, m: &Moments, df: f64) -> f64 {
 /// The estimating equation's left side, with the sign of the score: positive
 /// where the (restricted) likelihood increases.
 fn score(estimator: Tau2, data: &Standardised, tau2: f64) -> f64 {
-    score_of(estimator, &Moments::at(data, tau2), data)
+    score_of(estimator, &Moments::for_score(data, tau2), data)
 }
 
 /// The score from moments already computed.

@@ -304,13 +304,17 @@ fn fisher_scoring(
     max_iterations: usize,
 ) -> Option<(f64, usize)> {
     let mut tau2 = hedges(data).max(0.0);
+    let mut previous_step = f64::INFINITY;
     for iteration in 1..=max_iterations {
         let moments = Moments::at(data, tau2);
         let mut step = scoring_step(estimator, &moments, residual_df(data));
         if !step.is_finite() {
             return None;
         }
+        let slow = step.abs() > SLOW_CONVERGENCE * previous_step.abs();
+        previous_step = step;
         if iteration >= ACCELERATE_AFTER
+            && slow
             && !converged(step, tau2, data)
             && let Some(root) = bracketed_step(estimator, data, tau2, step, &moments)
         {
@@ -336,9 +340,12 @@ fn fisher_scoring(
 }
 
 /// Fisher scoring converges linearly, at times slowly (tens of steps on large
-/// data); after this many steps each is checked for a sign change of the score
-/// within twice its length, and a bracketed root is finished by Brent's method.
+/// data); from this step on, a step longer than [`SLOW_CONVERGENCE`] times the
+/// one before is checked for a sign change of the score within twice its
+/// length, and a bracketed root is finished by Brent's method.
 const ACCELERATE_AFTER: usize = 3;
+/// Steps shrinking by less than this factor mark slow convergence.
+const SLOW_CONVERGENCE: f64 = 0.25;
 
 /// The root of the score between τ² and τ² + 2·step, when the score changes
 /// sign there (the root Fisher scoring is converging to).

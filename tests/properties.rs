@@ -175,3 +175,45 @@ proptest! {
         }
     }
 }
+
+/// k ≥ 4 effects with one numeric moderator.
+fn regression_datasets() -> impl Strategy<Value = (Vec<Effect>, Vec<f64>)> {
+    datasets()
+        .prop_filter("at least four studies", |e| e.len() >= 4)
+        .prop_flat_map(|effects| {
+            let k = effects.len();
+            (Just(effects), proptest::collection::vec(-50.0f64..50.0, k))
+        })
+}
+
+proptest! {
+    #[test]
+    fn meta_regression_scales_with_the_unit_of_measurement(
+        (effects, x) in regression_datasets(),
+        up in any::<bool>(),
+    ) {
+        let c = if up { 2f64.powi(20) } else { 2f64.powi(-20) };
+        let scaled: Vec<Effect> =
+            effects.iter().map(|e| Effect::new(e.yi * c, e.vi * c * c).unwrap()).collect();
+        let Ok(design) = cochran::Design::builder(x.len()).numeric("x", &x).and_then(|b| b.build())
+        else {
+            return Ok(()); // a degenerate moderator (collinear with the intercept)
+        };
+        for method in [Method::Common, Method::Random(Tau2::Dl), Method::Random(Tau2::Reml)] {
+            for test in [Test::Z, Test::Knha] {
+                let model = MetaAnalysis::new(method).test(test).moderators(design.clone());
+                let (Ok(a), Ok(b)) = (model.fit(&effects), model.fit(&scaled)) else {
+                    continue; // a perfect fit under Knapp-Hartung is refused on both scales
+                };
+                let (ra, rb) = (a.regression.as_ref().unwrap(), b.regression.as_ref().unwrap());
+                prop_assert!(close(ra.qm, rb.qm, 1e-12, 1e-9), "{method} {test}: QM {} vs {}", ra.qm, rb.qm);
+                prop_assert!(close(a.tau2 * c * c, b.tau2, b.effects()[0].vi * 1e-12, 1e-9));
+                for (ca, cb) in ra.coefficients.iter().zip(&rb.coefficients) {
+                    prop_assert!(close(ca.estimate * c, cb.estimate, cb.se, 1e-9),
+                        "{method} {test} {}: {} vs {}", ca.name, ca.estimate * c, cb.estimate);
+                    prop_assert!(close(ca.se * c, cb.se, 0.0, 1e-9));
+                }
+            }
+        }
+    }
+}

@@ -203,6 +203,18 @@ pub struct Prediction {
 
 impl Regression {
     /// Records a permutation test's p-values beside the model-based ones.
+    ///
+    /// ```
+    /// use cochran::{Design, Effect, MetaAnalysis, Tau2};
+    /// let effects: Vec<Effect> = [(-0.9, 0.03), (-1.6, 0.02), (-0.2, 0.05), (-1.4, 0.01), (-0.3, 0.04)]
+    ///     .iter().map(|&(y, v)| Effect::new(y, v)).collect::<Result<_, _>>()?;
+    /// let design = Design::builder(5).numeric("latitude", &[44.0, 55.0, 13.0, 52.0, 19.0])?.build()?;
+    /// let model = MetaAnalysis::random(Tau2::Reml).moderators(design);
+    /// let test = model.permutation_test(&effects, 1000, 1)?;
+    /// let regression = model.fit(&effects)?.regression.unwrap().with_permutation_test(test);
+    /// assert!(regression.coefficients[1].p_value_permutation.is_some());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
     pub fn with_permutation_test(mut self, test: PermutationTest) -> Self {
         for (c, &p) in self.coefficients.iter_mut().zip(&test.p_values) {
             c.p_value_permutation = Some(p);
@@ -214,6 +226,18 @@ impl Regression {
 
     /// The prediction at a model-matrix row `x` (with its intercept entry),
     /// given the model's τ² on the data's scale.
+    ///
+    /// ```
+    /// use cochran::{Design, Effect, MetaAnalysis, Tau2};
+    /// let effects: Vec<Effect> = [(-0.9, 0.03), (-1.6, 0.02), (-0.2, 0.05), (-1.4, 0.01), (-0.3, 0.04)]
+    ///     .iter().map(|&(y, v)| Effect::new(y, v)).collect::<Result<_, _>>()?;
+    /// let design = Design::builder(5).numeric("latitude", &[44.0, 55.0, 13.0, 52.0, 19.0])?.build()?;
+    /// let x = design.row_for(&[("latitude", "30")])?;
+    /// let fit = MetaAnalysis::random(Tau2::Reml).moderators(design).fit(&effects)?;
+    /// let at_30 = fit.regression.as_ref().unwrap().predict(&x, fit.tau2);
+    /// assert!(at_30.ci_lower < at_30.estimate && at_30.pi_lower <= at_30.ci_lower);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
     pub fn predict(&self, x: &[f64], tau2: f64) -> Prediction {
         let estimate: f64 = x
             .iter()

@@ -65,6 +65,13 @@ impl Design {
     }
 
     /// Number of studies.
+    ///
+    /// ```
+    /// # use cochran::Design;
+    /// let design = Design::builder(4).numeric("dose", &[1.0, 2.0, 3.0, 5.0])?.build()?;
+    /// assert_eq!((design.k(), design.p()), (4, 2));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
     pub fn k(&self) -> usize {
         self.k
     }
@@ -75,6 +82,16 @@ impl Design {
     }
 
     /// Coefficient names in model-matrix order (`intrcpt` first when present).
+    ///
+    /// ```
+    /// # use cochran::Design;
+    /// let design = Design::builder(4).categorical("arm", &["b", "a", "c", "a"])?.build()?;
+    /// assert_eq!(design.names(), ["intrcpt", "armb", "armc"]);
+    /// assert_eq!(design.sources(), ["intrcpt", "arm", "arm"]);
+    /// assert!(design.has_intercept() && !design.is_intercept_only());
+    /// assert_eq!(design.tested(), 1..3);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
     pub fn names(&self) -> &[String] {
         &self.names
     }
@@ -95,6 +112,15 @@ impl Design {
     }
 
     /// The value of coefficient `j`'s column for study `i`.
+    ///
+    /// ```
+    /// # use cochran::Design;
+    /// let design = Design::builder(3).numeric("dose", &[1.0, 2.0, 4.0])?.build()?;
+    /// assert_eq!(design.x(2, 1), 4.0);
+    /// assert_eq!(design.row(2), [1.0, 4.0]);
+    /// assert_eq!(design.select(&[2, 0]).row(0), [1.0, 4.0]);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
     pub fn x(&self, i: usize, j: usize) -> f64 {
         self.columns[j][i]
     }

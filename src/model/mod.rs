@@ -760,6 +760,13 @@ impl Fit {
     }
 
     /// The model matrix of a meta-regression (`None` for the intercept-only model).
+    ///
+    /// ```
+    /// use cochran::{Effect, MetaAnalysis};
+    /// let fit = MetaAnalysis::common().fit(&[Effect::new(0.2, 0.01)?, Effect::new(0.4, 0.02)?])?;
+    /// assert!(fit.design().is_none() && fit.regression.is_none());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
     pub fn design(&self) -> Option<&Design> {
         self.data.design()
     }

@@ -122,7 +122,8 @@ pub enum ErrorKind {
     Plot(String),
 }
 
-fn quoted(names: &[String]) -> String {
+/// Names in backticks, comma-separated, for messages.
+pub(crate) fn quoted(names: &[String]) -> String {
     names
         .iter()
         .map(|n| format!("`{n}`"))

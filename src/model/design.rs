@@ -18,7 +18,7 @@
 use serde::Serialize;
 
 use super::linalg::Cholesky;
-use crate::error::{ErrorKind, Result};
+use crate::error::{ErrorKind, Result, quoted};
 
 /// The name metafor gives the intercept.
 pub const INTERCEPT: &str = "intrcpt";
@@ -456,14 +456,6 @@ impl Design {
 
 /// A pivot below this fraction of its column's norm means a collinear column.
 const RANK_TOLERANCE: f64 = 1e-10;
-
-fn quoted(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 #[cfg(test)]
 mod tests {

@@ -107,18 +107,7 @@ fn pooled_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, indent
     }
     if let Some(q) = fit.q {
         let _ = writeln!(out, "{indent}Heterogeneity:");
-        if let Method::Random(_) = fit.method {
-            let ci = pooled
-                .tau2_interval
-                .map(|i| format!(" [{:.4}, {:.4}]", i.tau2_ci_lower, i.tau2_ci_upper))
-                .unwrap_or_default();
-            let se = fit
-                .se_tau2
-                .map(|s| format!(" (SE = {s:.4})"))
-                .unwrap_or_default();
-            let _ = writeln!(out, "{indent}  tau^2 = {:.4}{ci}{se}", fit.tau2);
-            let _ = writeln!(out, "{indent}  tau   = {:.4}", fit.tau2.sqrt());
-        }
+        tau2_lines(out, pooled, indent);
         let i2_ci = pooled
             .tau2_interval
             .map(|i| format!(" [{:.2}%, {:.2}%]", i.i2_ci_lower, i.i2_ci_upper))
@@ -184,12 +173,9 @@ fn pooled_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, indent
     out.push('\n');
 }
 
-/// A meta-regression, as metafor prints one: residual heterogeneity, R², the
-/// tests for residual heterogeneity (QE) and of the moderators (QM), and the
-/// coefficient table.
-fn regression_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, r: &Regression) {
+/// τ² with its interval and standard error, and τ (random effects only).
+fn tau2_lines(out: &mut String, pooled: &Pooled, indent: &str) {
     let fit = &pooled.fit;
-    let _ = writeln!(out, "Residual heterogeneity:");
     if let Method::Random(_) = fit.method {
         let ci = pooled
             .tau2_interval
@@ -199,9 +185,18 @@ fn regression_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, r:
             .se_tau2
             .map(|s| format!(" (SE = {s:.4})"))
             .unwrap_or_default();
-        let _ = writeln!(out, "  tau^2 = {:.4}{ci}{se}", fit.tau2);
-        let _ = writeln!(out, "  tau   = {:.4}", fit.tau2.sqrt());
+        let _ = writeln!(out, "{indent}  tau^2 = {:.4}{ci}{se}", fit.tau2);
+        let _ = writeln!(out, "{indent}  tau   = {:.4}", fit.tau2.sqrt());
     }
+}
+
+/// A meta-regression, as metafor prints one: residual heterogeneity, R², the
+/// tests for residual heterogeneity (QE) and of the moderators (QM), and the
+/// coefficient table.
+fn regression_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, r: &Regression) {
+    let fit = &pooled.fit;
+    let _ = writeln!(out, "Residual heterogeneity:");
+    tau2_lines(out, pooled, "");
     if let (Some(i2), Some(h2)) = (fit.i2, fit.h2) {
         let _ = writeln!(
             out,

@@ -426,11 +426,15 @@ impl MetaAnalysis {
     /// no intercept-only model to compare with.
     fn pseudo_r2(&self, effects: &[Effect], tau2: f64) -> Result<Option<f64>> {
         let intercept = self.design.as_deref().is_none_or(Design::has_intercept);
-        if self.method == Method::Common || !intercept {
+        let Method::Random(estimator) = self.method else {
+            return Ok(None);
+        };
+        if !intercept {
             return Ok(None);
         }
-        let intercept_only = MetaAnalysis::new(self.method).level(self.level);
-        let tau2_0 = intercept_only.fit(effects)?.tau2;
+        // Only τ² of the intercept-only model is needed, not a whole fit.
+        let intercept_only = Standardised::with_design(effects, None)?;
+        let tau2_0 = intercept_only.variance(tau2::estimate(estimator, &intercept_only)?.tau2);
         Ok(Some(if tau2_0 == 0.0 {
             0.0
         } else {

@@ -61,6 +61,7 @@ mod error;
 pub mod model;
 pub mod plot;
 pub mod report;
+pub mod sensitivity;
 mod stats;
 
 pub use analysis::{Analysis, AnalysisOptions, OutcomeAnalysis, SubgroupResult, SubgroupTau2};

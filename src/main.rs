@@ -27,6 +27,10 @@ struct Cli {
 enum Command {
     /// Pool the studies of a CSV file (one row per study).
     Analyze(Box<AnalyzeArgs>),
+    /// Refit the model without each study in turn (metafor's leave1out); takes
+    /// the input options of `analyze`.
+    #[command(name = "leave-one-out")]
+    LeaveOneOut(Box<AnalyzeArgs>),
     /// List the registered clinical instruments (range, direction, MIC values).
     Scales {
         /// Output format (text or json).
@@ -159,6 +163,7 @@ enum ImputeSd {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Analyze(args) => run(&args),
+        Command::LeaveOneOut(args) => run_leave_one_out(&args),
         Command::Scales { format } => outcome_of(print_scales(format), 1),
     }
 }
@@ -190,6 +195,27 @@ fn run(args: &AnalyzeArgs) -> ExitCode {
     // delay the exit (about 0.1 s), the operating system reclaims it at once.
     std::mem::forget(analyses);
     outcome_of(printed, 1)
+}
+
+fn run_leave_one_out(args: &AnalyzeArgs) -> ExitCode {
+    let result = options(args)
+        .and_then(|options| Analysis::from_csv(&args.file, &options))
+        .and_then(|analysis| analysis.leave_one_out().map(|loo| (analysis, loo)));
+    let (analysis, loo) = match result {
+        Ok(done) => done,
+        Err(error) => return fail(&error, if error.is_input_error() { 2 } else { 1 }),
+    };
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let printed = match args.format {
+        Format::Text => out
+            .write_all(report::leave_one_out_text(&analysis, &loo).as_bytes())
+            .map_err(io_error),
+        Format::Json => serde_json::to_writer(&mut out, &loo)
+            .map_err(|e| io_error(e.into()))
+            .and_then(|()| writeln!(out).map_err(io_error)),
+        Format::Csv => report::write_refits_csv(&loo.studies, &mut out),
+    };
+    outcome_of(printed.and_then(|()| out.flush().map_err(io_error)), 1)
 }
 
 fn outcome_of(result: Result<(), Error>, code: u8) -> ExitCode {

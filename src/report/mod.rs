@@ -610,3 +610,97 @@ fn sensitivity_section(out: &mut String, analysis: &Analysis) {
     }
     out.push('\n');
 }
+
+/// The leave-one-out table: each row the model without that study.
+///
+/// ```
+/// use cochran::{Analysis, AnalysisOptions, Measure, report};
+/// let analysis = Analysis::from_csv("datasets/bcg.csv", &AnalysisOptions::new(Measure::Rr))?;
+/// let text = report::leave_one_out_text(&analysis, &analysis.leave_one_out()?);
+/// assert!(text.contains("Aronson 1948"));
+/// # Ok::<(), cochran::Error>(())
+/// ```
+pub fn leave_one_out_text(analysis: &Analysis, loo: &crate::sensitivity::LeaveOneOut) -> String {
+    let mut out = String::new();
+    let fit = analysis.fit();
+    let scale = if analysis.measure.is_ratio() {
+        " (log scale)"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "Leave-one-out: the {} model without each study in turn{scale}; k = {} each\n",
+        fit.method,
+        fit.k - 1
+    );
+    let labels: Vec<String> = loo.studies.iter().map(|r| shortened(&r.study)).collect();
+    let width = labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(7);
+    let _ = writeln!(
+        out,
+        "  {:<width$} {:>10} {:>9} {:>8} {:>10} {:>10} {:>10} {:>8} {:>10} {:>8}",
+        "omitted", "estimate", "se", "p", "ci.lower", "ci.upper", "Q", "Q p", "tau^2", "I^2"
+    );
+    for (r, label) in loo.studies.iter().zip(&labels) {
+        let _ = writeln!(
+            out,
+            "  {:<width$} {:>10.4} {:>9.4} {:>8} {:>10.4} {:>10.4} {:>10} {:>8} {:>10.4} {:>8}",
+            label,
+            r.estimate,
+            r.se,
+            r.p_value.map_or("NA".into(), p_cell),
+            r.ci_lower,
+            r.ci_upper,
+            r.q.map_or("NA".into(), |q| format!("{q:.4}")),
+            r.q_p_value.map_or("NA".into(), p_cell),
+            r.tau2,
+            r.i2.map_or("NA".into(), |i| format!("{i:.2}%")),
+        );
+    }
+    out.push('\n');
+    out
+}
+
+/// Refits as CSV, one row each.
+pub fn write_refits_csv(refits: &[crate::sensitivity::Refit], writer: impl Write) -> Result<()> {
+    let mut csv = csv::Writer::from_writer(writer);
+    csv.write_record([
+        "study",
+        "estimate",
+        "se",
+        "statistic",
+        "p_value",
+        "ci_lower",
+        "ci_upper",
+        "q",
+        "q_p_value",
+        "tau2",
+        "i2",
+        "h2",
+    ])
+    .map_err(csv_io)?;
+    let cell = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
+    for r in refits {
+        csv.write_record([
+            r.study.clone(),
+            r.estimate.to_string(),
+            r.se.to_string(),
+            cell(r.statistic),
+            cell(r.p_value),
+            r.ci_lower.to_string(),
+            r.ci_upper.to_string(),
+            cell(r.q),
+            cell(r.q_p_value),
+            r.tau2.to_string(),
+            cell(r.i2),
+            cell(r.h2),
+        ])
+        .map_err(csv_io)?;
+    }
+    csv.flush().map_err(|e| ErrorKind::Write(e).into())
+}

@@ -339,3 +339,28 @@ writeLines(toJSON(list(csv = datasets$bcg$path, measure = "RR", cases = common_c
   auto_unbox = TRUE, digits = NA, na = "null", pretty = FALSE),
   file.path(root, "tests/reference/regression/subgroups_common.json"))
 cat("wrote subgroups with a common tau^2\n")
+
+# ---- leave-one-out ------------------------------------------------------------------------
+
+dir.create(file.path(root, "tests/reference/sensitivity"), showWarnings = FALSE)
+loo_specs <- list(list(name = "bcg", measure = "RR"), list(name = "normand1999", measure = "SMD"))
+loo_cases <- list()
+for (spec in loo_specs) {
+  df <- read.csv(file.path(root, datasets[[spec$name]]$path), stringsAsFactors = FALSE)
+  es <- effect_sizes(df, spec$measure)
+  for (method in c("FE", "DL", "REML")) for (test in tests) {
+    res <- tight_rma(es, method = method, test = test)
+    l <- leave1out(res)
+    loo_cases[[length(loo_cases) + 1]] <- list(csv = datasets[[spec$name]]$path,
+      measure = spec$measure, method = method, test = test,
+      rows = lapply(seq_along(l$estimate), function(i) lapply(list(
+        estimate = l$estimate[i], se = l$se[i], p_value = l$pval[i],
+        statistic = if (is.null(l$zval)) l$tval[i] else l$zval[i],  # tval under knha
+        ci_lower = l$ci.lb[i], ci_upper = l$ci.ub[i], q = l$Q[i], q_p_value = l$Qp[i],
+        tau2 = if (is.null(l$tau2)) 0 else l$tau2[i],  # the common-effect model: 0
+        i2 = l$I2[i], h2 = l$H2[i]), finite_or_na)))
+  }
+}
+writeLines(toJSON(list(cases = loo_cases), auto_unbox = TRUE, digits = NA, na = "null",
+  pretty = FALSE), file.path(root, "tests/reference/sensitivity/leave_one_out.json"))
+cat("wrote leave-one-out\n")

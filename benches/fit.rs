@@ -122,5 +122,24 @@ fn regression(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, small, large, regression);
+fn sensitivity(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sensitivity");
+    group.sample_size(10);
+    let effects = synthetic(1_000);
+    let set = EffectSet::from_studies(
+        Measure::Gen,
+        effects
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (format!("S{i}"), cochran::effect::StudyData::Precomputed(*e))),
+    )
+    .unwrap();
+    let analysis = Analysis::from_effects(set, &AnalysisOptions::new(Measure::Gen)).unwrap();
+    group.bench_function("leave-one-out, REML, k=1000", |b| {
+        b.iter(|| analysis.leave_one_out().unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, small, large, regression, sensitivity);
 criterion_main!(benches);

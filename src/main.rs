@@ -31,12 +31,24 @@ enum Command {
     /// the input options of `analyze`.
     #[command(name = "leave-one-out")]
     LeaveOneOut(Box<AnalyzeArgs>),
+    /// Cumulative meta-analysis (metafor's cumul): the studies added one at a
+    /// time in the order of a column; takes the input options of `analyze`.
+    Cumulative(Box<CumulativeArgs>),
     /// List the registered clinical instruments (range, direction, MIC values).
     Scales {
         /// Output format (text or json).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+}
+
+#[derive(clap::Args)]
+struct CumulativeArgs {
+    #[command(flatten)]
+    input: AnalyzeArgs,
+    /// The column whose values (ascending; ties in input order) order the studies.
+    #[arg(long, value_name = "COL")]
+    order: String,
 }
 
 #[derive(clap::Args)]
@@ -163,7 +175,8 @@ enum ImputeSd {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Analyze(args) => run(&args),
-        Command::LeaveOneOut(args) => run_leave_one_out(&args),
+        Command::LeaveOneOut(args) => run_refits(&args, None),
+        Command::Cumulative(args) => run_refits(&args.input, Some(&args.order)),
         Command::Scales { format } => outcome_of(print_scales(format), 1),
     }
 }
@@ -197,23 +210,55 @@ fn run(args: &AnalyzeArgs) -> ExitCode {
     outcome_of(printed, 1)
 }
 
-fn run_leave_one_out(args: &AnalyzeArgs) -> ExitCode {
+/// Leave-one-out (`order` None) or the cumulative analysis in the order of a column.
+fn run_refits(args: &AnalyzeArgs, order: Option<&str>) -> ExitCode {
     let result = options(args)
         .and_then(|options| Analysis::from_csv(&args.file, &options))
-        .and_then(|analysis| analysis.leave_one_out().map(|loo| (analysis, loo)));
-    let (analysis, loo) = match result {
+        .and_then(|analysis| {
+            let refits = match order {
+                None => analysis.leave_one_out()?.studies,
+                Some(column) => {
+                    let spec = cochran::data::TableSpec::numeric(&[]).with_text(&[column]);
+                    let table = cochran::data::Table::read(&args.file, &spec)?;
+                    let values = table
+                        .text_column(&column.trim().to_ascii_lowercase())
+                        .ok_or_else(|| {
+                            Error::from(cochran::ErrorKind::InvalidSetting(format!(
+                            "the order column `{column}` is not in the file; its columns are: {}",
+                            table.headers().join(", ")
+                        )))
+                        .in_file(&args.file)
+                        })?;
+                    analysis
+                        .cumulative(&analysis.order_by(values, column)?)?
+                        .studies
+                }
+            };
+            Ok((analysis, refits))
+        });
+    let (analysis, refits) = match result {
         Ok(done) => done,
         Err(error) => return fail(&error, if error.is_input_error() { 2 } else { 1 }),
+    };
+    let (heading, column) = match order {
+        None => (
+            "Leave-one-out: the model without each study in turn".to_string(),
+            "omitted",
+        ),
+        Some(c) => (
+            format!("Cumulative meta-analysis in the order of `{c}`"),
+            "added",
+        ),
     };
     let mut out = BufWriter::new(std::io::stdout().lock());
     let printed = match args.format {
         Format::Text => out
-            .write_all(report::leave_one_out_text(&analysis, &loo).as_bytes())
+            .write_all(report::refits_text(&analysis, &heading, column, &refits).as_bytes())
             .map_err(io_error),
-        Format::Json => serde_json::to_writer(&mut out, &loo)
+        Format::Json => serde_json::to_writer(&mut out, &serde_json::json!({ "studies": refits }))
             .map_err(|e| io_error(e.into()))
             .and_then(|()| writeln!(out).map_err(io_error)),
-        Format::Csv => report::write_refits_csv(&loo.studies, &mut out),
+        Format::Csv => report::write_refits_csv(&refits, &mut out),
     };
     outcome_of(printed.and_then(|()| out.flush().map_err(io_error)), 1)
 }

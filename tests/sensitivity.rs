@@ -88,3 +88,86 @@ fn the_command_line_prints_leave_one_out_as_json_and_text() {
         &["meta-regression"],
     );
 }
+
+/// metafor's `cumul(res, order = ...)`. At the first step (one study) metafor
+/// prints Q = 0, I² = 0; cochran reports no heterogeneity there, as the issue asks.
+#[test]
+fn cumulative_meta_analysis_agrees_with_metafors_cumul() {
+    let golden = golden("sensitivity/cumulative");
+    let mut failures = Vec::new();
+    for case in golden["cases"].as_array().unwrap() {
+        let text = |k: &str| case[k].as_str().unwrap();
+        let label = format!("by {} {} {}", text("order"), text("method"), text("test"));
+        let options = AnalysisOptions::new(Measure::Rr)
+            .method(text("method").parse::<Method>().unwrap())
+            .test(text("test").parse::<Test>().unwrap());
+        let csv = repo_path(text("csv"));
+        let analysis = Analysis::from_csv(&csv, &options).unwrap();
+        let column = cochran::data::Table::read(
+            &csv,
+            &cochran::data::TableSpec::numeric(&[]).with_text(&[text("order")]),
+        )
+        .unwrap();
+        let order = analysis
+            .order_by(column.text_column(text("order")).unwrap(), text("order"))
+            .unwrap();
+        let added: Vec<usize> = case["added"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize - 1)
+            .collect();
+        assert_eq!(order, added, "{label}: order");
+        let ours = serde_json::to_value(analysis.cumulative(&order).unwrap()).unwrap();
+        let studies = ours["studies"].as_array().unwrap();
+        for (step, (ours, theirs)) in studies
+            .iter()
+            .zip(case["rows"].as_array().unwrap())
+            .enumerate()
+        {
+            for &key in KEYS {
+                if step == 0 && ["q", "q_p_value", "i2", "h2"].contains(&key) {
+                    assert!(ours[key].is_null(), "{label}: {key} of one study");
+                    continue;
+                }
+                failures.extend(compare(
+                    &format!("{label}: step {}: {key}", step + 1),
+                    ours.get(key),
+                    &theirs[key],
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_command_line_runs_a_cumulative_analysis_by_a_column() {
+    let bcg = repo_path("datasets/bcg.csv");
+    let json = common::json(&[
+        "cumulative",
+        &bcg,
+        "--measure",
+        "RR",
+        "--order",
+        "year",
+        "--format",
+        "json",
+    ]);
+    let studies = json["studies"].as_array().unwrap();
+    assert_eq!(studies.len(), 13);
+    assert_eq!(studies[0]["study"], "Aronson 1948");
+    assert!(studies[0]["q"].is_null() && studies[1]["q"].is_number());
+    common::rejects(
+        &["cumulative", &bcg, "--measure", "RR", "--order", "decade"],
+        &["bcg.csv", "`decade`", "year, ablat"],
+    );
+    let gaps = common::csv_file(
+        "gaps.csv",
+        "study,yi,vi,year\nA,0.1,0.01,2001\nB,0.3,0.02,\nC,0.2,0.01,1999\n",
+    );
+    common::rejects(
+        &["cumulative", &gaps, "--measure", "GEN", "--order", "year"],
+        &["`B`", "no value"],
+    );
+}

@@ -611,16 +611,23 @@ fn sensitivity_section(out: &mut String, analysis: &Analysis) {
     out.push('\n');
 }
 
-/// The leave-one-out table: each row the model without that study.
+/// A table of refits (leave-one-out, cumulative): `heading` above it, each
+/// row named in a column headed `column`.
 ///
 /// ```
 /// use cochran::{Analysis, AnalysisOptions, Measure, report};
 /// let analysis = Analysis::from_csv("datasets/bcg.csv", &AnalysisOptions::new(Measure::Rr))?;
-/// let text = report::leave_one_out_text(&analysis, &analysis.leave_one_out()?);
+/// let loo = analysis.leave_one_out()?;
+/// let text = report::refits_text(&analysis, "Leave-one-out", "omitted", &loo.studies);
 /// assert!(text.contains("Aronson 1948"));
 /// # Ok::<(), cochran::Error>(())
 /// ```
-pub fn leave_one_out_text(analysis: &Analysis, loo: &crate::sensitivity::LeaveOneOut) -> String {
+pub fn refits_text(
+    analysis: &Analysis,
+    heading: &str,
+    column: &str,
+    refits: &[crate::sensitivity::Refit],
+) -> String {
     let mut out = String::new();
     let fit = analysis.fit();
     let scale = if analysis.measure.is_ratio() {
@@ -628,25 +635,20 @@ pub fn leave_one_out_text(analysis: &Analysis, loo: &crate::sensitivity::LeaveOn
     } else {
         ""
     };
-    let _ = writeln!(
-        out,
-        "Leave-one-out: the {} model without each study in turn{scale}; k = {} each\n",
-        fit.method,
-        fit.k - 1
-    );
-    let labels: Vec<String> = loo.studies.iter().map(|r| shortened(&r.study)).collect();
+    let _ = writeln!(out, "{heading}: {} model{scale}\n", fit.method);
+    let labels: Vec<String> = refits.iter().map(|r| shortened(&r.study)).collect();
     let width = labels
         .iter()
         .map(|l| l.chars().count())
         .max()
         .unwrap_or(5)
-        .max(7);
+        .max(column.chars().count());
     let _ = writeln!(
         out,
         "  {:<width$} {:>10} {:>9} {:>8} {:>10} {:>10} {:>10} {:>8} {:>10} {:>8}",
-        "omitted", "estimate", "se", "p", "ci.lower", "ci.upper", "Q", "Q p", "tau^2", "I^2"
+        column, "estimate", "se", "p", "ci.lower", "ci.upper", "Q", "Q p", "tau^2", "I^2"
     );
-    for (r, label) in loo.studies.iter().zip(&labels) {
+    for (r, label) in refits.iter().zip(&labels) {
         let _ = writeln!(
             out,
             "  {:<width$} {:>10.4} {:>9.4} {:>8} {:>10.4} {:>10.4} {:>10} {:>8} {:>10.4} {:>8}",

@@ -112,3 +112,101 @@ impl Analysis {
         Ok(LeaveOneOut { studies })
     }
 }
+
+/// The model refitted as the studies are added one at a time, in a chosen order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cumulative {
+    /// One refit per step; `study` names the one added at that step. The first
+    /// step, one study, has no heterogeneity values.
+    pub studies: Vec<Refit>,
+}
+
+impl Analysis {
+    /// The cumulative meta-analysis (metafor's `cumul()`): the model refitted
+    /// on the first 1, 2, …, k studies of `order` (indices into the studies).
+    ///
+    /// ```
+    /// use cochran::{Analysis, AnalysisOptions, Measure};
+    /// let analysis = Analysis::from_csv("datasets/bcg.csv", &AnalysisOptions::new(Measure::Rr))?;
+    /// let steps = analysis.cumulative(&(0..13).rev().collect::<Vec<_>>())?;
+    /// assert_eq!(steps.studies[0].study, "Comstock et al 1976");
+    /// assert!(steps.studies[0].q.is_none()); // one study: no heterogeneity
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn cumulative(&self, order: &[usize]) -> Result<Cumulative> {
+        let fit = self.fit();
+        if fit.regression.is_some() {
+            return Err(ErrorKind::InvalidSetting(
+                "a cumulative meta-analysis refits a pooled effect; a meta-regression has none"
+                    .into(),
+            )
+            .into());
+        }
+        let k = self.studies.len();
+        let mut seen = vec![false; k];
+        if order.len() != k
+            || !order
+                .iter()
+                .all(|&i| i < k && !std::mem::replace(&mut seen[i], true))
+        {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "a cumulative order must list each of the {k} studies once"
+            ))
+            .into());
+        }
+        let model = MetaAnalysis::new(fit.method)
+            .test(fit.test)
+            .level(fit.level);
+        let effects = fit.effects();
+        let studies = (1..=k)
+            .into_par_iter()
+            .map(|n| {
+                let first: Vec<Effect> = order[..n].iter().map(|&i| effects[i]).collect();
+                let refit = model.fit(&first)?;
+                Ok(Refit::of(&self.studies[order[n - 1]].study, &refit))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Cumulative { studies })
+    }
+
+    /// The studies' order by a column's values (`values[r]` for the file's data
+    /// row r + 1): numerically when every value is a number, else by text;
+    /// ties keep the input order.
+    ///
+    /// ```
+    /// use cochran::{Analysis, AnalysisOptions, Measure};
+    /// let analysis = Analysis::from_csv("datasets/bcg.csv", &AnalysisOptions::new(Measure::Rr))?;
+    /// let years: Vec<Option<String>> = ["1948", "1949", "1960", "1977", "1973", "1953", "1973",
+    ///     "1980", "1968", "1961", "1974", "1969", "1976"].iter().map(|y| Some(y.to_string())).collect();
+    /// assert_eq!(analysis.order_by(&years, "year")?[..3], [0, 1, 5]);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn order_by(&self, values: &[Option<String>], column: &str) -> Result<Vec<usize>> {
+        let keys: Vec<&str> = self
+            .studies
+            .iter()
+            .map(|s| {
+                let row = s.row.unwrap_or(0);
+                values
+                    .get(row.wrapping_sub(1))
+                    .and_then(|v| v.as_deref())
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("na"))
+                    .ok_or_else(|| {
+                        ErrorKind::InvalidValue(format!(
+                            "study `{}` (row {row}) has no value in the order column `{column}`",
+                            s.study
+                        ))
+                        .into()
+                    })
+            })
+            .collect::<Result<_>>()?;
+        let numbers: Option<Vec<f64>> = keys.iter().map(|k| k.parse::<f64>().ok()).collect();
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        match numbers {
+            Some(numbers) => order.sort_by(|&a, &b| numbers[a].total_cmp(&numbers[b])),
+            None => order.sort_by(|&a, &b| keys[a].cmp(keys[b])),
+        }
+        Ok(order)
+    }
+}

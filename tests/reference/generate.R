@@ -364,3 +364,22 @@ for (spec in loo_specs) {
 writeLines(toJSON(list(cases = loo_cases), auto_unbox = TRUE, digits = NA, na = "null",
   pretty = FALSE), file.path(root, "tests/reference/sensitivity/leave_one_out.json"))
 cat("wrote leave-one-out\n")
+
+# ---- cumulative meta-analysis ----------------------------------------------------------
+
+bcg_df <- read.csv(file.path(root, datasets$bcg$path), stringsAsFactors = FALSE)
+cumul_cases <- list()
+for (by in c("year", "ablat")) for (method in c("FE", "DL", "REML")) for (test in tests) {
+  res <- tight_rma(bcg_es, method = method, test = test)
+  x <- cumul(res, order = bcg_df[[by]])
+  cumul_cases[[length(cumul_cases) + 1]] <- list(csv = datasets$bcg$path, measure = "RR",
+    order = by, method = method, test = test, added = as.integer(x$slab),
+    rows = lapply(seq_along(x$estimate), function(i) lapply(list(
+      estimate = x$estimate[i], se = x$se[i], p_value = x$pval[i],
+      statistic = if (is.null(x$zval)) x$tval[i] else x$zval[i],
+      ci_lower = x$ci.lb[i], ci_upper = x$ci.ub[i], q = x$Q[i], q_p_value = x$Qp[i],
+      tau2 = if (is.null(x$tau2)) 0 else x$tau2[i], i2 = x$I2[i], h2 = x$H2[i]), finite_or_na)))
+}
+writeLines(toJSON(list(cases = cumul_cases), auto_unbox = TRUE, digits = NA, na = "null",
+  pretty = FALSE), file.path(root, "tests/reference/sensitivity/cumulative.json"))
+cat("wrote cumulative\n")

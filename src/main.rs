@@ -31,6 +31,10 @@ enum Command {
     /// the input options of `analyze`.
     #[command(name = "leave-one-out")]
     LeaveOneOut(Box<AnalyzeArgs>),
+    /// Influence diagnostics of each study (metafor's influence): studentised
+    /// residual, DFFITS, Cook's distance, covariance ratio, tau^2 and Q without
+    /// it, hat, weight; takes the input options of `analyze`.
+    Influence(Box<AnalyzeArgs>),
     /// Cumulative meta-analysis (metafor's cumul): the studies added one at a
     /// time in the order of a column; takes the input options of `analyze`.
     Cumulative(Box<CumulativeArgs>),
@@ -177,6 +181,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => run(&args),
         Command::LeaveOneOut(args) => run_refits(&args, None),
         Command::Cumulative(args) => run_refits(&args.input, Some(&args.order)),
+        Command::Influence(args) => run_influence(&args),
         Command::Scales { format } => outcome_of(print_scales(format), 1),
     }
 }
@@ -259,6 +264,27 @@ fn run_refits(args: &AnalyzeArgs, order: Option<&str>) -> ExitCode {
             .map_err(|e| io_error(e.into()))
             .and_then(|()| writeln!(out).map_err(io_error)),
         Format::Csv => report::write_refits_csv(&refits, &mut out),
+    };
+    outcome_of(printed.and_then(|()| out.flush().map_err(io_error)), 1)
+}
+
+fn run_influence(args: &AnalyzeArgs) -> ExitCode {
+    let result = options(args)
+        .and_then(|options| Analysis::from_csv(&args.file, &options))
+        .and_then(|analysis| analysis.influence());
+    let influence = match result {
+        Ok(influence) => influence,
+        Err(error) => return fail(&error, if error.is_input_error() { 2 } else { 1 }),
+    };
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let printed = match args.format {
+        Format::Text => out
+            .write_all(report::influence_text(&influence).as_bytes())
+            .map_err(io_error),
+        Format::Json => serde_json::to_writer(&mut out, &influence)
+            .map_err(|e| io_error(e.into()))
+            .and_then(|()| writeln!(out).map_err(io_error)),
+        Format::Csv => report::write_influence_csv(&influence, &mut out),
     };
     outcome_of(printed.and_then(|()| out.flush().map_err(io_error)), 1)
 }

@@ -171,3 +171,77 @@ fn the_command_line_runs_a_cumulative_analysis_by_a_column() {
         &["`B`", "no value"],
     );
 }
+
+#[test]
+fn influence_diagnostics_agree_with_metafors_influence() {
+    let golden = golden("sensitivity/influence");
+    let keys = [
+        "rstudent",
+        "dffits",
+        "cooks_distance",
+        "cov_ratio",
+        "tau2_deleted",
+        "q_deleted",
+        "hat",
+        "weight",
+        "dfbetas",
+    ];
+    let mut failures = Vec::new();
+    for case in golden["cases"].as_array().unwrap() {
+        let text = |k: &str| case[k].as_str().unwrap();
+        let label = format!(
+            "{} {} {} {}",
+            text("csv"),
+            text("measure"),
+            text("method"),
+            text("test")
+        );
+        let options = AnalysisOptions::new(text("measure").parse::<Measure>().unwrap())
+            .method(text("method").parse::<Method>().unwrap())
+            .test(text("test").parse::<Test>().unwrap());
+        let analysis = Analysis::from_csv(repo_path(text("csv")), &options).unwrap();
+        let ours = serde_json::to_value(analysis.influence().unwrap()).unwrap();
+        for (i, (ours, theirs)) in ours["studies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(case["rows"].as_array().unwrap())
+            .enumerate()
+        {
+            for key in keys {
+                failures.extend(compare(
+                    &format!("{label}: study {i}: {key}"),
+                    ours.get(key),
+                    &theirs[key],
+                ));
+            }
+            if ours["influential"] != theirs["influential"] {
+                failures.push(format!(
+                    "{label}: study {i}: influential {} vs {}",
+                    ours["influential"], theirs["influential"]
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_command_line_prints_influence_diagnostics() {
+    let bcg = repo_path("datasets/bcg.csv");
+    let json = common::json(&["influence", &bcg, "--measure", "RR", "--format", "json"]);
+    assert_eq!(json["studies"].as_array().unwrap().len(), 13);
+    let out = common::cochran(&["influence", &bcg, "--measure", "RR"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("cook.d"), "{text}");
+    let two = common::csv_file("two.csv", "study,yi,vi\nA,0.1,0.01\nB,0.3,0.02\n");
+    common::rejects(
+        &["influence", &two, "--measure", "GEN"],
+        &["at least 3 studies"],
+    );
+}

@@ -706,3 +706,103 @@ pub fn write_refits_csv(refits: &[crate::sensitivity::Refit], writer: impl Write
     }
     csv.flush().map_err(|e| ErrorKind::Write(e).into())
 }
+
+/// The influence diagnostics as a table; influential studies marked `*`.
+///
+/// ```
+/// use cochran::{Analysis, AnalysisOptions, Measure, report};
+/// let analysis = Analysis::from_csv("datasets/bcg.csv", &AnalysisOptions::new(Measure::Rr))?;
+/// assert!(report::influence_text(&analysis.influence()?).contains("rstudent"));
+/// # Ok::<(), cochran::Error>(())
+/// ```
+pub fn influence_text(influence: &crate::sensitivity::Influence) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Influence diagnostics (* influential by metafor's rule)\n"
+    );
+    let labels: Vec<String> = influence
+        .studies
+        .iter()
+        .map(|r| shortened(&r.study))
+        .collect();
+    let width = labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(
+        out,
+        "  {:<width$} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>7} {:>8} {:>9}",
+        "study",
+        "rstudent",
+        "dffits",
+        "cook.d",
+        "cov.r",
+        "tau2.del",
+        "QE.del",
+        "hat",
+        "weight",
+        "dfbetas"
+    );
+    for (r, label) in influence.studies.iter().zip(&labels) {
+        let _ = writeln!(
+            out,
+            "  {:<width$} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>10.4} {:>10.4} {:>7.4} {:>7.2}% {:>9.4}{}",
+            label,
+            r.rstudent,
+            r.dffits,
+            r.cooks_distance,
+            r.cov_ratio,
+            r.tau2_deleted,
+            r.q_deleted,
+            r.hat,
+            r.weight,
+            r.dfbetas,
+            if r.influential { " *" } else { "" }
+        );
+    }
+    out.push('\n');
+    out
+}
+
+/// The influence diagnostics as CSV, one row per study.
+pub fn write_influence_csv(
+    influence: &crate::sensitivity::Influence,
+    writer: impl Write,
+) -> Result<()> {
+    let mut csv = csv::Writer::from_writer(writer);
+    csv.write_record([
+        "study",
+        "rstudent",
+        "dffits",
+        "cooks_distance",
+        "cov_ratio",
+        "tau2_deleted",
+        "q_deleted",
+        "hat",
+        "weight",
+        "dfbetas",
+        "influential",
+    ])
+    .map_err(csv_io)?;
+    for r in &influence.studies {
+        let numbers = [
+            r.rstudent,
+            r.dffits,
+            r.cooks_distance,
+            r.cov_ratio,
+            r.tau2_deleted,
+            r.q_deleted,
+            r.hat,
+            r.weight,
+            r.dfbetas,
+        ];
+        let mut record = vec![r.study.clone()];
+        record.extend(numbers.iter().map(f64::to_string));
+        record.push(r.influential.to_string());
+        csv.write_record(&record).map_err(csv_io)?;
+    }
+    csv.flush().map_err(|e| ErrorKind::Write(e).into())
+}

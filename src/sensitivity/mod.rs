@@ -15,6 +15,7 @@
 
 use rayon::prelude::*;
 use serde::Serialize;
+use statrs::distribution::ContinuousCDF;
 
 use crate::analysis::Analysis;
 use crate::effect::Effect;
@@ -208,5 +209,135 @@ impl Analysis {
             None => order.sort_by(|&a, &b| keys[a].cmp(keys[b])),
         }
         Ok(order)
+    }
+}
+
+/// How much one study shapes the result: metafor's `influence()` diagnostics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InfluenceRow {
+    /// The study.
+    pub study: String,
+    /// Externally studentised residual: its distance from the pooled effect of
+    /// the other studies, in standard errors.
+    pub rstudent: f64,
+    /// DFFITS: the change of the fitted value when the study is left out, scaled.
+    pub dffits: f64,
+    /// Cook's distance.
+    pub cooks_distance: f64,
+    /// Covariance ratio: the variance of the estimate without the study over
+    /// that with it (below 1: the study makes the estimate less precise).
+    pub cov_ratio: f64,
+    /// τ² without the study (0 for the common-effect model).
+    pub tau2_deleted: f64,
+    /// Cochran's Q without the study.
+    pub q_deleted: f64,
+    /// Hat value (leverage), a proportion.
+    pub hat: f64,
+    /// Weight in percent.
+    pub weight: f64,
+    /// DFBETAS of the pooled estimate.
+    pub dfbetas: f64,
+    /// Influential by metafor's rule: |DFFITS| > 3√(1/(k − 1)), Cook's distance
+    /// above the median of χ²(1), hat > 3/k, or |DFBETAS| > 1.
+    pub influential: bool,
+}
+
+/// Influence diagnostics of every study, in input order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Influence {
+    /// One row per study.
+    pub studies: Vec<InfluenceRow>,
+}
+
+impl Analysis {
+    /// Influence diagnostics (metafor's `influence()`) from the leave-one-out
+    /// refits, for a pooled effect (no moderators).
+    ///
+    /// ```
+    /// use cochran::{Analysis, AnalysisOptions, Measure};
+    /// let analysis = Analysis::from_csv("datasets/bcg.csv", &AnalysisOptions::new(Measure::Rr))?;
+    /// let influence = analysis.influence()?;
+    /// let hats: f64 = influence.studies.iter().map(|s| s.hat).sum();
+    /// assert!((hats - 1.0).abs() < 1e-12); // the hat values of one coefficient sum to 1
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn influence(&self) -> Result<Influence> {
+        let fit = self.fit();
+        if fit.regression.is_some() || fit.k < 3 {
+            return Err(ErrorKind::InvalidSetting(
+                "influence diagnostics need a pooled effect (no moderators) and at least 3 studies"
+                    .into(),
+            )
+            .into());
+        }
+        let model = MetaAnalysis::new(fit.method)
+            .test(fit.test)
+            .level(fit.level);
+        let effects = fit.effects();
+        let k = effects.len();
+        let weights = fit.weights();
+        let variance = fit.se * fit.se;
+        let refits = (0..k)
+            .into_par_iter()
+            .map(|left_out| {
+                let rest: Vec<Effect> = effects
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| i != left_out)
+                    .map(|(_, e)| *e)
+                    .collect();
+                model.fit(&rest)
+            })
+            .collect::<Result<Vec<Fit>>>()?;
+        let studies = refits
+            .iter()
+            .enumerate()
+            .map(|(i, without)| {
+                let e = &effects[i];
+                let tau2 = without.tau2;
+                // Knapp–Hartung's scale factor of the refit (1 under z).
+                let sum_w: f64 = effects
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(_, e)| 1.0 / (e.vi + tau2))
+                    .sum();
+                let v_without = without.se * without.se;
+                let s2w = match without.test {
+                    crate::model::Test::Knha => v_without * sum_w,
+                    _ => 1.0,
+                };
+                let hat = weights[i] / 100.0;
+                let change = fit.estimate - without.estimate;
+                let v_all: f64 = 1.0 / effects.iter().map(|e| 1.0 / (e.vi + tau2)).sum::<f64>();
+                let residual = e.yi - without.estimate;
+                let residual = if residual.abs() < 100.0 * f64::EPSILON {
+                    0.0
+                } else {
+                    residual
+                };
+                let dffits = change / (s2w * hat * (tau2 + e.vi)).sqrt();
+                let cooks_distance = change * change / variance;
+                let dfbetas = change / (s2w * v_all).sqrt();
+                let influential = dffits.abs() > 3.0 * (1.0 / (k as f64 - 1.0)).sqrt()
+                    || crate::stats::chi_squared(1.0).cdf(cooks_distance) > 0.5
+                    || hat > 3.0 / k as f64
+                    || dfbetas.abs() > 1.0;
+                InfluenceRow {
+                    study: self.studies[i].study.clone(),
+                    rstudent: residual / (e.vi * s2w + v_without + tau2 * s2w).sqrt(),
+                    dffits,
+                    cooks_distance,
+                    cov_ratio: v_without / variance,
+                    tau2_deleted: tau2,
+                    q_deleted: without.q.unwrap_or(f64::NAN),
+                    hat,
+                    weight: weights[i],
+                    dfbetas,
+                    influential,
+                }
+            })
+            .collect();
+        Ok(Influence { studies })
     }
 }

@@ -383,3 +383,26 @@ for (by in c("year", "ablat")) for (method in c("FE", "DL", "REML")) for (test i
 writeLines(toJSON(list(cases = cumul_cases), auto_unbox = TRUE, digits = NA, na = "null",
   pretty = FALSE), file.path(root, "tests/reference/sensitivity/cumulative.json"))
 cat("wrote cumulative\n")
+
+# ---- influence diagnostics ---------------------------------------------------------------
+
+influence_cases <- list()
+for (spec in loo_specs) {
+  df <- read.csv(file.path(root, datasets[[spec$name]]$path), stringsAsFactors = FALSE)
+  es <- effect_sizes(df, spec$measure)
+  for (method in c("FE", "DL", "REML")) for (test in tests) {
+    res <- tight_rma(es, method = method, test = test)
+    inf <- influence(res)
+    influence_cases[[length(influence_cases) + 1]] <- list(csv = datasets[[spec$name]]$path,
+      measure = spec$measure, method = method, test = test,
+      rows = lapply(seq_len(res$k), function(i) c(lapply(list(
+        rstudent = inf$inf$rstudent[i], dffits = inf$inf$dffits[i],
+        cooks_distance = inf$inf$cook.d[i], cov_ratio = inf$inf$cov.r[i],
+        tau2_deleted = if (method == "FE") 0 else inf$inf$tau2.del[i],
+        q_deleted = inf$inf$QE.del[i], hat = inf$inf$hat[i], weight = inf$inf$weight[i],
+        dfbetas = inf$dfbs[[1]][i]), finite_or_na), list(influential = inf$is.infl[i]))))
+  }
+}
+writeLines(toJSON(list(cases = influence_cases), auto_unbox = TRUE, digits = NA, na = "null",
+  pretty = FALSE), file.path(root, "tests/reference/sensitivity/influence.json"))
+cat("wrote influence\n")

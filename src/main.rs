@@ -202,10 +202,10 @@ fn run(args: &AnalyzeArgs) -> ExitCode {
     };
     let analyses = match result {
         Ok(analyses) => analyses,
-        Err(error) => return fail(&error, if error.is_input_error() { 2 } else { 1 }),
+        Err(error) => return fail_for(&error),
     };
     if let Err(error) = analyses.write_plots(args) {
-        return fail(&error, if error.is_input_error() { 2 } else { 1 });
+        return fail_for(&error);
     }
     // Failing to write the result is the machine's fault, not the input's.
     let printed = analyses.print(args.format);
@@ -243,7 +243,7 @@ fn run_refits(args: &AnalyzeArgs, order: Option<&str>) -> ExitCode {
         });
     let (analysis, refits) = match result {
         Ok(done) => done,
-        Err(error) => return fail(&error, if error.is_input_error() { 2 } else { 1 }),
+        Err(error) => return fail_for(&error),
     };
     let (heading, column) = match order {
         None => (
@@ -255,17 +255,13 @@ fn run_refits(args: &AnalyzeArgs, order: Option<&str>) -> ExitCode {
             "added",
         ),
     };
-    let mut out = BufWriter::new(std::io::stdout().lock());
-    let printed = match args.format {
-        Format::Text => out
-            .write_all(report::refits_text(&analysis, &heading, column, &refits).as_bytes())
-            .map_err(io_error),
-        Format::Json => serde_json::to_writer(&mut out, &serde_json::json!({ "studies": refits }))
-            .map_err(|e| io_error(e.into()))
-            .and_then(|()| writeln!(out).map_err(io_error)),
-        Format::Csv => report::write_refits_csv(&refits, &mut out),
-    };
-    outcome_of(printed.and_then(|()| out.flush().map_err(io_error)), 1)
+    let printed = emit(
+        args.format,
+        || report::refits_text(&analysis, &heading, column, &refits),
+        &serde_json::json!({ "studies": refits }),
+        |out| report::write_refits_csv(&refits, out),
+    );
+    outcome_of(printed, 1)
 }
 
 fn run_influence(args: &AnalyzeArgs) -> ExitCode {
@@ -274,19 +270,39 @@ fn run_influence(args: &AnalyzeArgs) -> ExitCode {
         .and_then(|analysis| analysis.influence());
     let influence = match result {
         Ok(influence) => influence,
-        Err(error) => return fail(&error, if error.is_input_error() { 2 } else { 1 }),
+        Err(error) => return fail_for(&error),
     };
+    let printed = emit(
+        args.format,
+        || report::influence_text(&influence),
+        &influence,
+        |out| report::write_influence_csv(&influence, out),
+    );
+    outcome_of(printed, 1)
+}
+
+/// Prints a result to standard output in the chosen format.
+fn emit(
+    format: Format,
+    text: impl FnOnce() -> String,
+    json: &impl serde::Serialize,
+    csv: impl FnOnce(&mut dyn Write) -> Result<(), Error>,
+) -> Result<(), Error> {
     let mut out = BufWriter::new(std::io::stdout().lock());
-    let printed = match args.format {
-        Format::Text => out
-            .write_all(report::influence_text(&influence).as_bytes())
-            .map_err(io_error),
-        Format::Json => serde_json::to_writer(&mut out, &influence)
-            .map_err(|e| io_error(e.into()))
-            .and_then(|()| writeln!(out).map_err(io_error)),
-        Format::Csv => report::write_influence_csv(&influence, &mut out),
-    };
-    outcome_of(printed.and_then(|()| out.flush().map_err(io_error)), 1)
+    match format {
+        Format::Text => out.write_all(text().as_bytes()).map_err(io_error)?,
+        Format::Json => {
+            serde_json::to_writer(&mut out, json).map_err(|e| io_error(e.into()))?;
+            writeln!(out).map_err(io_error)?;
+        }
+        Format::Csv => csv(&mut out)?,
+    }
+    out.flush().map_err(io_error)
+}
+
+/// Exit code 2 for the input's errors, 1 for the machine's.
+fn fail_for(error: &Error) -> ExitCode {
+    fail(error, if error.is_input_error() { 2 } else { 1 })
 }
 
 fn outcome_of(result: Result<(), Error>, code: u8) -> ExitCode {

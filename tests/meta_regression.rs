@@ -228,18 +228,16 @@ fn permutation_results_do_not_depend_on_the_number_of_threads() {
         .moderators(&["ablat", "year"])
         .permutations(500, 3);
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| Analysis::from_csv(repo_path("datasets/bcg.csv"), &options).unwrap())
-            .fit()
-            .regression
-            .as_ref()
-            .unwrap()
-            .permutation_test
-            .clone()
-            .unwrap()
+        common::with_threads(threads, || {
+            Analysis::from_csv(repo_path("datasets/bcg.csv"), &options).unwrap()
+        })
+        .fit()
+        .regression
+        .as_ref()
+        .unwrap()
+        .permutation_test
+        .clone()
+        .unwrap()
     };
     let one = run(1);
     assert_eq!(one, run(2));

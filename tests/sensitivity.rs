@@ -20,23 +20,29 @@ const KEYS: &[&str] = &[
     "h2",
 ];
 
+/// The analysis a golden case describes (csv, measure, method, test), and its label.
+fn golden_analysis(case: &serde_json::Value) -> (String, Analysis) {
+    let text = |k: &str| case[k].as_str().unwrap();
+    let label = format!(
+        "{} {} {} {}",
+        text("csv"),
+        text("measure"),
+        text("method"),
+        text("test")
+    );
+    let options = AnalysisOptions::new(text("measure").parse::<Measure>().unwrap())
+        .method(text("method").parse::<Method>().unwrap())
+        .test(text("test").parse::<Test>().unwrap());
+    let analysis = Analysis::from_csv(repo_path(text("csv")), &options).unwrap();
+    (label, analysis)
+}
+
 #[test]
 fn leave_one_out_agrees_with_metafors_leave1out() {
     let golden = golden("sensitivity/leave_one_out");
     let mut failures = Vec::new();
     for case in golden["cases"].as_array().unwrap() {
-        let text = |k: &str| case[k].as_str().unwrap();
-        let label = format!(
-            "{} {} {} {}",
-            text("csv"),
-            text("measure"),
-            text("method"),
-            text("test")
-        );
-        let options = AnalysisOptions::new(text("measure").parse::<Measure>().unwrap())
-            .method(text("method").parse::<Method>().unwrap())
-            .test(text("test").parse::<Test>().unwrap());
-        let analysis = Analysis::from_csv(repo_path(text("csv")), &options).unwrap();
+        let (label, analysis) = golden_analysis(case);
         let ours = serde_json::to_value(analysis.leave_one_out().unwrap()).unwrap();
         let rows = case["rows"].as_array().unwrap();
         let studies = ours["studies"].as_array().unwrap();
@@ -59,13 +65,7 @@ fn leave_one_out_agrees_with_metafors_leave1out() {
 fn leave_one_out_does_not_depend_on_the_number_of_threads() {
     let options = AnalysisOptions::new(Measure::Smd);
     let analysis = Analysis::from_csv(repo_path("datasets/normand1999.csv"), &options).unwrap();
-    let run = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| analysis.leave_one_out().unwrap())
-    };
+    let run = |threads| common::with_threads(threads, || analysis.leave_one_out().unwrap());
     assert_eq!(run(1), run(3));
 }
 
@@ -188,18 +188,7 @@ fn influence_diagnostics_agree_with_metafors_influence() {
     ];
     let mut failures = Vec::new();
     for case in golden["cases"].as_array().unwrap() {
-        let text = |k: &str| case[k].as_str().unwrap();
-        let label = format!(
-            "{} {} {} {}",
-            text("csv"),
-            text("measure"),
-            text("method"),
-            text("test")
-        );
-        let options = AnalysisOptions::new(text("measure").parse::<Measure>().unwrap())
-            .method(text("method").parse::<Method>().unwrap())
-            .test(text("test").parse::<Test>().unwrap());
-        let analysis = Analysis::from_csv(repo_path(text("csv")), &options).unwrap();
+        let (label, analysis) = golden_analysis(case);
         let ours = serde_json::to_value(analysis.influence().unwrap()).unwrap();
         for (i, (ours, theirs)) in ours["studies"]
             .as_array()

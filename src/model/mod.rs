@@ -586,8 +586,7 @@ impl Heterogeneity {
                 q / df,
             ),
             Method::Random(_) => {
-                // The typical within-study variance (k − p) / tr P at τ² = 0.
-                let typical = df / at_zero.trace_p;
+                let typical = at_zero.typical_variance(data.p());
                 (100.0 * tau2 / (typical + tau2), tau2 / typical + 1.0)
             }
         };

@@ -53,19 +53,16 @@ impl Moments {
     pub fn at(data: &Standardised, tau2: f64) -> Self {
         match data.design() {
             None => Moments::intercept_only(data, tau2),
-            Some(design) => Moments::regression(data, design, tau2),
+            Some(design) => Moments::regression(data, design, tau2, true),
         }
     }
 
     /// What the score of an estimator, Q and tr P need (tr PP is NaN for a
     /// meta-regression, where it costs a third of the pass).
     pub fn for_score(data: &Standardised, tau2: f64) -> Self {
-        let Some(design) = data.design() else {
-            return Moments::intercept_only(data, tau2);
-        };
-        match Projection::new(design, data.effects(), Weights::Inverse(tau2)) {
-            Ok(projection) => Moments::from_sums(data, projection.score_sums(), f64::NAN),
-            Err(_) => Moments::undefined(data),
+        match data.design() {
+            None => Moments::intercept_only(data, tau2),
+            Some(design) => Moments::regression(data, design, tau2, false),
         }
     }
 
@@ -95,14 +92,16 @@ impl Moments {
         }
     }
 
-    /// The moments of a meta-regression, through its weighted least-squares fit;
-    /// NaN where the weighted model matrix is numerically singular.
-    fn regression(data: &Standardised, design: &Design, tau2: f64) -> Self {
+    /// The moments of a meta-regression, through its weighted least-squares fit
+    /// (tr PP only with `traces`); NaN where the weighted model matrix is
+    /// numerically singular.
+    fn regression(data: &Standardised, design: &Design, tau2: f64, traces: bool) -> Self {
         match Projection::new(design, data.effects(), Weights::Inverse(tau2)) {
-            Ok(projection) => {
+            Ok(projection) if traces => {
                 let (sums, trace_pp) = projection.moments();
                 Moments::from_sums(data, sums, trace_pp)
             }
+            Ok(projection) => Moments::from_sums(data, projection.score_sums(), f64::NAN),
             Err(_) => Moments::undefined(data),
         }
     }
@@ -186,7 +185,8 @@ fn sum_chunk<const M: usize>(effects: &[Effect], f: &impl Fn(&Effect) -> [f64; M
     add(add(lanes[0], lanes[1]), add(lanes[2], lanes[3]))
 }
 
-fn add<const M: usize>(a: [f64; M], b: [f64; M]) -> [f64; M] {
+/// Element-wise sum of two arrays of partial sums.
+pub(crate) fn add<const M: usize>(a: [f64; M], b: [f64; M]) -> [f64; M] {
     std::array::from_fn(|i| a[i] + b[i])
 }
 
@@ -211,6 +211,13 @@ pub(crate) fn generalised_q(data: &Standardised, tau2: f64) -> f64 {
 /// The "typical" within-study variance of Higgins & Thompson, (k − p) / tr(P) at τ²
 /// = 0, in standardised units.
 pub(crate) fn typical_variance(data: &Standardised) -> f64 {
-    let m = Moments::at(data, 0.0);
-    (m.k - data.p() as f64) / m.trace_p
+    Moments::for_score(data, 0.0).typical_variance(data.p())
+}
+
+impl Moments {
+    /// (k − p) / tr P: the typical within-study variance when these are the
+    /// moments at τ² = 0.
+    pub fn typical_variance(&self, p: usize) -> f64 {
+        (self.k - p as f64) / self.trace_p
+    }
 }

@@ -1,4 +1,5 @@
-//! The kernel for p ≥ 2 coefficients: what the estimators need of
+//! The kernel of a model matrix with p coefficients (meta-regression, and the
+//! traces of the HE and SJ standard errors for any p): what the estimators need of
 //! P = A − AX(XᵀAX)⁻¹XᵀA for diagonal weights A, in O(k p²) time and O(p²)
 //! memory — never a k × k matrix.
 //!
@@ -21,6 +22,7 @@ use rayon::prelude::*;
 
 use super::design::Design;
 use super::linalg::{Cholesky, quadratic_form};
+use super::moments::add;
 use crate::effect::Effect;
 use crate::error::{ErrorKind, Result};
 
@@ -147,18 +149,6 @@ impl<'a> Projection<'a> {
             sums.trace_pv += a * complement * e.vi;
         }
         sums
-    }
-
-    /// Σ aᵢ (1 − hᵢ) dᵢ: tr(PD) for a diagonal D.
-    pub fn trace_pd(&self, d: impl Fn(usize) -> f64) -> f64 {
-        let p = self.design.p();
-        let (mut x, mut u) = (vec![0.0; p], vec![0.0; p]);
-        (0..self.effects.len())
-            .map(|i| {
-                fill_row(self.design, i, &mut x);
-                self.weight(i) * self.complement(i, &x, &mut u) * d(i)
-            })
-            .sum()
     }
 
     /// 1 − hᵢ: directly from the other studies when study i dominates.
@@ -449,10 +439,6 @@ fn chunked<T: Send>(effects: &[Effect], pass: impl Fn(usize, &[Effect]) -> T + S
         .enumerate()
         .map(|(c, chunk)| pass(c * CHUNK, chunk))
         .collect()
-}
-
-fn add<const P: usize>(a: [f64; P], b: [f64; P]) -> [f64; P] {
-    std::array::from_fn(|i| a[i] + b[i])
 }
 
 fn add_matrices<const P: usize>(a: [[f64; P]; P], b: [[f64; P]; P]) -> [[f64; P]; P] {

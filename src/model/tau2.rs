@@ -189,16 +189,21 @@ fn hunter_schmidt(data: &Standardised) -> f64 {
     (m.q - m.k) / m.s1
 }
 
+/// Σ (yᵢ − ȳ)², about the unweighted mean.
+fn squared_deviations(data: &Standardised) -> f64 {
+    let effects = data.effects();
+    let mean = effects.iter().map(|e| e.yi).sum::<f64>() / effects.len() as f64;
+    effects.iter().map(|e| (e.yi - mean).powi(2)).sum()
+}
+
 /// Sums for the unweighted (Hedges) estimator: (yᵀPy, tr(PV)) for the
 /// unweighted P = I − X(XᵀX)⁻¹Xᵀ.
 fn unweighted_sums(data: &Standardised) -> (f64, f64) {
     let effects = data.effects();
     let Some(design) = data.design() else {
         let k = effects.len() as f64;
-        let mean = effects.iter().map(|e| e.yi).sum::<f64>() / k;
-        let rss = effects.iter().map(|e| (e.yi - mean).powi(2)).sum::<f64>();
         let sum_v = effects.iter().map(|e| e.vi).sum::<f64>();
-        return (rss, sum_v * (k - 1.0) / k);
+        return (squared_deviations(data), sum_v * (k - 1.0) / k);
     };
     match Projection::new(design, effects, Weights::Unit) {
         Ok(ols) => {
@@ -217,10 +222,7 @@ fn hedges(data: &Standardised) -> f64 {
 /// The SJ starting value: the variance of the estimates with divisor k (of the
 /// effects themselves, moderators or not, as metafor starts).
 fn sidik_jonkman_start(data: &Standardised) -> f64 {
-    let effects = data.effects();
-    let k = effects.len() as f64;
-    let mean = effects.iter().map(|e| e.yi).sum::<f64>() / k;
-    effects.iter().map(|e| (e.yi - mean).powi(2)).sum::<f64>() / k
+    squared_deviations(data) / data.effects().len() as f64
 }
 
 fn sidik_jonkman(data: &Standardised, start: f64) -> f64 {
@@ -236,13 +238,15 @@ fn paule_mandel(data: &Standardised) -> Result<f64> {
     decreasing_root(|tau2| generalised_q(data, tau2) - target, 0.0)
 }
 
-/// The Fisher-scoring step of ML, REML or EB at the current τ² (`df` = k − p).
-fn scoring_step(estimator: Tau2, m: &Moments, df: f64) -> f64 {
-    match estimator {
-        Tau2::Ml => (m.q2 - m.s1) / m.s2,
-        Tau2::Reml => (m.q2 - m.trace_p) / m.trace_pp,
-        _ => (m.q * m.k / df - m.k) / m.s1,
-    }
+/// The Fisher-scoring step of ML, REML or EB at the current τ²: the score over
+/// its expected information.
+fn scoring_step(estimator: Tau2, m: &Moments, data: &Standardised) -> f64 {
+    let information = match estimator {
+        Tau2::Ml => m.s2,
+        Tau2::Reml => m.trace_pp,
+        _ => m.s1,
+    };
+    score_of(estimator, m, data) / information
 }
 
 /// The estimating equation's left side, with the sign of the score: positive
@@ -307,7 +311,7 @@ fn fisher_scoring(
     let mut previous_step = f64::INFINITY;
     for iteration in 1..=max_iterations {
         let moments = Moments::at(data, tau2);
-        let mut step = scoring_step(estimator, &moments, residual_df(data));
+        let mut step = scoring_step(estimator, &moments, data);
         if !step.is_finite() {
             return None;
         }
@@ -449,10 +453,11 @@ const MAX_GRID_POINTS: usize = 1100;
 const SQRT_EPSILON: f64 = 1.490_116_119_384_765_6e-8;
 
 /// A τ² beyond which the score stays negative: the largest squared distance
-/// between effects plus the largest variance. (A residual about the weighted
-/// mean is |rᵢ| ≤ (1 − πᵢ)·range, so wᵢ²rᵢ² ≤ wᵢ(1 − πᵢ)·wᵢ·range² and, once
-/// wᵢ·range² < 1, the REML score Σwᵢ²rᵢ² − tr P and the ML score Σwᵢ²rᵢ² − Σwᵢ
-/// are negative.)
+/// between effects plus the largest variance. (For the intercept-only model a
+/// residual about the weighted mean is |rᵢ| ≤ (1 − πᵢ)·range, so wᵢ²rᵢ² ≤
+/// wᵢ(1 − πᵢ)·wᵢ·range² and, once wᵢ·range² < 1, the REML score Σwᵢ²rᵢ² − tr P
+/// and the ML score Σwᵢ²rᵢ² − Σwᵢ are negative. With moderators a fitted line
+/// can leave the range of the effects, and the bound is a heuristic.)
 fn grid_top(data: &Standardised) -> f64 {
     let (lo, hi, v) = data.effects().iter().fold(
         (f64::INFINITY, f64::NEG_INFINITY, 0.0f64),
@@ -555,7 +560,7 @@ impl Traces {
         let v = |i: usize| effects[i].vi;
         match Projection::new(design, effects, weights) {
             Ok(p) => Traces {
-                pv: p.trace_pd(v),
+                pv: p.sums().trace_pv,
                 pvpv: p.weighted_trace(v, v),
                 ppv: p.weighted_trace(|_| 1.0, v),
                 pp: p.trace_pp(),

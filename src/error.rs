@@ -172,12 +172,18 @@ impl Error {
     }
 
     /// True when the error is the user's input or settings (exit code 2), false
-    /// for failures of the machine or of the computation (exit code 1).
+    /// for failures of the machine or of the computation (exit code 1). An
+    /// output path in a folder that does not exist, or may not be written, is
+    /// the user's setting; a full disk or a closed pipe is not.
     pub fn is_input_error(&self) -> bool {
-        !matches!(
-            self.inner.kind,
-            ErrorKind::Numerical(_) | ErrorKind::Plot(_) | ErrorKind::Write(_)
-        )
+        match &self.inner.kind {
+            ErrorKind::Write(e) => matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+            ),
+            ErrorKind::Numerical(_) | ErrorKind::Plot(_) => false,
+            _ => true,
+        }
     }
 
     /// Sets the file, keeping any row and column already known.

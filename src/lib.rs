@@ -55,6 +55,7 @@
 #![deny(missing_docs)]
 
 pub mod analysis;
+pub mod bias;
 pub mod data;
 pub mod effect;
 mod error;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use cochran::bias::{BiasOptions, K0Estimator, Side};
 use cochran::effect::scales::ScaleRegistry;
 use cochran::plot::ImageFormat;
 use cochran::{
@@ -38,6 +39,11 @@ enum Command {
     /// Cumulative meta-analysis (metafor's cumul): the studies added one at a
     /// time in the order of a column; takes the input options of `analyze`.
     Cumulative(Box<CumulativeArgs>),
+    /// Small-study effects (metafor's regtest, ranktest, trimfill and fsn):
+    /// Egger's test, the rank correlation test, trim-and-fill and fail-safe N;
+    /// takes the input options of `analyze`, and `--funnel` draws the funnel
+    /// with the filled studies.
+    Bias(Box<BiasArgs>),
     /// List the registered clinical instruments (range, direction, MIC values).
     Scales {
         /// Output format (text or json).
@@ -53,6 +59,23 @@ struct CumulativeArgs {
     /// The column whose values (ascending; ties in input order) order the studies.
     #[arg(long, value_name = "COL")]
     order: String,
+}
+
+#[derive(clap::Args)]
+struct BiasArgs {
+    #[command(flatten)]
+    input: AnalyzeArgs,
+    /// Trim-and-fill's estimator of the number of missing studies: L0 or R0.
+    #[arg(long, default_value = "L0")]
+    estimator: String,
+    /// The side on which trim-and-fill looks for missing studies (left or
+    /// right); by default the side metafor chooses from Egger's slope.
+    #[arg(long)]
+    side: Option<String>,
+    /// The mean effect Orwin's fail-safe N is to bring the result down to
+    /// (default half the unweighted mean effect, as metafor).
+    #[arg(long, value_name = "EFFECT", allow_hyphen_values = true)]
+    fsn_target: Option<f64>,
 }
 
 #[derive(clap::Args)]
@@ -182,6 +205,7 @@ fn main() -> ExitCode {
         Command::LeaveOneOut(args) => run_refits(&args, None),
         Command::Cumulative(args) => run_refits(&args.input, Some(&args.order)),
         Command::Influence(args) => run_influence(&args),
+        Command::Bias(args) => run_bias(&args),
         Command::Scales { format } => outcome_of(print_scales(format), 1),
     }
 }
@@ -279,6 +303,91 @@ fn run_influence(args: &AnalyzeArgs) -> ExitCode {
         |out| report::write_influence_csv(&influence, out),
     );
     outcome_of(printed, 1)
+}
+
+fn run_bias(args: &BiasArgs) -> ExitCode {
+    let input = &args.input;
+    let result = refuse_unused(input, "bias", &["--funnel"])
+        .and_then(|()| refuse_csv(input.format, "bias"))
+        .and_then(|()| bias_options(args))
+        .and_then(|bias| {
+            let analysis = options(input).and_then(|o| Analysis::from_csv(&input.file, &o))?;
+            let found = analysis.small_study_effects(&bias)?;
+            if let Some(path) = &input.funnel {
+                let mut plot = analysis
+                    .funnel_plot()
+                    .trim_and_fill(&found.trim_and_fill)
+                    .contours(input.contours)
+                    .scale(png_scale(path));
+                if let Some(title) = &input.title {
+                    plot = plot.title(title);
+                }
+                plot.save(path)?;
+            }
+            Ok((analysis, found))
+        });
+    let (analysis, found) = match result {
+        Ok(done) => done,
+        Err(error) => return fail_for(&error),
+    };
+    let printed = emit(
+        input.format,
+        || report::bias_text(&analysis, &found),
+        &found,
+        |_| Err(no_csv("bias")),
+    );
+    outcome_of(printed, 1)
+}
+
+fn bias_options(args: &BiasArgs) -> Result<BiasOptions, Error> {
+    let mut options = BiasOptions::new().estimator(args.estimator.parse::<K0Estimator>()?);
+    if let Some(side) = &args.side {
+        options = options.side(side.parse::<Side>()?);
+    }
+    if let Some(target) = args.fsn_target {
+        options = options.orwin_target(target);
+    }
+    Ok(options)
+}
+
+/// The plot options of `analyze` that a subcommand does not draw are errors,
+/// not silently ignored.
+fn refuse_unused(args: &AnalyzeArgs, command: &str, used: &[&str]) -> Result<(), Error> {
+    let given = [
+        ("--forest", args.forest.is_some()),
+        ("--funnel", args.funnel.is_some()),
+        ("--bubble", args.bubble.is_some()),
+    ];
+    match given
+        .iter()
+        .find(|(flag, set)| *set && !used.contains(flag))
+    {
+        Some((flag, _)) => Err(cochran::ErrorKind::InvalidSetting(format!(
+            "`cochran {command}` does not draw {flag}; `cochran analyze` does"
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
+fn refuse_csv(format: Format, command: &str) -> Result<(), Error> {
+    match format {
+        Format::Csv => Err(no_csv(command)),
+        _ => Ok(()),
+    }
+}
+
+fn no_csv(command: &str) -> Error {
+    cochran::ErrorKind::InvalidSetting(format!("`cochran {command}` writes text or JSON, not CSV"))
+        .into()
+}
+
+/// PNG output is drawn at twice the nominal size so that it prints sharply.
+fn png_scale(path: &Path) -> f64 {
+    match ImageFormat::from_path(path) {
+        Ok(ImageFormat::Png) => 2.0,
+        _ => 1.0,
+    }
 }
 
 /// Prints a result to standard output in the chosen format.
@@ -454,19 +563,14 @@ fn with_suffix(path: &Path, outcome: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// PNG output is drawn at twice the nominal size so that it prints sharply.
 fn write_plots(
     analysis: &Analysis,
     forest: Option<&Path>,
     funnel: Option<&Path>,
     args: &AnalyzeArgs,
 ) -> Result<(), Error> {
-    let scale_for = |path: &Path| match ImageFormat::from_path(path) {
-        Ok(ImageFormat::Png) => 2.0,
-        _ => 1.0,
-    };
     if let Some(path) = forest {
-        let mut plot = analysis.forest_plot().scale(scale_for(path));
+        let mut plot = analysis.forest_plot().scale(png_scale(path));
         if let Some(title) = &args.title {
             plot = plot.title(title);
         }
@@ -476,7 +580,7 @@ fn write_plots(
         let mut plot = analysis
             .funnel_plot()
             .contours(args.contours)
-            .scale(scale_for(path));
+            .scale(png_scale(path));
         if let Some(title) = &args.title {
             plot = plot.title(title);
         }
@@ -489,14 +593,10 @@ fn write_bubble(analysis: &Analysis, args: &AnalyzeArgs) -> Result<(), Error> {
     let Some(path) = &args.bubble else {
         return Ok(());
     };
-    let scale = match ImageFormat::from_path(path) {
-        Ok(ImageFormat::Png) => 2.0,
-        _ => 1.0,
-    };
     let mut plot = analysis
         .bubble_plot()
         .prediction_band(args.prediction_band)
-        .scale(scale);
+        .scale(png_scale(path));
     if let Some(title) = &args.title {
         plot = plot.title(title);
     }

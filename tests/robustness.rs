@@ -339,7 +339,8 @@ fn finding_8_an_unwritable_output_says_cannot_write() {
         "/nonexistent/dir/f.svg",
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // A folder that does not exist is the user's setting: exit code 2.
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("cannot write") && !stderr.contains("cannot read"),
         "{stderr}"

@@ -4,7 +4,7 @@
 mod common;
 
 use cochran::{Analysis, AnalysisOptions, Measure, Method, Test};
-use common::{compare, golden, repo_path};
+use common::{compare, golden, golden_analysis, repo_path};
 
 const KEYS: &[&str] = &[
     "estimate",
@@ -19,23 +19,6 @@ const KEYS: &[&str] = &[
     "i2",
     "h2",
 ];
-
-/// The analysis a golden case describes (csv, measure, method, test), and its label.
-fn golden_analysis(case: &serde_json::Value) -> (String, Analysis) {
-    let text = |k: &str| case[k].as_str().unwrap();
-    let label = format!(
-        "{} {} {} {}",
-        text("csv"),
-        text("measure"),
-        text("method"),
-        text("test")
-    );
-    let options = AnalysisOptions::new(text("measure").parse::<Measure>().unwrap())
-        .method(text("method").parse::<Method>().unwrap())
-        .test(text("test").parse::<Test>().unwrap());
-    let analysis = Analysis::from_csv(repo_path(text("csv")), &options).unwrap();
-    (label, analysis)
-}
 
 #[test]
 fn leave_one_out_agrees_with_metafors_leave1out() {

@@ -666,6 +666,23 @@ pub struct Fit {
 }
 
 impl Fit {
+    /// A model with this fit's method, test and level and no moderators: what
+    /// refits on other sets of studies (sensitivity and bias analyses) use.
+    ///
+    /// ```
+    /// use cochran::{Effect, MetaAnalysis, Tau2, Test};
+    /// let effects = [Effect::new(0.1, 0.01)?, Effect::new(0.3, 0.02)?, Effect::new(0.5, 0.04)?];
+    /// let fit = MetaAnalysis::random(Tau2::Dl).test(Test::Knha).fit(&effects)?;
+    /// let without_last = fit.same_model().fit(&effects[..2])?;
+    /// assert_eq!(without_last.test, Test::Knha);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn same_model(&self) -> MetaAnalysis {
+        MetaAnalysis::new(self.method)
+            .test(self.requested_test)
+            .level(self.level)
+    }
+
     /// The effects the model was fitted to, in input order.
     pub fn effects(&self) -> &[Effect] {
         &self.effects

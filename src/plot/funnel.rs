@@ -9,6 +9,7 @@ use super::frame::Frame;
 use super::scene::{BLACK, GREY, Rgb, Scene, Text};
 use super::{ImageFormat, Output, fonts, measure_title, positive};
 use crate::analysis::Analysis;
+use crate::bias::TrimAndFill;
 use crate::error::Result;
 
 /// Study points.
@@ -38,6 +39,7 @@ pub struct FunnelPlot<'a> {
     font_size: f64,
     scale: f64,
     contours: bool,
+    filled: Option<&'a TrimAndFill>,
 }
 
 impl<'a> FunnelPlot<'a> {
@@ -50,6 +52,7 @@ impl<'a> FunnelPlot<'a> {
             font_size: 13.0,
             scale: 1.0,
             contours: false,
+            filled: None,
         }
     }
 
@@ -114,6 +117,23 @@ impl<'a> FunnelPlot<'a> {
         self
     }
 
+    /// Adds trim-and-fill's filled studies as open circles and centres the
+    /// funnel on the estimate with them filled in (as metafor's `funnel()` of
+    /// a `trimfill()` result).
+    ///
+    /// ```
+    /// use cochran::bias::BiasOptions;
+    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Rr))?;
+    /// let bias = analysis.small_study_effects(&BiasOptions::new())?;
+    /// let svg = analysis.funnel_plot().trim_and_fill(&bias.trim_and_fill).to_svg()?;
+    /// assert!(svg.contains("Filled by trim-and-fill"));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn trim_and_fill(mut self, filled: &'a TrimAndFill) -> Self {
+        self.filled = Some(filled);
+        self
+    }
+
     /// The image size in pixels, scale included.
     pub fn dimensions(&self) -> Result<(u32, u32)> {
         self.scene()?.pixels(self.scale)
@@ -167,23 +187,30 @@ impl<'a> FunnelPlot<'a> {
         Ok(scene)
     }
 
+    /// The funnel's centre: the pooled estimate, with filled studies if any.
+    fn centre(&self) -> f64 {
+        self.filled
+            .map_or(self.analysis.overall.fit.estimate, |f| f.estimate)
+    }
+
+    /// Every point: the studies (false) and the filled ones (true), as (yi, se).
+    fn points(&self) -> impl Iterator<Item = (f64, f64, bool)> + '_ {
+        let studies = self.analysis.studies.iter().map(|s| (s.yi, s.vi, false));
+        let filled = self.filled.into_iter().flat_map(|f| &f.filled);
+        studies
+            .chain(filled.map(|f| (f.yi, f.vi, true)))
+            .map(|(yi, vi, filled)| (yi, vi.sqrt(), filled))
+    }
+
     /// Axes that hold every study and the pseudo 95% limits at the widest SE.
     fn frame(&self, width: f64, height: f64, font: f64) -> Frame {
-        let fit = &self.analysis.overall.fit;
-        let se_max = self
-            .analysis
-            .studies
-            .iter()
-            .map(|s| s.vi.sqrt())
-            .fold(0.0, f64::max);
+        let centre = self.centre();
+        let se_max = self.points().map(|p| p.1).fold(0.0, f64::max);
         let y = Axis::covering(0.0, se_max * 1.05, false);
         let bottom_se = y.hi;
-        let (mut lo, mut hi) = (
-            fit.estimate - Z95 * bottom_se,
-            fit.estimate + Z95 * bottom_se,
-        );
-        for s in &self.analysis.studies {
-            (lo, hi) = (lo.min(s.yi), hi.max(s.yi));
+        let (mut lo, mut hi) = (centre - Z95 * bottom_se, centre + Z95 * bottom_se);
+        for (yi, _, _) in self.points() {
+            (lo, hi) = (lo.min(yi), hi.max(yi));
         }
         if self.contours {
             (lo, hi) = (lo.min(0.0), hi.max(0.0));
@@ -238,7 +265,7 @@ impl<'a> FunnelPlot<'a> {
 
     /// Pseudo confidence limits, the pooled line and the studies.
     fn funnel(&self, scene: &mut Scene, f: &Frame) {
-        let est = self.analysis.overall.fit.estimate;
+        let est = self.centre();
         let s = f.y.hi;
         let apex = (f.x.px(est), f.y.px(0.0));
         for side in [-1.0, 1.0] {
@@ -246,11 +273,17 @@ impl<'a> FunnelPlot<'a> {
             scene.dashed(vec![apex, foot], BLACK, 1.0);
         }
         scene.line(vec![apex, (apex.0, f.y.px(s))], BLACK, 1.5);
-        for study in &self.analysis.studies {
-            let center = (f.x.px(study.yi), f.y.px(study.vi.sqrt()));
+        for (yi, se, filled) in self.points() {
+            let center = (f.x.px(yi), f.y.px(se));
             // A white ring keeps points visible on the darkest shading.
             scene.circle(center, 5.5, (255, 255, 255));
             scene.circle(center, 4.0, POINT);
+            if filled {
+                scene.circle(center, 2.6, (255, 255, 255));
+            }
+        }
+        if let Some(filled) = self.filled {
+            filled_key(scene, f, filled);
         }
     }
 
@@ -263,6 +296,19 @@ impl<'a> FunnelPlot<'a> {
         };
         f.draw_axes(scene, font, &x_title, "Standard error");
     }
+}
+
+/// What the open circles are, in the top left corner of the plot area.
+fn filled_key(scene: &mut Scene, f: &Frame, filled: &TrimAndFill) {
+    let font = 11.0;
+    let (x, y) = (f.left + font, f.top + font);
+    scene.circle((x, y), 4.0, POINT);
+    scene.circle((x, y), 2.6, (255, 255, 255));
+    let text = format!(
+        "Filled by trim-and-fill ({} on the {}, {:?})",
+        filled.k0, filled.side, filled.estimator
+    );
+    scene.text(Text::new(x + font, y, text, font));
 }
 
 /// The contour key, to the right of the plot area.

@@ -20,7 +20,7 @@ use statrs::distribution::ContinuousCDF;
 use crate::analysis::Analysis;
 use crate::effect::Effect;
 use crate::error::{ErrorKind, Result};
-use crate::model::{Fit, MetaAnalysis};
+use crate::model::Fit;
 
 /// The pooled result of one refit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -93,9 +93,7 @@ impl Analysis {
                 ErrorKind::InvalidSetting("leave-one-out needs at least 2 studies".into()).into(),
             );
         }
-        let model = MetaAnalysis::new(fit.method)
-            .test(fit.test)
-            .level(fit.level);
+        let model = fit.same_model();
         let effects = fit.effects();
         let studies = (0..effects.len())
             .into_par_iter()
@@ -155,9 +153,7 @@ impl Analysis {
             ))
             .into());
         }
-        let model = MetaAnalysis::new(fit.method)
-            .test(fit.test)
-            .level(fit.level);
+        let model = fit.same_model();
         let effects = fit.effects();
         let studies = (1..=k)
             .into_par_iter()
@@ -270,9 +266,7 @@ impl Analysis {
             )
             .into());
         }
-        let model = MetaAnalysis::new(fit.method)
-            .test(fit.test)
-            .level(fit.level);
+        let model = fit.same_model();
         let effects = fit.effects();
         let k = effects.len();
         let weights = fit.weights();

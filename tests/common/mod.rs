@@ -95,3 +95,21 @@ pub fn with_threads<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) ->
         .expect("a thread pool")
         .install(work)
 }
+
+/// The analysis a golden case describes (csv, measure, method, test), and its label.
+pub fn golden_analysis(case: &serde_json::Value) -> (String, cochran::Analysis) {
+    let text = |k: &str| case[k].as_str().unwrap_or("z"); // test: z unless given
+    let label = format!(
+        "{} {} {} {}",
+        text("csv"),
+        text("measure"),
+        text("method"),
+        text("test")
+    );
+    let options =
+        cochran::AnalysisOptions::new(text("measure").parse::<cochran::Measure>().unwrap())
+            .method(text("method").parse::<cochran::Method>().unwrap())
+            .test(text("test").parse::<cochran::Test>().unwrap());
+    let analysis = cochran::Analysis::from_csv(repo_path(text("csv")), &options).unwrap();
+    (label, analysis)
+}

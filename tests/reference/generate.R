@@ -406,3 +406,63 @@ for (spec in loo_specs) {
 writeLines(toJSON(list(cases = influence_cases), auto_unbox = TRUE, digits = NA, na = "null",
   pretty = FALSE), file.path(root, "tests/reference/sensitivity/influence.json"))
 cat("wrote influence\n")
+
+# ---- small-study effects: Egger, rank test, trim-and-fill, fail-safe N -------------------
+
+dir.create(file.path(root, "tests/reference/bias"), showWarnings = FALSE)
+# bcg fills on the right, normand1999 has k0 = 0 (L0), bangertdrowns2004 and
+# hackshaw1998 fill on the left.
+bias_specs <- list(list(name = "bcg", measure = "RR", orwin_target = -0.1),
+  list(name = "normand1999", measure = "SMD", orwin_target = 0.2),
+  list(name = "bangertdrowns2004", measure = "GEN", orwin_target = 0.1),
+  list(name = "hackshaw1998", measure = "GEN", orwin_target = 0.05))
+trimfill_case <- function(res, estimator) {
+  tf <- trimfill(res, estimator = estimator, test = res$test, control = rma_control)
+  c(lapply(list(k0 = tf$k0, estimate = tf$b[1], se = tf$se, ci_lower = tf$ci.lb,
+    ci_upper = tf$ci.ub, p_value = tf$pval, tau2 = tf$tau2), finite_or_na),
+    list(side = tf$side, filled_yi = as.numeric(tf$yi[tf$fill]),
+      filled_vi = as.numeric(tf$vi[tf$fill])))
+}
+bias_cases <- list()
+for (spec in bias_specs) {
+  df <- read.csv(file.path(root, datasets[[spec$name]]$path), stringsAsFactors = FALSE)
+  es <- effect_sizes(df, spec$measure)
+  for (method in c("FE", "DL", "REML")) for (test in tests) {
+    res <- tight_rma(es, method = method, test = test)
+    eg <- regtest(res)
+    rk <- ranktest(res)
+    bias_cases[[length(bias_cases) + 1]] <- list(csv = datasets[[spec$name]]$path,
+      measure = spec$measure, method = method, test = test,
+      egger = lapply(list(statistic = eg$zval, df = eg$ddf, p_value = eg$pval,
+        limit_estimate = eg$est, limit_ci_lower = eg$ci.lb, limit_ci_upper = eg$ci.ub),
+        finite_or_na),
+      rank_test = lapply(list(tau = rk$tau, p_value = rk$pval), finite_or_na),
+      trim_and_fill = list(L0 = trimfill_case(res, "L0"), R0 = trimfill_case(res, "R0")),
+      fail_safe_n = list(rosenthal = fsn(yi, vi, data = es)$fsnum,
+        orwin = fsn(yi, vi, data = es, type = "Orwin")$fsnum,
+        rosenberg = fsn(yi, vi, data = es, type = "Rosenberg")$fsnum,
+        orwin_target = spec$orwin_target,
+        orwin_at_target = fsn(yi, vi, data = es, type = "Orwin", target = spec$orwin_target)$fsnum))
+  }
+}
+writeLines(toJSON(list(cases = bias_cases), auto_unbox = TRUE, digits = NA, na = "null",
+  pretty = FALSE), file.path(root, "tests/reference/bias/bias.json"))
+cat("wrote small-study effects\n")
+
+# ---- GOSH ------------------------------------------------------------------------------
+# Every subset of the nine normand1999 studies (511 fits per method); members are
+# the studies' positions (1-based).
+gosh_cases <- list()
+normand_es <- effect_sizes(read.csv(file.path(root, datasets$normand1999$path)), "SMD")
+for (method in c("FE", "DL", "REML")) {
+  res <- tight_rma(normand_es, method = method)
+  g <- gosh(res, progbar = FALSE)
+  gosh_cases[[length(gosh_cases) + 1]] <- list(csv = datasets$normand1999$path,
+    measure = "SMD", method = method,
+    rows = lapply(seq_len(nrow(g$res)), function(i) c(list(members = which(g$incl[i, ])),
+      lapply(list(estimate = g$res$estimate[i], q = g$res$QE[i], i2 = g$res$I2[i],
+        tau2 = if (method == "FE") 0 else g$res$tau2[i]), finite_or_na))))
+}
+writeLines(toJSON(list(cases = gosh_cases), auto_unbox = TRUE, digits = NA, na = "null",
+  pretty = FALSE), file.path(root, "tests/reference/sensitivity/gosh.json"))
+cat("wrote gosh\n")

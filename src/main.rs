@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cochran::bias::{BiasOptions, K0Estimator, Side};
 use cochran::effect::scales::ScaleRegistry;
 use cochran::plot::ImageFormat;
+use cochran::sensitivity::Subsets;
 use cochran::{
     Analysis, AnalysisOptions, Error, Measure, Method, OutcomeAnalysis, SdImputation, SubgroupTau2,
     Test, report,
@@ -44,6 +45,10 @@ enum Command {
     /// takes the input options of `analyze`, and `--funnel` draws the funnel
     /// with the filled studies.
     Bias(Box<BiasArgs>),
+    /// GOSH (metafor's gosh): the model fitted to every subset of the studies
+    /// (k <= 20) or to random subsets (--subsets N --seed S); takes the input
+    /// options of `analyze`.
+    Gosh(Box<GoshArgs>),
     /// List the registered clinical instruments (range, direction, MIC values).
     Scales {
         /// Output format (text or json).
@@ -76,6 +81,23 @@ struct BiasArgs {
     /// (default half the unweighted mean effect, as metafor).
     #[arg(long, value_name = "EFFECT", allow_hyphen_values = true)]
     fsn_target: Option<f64>,
+}
+
+#[derive(clap::Args)]
+struct GoshArgs {
+    #[command(flatten)]
+    input: AnalyzeArgs,
+    /// Fit this many random subsets (every subset when there are no more);
+    /// by default every subset up to 20 studies, 1,000,000 random ones up to
+    /// 30, and more studies need this option.
+    #[arg(long, value_name = "N")]
+    subsets: Option<u64>,
+    /// Write one CSV row per subset (members, estimate, se, tau2, i2, q) to this file.
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
+    /// Draw the GOSH plot (estimate against I^2) to this file (.png or .svg).
+    #[arg(long, value_name = "PATH")]
+    plot: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -152,9 +174,9 @@ struct AnalyzeArgs {
     /// (exact when N reaches the number of distinct ones).
     #[arg(long, value_name = "N", requires = "mods")]
     permutations: Option<usize>,
-    /// Seed of the random permutations.
-    #[arg(long, default_value_t = 1, requires = "permutations")]
-    seed: u64,
+    /// Seed of the random permutations (or of `gosh`'s random subsets); default 1.
+    #[arg(long)]
+    seed: Option<u64>,
     /// Fit the meta-regression without an intercept.
     #[arg(long, requires = "mods")]
     no_intercept: bool,
@@ -206,6 +228,7 @@ fn main() -> ExitCode {
         Command::Cumulative(args) => run_refits(&args.input, Some(&args.order)),
         Command::Influence(args) => run_influence(&args),
         Command::Bias(args) => run_bias(&args),
+        Command::Gosh(args) => run_gosh(&args),
         Command::Scales { format } => outcome_of(print_scales(format), 1),
     }
 }
@@ -339,6 +362,52 @@ fn run_bias(args: &BiasArgs) -> ExitCode {
     outcome_of(printed, 1)
 }
 
+fn run_gosh(args: &GoshArgs) -> ExitCode {
+    let input = &args.input;
+    let result = refuse_unused(input, "gosh", &["--seed"])
+        .and_then(|()| refuse_csv(input.format, "gosh"))
+        .and_then(|()| {
+            let analysis = options(input).and_then(|o| Analysis::from_csv(&input.file, &o))?;
+            let subsets = match args.subsets {
+                Some(count) => Subsets::Random {
+                    count,
+                    seed: input.seed.unwrap_or(1),
+                },
+                None => Subsets::Default,
+            };
+            let gosh = match &args.out {
+                None => analysis.gosh(subsets)?,
+                Some(path) => {
+                    let file = std::fs::File::create(path)
+                        .map_err(|e| Error::from(cochran::ErrorKind::Write(e)).in_file(path))?;
+                    let mut rows = report::GoshCsv::new(BufWriter::new(file));
+                    let gosh = analysis.gosh_each(subsets, |fit| rows.write(fit))?;
+                    rows.finish().map_err(|e| e.in_file(path))?;
+                    gosh
+                }
+            };
+            if let Some(path) = &args.plot {
+                let mut plot = analysis.gosh_plot(&gosh).scale(png_scale(path));
+                if let Some(title) = &input.title {
+                    plot = plot.title(title);
+                }
+                plot.save(path)?;
+            }
+            Ok(gosh)
+        });
+    let gosh = match result {
+        Ok(gosh) => gosh,
+        Err(error) => return fail_for(&error),
+    };
+    let printed = emit(
+        input.format,
+        || report::gosh_text(&gosh),
+        &gosh,
+        |_| Err(no_csv("gosh")),
+    );
+    outcome_of(printed, 1)
+}
+
 fn bias_options(args: &BiasArgs) -> Result<BiasOptions, Error> {
     let mut options = BiasOptions::new().estimator(args.estimator.parse::<K0Estimator>()?);
     if let Some(side) = &args.side {
@@ -353,19 +422,22 @@ fn bias_options(args: &BiasArgs) -> Result<BiasOptions, Error> {
 /// The plot options of `analyze` that a subcommand does not draw are errors,
 /// not silently ignored.
 fn refuse_unused(args: &AnalyzeArgs, command: &str, used: &[&str]) -> Result<(), Error> {
+    let draws = |flag: &str| format!("`cochran {command}` does not draw {flag}");
     let given = [
-        ("--forest", args.forest.is_some()),
-        ("--funnel", args.funnel.is_some()),
-        ("--bubble", args.bubble.is_some()),
+        ("--forest", args.forest.is_some(), draws("--forest")),
+        ("--funnel", args.funnel.is_some(), draws("--funnel")),
+        ("--bubble", args.bubble.is_some(), draws("--bubble")),
+        (
+            "--seed",
+            args.seed.is_some() && args.permutations.is_none(),
+            format!("`cochran {command}` takes --seed only with --permutations"),
+        ),
     ];
     match given
-        .iter()
-        .find(|(flag, set)| *set && !used.contains(flag))
+        .into_iter()
+        .find(|(flag, set, _)| *set && !used.contains(flag))
     {
-        Some((flag, _)) => Err(cochran::ErrorKind::InvalidSetting(format!(
-            "`cochran {command}` does not draw {flag}; `cochran analyze` does"
-        ))
-        .into()),
+        Some((_, _, message)) => Err(cochran::ErrorKind::InvalidSetting(message).into()),
         None => Ok(()),
     }
 }
@@ -464,7 +536,7 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
         options = options.no_intercept();
     }
     if let Some(count) = args.permutations {
-        options = options.permutations(count, args.seed);
+        options = options.permutations(count, args.seed.unwrap_or(1));
     }
     for point in &args.predict {
         let pairs = point

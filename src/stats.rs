@@ -49,6 +49,30 @@ fn t_quantile_expansion(p: f64, df: f64) -> f64 {
     x + g1 / df + g2 / df.powi(2) + g3 / df.powi(3) + g4 / df.powi(4)
 }
 
+/// SplitMix64: a small, fast generator whose stream for draw `index` depends
+/// only on the seed and the index, so that parallel draws are the same
+/// whatever the number of threads.
+pub(crate) struct SplitMix {
+    state: u64,
+}
+
+impl SplitMix {
+    /// The generator of draw `index` under `seed`.
+    pub(crate) fn for_index(seed: u64, index: u64) -> Self {
+        SplitMix {
+            state: seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        }
+    }
+
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

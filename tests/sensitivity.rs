@@ -217,3 +217,125 @@ fn the_command_line_prints_influence_diagnostics() {
         &["at least 3 studies"],
     );
 }
+
+#[test]
+fn gosh_agrees_with_metafors_gosh_on_every_subset() {
+    let golden = golden("sensitivity/gosh");
+    let mut failures = Vec::new();
+    for case in golden["cases"].as_array().unwrap() {
+        let (label, analysis) = golden_analysis(case);
+        let mut ours = std::collections::HashMap::new();
+        let gosh = analysis
+            .gosh_each(cochran::sensitivity::Subsets::Default, |fit| {
+                let members: Vec<u64> = fit.members.iter().map(|&i| i as u64 + 1).collect();
+                ours.insert(members, serde_json::to_value(fit).unwrap());
+                Ok(())
+            })
+            .unwrap();
+        let rows = case["rows"].as_array().unwrap();
+        assert_eq!(gosh.subsets as usize, rows.len(), "{label}");
+        for row in rows {
+            // jsonlite writes a subset of one as a bare number.
+            let members: Vec<u64> = match &row["members"] {
+                serde_json::Value::Array(m) => m.iter().map(|v| v.as_u64().unwrap()).collect(),
+                one => vec![one.as_u64().unwrap()],
+            };
+            let fit = &ours[&members];
+            for key in ["estimate", "q", "i2", "tau2"] {
+                failures.extend(compare(
+                    &format!("{label}: {members:?}: {key}"),
+                    fit.get(key),
+                    &row[key],
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn gosh_does_not_depend_on_the_number_of_threads() {
+    let options = AnalysisOptions::new(Measure::Rr);
+    let analysis = Analysis::from_csv(repo_path("datasets/bcg.csv"), &options).unwrap();
+    let subsets = cochran::sensitivity::Subsets::Random {
+        count: 3000,
+        seed: 9,
+    };
+    let run = |threads| {
+        common::with_threads(threads, || {
+            let mut rows = Vec::new();
+            let gosh = analysis
+                .gosh_each(subsets, |fit| {
+                    rows.push(fit.clone());
+                    Ok(())
+                })
+                .unwrap();
+            (serde_json::to_string(&gosh).unwrap(), rows)
+        })
+    };
+    assert_eq!(run(1), run(3));
+}
+
+#[test]
+fn the_command_line_streams_gosh_fits_and_draws_the_plot() {
+    let normand = repo_path("datasets/normand1999.csv");
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let (out, plot) = (dir.join("gosh.csv"), dir.join("gosh.svg"));
+    let json = common::json(&[
+        "gosh",
+        &normand,
+        "--measure",
+        "SMD",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    assert_eq!(json["subsets"], 511);
+    assert_eq!(json["summary"]["i2"]["min"], 0.0);
+    let rows = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(rows.lines().count(), 512);
+    assert!(rows.starts_with("members,k,estimate,se,tau2,i2,q\n1,1,"));
+    assert!(
+        std::fs::read_to_string(&plot)
+            .unwrap()
+            .contains("511 subsets")
+    );
+    let big = common::csv_file(
+        "gosh_k31.csv",
+        &std::iter::once("study,yi,vi".to_string())
+            .chain((0..31).map(|i| format!("S{i},{},0.05", f64::from(i) / 40.0)))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    common::rejects(&["gosh", &big, "--measure", "GEN"], &["--subsets"]);
+    let json = common::json(&[
+        "gosh",
+        &big,
+        "--measure",
+        "GEN",
+        "--subsets",
+        "500",
+        "--seed",
+        "4",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        (json["subsets"].as_u64(), json["seed"].as_u64()),
+        (Some(500), Some(4))
+    );
+    common::rejects(
+        &[
+            "gosh",
+            &normand,
+            "--measure",
+            "SMD",
+            "--out",
+            "/nonexistent/dir/g.csv",
+        ],
+        &["/nonexistent/dir/g.csv"],
+    );
+}

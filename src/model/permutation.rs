@@ -16,6 +16,7 @@ use super::design::Design;
 use super::{MetaAnalysis, Regression};
 use crate::effect::Effect;
 use crate::error::{ErrorKind, Result};
+use crate::stats::SplitMix;
 
 /// metafor's comparison tolerance: √ε.
 const COMPARISON_TOLERANCE: f64 = 1.490_116_119_384_765_6e-8;
@@ -214,18 +215,10 @@ fn next_permutation(items: &mut [usize]) -> bool {
 
 /// Permutation `index` of 0..k, from a generator seeded by the seed and the index.
 fn random_order(k: usize, seed: u64, index: usize) -> Vec<usize> {
-    let mut state = seed ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    let mut next = || {
-        // SplitMix64.
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
+    let mut random = SplitMix::for_index(seed, index as u64);
     let mut order: Vec<usize> = (0..k).collect();
     for i in (1..k).rev() {
-        let j = (next() % (i as u64 + 1)) as usize;
+        let j = (random.next_u64() % (i as u64 + 1)) as usize;
         order.swap(i, j);
     }
     order

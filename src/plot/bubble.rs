@@ -2,12 +2,11 @@
 //! study's effect against the moderator, its area proportional to its weight,
 //! with the fitted line, its confidence band and, on request, the prediction band.
 
-use std::path::Path;
-
 use super::axis::Axis;
+use super::chart::{Canvas, chart_settings};
 use super::frame::Frame;
-use super::scene::{BLACK, Rgb, Scene, Text};
-use super::{ImageFormat, Output, fonts, measure_title, positive};
+use super::measure_title;
+use super::scene::{BLACK, Rgb, Scene};
 use crate::analysis::Analysis;
 use crate::error::{ErrorKind, Result};
 use crate::model::{Design, Regression};
@@ -31,10 +30,7 @@ const CURVE_POINTS: usize = 120;
 #[derive(Debug, Clone)]
 pub struct BubblePlot<'a> {
     analysis: &'a Analysis,
-    title: Option<String>,
-    size: (f64, f64),
-    font_size: f64,
-    scale: f64,
+    canvas: Canvas,
     prediction_band: bool,
 }
 
@@ -51,65 +47,15 @@ impl<'a> BubblePlot<'a> {
     pub fn new(analysis: &'a Analysis) -> Self {
         BubblePlot {
             analysis,
-            title: None,
-            size: (640.0, 520.0),
-            font_size: 13.0,
-            scale: 1.0,
+            canvas: Canvas::new(640.0, 520.0),
             prediction_band: false,
         }
     }
 
-    /// A title above the plot.
-    ///
-    /// ```
-    /// # let options = cochran::AnalysisOptions::new(cochran::Measure::Rr).moderators(&["ablat"]);
-    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &options)?;
-    /// assert!(analysis.bubble_plot().title("BCG by latitude").to_svg()?.contains("BCG by latitude"));
-    /// # Ok::<(), cochran::Error>(())
-    /// ```
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-
-    /// The image size in pixels before [`scale`](Self::scale) (default 640 × 520).
-    ///
-    /// ```
-    /// # let options = cochran::AnalysisOptions::new(cochran::Measure::Rr).moderators(&["ablat"]);
-    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &options)?;
-    /// assert_eq!(analysis.bubble_plot().size(800.0, 600.0).dimensions()?, (800, 600));
-    /// # Ok::<(), cochran::Error>(())
-    /// ```
-    pub fn size(mut self, width: f64, height: f64) -> Self {
-        self.size = (width, height);
-        self
-    }
-
-    /// The text size in pixels (default 13).
-    ///
-    /// ```
-    /// # let options = cochran::AnalysisOptions::new(cochran::Measure::Rr).moderators(&["ablat"]);
-    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &options)?;
-    /// assert!(analysis.bubble_plot().font_size(16.0).to_svg().is_ok());
-    /// # Ok::<(), cochran::Error>(())
-    /// ```
-    pub fn font_size(mut self, pixels: f64) -> Self {
-        self.font_size = pixels;
-        self
-    }
-
-    /// Multiplies every dimension of the output, e.g. 2 for a sharp PNG (default 1).
-    ///
-    /// ```
-    /// # let options = cochran::AnalysisOptions::new(cochran::Measure::Rr).moderators(&["ablat"]);
-    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &options)?;
-    /// assert_eq!(analysis.bubble_plot().scale(2.0).dimensions()?, (1280, 1040));
-    /// # Ok::<(), cochran::Error>(())
-    /// ```
-    pub fn scale(mut self, factor: f64) -> Self {
-        self.scale = factor;
-        self
-    }
+    chart_settings!(
+        "# let analysis = cochran::Analysis::from_csv(\"datasets/bcg.csv\", &cochran::AnalysisOptions::new(cochran::Measure::Rr).moderators(&[\"ablat\"]))?;",
+        "analysis.bubble_plot()"
+    );
 
     /// Also shades the 95% prediction band (where a new study's true effect
     /// would lie), wider than the confidence band by τ².
@@ -124,28 +70,6 @@ impl<'a> BubblePlot<'a> {
     pub fn prediction_band(mut self, on: bool) -> Self {
         self.prediction_band = on;
         self
-    }
-
-    /// The image size in pixels, scale included.
-    pub fn dimensions(&self) -> Result<(u32, u32)> {
-        self.scene()?.pixels(self.scale)
-    }
-
-    /// The plot as an SVG document.
-    pub fn to_svg(&self) -> Result<String> {
-        self.scene()?.to_svg(self.scale)
-    }
-
-    /// The plot as PNG file contents.
-    pub fn to_png(&self) -> Result<Vec<u8>> {
-        self.scene()?.to_png(self.scale)
-    }
-
-    /// Writes the plot to `path`; the extension (`.png` or `.svg`) picks the format.
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        let format = ImageFormat::from_path(path)?;
-        Output::new(self.scene()?, self.scale).save(path, format)
     }
 
     /// The meta-regression and its one continuous moderator's column.
@@ -169,13 +93,8 @@ impl<'a> BubblePlot<'a> {
     }
 
     fn scene(&self) -> Result<Scene> {
-        fonts::ensure_registered()?;
         let (regression, design) = self.model()?;
-        let font = positive(self.font_size, "the font size")?;
-        let (width, height) = (
-            positive(self.size.0, "the width")?,
-            positive(self.size.1, "the height")?,
-        );
+        let (mut scene, font) = self.canvas.start()?;
         let studies = &self.analysis.studies;
         let xs: Vec<f64> = (0..design.k()).map(|i| design.x(i, 1)).collect();
         let (x_lo, x_hi) = xs
@@ -184,12 +103,7 @@ impl<'a> BubblePlot<'a> {
                 (lo.min(x), hi.max(x))
             });
         let curve = self.curve(regression, x_lo, x_hi);
-        let frame = self.frame(width, height, font, &curve, (x_lo, x_hi));
-        let mut scene = Scene::new(width, height);
-        if let Some(title) = &self.title {
-            let t = fonts::truncate(title, width - 2.0 * font, font * 1.25, true);
-            scene.text(Text::new(font, font * 1.4, t, font * 1.25).bold(true));
-        }
+        let frame = self.frame(font, &curve, (x_lo, x_hi));
         if self.prediction_band {
             band(&mut scene, &frame, &curve, |p| p.pi, PREDICTION_BAND);
         }
@@ -242,7 +156,7 @@ impl<'a> BubblePlot<'a> {
             .collect()
     }
 
-    fn frame(&self, width: f64, height: f64, font: f64, curve: &[Point], x: (f64, f64)) -> Frame {
+    fn frame(&self, font: f64, curve: &[Point], x: (f64, f64)) -> Frame {
         let mut lo = f64::INFINITY;
         let mut hi = f64::NEG_INFINITY;
         for s in &self.analysis.studies {
@@ -255,18 +169,7 @@ impl<'a> BubblePlot<'a> {
         let margin = 0.04 * (x.1 - x.0).max(f64::MIN_POSITIVE);
         let x_axis = Axis::covering(x.0 - margin, x.1 + margin, false);
         let y_axis = Axis::covering(lo, hi, self.analysis.measure.is_ratio());
-        let top = font * if self.title.is_some() { 3.2 } else { 1.5 };
-        let (left, right, bottom) = (font * 5.5, width - font * 1.5, height - font * 4.0);
-        let right = right.max(left + font * 4.0);
-        let bottom = bottom.max(top + font * 4.0);
-        Frame {
-            x: x_axis.placed(left, right),
-            y: y_axis.placed(bottom, top),
-            left,
-            right,
-            top,
-            bottom,
-        }
+        self.canvas.frame(font, x_axis, y_axis, false, font * 1.5)
     }
 }
 

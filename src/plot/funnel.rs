@@ -2,12 +2,11 @@
 //! top, with the pooled estimate, pseudo confidence limits and, on request,
 //! significance contours (Peters et al. 2008).
 
-use std::path::Path;
-
 use super::axis::Axis;
+use super::chart::{Canvas, chart_settings};
 use super::frame::Frame;
+use super::measure_title;
 use super::scene::{BLACK, GREY, Rgb, Scene, Text};
-use super::{ImageFormat, Output, fonts, measure_title, positive};
 use crate::analysis::Analysis;
 use crate::bias::TrimAndFill;
 use crate::error::Result;
@@ -34,10 +33,7 @@ const Z95: f64 = 1.959_964;
 #[derive(Debug, Clone)]
 pub struct FunnelPlot<'a> {
     analysis: &'a Analysis,
-    title: Option<String>,
-    size: (f64, f64),
-    font_size: f64,
-    scale: f64,
+    canvas: Canvas,
     contours: bool,
     filled: Option<&'a TrimAndFill>,
 }
@@ -47,62 +43,16 @@ impl<'a> FunnelPlot<'a> {
     pub fn new(analysis: &'a Analysis) -> Self {
         FunnelPlot {
             analysis,
-            title: None,
-            size: (640.0, 520.0),
-            font_size: 13.0,
-            scale: 1.0,
+            canvas: Canvas::new(640.0, 520.0),
             contours: false,
             filled: None,
         }
     }
 
-    /// A title above the plot.
-    ///
-    /// ```
-    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Or))?;
-    /// assert!(analysis.funnel_plot().title("BCG").to_svg()?.contains("BCG"));
-    /// # Ok::<(), cochran::Error>(())
-    /// ```
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-
-    /// The image size in pixels before [`scale`](Self::scale) (default 640 × 520).
-    ///
-    /// ```
-    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Or))?;
-    /// assert_eq!(analysis.funnel_plot().size(800.0, 600.0).dimensions()?, (800, 600));
-    /// # Ok::<(), cochran::Error>(())
-    /// ```
-    pub fn size(mut self, width: f64, height: f64) -> Self {
-        self.size = (width, height);
-        self
-    }
-
-    /// The text size in pixels (default 13).
-    ///
-    /// ```
-    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Or))?;
-    /// assert!(analysis.funnel_plot().font_size(16.0).to_svg().is_ok());
-    /// # Ok::<(), cochran::Error>(())
-    /// ```
-    pub fn font_size(mut self, pixels: f64) -> Self {
-        self.font_size = pixels;
-        self
-    }
-
-    /// Multiplies every dimension of the output, e.g. 2 for a sharp PNG (default 1).
-    ///
-    /// ```
-    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Or))?;
-    /// assert_eq!(analysis.funnel_plot().scale(2.0).dimensions()?, (1280, 1040));
-    /// # Ok::<(), cochran::Error>(())
-    /// ```
-    pub fn scale(mut self, factor: f64) -> Self {
-        self.scale = factor;
-        self
-    }
+    chart_settings!(
+        "# let analysis = cochran::Analysis::from_csv(\"datasets/bcg.csv\", &cochran::AnalysisOptions::new(cochran::Measure::Or))?;",
+        "analysis.funnel_plot()"
+    );
 
     /// Shades the regions where a study would be significant at p < 0.10, 0.05
     /// and 0.01 (contour-enhanced funnel plot), centred on no effect.
@@ -134,48 +84,10 @@ impl<'a> FunnelPlot<'a> {
         self
     }
 
-    /// The image size in pixels, scale included.
-    pub fn dimensions(&self) -> Result<(u32, u32)> {
-        self.scene()?.pixels(self.scale)
-    }
-
-    /// The plot as an SVG document.
-    pub fn to_svg(&self) -> Result<String> {
-        self.scene()?.to_svg(self.scale)
-    }
-
-    /// The plot as PNG file contents.
-    pub fn to_png(&self) -> Result<Vec<u8>> {
-        self.scene()?.to_png(self.scale)
-    }
-
-    /// Writes the plot to `path`; the extension (`.png` or `.svg`) picks the format.
-    ///
-    /// ```no_run
-    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Or))?;
-    /// analysis.funnel_plot().contours(true).save("funnel.svg")?;
-    /// # Ok::<(), cochran::Error>(())
-    /// ```
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        let format = ImageFormat::from_path(path)?;
-        Output::new(self.scene()?, self.scale).save(path, format)
-    }
-
     fn scene(&self) -> Result<Scene> {
         super::single_pooled_effect(self.analysis, "a funnel plot")?;
-        fonts::ensure_registered()?;
-        let font = positive(self.font_size, "the font size")?;
-        let (width, height) = (
-            positive(self.size.0, "the width")?,
-            positive(self.size.1, "the height")?,
-        );
-        let frame = self.frame(width, height, font);
-        let mut scene = Scene::new(width, height);
-        if let Some(title) = &self.title {
-            let t = fonts::truncate(title, width - 2.0 * font, font * 1.25, true);
-            scene.text(Text::new(font, font * 1.4, t, font * 1.25).bold(true));
-        }
+        let (mut scene, font) = self.canvas.start()?;
+        let frame = self.frame(font);
         if self.contours {
             self.shade(&mut scene, &frame);
         }
@@ -203,7 +115,7 @@ impl<'a> FunnelPlot<'a> {
     }
 
     /// Axes that hold every study and the pseudo 95% limits at the widest SE.
-    fn frame(&self, width: f64, height: f64, font: f64) -> Frame {
+    fn frame(&self, font: f64) -> Frame {
         let centre = self.centre();
         let se_max = self.points().map(|p| p.1).fold(0.0, f64::max);
         let y = Axis::covering(0.0, se_max * 1.05, false);
@@ -216,23 +128,12 @@ impl<'a> FunnelPlot<'a> {
             (lo, hi) = (lo.min(0.0), hi.max(0.0));
         }
         let x = Axis::covering(lo, hi, self.analysis.measure.is_ratio());
-        let top = font * if self.title.is_some() { 3.2 } else { 1.5 };
         let legend = if self.contours {
             font * 11.0
         } else {
             font * 1.5
         };
-        let (left, right, bottom) = (font * 5.5, width - legend, height - font * 4.0);
-        let right = right.max(left + font * 4.0);
-        let bottom = bottom.max(top + font * 4.0);
-        Frame {
-            x: x.placed(left, right),
-            y: y.placed(top, bottom),
-            left,
-            right,
-            top,
-            bottom,
-        }
+        self.canvas.frame(font, x, y, true, legend)
     }
 
     /// The shaded significance regions, mirrored about no effect.

@@ -18,10 +18,12 @@
 
 mod axis;
 mod bubble;
+mod chart;
 mod fonts;
 mod forest;
 mod frame;
 mod funnel;
+mod gosh;
 mod scene;
 
 use std::path::Path;
@@ -29,6 +31,7 @@ use std::path::Path;
 pub use bubble::BubblePlot;
 pub use forest::{Columns, ForestPlot};
 pub use funnel::FunnelPlot;
+pub use gosh::GoshPlot;
 
 use crate::analysis::Analysis;
 use crate::effect::Measure;
@@ -88,6 +91,11 @@ impl Analysis {
     /// [`BubblePlot`] for its settings.
     pub fn bubble_plot(&self) -> BubblePlot<'_> {
         BubblePlot::new(self)
+    }
+
+    /// A GOSH plot of this analysis' subsets; see [`GoshPlot`] for its settings.
+    pub fn gosh_plot<'a>(&'a self, gosh: &'a crate::sensitivity::Gosh) -> GoshPlot<'a> {
+        GoshPlot::new(self, gosh)
     }
 }
 

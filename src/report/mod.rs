@@ -17,7 +17,7 @@ use std::io::Write;
 
 use crate::analysis::{Analysis, OutcomeAnalysis, Pooled, StudyResult, SubgroupTau2};
 use crate::effect::scales::ScaleRegistry;
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::{Method, Regression, Test};
 
 /// Studies beyond this count are left out of the text summary's study table.
@@ -889,4 +889,85 @@ pub fn bias_text(analysis: &Analysis, bias: &crate::bias::SmallStudyEffects) -> 
     }
     out.push('\n');
     out
+}
+
+/// GOSH's summary as text.
+pub fn gosh_text(gosh: &crate::sensitivity::Gosh) -> String {
+    let mut out = String::new();
+    let how = match gosh.seed {
+        None => "every subset".to_string(),
+        Some(seed) => format!("random subsets, seed {seed}"),
+    };
+    let _ = writeln!(
+        out,
+        "GOSH: k = {} studies, {} subsets fitted ({how})\n",
+        gosh.k, gosh.subsets
+    );
+    let _ = writeln!(
+        out,
+        "  {:<9} {:>12} {:>12} {:>12}",
+        "", "min", "mean", "max"
+    );
+    let s = &gosh.summary;
+    for (name, spread) in [
+        ("estimate", s.estimate),
+        ("I^2 (%)", s.i2),
+        ("tau^2", s.tau2),
+        ("Q", s.q),
+    ] {
+        let _ = writeln!(
+            out,
+            "  {name:<9} {:>12.4} {:>12.4} {:>12.4}",
+            spread.min, spread.mean, spread.max
+        );
+    }
+    out.push('\n');
+    out
+}
+
+/// Writes GOSH fits as CSV rows as they arrive: members (1-based study
+/// positions separated by spaces), k, estimate, se, tau2, i2, q.
+pub struct GoshCsv<W: Write> {
+    csv: csv::Writer<W>,
+    header: bool,
+}
+
+impl<W: Write> GoshCsv<W> {
+    /// Rows to `writer`, the header before the first.
+    pub fn new(writer: W) -> Self {
+        GoshCsv {
+            csv: csv::Writer::from_writer(writer),
+            header: false,
+        }
+    }
+
+    /// One fit.
+    pub fn write(&mut self, fit: &crate::sensitivity::GoshFit) -> Result<()> {
+        let failed = |e: csv::Error| Error::from(ErrorKind::Write(e.into()));
+        if !self.header {
+            self.csv
+                .write_record(["members", "k", "estimate", "se", "tau2", "i2", "q"])
+                .map_err(failed)?;
+            self.header = true;
+        }
+        let members: Vec<String> = fit.members.iter().map(|i| (i + 1).to_string()).collect();
+        self.csv
+            .write_record([
+                members.join(" "),
+                fit.members.len().to_string(),
+                fit.estimate.to_string(),
+                fit.se.to_string(),
+                fit.tau2.to_string(),
+                fit.i2.to_string(),
+                fit.q.to_string(),
+            ])
+            .map_err(failed)
+    }
+
+    /// Flushes what is buffered.
+    pub fn finish(mut self) -> Result<()> {
+        self.csv
+            .flush()
+            .map_err(|e| Error::from(ErrorKind::Write(e)))
+    }
 }

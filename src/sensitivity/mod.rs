@@ -13,6 +13,13 @@
 //! # Ok::<(), cochran::Error>(())
 //! ```
 
+mod gosh;
+
+pub use gosh::{
+    DEFAULT_RANDOM_MAX_K, DEFAULT_SUBSETS, EXHAUSTIVE_MAX_K, GRID_ESTIMATES, GRID_I2, Gosh,
+    GoshFit, GoshSummary, MAX_POINTS, Scatter, Spread, Subsets,
+};
+
 use rayon::prelude::*;
 use serde::Serialize;
 use statrs::distribution::ContinuousCDF;

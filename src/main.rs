@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use cochran::bias::{BiasOptions, K0Estimator, Side};
 use cochran::effect::scales::ScaleRegistry;
-use cochran::plot::ImageFormat;
+use cochran::plot::{ForestPlot, ImageFormat};
 use cochran::sensitivity::Subsets;
 use cochran::{
     Analysis, AnalysisOptions, Error, Measure, Method, OutcomeAnalysis, SdImputation, SubgroupTau2,
@@ -36,7 +36,7 @@ enum Command {
     /// Influence diagnostics of each study (metafor's influence): studentised
     /// residual, DFFITS, Cook's distance, covariance ratio, tau^2 and Q without
     /// it, hat, weight; takes the input options of `analyze`.
-    Influence(Box<AnalyzeArgs>),
+    Influence(Box<InfluenceArgs>),
     /// Cumulative meta-analysis (metafor's cumul): the studies added one at a
     /// time in the order of a column; takes the input options of `analyze`.
     Cumulative(Box<CumulativeArgs>),
@@ -81,6 +81,18 @@ struct BiasArgs {
     /// (default half the unweighted mean effect, as metafor).
     #[arg(long, value_name = "EFFECT", allow_hyphen_values = true)]
     fsn_target: Option<f64>,
+}
+
+#[derive(clap::Args)]
+struct InfluenceArgs {
+    #[command(flatten)]
+    input: AnalyzeArgs,
+    /// Draw the panels of the diagnostics to this file (.png or .svg).
+    #[arg(long, value_name = "PATH")]
+    plot: Option<PathBuf>,
+    /// Draw the Baujat plot to this file (.png or .svg).
+    #[arg(long, value_name = "PATH")]
+    baujat: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -234,7 +246,8 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &AnalyzeArgs) -> ExitCode {
-    let options = match options(args) {
+    let used = ["--forest", "--funnel", "--bubble"];
+    let options = match refuse_unused(args, "analyze", &used).and_then(|()| options(args)) {
         Ok(options) => options,
         Err(error) => return fail(&error, 2),
     };
@@ -262,28 +275,32 @@ fn run(args: &AnalyzeArgs) -> ExitCode {
     outcome_of(printed, 1)
 }
 
-/// Leave-one-out (`order` None) or the cumulative analysis in the order of a column.
+/// Leave-one-out (`order` None) or the cumulative analysis in the order of a
+/// column, with its forest plot on request.
 fn run_refits(args: &AnalyzeArgs, order: Option<&str>) -> ExitCode {
-    let result = options(args)
+    let command = match order {
+        None => "leave-one-out",
+        Some(_) => "cumulative",
+    };
+    let result = refuse_unused(args, command, &["--forest"])
+        .and_then(|()| options(args))
         .and_then(|options| Analysis::from_csv(&args.file, &options))
         .and_then(|analysis| {
             let refits = match order {
-                None => analysis.leave_one_out()?.studies,
+                None => {
+                    let loo = analysis.leave_one_out()?;
+                    if let Some(path) = &args.forest {
+                        save_forest(analysis.forest_plot().leave_one_out(&loo), args, path)?;
+                    }
+                    loo.studies
+                }
                 Some(column) => {
-                    let spec = cochran::data::TableSpec::numeric(&[]).with_text(&[column]);
-                    let table = cochran::data::Table::read(&args.file, &spec)?;
-                    let values = table
-                        .text_column(&column.trim().to_ascii_lowercase())
-                        .ok_or_else(|| {
-                            Error::from(cochran::ErrorKind::InvalidSetting(format!(
-                            "the order column `{column}` is not in the file; its columns are: {}",
-                            table.headers().join(", ")
-                        )))
-                        .in_file(&args.file)
-                        })?;
-                    analysis
-                        .cumulative(&analysis.order_by(values, column)?)?
-                        .studies
+                    let order = cumulative_order(&analysis, args, column)?;
+                    let steps = analysis.cumulative(&order)?;
+                    if let Some(path) = &args.forest {
+                        save_forest(analysis.forest_plot().cumulative(&steps), args, path)?;
+                    }
+                    steps.studies
                 }
             };
             Ok((analysis, refits))
@@ -311,16 +328,64 @@ fn run_refits(args: &AnalyzeArgs, order: Option<&str>) -> ExitCode {
     outcome_of(printed, 1)
 }
 
-fn run_influence(args: &AnalyzeArgs) -> ExitCode {
-    let result = options(args)
-        .and_then(|options| Analysis::from_csv(&args.file, &options))
-        .and_then(|analysis| analysis.influence());
+/// The studies' order by the values of `column` in the file.
+fn cumulative_order(
+    analysis: &Analysis,
+    args: &AnalyzeArgs,
+    column: &str,
+) -> Result<Vec<usize>, Error> {
+    let spec = cochran::data::TableSpec::numeric(&[]).with_text(&[column]);
+    let table = cochran::data::Table::read(&args.file, &spec)?;
+    let values = table
+        .text_column(&column.trim().to_ascii_lowercase())
+        .ok_or_else(|| {
+            Error::from(cochran::ErrorKind::InvalidSetting(format!(
+                "the order column `{column}` is not in the file; its columns are: {}",
+                table.headers().join(", ")
+            )))
+            .in_file(&args.file)
+        })?;
+    analysis.order_by(values, column)
+}
+
+/// Saves a forest plot with the command line's title, sharp as PNG.
+fn save_forest(plot: ForestPlot, args: &AnalyzeArgs, path: &Path) -> Result<(), Error> {
+    let mut plot = plot.scale(png_scale(path));
+    if let Some(title) = &args.title {
+        plot = plot.title(title);
+    }
+    plot.save(path)
+}
+
+fn run_influence(args: &InfluenceArgs) -> ExitCode {
+    let input = &args.input;
+    let result = refuse_unused(input, "influence", &[])
+        .and_then(|()| options(input))
+        .and_then(|options| Analysis::from_csv(&input.file, &options))
+        .and_then(|analysis| {
+            let (influence, baujat) = analysis.influence_and_baujat()?;
+            if let Some(path) = &args.plot {
+                let mut plot = analysis.influence_plot(&influence).scale(png_scale(path));
+                if let Some(title) = &input.title {
+                    plot = plot.title(title);
+                }
+                plot.save(path)?;
+            }
+            if let Some(path) = &args.baujat {
+                let mut plot = analysis.baujat_plot(&baujat).scale(png_scale(path));
+                if let Some(title) = &input.title {
+                    plot = plot.title(title);
+                }
+                plot.save(path)?;
+            }
+            Ok(influence)
+        });
     let influence = match result {
         Ok(influence) => influence,
         Err(error) => return fail_for(&error),
     };
     let printed = emit(
-        args.format,
+        input.format,
         || report::influence_text(&influence),
         &influence,
         |out| report::write_influence_csv(&influence, out),
@@ -642,11 +707,7 @@ fn write_plots(
     args: &AnalyzeArgs,
 ) -> Result<(), Error> {
     if let Some(path) = forest {
-        let mut plot = analysis.forest_plot().scale(png_scale(path));
-        if let Some(title) = &args.title {
-            plot = plot.title(title);
-        }
-        plot.save(path)?;
+        save_forest(analysis.forest_plot(), args, path)?;
     }
     if let Some(path) = funnel {
         let mut plot = analysis

@@ -172,7 +172,17 @@ fn influence_diagnostics_agree_with_metafors_influence() {
     let mut failures = Vec::new();
     for case in golden["cases"].as_array().unwrap() {
         let (label, analysis) = golden_analysis(case);
-        let ours = serde_json::to_value(analysis.influence().unwrap()).unwrap();
+        let (influence, baujat) = analysis.influence_and_baujat().unwrap();
+        for (i, point) in baujat.studies.iter().enumerate() {
+            for (key, value) in [("x", point.heterogeneity), ("y", point.influence)] {
+                failures.extend(compare(
+                    &format!("{label}: study {i}: baujat {key}"),
+                    Some(&serde_json::json!(value)),
+                    &case["baujat"][key][i],
+                ));
+            }
+        }
+        let ours = serde_json::to_value(influence).unwrap();
         for (i, (ours, theirs)) in ours["studies"]
             .as_array()
             .unwrap()
@@ -337,5 +347,78 @@ fn the_command_line_streams_gosh_fits_and_draws_the_plot() {
             "/nonexistent/dir/g.csv",
         ],
         &["/nonexistent/dir/g.csv"],
+    );
+}
+
+#[test]
+fn the_command_line_draws_the_sensitivity_plots() {
+    let bcg = repo_path("datasets/bcg.csv");
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let (loo, cumulative, panels, baujat) = (
+        path("loo.svg"),
+        path("cumulative.svg"),
+        path("influence.svg"),
+        path("baujat.svg"),
+    );
+    let ok = |args: &[&str]| {
+        let out = common::cochran(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(&["leave-one-out", &bcg, "--measure", "RR", "--forest", &loo]);
+    ok(&[
+        "cumulative",
+        &bcg,
+        "--measure",
+        "RR",
+        "--order",
+        "year",
+        "--forest",
+        &cumulative,
+    ]);
+    ok(&[
+        "influence",
+        &bcg,
+        "--measure",
+        "RR",
+        "--plot",
+        &panels,
+        "--baujat",
+        &baujat,
+    ]);
+    let read = |p: &str| std::fs::read_to_string(p).unwrap();
+    let loo = read(&loo);
+    assert!(loo.contains("Study omitted") && loo.contains("All studies"));
+    // The plot shows the refits the library computes (checked against metafor above).
+    let analysis = Analysis::from_csv(&bcg, &AnalysisOptions::new(Measure::Rr)).unwrap();
+    let first = &analysis.leave_one_out().unwrap().studies[0];
+    let shown = format!(
+        "{:.2} [{:.2}, {:.2}]",
+        first.estimate.exp(),
+        first.ci_lower.exp(),
+        first.ci_upper.exp()
+    );
+    assert!(
+        loo.contains(&first.study) && loo.contains(&shown),
+        "{shown}"
+    );
+    let cumulative = read(&cumulative);
+    assert!(cumulative.contains("Study added") && cumulative.contains("TPT Madras 1980"));
+    assert!(read(&panels).contains("DFFITS"));
+    assert!(read(&baujat).contains("Squared Pearson residual"));
+    common::rejects(
+        &[
+            "influence",
+            &bcg,
+            "--measure",
+            "RR",
+            "--forest",
+            &path("f.svg"),
+        ],
+        &["does not draw --forest"],
     );
 }

@@ -44,11 +44,16 @@ impl Canvas {
         Ok((scene, font))
     }
 
+    /// Where the plot area starts: below the title, if any.
+    pub fn top(&self, font: f64) -> f64 {
+        font * if self.title.is_some() { 3.2 } else { 1.5 }
+    }
+
     /// The plot area for the two axes: below the title, room for tick labels
     /// and axis titles on the left and below, `right_margin` on the right.
     /// The y axis runs upwards, or downwards when `y_down` (the funnel's SE).
     pub fn frame(&self, font: f64, x: Axis, y: Axis, y_down: bool, right_margin: f64) -> Frame {
-        let top = font * if self.title.is_some() { 3.2 } else { 1.5 };
+        let top = self.top(font);
         let (width, height) = self.size;
         let (left, right, bottom) = (font * 5.5, width - right_margin, height - font * 4.0);
         let right = right.max(left + font * 4.0);

@@ -24,6 +24,7 @@ mod forest;
 mod frame;
 mod funnel;
 mod gosh;
+mod influence;
 mod scene;
 
 use std::path::Path;
@@ -32,6 +33,7 @@ pub use bubble::BubblePlot;
 pub use forest::{Columns, ForestPlot};
 pub use funnel::FunnelPlot;
 pub use gosh::GoshPlot;
+pub use influence::{BaujatPlot, InfluencePlot};
 
 use crate::analysis::Analysis;
 use crate::effect::Measure;
@@ -91,6 +93,19 @@ impl Analysis {
     /// [`BubblePlot`] for its settings.
     pub fn bubble_plot(&self) -> BubblePlot<'_> {
         BubblePlot::new(self)
+    }
+
+    /// A Baujat plot of this analysis' studies; see [`BaujatPlot`].
+    pub fn baujat_plot<'a>(&'a self, baujat: &'a crate::sensitivity::Baujat) -> BaujatPlot<'a> {
+        BaujatPlot::new(self, baujat)
+    }
+
+    /// Panels of this analysis' influence diagnostics; see [`InfluencePlot`].
+    pub fn influence_plot<'a>(
+        &'a self,
+        influence: &'a crate::sensitivity::Influence,
+    ) -> InfluencePlot<'a> {
+        InfluencePlot::new(influence)
     }
 
     /// A GOSH plot of this analysis' subsets; see [`GoshPlot`] for its settings.

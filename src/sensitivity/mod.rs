@@ -265,6 +265,25 @@ impl Analysis {
     /// # Ok::<(), cochran::Error>(())
     /// ```
     pub fn influence(&self) -> Result<Influence> {
+        Ok(self.influence_and_baujat()?.0)
+    }
+
+    /// The Baujat plot's coordinates of every study (metafor's `baujat()`).
+    ///
+    /// ```
+    /// use cochran::{Analysis, AnalysisOptions, Measure};
+    /// let analysis = Analysis::from_csv("datasets/bcg.csv", &AnalysisOptions::new(Measure::Rr))?;
+    /// let baujat = analysis.baujat()?;
+    /// let most = baujat.studies.iter().max_by(|a, b| a.influence.total_cmp(&b.influence)).unwrap();
+    /// assert_eq!(most.study, "Hart & Sutherland 1977");
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn baujat(&self) -> Result<Baujat> {
+        Ok(self.influence_and_baujat()?.1)
+    }
+
+    /// Influence diagnostics and the Baujat plot from one set of leave-one-out refits.
+    pub fn influence_and_baujat(&self) -> Result<(Influence, Baujat)> {
         let fit = self.fit();
         if fit.regression.is_some() || fit.k < 3 {
             return Err(ErrorKind::InvalidSetting(
@@ -275,10 +294,7 @@ impl Analysis {
         }
         let model = fit.same_model();
         let effects = fit.effects();
-        let k = effects.len();
-        let weights = fit.weights();
-        let variance = fit.se * fit.se;
-        let refits = (0..k)
+        let refits = (0..effects.len())
             .into_par_iter()
             .map(|left_out| {
                 let rest: Vec<Effect> = effects
@@ -290,6 +306,26 @@ impl Analysis {
                 model.fit(&rest)
             })
             .collect::<Result<Vec<Fit>>>()?;
+        let influence = self.influence_from(&refits);
+        let studies = refits
+            .iter()
+            .zip(effects)
+            .zip(&self.studies)
+            .map(|((without, e), study)| BaujatPoint {
+                study: study.study.clone(),
+                heterogeneity: (e.yi - fit.estimate).powi(2) / (fit.tau2 + e.vi),
+                influence: (without.estimate - fit.estimate).powi(2) / without.se.powi(2),
+            })
+            .collect();
+        Ok((influence, Baujat { studies }))
+    }
+
+    fn influence_from(&self, refits: &[Fit]) -> Influence {
+        let fit = self.fit();
+        let effects = fit.effects();
+        let k = effects.len();
+        let weights = fit.weights();
+        let variance = fit.se * fit.se;
         let studies = refits
             .iter()
             .enumerate()
@@ -339,6 +375,26 @@ impl Analysis {
                 }
             })
             .collect();
-        Ok(Influence { studies })
+        Influence { studies }
     }
+}
+
+/// One study in the Baujat plot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BaujatPoint {
+    /// The study.
+    pub study: String,
+    /// Its contribution to the heterogeneity: the squared Pearson residual
+    /// (yᵢ − μ̂)² / (τ² + vᵢ), its share of Q under the common-effect model.
+    pub heterogeneity: f64,
+    /// Its influence on the pooled result: the squared change of the estimate
+    /// when it is left out, over the variance of the estimate without it.
+    pub influence: f64,
+}
+
+/// The Baujat plot's coordinates (Baujat et al. 2002), in input order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Baujat {
+    /// One point per study.
+    pub studies: Vec<BaujatPoint>,
 }

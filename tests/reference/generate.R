@@ -393,8 +393,12 @@ for (spec in loo_specs) {
   for (method in c("FE", "DL", "REML")) for (test in tests) {
     res <- tight_rma(es, method = method, test = test)
     inf <- influence(res)
+    pdf(NULL)  # baujat() draws as it computes
+    bj <- baujat(res)
+    invisible(dev.off())
     influence_cases[[length(influence_cases) + 1]] <- list(csv = datasets[[spec$name]]$path,
       measure = spec$measure, method = method, test = test,
+      baujat = list(x = finite_or_na(bj$x), y = finite_or_na(bj$y)),
       rows = lapply(seq_len(res$k), function(i) c(lapply(list(
         rstudent = inf$inf$rstudent[i], dffits = inf$inf$dffits[i],
         cooks_distance = inf$inf$cook.d[i], cov_ratio = inf$inf$cov.r[i],

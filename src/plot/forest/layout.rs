@@ -78,7 +78,7 @@ impl Grid {
 
 pub(super) fn scene(plot: &ForestPlot) -> Result<Scene> {
     let m = Metrics::new(positive(plot.font_size, "the font size")?);
-    let groups = if plot.columns.data {
+    let groups = if plot.columns.data && plot.refits.is_none() {
         groups_for(plot.analysis.measure.design(), &plot.arms)
     } else {
         Vec::new()
@@ -91,7 +91,10 @@ pub(super) fn scene(plot: &ForestPlot) -> Result<Scene> {
             .flat_map(|g| g.columns.iter().map(|c| c.summed))
             .collect(),
     };
-    let mut rows = rows::rows(plot.analysis, &style);
+    let mut rows = match plot.refits {
+        None => rows::rows(plot.analysis, &style),
+        Some(refits) => rows::refit_rows(plot.analysis, refits, &style),
+    };
     if !plot.columns.data {
         rows.iter_mut().for_each(|r| r.data.clear());
     }
@@ -163,7 +166,7 @@ fn widths(plot: &ForestPlot, m: &Metrics, groups: &[ColumnGroup], rows: &[Row]) 
     let label = labels(false)
         .min(positive(plot.label_width, "the label width")?)
         .max(labels(true))
-        .max(text_width("Study", m.font, true));
+        .max(text_width(label_heading(plot), m.font, true));
 
     let mut data: Vec<f64> = groups
         .iter()
@@ -192,7 +195,7 @@ fn widths(plot: &ForestPlot, m: &Metrics, groups: &[ColumnGroup], rows: &[Row]) 
     });
     let weight = plot.columns.weight.then(|| {
         let cells = rows.iter().map(|r| (r.weight.as_str(), r.bold));
-        widest(m, cells.chain([("Weight", true)]))
+        widest(m, cells.chain([(weight_heading(plot), true)]))
     });
     Ok(Widths {
         label,
@@ -270,6 +273,20 @@ fn effect_headings(plot: &ForestPlot) -> [String; 2] {
     ]
 }
 
+/// "Study", or what a refit row's study is.
+fn label_heading(plot: &ForestPlot) -> &'static str {
+    plot.refits.map_or("Study", |r| r.label_heading())
+}
+
+/// "Weight", or "I²" for refits.
+fn weight_heading(plot: &ForestPlot) -> &'static str {
+    if plot.refits.is_some() {
+        "I²"
+    } else {
+        "Weight"
+    }
+}
+
 fn headings(
     scene: &mut Scene,
     plot: &ForestPlot,
@@ -282,7 +299,7 @@ fn headings(
     let bold = |x: f64, y: f64, text: &str, align: Align| {
         Text::new(x, y, text, m.font).bold(true).align(align)
     };
-    scene.text(bold(grid.label.x, line2, "Study", Align::Left));
+    scene.text(bold(grid.label.x, line2, label_heading(plot), Align::Left));
     let mut spans = grid.data.iter();
     for group in groups {
         let members: Vec<Span> = spans.by_ref().take(group.columns.len()).copied().collect();
@@ -300,7 +317,12 @@ fn headings(
         scene.text(bold(span.center(), line2, &model, Align::Center));
     }
     if let Some(span) = grid.weight {
-        scene.text(bold(span.right(), line2, "Weight", Align::Right));
+        scene.text(bold(
+            span.right(),
+            line2,
+            weight_heading(plot),
+            Align::Right,
+        ));
     }
 }
 
@@ -352,6 +374,17 @@ fn mark(scene: &mut Scene, mark: Mark, axis: &Axis, m: &Metrics, y: f64, max_wei
                     (x + side / 2.0, y + side / 2.0),
                     SQUARE,
                 );
+            }
+        }
+        Mark::Point {
+            estimate,
+            lower,
+            upper,
+        } => {
+            whisker(scene, axis, lower, upper, y, BLACK, 1.2);
+            if axis.contains(estimate) {
+                let (x, half) = (axis.px(estimate), m.row * 0.2);
+                scene.rect((x - half, y - half), (x + half, y + half), SQUARE);
             }
         }
         Mark::Diamond {
@@ -454,6 +487,11 @@ fn axis(plot: &ForestPlot, rows: &[Row]) -> Result<Axis> {
                 lower,
                 upper,
                 ..
+            }
+            | Mark::Point {
+                estimate,
+                lower,
+                upper,
             } => {
                 widen(&mut core, estimate);
                 widen(&mut far, lower);

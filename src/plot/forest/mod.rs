@@ -11,6 +11,8 @@ use crate::analysis::Analysis;
 use crate::effect::Design;
 use crate::effect::scales::Direction;
 use crate::error::Result;
+use crate::sensitivity::{Cumulative, LeaveOneOut};
+use rows::Refits;
 
 use super::{ImageFormat, Output};
 
@@ -61,6 +63,7 @@ pub struct ForestPlot<'a> {
     columns: Columns,
     decimals: usize,
     x_limits: Option<(f64, f64)>,
+    refits: Option<Refits<'a>>,
 }
 
 impl<'a> ForestPlot<'a> {
@@ -79,6 +82,7 @@ impl<'a> ForestPlot<'a> {
             columns: Columns::default(),
             decimals: 2,
             x_limits: None,
+            refits: None,
         }
     }
 
@@ -242,6 +246,36 @@ impl<'a> ForestPlot<'a> {
     /// ```
     pub fn x_limits(mut self, lower: f64, upper: f64) -> Self {
         self.x_limits = Some((lower, upper));
+        self
+    }
+
+    /// Draws the leave-one-out refits instead of the studies: one row per
+    /// study left out, then the pooled result of all studies; I² in the last column.
+    ///
+    /// ```
+    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Rr))?;
+    /// let loo = analysis.leave_one_out()?;
+    /// let svg = analysis.forest_plot().leave_one_out(&loo).to_svg()?;
+    /// assert!(svg.contains("Study omitted") && svg.contains("All studies"));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn leave_one_out(mut self, refits: &'a LeaveOneOut) -> Self {
+        self.refits = Some(Refits::LeaveOneOut(&refits.studies));
+        self
+    }
+
+    /// Draws a cumulative meta-analysis instead of the studies: one row per
+    /// study added, with the pooled result up to it; I² in the last column.
+    ///
+    /// ```
+    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Rr))?;
+    /// let steps = analysis.cumulative(&(0..13).collect::<Vec<_>>())?;
+    /// let svg = analysis.forest_plot().cumulative(&steps).to_svg()?;
+    /// assert!(svg.contains("Study added"));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn cumulative(mut self, refits: &'a Cumulative) -> Self {
+        self.refits = Some(Refits::Cumulative(&refits.studies));
         self
     }
 

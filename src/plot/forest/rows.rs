@@ -4,6 +4,7 @@
 use crate::analysis::{Analysis, Pooled};
 use crate::model::{Fit, Method, Test};
 use crate::plot::axis::{fixed, trimmed};
+use crate::sensitivity::Refit;
 
 use super::columns::{format_value, values};
 
@@ -17,6 +18,13 @@ pub(crate) enum Mark {
         lower: f64,
         upper: f64,
         weight: f64,
+    },
+    /// A refitted estimate (leave-one-out, cumulative): a small square of
+    /// fixed size at `estimate`, whisker `lower..upper`.
+    Point {
+        estimate: f64,
+        lower: f64,
+        upper: f64,
     },
     /// A pooled estimate: diamond spanning its confidence interval.
     Diamond {
@@ -134,6 +142,71 @@ pub(crate) fn rows(analysis: &Analysis, style: &RowStyle) -> Vec<Row> {
                 fixed(i2, 0)
             ),
         ));
+    }
+    out
+}
+
+/// What a forest plot of refits shows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Refits<'a> {
+    /// The model without each study: one row per study left out, then all studies.
+    LeaveOneOut(&'a [Refit]),
+    /// The model as studies are added: one row per step.
+    Cumulative(&'a [Refit]),
+}
+
+impl Refits<'_> {
+    /// The heading of the label column.
+    pub fn label_heading(&self) -> &'static str {
+        match self {
+            Refits::LeaveOneOut(_) => "Study omitted",
+            Refits::Cumulative(_) => "Study added",
+        }
+    }
+}
+
+/// One row per refit, with I² in the weight column; after leave-one-out rows,
+/// the pooled result of all studies.
+pub(crate) fn refit_rows(analysis: &Analysis, refits: Refits, style: &RowStyle) -> Vec<Row> {
+    let (Refits::LeaveOneOut(list) | Refits::Cumulative(list)) = refits;
+    let mut out: Vec<Row> = list
+        .iter()
+        .map(|r| Row {
+            kind: Kind::Table,
+            bold: false,
+            label: r.study.clone(),
+            data: Vec::new(),
+            mark: Mark::Point {
+                estimate: r.estimate,
+                lower: r.ci_lower,
+                upper: r.ci_upper,
+            },
+            effect: style.effect(r.estimate, r.ci_lower, r.ci_upper),
+            weight: r
+                .i2
+                .map_or(String::new(), |i2| format!("{}%", fixed(i2, 0))),
+        })
+        .collect();
+    if let Refits::LeaveOneOut(_) = refits {
+        let all: Vec<usize> = (0..analysis.studies.len()).collect();
+        let label = format!("All studies: {}", model_label(&analysis.overall.fit));
+        let pooled = Pooling {
+            label: &label,
+            prediction: false,
+        };
+        pooled_rows(analysis, &analysis.overall, &all, &pooled, style, &mut out);
+        // The weight column holds I² here, not weights.
+        if let Some(row) = out
+            .iter_mut()
+            .rev()
+            .find(|r| matches!(r.mark, Mark::Diamond { .. }))
+        {
+            row.weight = analysis
+                .overall
+                .fit
+                .i2
+                .map_or(String::new(), |i2| format!("{}%", fixed(i2, 0)));
+        }
     }
     out
 }

@@ -422,3 +422,83 @@ fn the_command_line_draws_the_sensitivity_plots() {
         &["does not draw --forest"],
     );
 }
+
+/// Leave-one-out refits take shortcuts from the full fit (a start next to the
+/// root, Q downdated, one grid for all): they must give what a refit from
+/// scratch gives, on data where the shortcuts hold and where they do not (a
+/// study that carries most of the weight, estimates on the boundary).
+#[test]
+fn leave_one_out_shortcuts_agree_with_refits_from_scratch() {
+    let cases: [(&str, Vec<(f64, f64)>); 3] = [
+        (
+            "spread",
+            (0..40)
+                .map(|i| {
+                    let i = f64::from(i);
+                    ((i * 0.37).sin() * 0.8, 0.01 + 0.05 * (i * 0.11).cos().abs())
+                })
+                .collect(),
+        ),
+        (
+            "dominant",
+            (0..12)
+                .map(|i| {
+                    let v = if i == 3 {
+                        1e-7
+                    } else {
+                        0.05 + 0.01 * f64::from(i)
+                    };
+                    (0.1 * f64::from(i % 5), v)
+                })
+                .collect(),
+        ),
+        (
+            "homogeneous",
+            (0..15)
+                .map(|i| (0.2 + 0.001 * f64::from(i % 3), 0.04 + 0.001 * f64::from(i)))
+                .collect(),
+        ),
+    ];
+    for (name, data) in cases {
+        let csv = std::iter::once("study,yi,vi".to_string())
+            .chain(
+                data.iter()
+                    .enumerate()
+                    .map(|(i, (y, v))| format!("S{i},{y},{v}")),
+            )
+            .collect::<Vec<_>>()
+            .join("\n");
+        let path = common::csv_file(&format!("shortcut_{name}.csv"), &csv);
+        for method in ["REML", "ML", "DL", "EB", "FE"] {
+            let options =
+                AnalysisOptions::new(Measure::Gen).method(method.parse::<Method>().unwrap());
+            let analysis = Analysis::from_csv(&path, &options).unwrap();
+            let loo = analysis.leave_one_out().unwrap();
+            let model = analysis.fit().same_model();
+            let effects = analysis.fit().effects();
+            for (i, refit) in loo.studies.iter().enumerate() {
+                let rest: Vec<cochran::Effect> = effects
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(_, e)| *e)
+                    .collect();
+                let scratch = model.fit(&rest).unwrap();
+                let pairs = [
+                    ("estimate", refit.estimate, scratch.estimate),
+                    ("se", refit.se, scratch.se),
+                    ("tau2", refit.tau2, scratch.tau2),
+                    ("q", refit.q.unwrap(), scratch.q.unwrap()),
+                    ("i2", refit.i2.unwrap(), scratch.i2.unwrap()),
+                ];
+                for (key, ours, theirs) in pairs {
+                    assert!(
+                        (ours - theirs).abs()
+                            <= common::SAME_MODEL * theirs.abs() + common::ABSOLUTE,
+                        "{name} {method} without {i}: {key} {ours} vs {theirs}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -23,6 +23,7 @@
 
 mod coefficients;
 mod confint;
+mod deletion;
 mod design;
 mod linalg;
 mod moments;
@@ -50,6 +51,8 @@ use crate::effect::Effect;
 use crate::error::{Error, ErrorKind, Result};
 pub(crate) use crate::stats::{chi_squared, standard_normal};
 use crate::stats::{t_quantile, t_upper_tail};
+use deletion::AtZero;
+pub(crate) use deletion::{Deletions, Hints};
 use moments::Moments;
 use standardise::Standardised;
 use tau2::Tau2Diagnostic;
@@ -332,6 +335,12 @@ impl MetaAnalysis {
     /// unit of measurement. Effects so extreme that the model's sums would
     /// leave double precision are refused with [`ErrorKind::Unpoolable`].
     pub fn fit(&self, effects: &[Effect]) -> Result<Fit> {
+        self.fit_with(effects.to_vec(), Hints::default())
+    }
+
+    /// [`fit`](Self::fit) of effects it may keep, with what a refit knows of
+    /// the fit it varies.
+    pub(crate) fn fit_with(&self, effects: Vec<Effect>, hints: Hints) -> Result<Fit> {
         self.check()?;
         if effects.is_empty() {
             return Err(ErrorKind::NoStudies(String::new()).into());
@@ -346,30 +355,39 @@ impl MetaAnalysis {
             ))
             .into());
         }
-        let data = Standardised::with_design(effects, self.design.as_ref())?;
+        let data = match (hints.centre, &self.design) {
+            (Some(centre), None) => Standardised::centred_at(&effects, centre)?,
+            _ => Standardised::with_design(&effects, self.design.as_ref())?,
+        };
         let k = effects.len();
-        let (tau2, iterations, se_tau2, diagnostics) = match (self.method, self.fixed_tau2) {
-            (Method::Random(_), Some(tau2)) => (data.standard_variance(tau2), 0, None, Vec::new()),
-            (Method::Random(estimator), None) if k >= 2 => {
-                let t = tau2::estimate(estimator, &data)?;
-                (t.tau2, t.iterations, Some(t.se), t.diagnostics)
+        let (tau2, iterations, se_tau2, diagnostics, moments) = match (self.method, self.fixed_tau2)
+        {
+            (Method::Random(_), Some(tau2)) => {
+                (data.standard_variance(tau2), 0, None, Vec::new(), None)
             }
-            _ => (0.0, 0, None, Vec::new()),
+            (Method::Random(estimator), None) if k >= 2 => {
+                let t = tau2::estimate_with(estimator, &data, hints)?;
+                (t.tau2, t.iterations, Some(t.se), t.diagnostics, t.moments)
+            }
+            _ => (0.0, 0, None, Vec::new(), None),
         };
         // Knapp-Hartung has no degrees of freedom left with one study.
         let test = if k < 2 { Test::Z } else { self.test };
-        let heterogeneity = Heterogeneity::new(self.method, &data, tau2);
+        let heterogeneity = Heterogeneity::new(self.method, &data, tau2, hints.at_zero);
         let regression = match data.design() {
             Some(design) => {
                 let mut regression =
                     coefficients::regression(&data, design, tau2, test, self.level)?;
-                regression.r2 = self.pseudo_r2(effects, data.variance(tau2))?;
+                regression.r2 = self.pseudo_r2(&effects, data.variance(tau2))?;
                 Some(regression)
             }
             None => None,
         };
         let summary = match &regression {
-            None => Summary::pooled(&data, tau2, test, self.level, self.method, k),
+            None => {
+                let pooled = moments.unwrap_or_else(|| Moments::at(&data, tau2));
+                Summary::pooled(&data, &pooled, tau2, test, self.level, self.method, k)
+            }
             Some(r) => Summary::first_coefficient(r, test, data.p(), k),
         };
         let fit = Fit {
@@ -398,7 +416,7 @@ impl MetaAnalysis {
             requested_test: self.test,
             diagnostics,
             standardised_tau2: tau2,
-            effects: effects.to_vec(),
+            effects,
             data,
         };
         fit.ensure_finite()?;
@@ -457,14 +475,14 @@ struct Summary {
 impl Summary {
     fn pooled(
         data: &Standardised,
+        pooled: &Moments,
         tau2: f64,
         test: Test,
         level: f64,
         method: Method,
         k: usize,
     ) -> Self {
-        let pooled = Moments::at(data, tau2);
-        let inference = Inference::new(test, level, &pooled, data.p());
+        let inference = Inference::new(test, level, pooled, data.p());
         let margin = inference.critical * inference.se;
         // A prediction interval needs a between-study variance to predict with.
         let prediction = (k >= 2 && matches!(method, Method::Random(_)))
@@ -562,7 +580,7 @@ struct Heterogeneity {
 }
 
 impl Heterogeneity {
-    fn new(method: Method, data: &Standardised, tau2: f64) -> Self {
+    fn new(method: Method, data: &Standardised, tau2: f64, known: Option<AtZero>) -> Self {
         let k = data.effects().len();
         if k < 2 {
             return Heterogeneity {
@@ -574,8 +592,15 @@ impl Heterogeneity {
             };
         }
         let df = (k - data.p()) as f64;
-        let at_zero = Moments::for_score(data, 0.0);
-        let q = at_zero.q.max(0.0);
+        let (q, trace_p) = match known {
+            // tr P in the data's units, as the standardised moments have it.
+            Some(z) => (z.q, z.trace_p * data.variance(1.0)),
+            None => {
+                let m = Moments::for_score(data, 0.0);
+                (m.q, m.trace_p)
+            }
+        };
+        let q = q.max(0.0);
         let (i2, h2) = match method {
             Method::Common => (
                 if q > 0.0 {
@@ -586,7 +611,7 @@ impl Heterogeneity {
                 q / df,
             ),
             Method::Random(_) => {
-                let typical = at_zero.typical_variance(data.p());
+                let typical = (k - data.p()) as f64 / trace_p;
                 (100.0 * tau2 / (typical + tau2), tau2 / typical + 1.0)
             }
         };

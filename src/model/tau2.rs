@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use super::deletion::Hints;
 use super::design::Design;
 use super::moments::{Moments, generalised_q};
 use super::regression::{Projection, Weights};
@@ -139,11 +140,22 @@ pub(crate) struct Tau2Estimate {
     pub iterations: usize,
     pub se: f64,
     pub diagnostics: Vec<Tau2Diagnostic>,
+    /// The moments at τ², where the standard error needed them.
+    pub moments: Option<Moments>,
 }
 
 /// Estimates τ² for k ≥ 2 standardised studies, truncated at zero; the result
 /// is on the standardised scale.
 pub(crate) fn estimate(estimator: Tau2, data: &Standardised) -> Result<Tau2Estimate> {
+    estimate_with(estimator, data, Hints::default())
+}
+
+/// [`estimate`] with what a refit knows.
+pub(crate) fn estimate_with(
+    estimator: Tau2,
+    data: &Standardised,
+    hints: Hints,
+) -> Result<Tau2Estimate> {
     let mut diagnostics = Vec::new();
     let (tau2, iterations, sj_start) = match estimator {
         Tau2::Dl => (dersimonian_laird(data), 0, 0.0),
@@ -155,7 +167,8 @@ pub(crate) fn estimate(estimator: Tau2, data: &Standardised) -> Result<Tau2Estim
         }
         Tau2::Pm => (paule_mandel(data)?, 0, 0.0),
         Tau2::Ml | Tau2::Reml | Tau2::Eb => {
-            let (tau2, iterations) = iterate(estimator, data, MAX_ITERATIONS, &mut diagnostics)?;
+            let (tau2, iterations) =
+                iterate(estimator, data, hints, MAX_ITERATIONS, &mut diagnostics)?;
             (tau2, iterations, 0.0)
         }
     };
@@ -166,10 +179,12 @@ pub(crate) fn estimate(estimator: Tau2, data: &Standardised) -> Result<Tau2Estim
         ))
         .into());
     }
+    let (se, moments) = standard_error(estimator, data, tau2, sj_start);
     Ok(Tau2Estimate {
         tau2,
         iterations,
-        se: standard_error(estimator, data, tau2, sj_start),
+        se,
+        moments,
         diagnostics,
     })
 }
@@ -277,17 +292,37 @@ fn converged(step: f64, tau2: f64, data: &Standardised) -> bool {
 fn iterate(
     estimator: Tau2,
     data: &Standardised,
+    hints: Hints,
     max_iterations: usize,
     diagnostics: &mut Vec<Tau2Diagnostic>,
 ) -> Result<(f64, usize)> {
-    let (tau2, iterations) = match fisher_scoring(estimator, data, max_iterations) {
+    let found = match hints.start {
+        Some(tau2) => {
+            // A score has the units of a weight: it scales as 1 / variance.
+            let known = hints
+                .known_score
+                .map(|(t, score)| (data.standard_variance(t), score * data.variance(1.0)));
+            warm_scoring(
+                estimator,
+                data,
+                max_iterations,
+                data.standard_variance(tau2),
+                known,
+            )
+        }
+        None => fisher_scoring(estimator, data, max_iterations, hedges(data).max(0.0)),
+    };
+    let (tau2, iterations) = match found {
         Some(found) => found,
         None => {
             diagnostics.push(Tau2Diagnostic::Fallback);
             (solve_score(estimator, data)?, max_iterations)
         }
     };
-    if !matches!(estimator, Tau2::Ml | Tau2::Reml) {
+    let known = hints
+        .only_maximum
+        .is_some_and(|only| only(data.variance(tau2)));
+    if !matches!(estimator, Tau2::Ml | Tau2::Reml) || known {
         return Ok((tau2, iterations));
     }
     let best = global_maximum(estimator, data, tau2)?;
@@ -306,8 +341,9 @@ fn fisher_scoring(
     estimator: Tau2,
     data: &Standardised,
     max_iterations: usize,
+    start: f64,
 ) -> Option<(f64, usize)> {
-    let mut tau2 = hedges(data).max(0.0);
+    let mut tau2 = start;
     let mut previous_step = f64::INFINITY;
     for iteration in 1..=max_iterations {
         let moments = Moments::at(data, tau2);
@@ -342,6 +378,48 @@ fn fisher_scoring(
     }
     None
 }
+
+/// From a start near the root (a refit's, at the τ² of the fit it varies):
+/// one Fisher step (or a known point of the score), then secant steps on the score, which converge
+/// superlinearly where Fisher scoring's converge linearly. The same stopping
+/// rule ends it; a step that would leave (0, ∞) or fails to shrink hands over
+/// to Fisher scoring from where it stands.
+fn warm_scoring(
+    estimator: Tau2,
+    data: &Standardised,
+    max_iterations: usize,
+    start: f64,
+    known: Option<(f64, f64)>,
+) -> Option<(f64, usize)> {
+    if start.is_nan() || start <= 0.0 {
+        return fisher_scoring(estimator, data, max_iterations, 0.0);
+    }
+    let (mut previous, mut tau2) = match known {
+        Some(point) if point.0 != start && point.1.is_finite() => (point, start),
+        _ => {
+            let moments = Moments::at(data, start);
+            let here = (start, score_of(estimator, &moments, data));
+            (here, start + scoring_step(estimator, &moments, data))
+        }
+    };
+    let mut last_step = f64::INFINITY;
+    for iteration in 1..=MAX_SECANT_STEPS {
+        let step = tau2 - previous.0;
+        if !(tau2 > 0.0 && step.is_finite() && step.abs() < last_step) {
+            break;
+        }
+        if converged(step, tau2, data) {
+            return Some((tau2, iteration));
+        }
+        let here = (tau2, score(estimator, data, tau2));
+        let next = here.0 - here.1 * (here.0 - previous.0) / (here.1 - previous.1);
+        (previous, tau2, last_step) = (here, next, step.abs());
+    }
+    fisher_scoring(estimator, data, max_iterations, previous.0)
+}
+
+/// Secant steps before a warm start gives up and hands over to Fisher scoring.
+const MAX_SECANT_STEPS: usize = 8;
 
 /// Fisher scoring converges linearly, at times slowly (tens of steps on large
 /// data); from this step on, a step longer than [`SLOW_CONVERGENCE`] times the
@@ -447,9 +525,9 @@ fn global_maximum(estimator: Tau2, data: &Standardised, fisher: f64) -> Result<f
 /// Neighbouring points of the grid on which local maxima are sought differ by
 /// this factor: a likelihood peak narrower than that in τ² would need studies
 /// whose variances differ by less, and is found by Fisher scoring's own root.
-const GRID_RATIO: f64 = 4.0;
+pub(super) const GRID_RATIO: f64 = 4.0;
 /// At most this many grid points (4^1100 spans any data the model accepts).
-const MAX_GRID_POINTS: usize = 1100;
+pub(super) const MAX_GRID_POINTS: usize = 1100;
 const SQRT_EPSILON: f64 = 1.490_116_119_384_765_6e-8;
 
 /// A τ² beyond which the score stays negative: the largest squared distance
@@ -458,7 +536,7 @@ const SQRT_EPSILON: f64 = 1.490_116_119_384_765_6e-8;
 /// wᵢ(1 − πᵢ)·wᵢ·range² and, once wᵢ·range² < 1, the REML score Σwᵢ²rᵢ² − tr P
 /// and the ML score Σwᵢ²rᵢ² − Σwᵢ are negative. With moderators a fitted line
 /// can leave the range of the effects, and the bound is a heuristic.)
-fn grid_top(data: &Standardised) -> f64 {
+pub(super) fn grid_top(data: &Standardised) -> f64 {
     let (lo, hi, v) = data.effects().iter().fold(
         (f64::INFINITY, f64::NEG_INFINITY, 0.0f64),
         |(lo, hi, v), e| (lo.min(e.yi), hi.max(e.yi), v.max(e.vi)),
@@ -502,15 +580,25 @@ fn log_det_xtwx(data: &Standardised, tau2: f64, s1: f64) -> f64 {
 
 /// Standard error of τ², with the formula metafor uses for each estimator, on
 /// the standardised scale.
-fn standard_error(estimator: Tau2, data: &Standardised, tau2: f64, sj_start: f64) -> f64 {
+/// The standard error of τ², with the moments at τ² when it needed them.
+fn standard_error(
+    estimator: Tau2,
+    data: &Standardised,
+    tau2: f64,
+    sj_start: f64,
+) -> (f64, Option<Moments>) {
     let k = data.effects().len() as f64;
     let df = residual_df(data);
-    match estimator {
-        Tau2::Ml => (2.0 / Moments::at(data, tau2).s2).sqrt(),
-        Tau2::Reml => (2.0 / Moments::at(data, tau2).trace_pp).sqrt(),
-        Tau2::Eb | Tau2::Pm => {
-            let s1 = Moments::at(data, tau2).s1;
-            (2.0 * k * k / df / (s1 * s1)).sqrt()
+    let at = || Moments::at(data, tau2);
+    let se = match estimator {
+        Tau2::Ml | Tau2::Reml | Tau2::Eb | Tau2::Pm => {
+            let m = at();
+            let se = match estimator {
+                Tau2::Ml => (2.0 / m.s2).sqrt(),
+                Tau2::Reml => (2.0 / m.trace_pp).sqrt(),
+                _ => (2.0 * k * k / df / (m.s1 * m.s1)).sqrt(),
+            };
+            return (se, Some(m));
         }
         Tau2::Dl | Tau2::Hs => {
             let m = Moments::at(data, 0.0);
@@ -532,7 +620,8 @@ fn standard_error(estimator: Tau2, data: &Standardised, tau2: f64, sj_start: f64
             let spread = 2.0 * t.pvpv + 4.0 * tau2 * t.ppv + 2.0 * tau2 * tau2 * t.pp;
             (sj_start * sj_start / (df * df) * spread).sqrt()
         }
-    }
+    };
+    (se, None)
 }
 
 /// The traces of P (for weights a(vᵢ)) and V = diag(v) that the HE and SJ
@@ -596,7 +685,13 @@ mod tests {
     fn the_bracketing_fallback_solves_the_same_equation_as_fisher_scoring() {
         let effects = effects();
         for estimator in [Tau2::Ml, Tau2::Reml, Tau2::Eb] {
-            let (scored, _) = fisher_scoring(estimator, &effects, MAX_ITERATIONS).unwrap();
+            let (scored, _) = fisher_scoring(
+                estimator,
+                &effects,
+                MAX_ITERATIONS,
+                hedges(&effects).max(0.0),
+            )
+            .unwrap();
             let bracketed = solve_score(estimator, &effects).unwrap();
             assert!(
                 scored > 0.0,
@@ -614,7 +709,8 @@ mod tests {
         let effects = effects();
         for estimator in [Tau2::Ml, Tau2::Reml, Tau2::Eb] {
             let mut diagnostics = Vec::new();
-            let (limited, _) = iterate(estimator, &effects, 2, &mut diagnostics).unwrap();
+            let (limited, _) =
+                iterate(estimator, &effects, Hints::default(), 2, &mut diagnostics).unwrap();
             assert_eq!(diagnostics, [Tau2Diagnostic::Fallback], "{estimator}");
             let full = estimate(estimator, &effects).unwrap();
             assert!(full.diagnostics.is_empty(), "{estimator}");

@@ -27,7 +27,7 @@ use statrs::distribution::ContinuousCDF;
 use crate::analysis::Analysis;
 use crate::effect::Effect;
 use crate::error::{ErrorKind, Result};
-use crate::model::Fit;
+use crate::model::{Deletions, Fit, Hints};
 
 /// The pooled result of one refit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -100,21 +100,8 @@ impl Analysis {
                 ErrorKind::InvalidSetting("leave-one-out needs at least 2 studies".into()).into(),
             );
         }
-        let model = fit.same_model();
-        let effects = fit.effects();
-        let studies = (0..effects.len())
-            .into_par_iter()
-            .map(|left_out| {
-                let rest: Vec<Effect> = effects
-                    .iter()
-                    .enumerate()
-                    .filter(|&(i, _)| i != left_out)
-                    .map(|(_, e)| *e)
-                    .collect();
-                let refit = model.fit(&rest)?;
-                Ok(Refit::of(&self.studies[left_out].study, &refit))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let studies =
+            self.without_each(|left_out, refit| Refit::of(&self.studies[left_out].study, refit))?;
         Ok(LeaveOneOut { studies })
     }
 }
@@ -292,20 +279,24 @@ impl Analysis {
             )
             .into());
         }
-        let model = fit.same_model();
         let effects = fit.effects();
-        let refits = (0..effects.len())
-            .into_par_iter()
-            .map(|left_out| {
-                let rest: Vec<Effect> = effects
-                    .iter()
-                    .enumerate()
-                    .filter(|&(i, _)| i != left_out)
-                    .map(|(_, e)| *e)
-                    .collect();
-                model.fit(&rest)
-            })
-            .collect::<Result<Vec<Fit>>>()?;
+        let refits = self.without_each(|left_out, refit| {
+            // The refit's weights, for Knapp–Hartung's scale factor.
+            let sum_w: f64 = refit
+                .effects()
+                .iter()
+                .map(|e| 1.0 / (e.vi + refit.tau2))
+                .sum();
+            Deleted {
+                estimate: refit.estimate,
+                se: refit.se,
+                tau2: refit.tau2,
+                q: refit.q.unwrap_or(f64::NAN),
+                sum_w,
+                sum_w_all: sum_w + 1.0 / (effects[left_out].vi + refit.tau2),
+                knha: refit.test == crate::model::Test::Knha,
+            }
+        })?;
         let influence = self.influence_from(&refits);
         let studies = refits
             .iter()
@@ -320,7 +311,7 @@ impl Analysis {
         Ok((influence, Baujat { studies }))
     }
 
-    fn influence_from(&self, refits: &[Fit]) -> Influence {
+    fn influence_from(&self, refits: &[Deleted]) -> Influence {
         let fit = self.fit();
         let effects = fit.effects();
         let k = effects.len();
@@ -332,21 +323,16 @@ impl Analysis {
             .map(|(i, without)| {
                 let e = &effects[i];
                 let tau2 = without.tau2;
-                // Knapp–Hartung's scale factor of the refit (1 under z).
-                let sum_w: f64 = effects
-                    .iter()
-                    .enumerate()
-                    .filter(|&(j, _)| j != i)
-                    .map(|(_, e)| 1.0 / (e.vi + tau2))
-                    .sum();
                 let v_without = without.se * without.se;
-                let s2w = match without.test {
-                    crate::model::Test::Knha => v_without * sum_w,
-                    _ => 1.0,
+                // Knapp–Hartung's scale factor of the refit (1 under z).
+                let s2w = if without.knha {
+                    v_without * without.sum_w
+                } else {
+                    1.0
                 };
                 let hat = weights[i] / 100.0;
                 let change = fit.estimate - without.estimate;
-                let v_all: f64 = 1.0 / effects.iter().map(|e| 1.0 / (e.vi + tau2)).sum::<f64>();
+                let v_all = 1.0 / without.sum_w_all;
                 let residual = e.yi - without.estimate;
                 let residual = if residual.abs() < 100.0 * f64::EPSILON {
                     0.0
@@ -367,7 +353,7 @@ impl Analysis {
                     cooks_distance,
                     cov_ratio: v_without / variance,
                     tau2_deleted: tau2,
-                    q_deleted: without.q.unwrap_or(f64::NAN),
+                    q_deleted: without.q,
                     hat,
                     weight: weights[i],
                     dfbetas,
@@ -376,6 +362,57 @@ impl Analysis {
             })
             .collect();
         Influence { studies }
+    }
+}
+
+/// What influence diagnostics need of a refit without one study.
+struct Deleted {
+    estimate: f64,
+    se: f64,
+    tau2: f64,
+    q: f64,
+    /// Σ 1/(vⱼ + τ²₍₋ᵢ₎) over the other studies, and over all.
+    sum_w: f64,
+    sum_w_all: f64,
+    knha: bool,
+}
+
+impl Analysis {
+    /// The model refitted without each study in turn, each refit handed to
+    /// `keep` and dropped, in parallel and in input order. Refits start from
+    /// the full fit's τ², and one grid of the full data's sums stands in for
+    /// each refit's search for other maxima of the likelihood where it can.
+    fn without_each<T: Send>(&self, keep: impl Fn(usize, &Fit) -> T + Sync) -> Result<Vec<T>> {
+        let fit = self.fit();
+        let model = fit.same_model();
+        let effects = fit.effects();
+        let deletions = Deletions::new(fit.method, effects, fit.tau2)?;
+        (0..effects.len())
+            .into_par_iter()
+            .map(|left_out| {
+                let mut rest = Vec::with_capacity(effects.len() - 1);
+                rest.extend_from_slice(&effects[..left_out]);
+                rest.extend_from_slice(&effects[left_out + 1..]);
+                let only = |fisher: f64| {
+                    deletions
+                        .as_ref()
+                        .is_some_and(|d| d.only_maximum(left_out, fisher))
+                };
+                let (start, known_score) = match deletions.as_ref().and_then(|d| d.start(left_out))
+                {
+                    Some((start, known)) => (start, Some(known)),
+                    None => (fit.tau2, None),
+                };
+                let hints = Hints {
+                    start: Some(start),
+                    known_score,
+                    at_zero: deletions.as_ref().and_then(|d| d.at_zero(left_out)),
+                    centre: deletions.as_ref().map(Deletions::centre),
+                    only_maximum: Some(&only),
+                };
+                Ok(keep(left_out, &model.fit_with(rest, hints)?))
+            })
+            .collect()
     }
 }
 

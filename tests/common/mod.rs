@@ -7,6 +7,10 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+/// Relative tolerance between two ways cochran computes the same model (a
+/// refit with shortcuts against one from scratch): both converge to 1e-12.
+pub const SAME_MODEL: f64 = 1e-9;
+
 /// Relative tolerance for agreement with metafor's reference values.
 pub const RELATIVE: f64 = 1e-6;
 /// Absolute floor, for quantities whose reference value is zero or within

@@ -1,7 +1,8 @@
 //! Cost of one model fit. Run with `cargo bench --bench fit`.
 //!
 //! The 1,000,000-row end-to-end timing of the command line is in
-//! `benches/large_csv.sh`.
+//! `benches/large_csv.sh`; whole-process timings of GOSH, leave-one-out and
+//! influence in `benches/sensitivity.sh`.
 
 use std::hint::black_box;
 
@@ -122,21 +123,46 @@ fn regression(c: &mut Criterion) {
     group.finish();
 }
 
-fn sensitivity(c: &mut Criterion) {
-    let mut group = c.benchmark_group("sensitivity");
-    group.sample_size(10);
-    let effects = synthetic(1_000);
+/// An analysis of k synthetic effects (generic measure, REML).
+fn synthetic_analysis(k: usize) -> Analysis {
     let set = EffectSet::from_studies(
         Measure::Gen,
-        effects
+        synthetic(k)
             .iter()
             .enumerate()
             .map(|(i, e)| (format!("S{i}"), cochran::effect::StudyData::Precomputed(*e))),
     )
     .unwrap();
-    let analysis = Analysis::from_effects(set, &AnalysisOptions::new(Measure::Gen)).unwrap();
+    Analysis::from_effects(set, &AnalysisOptions::new(Measure::Gen)).unwrap()
+}
+
+fn sensitivity(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sensitivity");
+    group.sample_size(10);
+    let thousand = synthetic_analysis(1_000);
     group.bench_function("leave-one-out, REML, k=1000", |b| {
-        b.iter(|| analysis.leave_one_out().unwrap())
+        b.iter(|| thousand.leave_one_out().unwrap())
+    });
+    let ten_thousand = synthetic_analysis(10_000);
+    group.bench_function("leave-one-out, REML, k=10000", |b| {
+        b.iter(|| ten_thousand.leave_one_out().unwrap())
+    });
+    group.bench_function("influence, REML, k=10000", |b| {
+        b.iter(|| ten_thousand.influence().unwrap())
+    });
+    let bcg = Analysis::from_csv(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/datasets/bcg.csv"),
+        &AnalysisOptions::new(Measure::Rr),
+    )
+    .unwrap();
+    group.bench_function("GOSH, REML, k=13 (8,191 subsets)", |b| {
+        b.iter(|| bcg.gosh(cochran::sensitivity::Subsets::Default).unwrap())
+    });
+    group.bench_function("bias tests, REML, k=13", |b| {
+        b.iter(|| {
+            bcg.small_study_effects(&cochran::bias::BiasOptions::new())
+                .unwrap()
+        })
     });
     group.finish();
 }

@@ -294,7 +294,54 @@ fn arguments(rng: &mut Rng, file: &Path, fits: &[&str], scratch: &Path) -> Vec<S
             add("--contours", "");
         }
     }
+    if rng.chance(30) {
+        sensitivity_command(rng, &mut args, scratch);
+    }
     args
+}
+
+/// Turns the `analyze` call into one of the sensitivity or bias subcommands,
+/// with their own options (GOSH always on a bounded number of subsets: the
+/// debug build fits them slowly).
+fn sensitivity_command(rng: &mut Rng, args: &mut Vec<String>, scratch: &Path) {
+    let command = rng.pick(&["leave-one-out", "cumulative", "influence", "bias", "gosh"]);
+    args[0] = command.to_string();
+    let plot = |name: &str| scratch.join(name).display().to_string();
+    let mut add = |flag: &str, value: &str| {
+        args.push(flag.into());
+        if !value.is_empty() {
+            args.push(value.into());
+        }
+    };
+    match command {
+        "cumulative" => add("--order", rng.pick(&["year", "ablat", "study", "nothing"])),
+        "influence" if rng.chance(30) => {
+            add("--plot", &plot("influence.svg"));
+            add("--baujat", &plot("baujat.svg"));
+        }
+        "bias" => {
+            if rng.chance(30) {
+                add("--estimator", rng.pick(&["R0", "L0", "Q9"]));
+            }
+            if rng.chance(20) {
+                add("--side", rng.pick(&["left", "right", "up"]));
+            }
+            if rng.chance(20) {
+                add("--fsn-target", rng.pick(&["0", "0.1", "-0.2", "NaN"]));
+            }
+        }
+        "gosh" => {
+            add("--subsets", rng.pick(&["200", "1", "0"]));
+            add("--seed", "3");
+            if rng.chance(30) {
+                add("--plot", &plot("gosh.svg"));
+            }
+            if rng.chance(30) {
+                add("--out", &plot("gosh.csv"));
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Runs the binary under the time and memory limits; `None` when it was killed.

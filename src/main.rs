@@ -7,12 +7,23 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use cochran::bias::{BiasOptions, K0Estimator, Side};
 use cochran::effect::scales::ScaleRegistry;
-use cochran::plot::{ForestPlot, ImageFormat};
+use cochran::plot::ImageFormat;
 use cochran::sensitivity::Subsets;
 use cochran::{
     Analysis, AnalysisOptions, Error, Measure, Method, OutcomeAnalysis, SdImputation, SubgroupTau2,
     Test, report,
 };
+
+/// Saves a plot with the command line's title, sharp as PNG.
+macro_rules! save_plot {
+    ($plot:expr, $args:expr, $path:expr) => {{
+        let mut plot = $plot.scale(png_scale($path));
+        if let Some(title) = &$args.title {
+            plot = plot.title(title);
+        }
+        plot.save($path)
+    }};
+}
 
 #[derive(Parser)]
 #[command(
@@ -290,7 +301,7 @@ fn run_refits(args: &AnalyzeArgs, order: Option<&str>) -> ExitCode {
                 None => {
                     let loo = analysis.leave_one_out()?;
                     if let Some(path) = &args.forest {
-                        save_forest(analysis.forest_plot().leave_one_out(&loo), args, path)?;
+                        save_plot!(analysis.forest_plot().leave_one_out(&loo), args, path)?;
                     }
                     loo.studies
                 }
@@ -298,7 +309,7 @@ fn run_refits(args: &AnalyzeArgs, order: Option<&str>) -> ExitCode {
                     let order = cumulative_order(&analysis, args, column)?;
                     let steps = analysis.cumulative(&order)?;
                     if let Some(path) = &args.forest {
-                        save_forest(analysis.forest_plot().cumulative(&steps), args, path)?;
+                        save_plot!(analysis.forest_plot().cumulative(&steps), args, path)?;
                     }
                     steps.studies
                 }
@@ -348,15 +359,6 @@ fn cumulative_order(
     analysis.order_by(values, column)
 }
 
-/// Saves a forest plot with the command line's title, sharp as PNG.
-fn save_forest(plot: ForestPlot, args: &AnalyzeArgs, path: &Path) -> Result<(), Error> {
-    let mut plot = plot.scale(png_scale(path));
-    if let Some(title) = &args.title {
-        plot = plot.title(title);
-    }
-    plot.save(path)
-}
-
 fn run_influence(args: &InfluenceArgs) -> ExitCode {
     let input = &args.input;
     let result = refuse_unused(input, "influence", &[])
@@ -365,18 +367,10 @@ fn run_influence(args: &InfluenceArgs) -> ExitCode {
         .and_then(|analysis| {
             let (influence, baujat) = analysis.influence_and_baujat()?;
             if let Some(path) = &args.plot {
-                let mut plot = analysis.influence_plot(&influence).scale(png_scale(path));
-                if let Some(title) = &input.title {
-                    plot = plot.title(title);
-                }
-                plot.save(path)?;
+                save_plot!(analysis.influence_plot(&influence), input, path)?;
             }
             if let Some(path) = &args.baujat {
-                let mut plot = analysis.baujat_plot(&baujat).scale(png_scale(path));
-                if let Some(title) = &input.title {
-                    plot = plot.title(title);
-                }
-                plot.save(path)?;
+                save_plot!(analysis.baujat_plot(&baujat), input, path)?;
             }
             Ok(influence)
         });
@@ -402,15 +396,14 @@ fn run_bias(args: &BiasArgs) -> ExitCode {
             let analysis = options(input).and_then(|o| Analysis::from_csv(&input.file, &o))?;
             let found = analysis.small_study_effects(&bias)?;
             if let Some(path) = &input.funnel {
-                let mut plot = analysis
-                    .funnel_plot()
-                    .trim_and_fill(&found.trim_and_fill)
-                    .contours(input.contours)
-                    .scale(png_scale(path));
-                if let Some(title) = &input.title {
-                    plot = plot.title(title);
-                }
-                plot.save(path)?;
+                save_plot!(
+                    analysis
+                        .funnel_plot()
+                        .trim_and_fill(&found.trim_and_fill)
+                        .contours(input.contours),
+                    input,
+                    path
+                )?;
             }
             Ok((analysis, found))
         });
@@ -452,11 +445,7 @@ fn run_gosh(args: &GoshArgs) -> ExitCode {
                 }
             };
             if let Some(path) = &args.plot {
-                let mut plot = analysis.gosh_plot(&gosh).scale(png_scale(path));
-                if let Some(title) = &input.title {
-                    plot = plot.title(title);
-                }
-                plot.save(path)?;
+                save_plot!(analysis.gosh_plot(&gosh), input, path)?;
             }
             Ok(gosh)
         });
@@ -707,17 +696,10 @@ fn write_plots(
     args: &AnalyzeArgs,
 ) -> Result<(), Error> {
     if let Some(path) = forest {
-        save_forest(analysis.forest_plot(), args, path)?;
+        save_plot!(analysis.forest_plot(), args, path)?;
     }
     if let Some(path) = funnel {
-        let mut plot = analysis
-            .funnel_plot()
-            .contours(args.contours)
-            .scale(png_scale(path));
-        if let Some(title) = &args.title {
-            plot = plot.title(title);
-        }
-        plot.save(path)?;
+        save_plot!(analysis.funnel_plot().contours(args.contours), args, path)?;
     }
     Ok(())
 }
@@ -726,14 +708,11 @@ fn write_bubble(analysis: &Analysis, args: &AnalyzeArgs) -> Result<(), Error> {
     let Some(path) = &args.bubble else {
         return Ok(());
     };
-    let mut plot = analysis
-        .bubble_plot()
-        .prediction_band(args.prediction_band)
-        .scale(png_scale(path));
-    if let Some(title) = &args.title {
-        plot = plot.title(title);
-    }
-    plot.save(path)
+    save_plot!(
+        analysis.bubble_plot().prediction_band(args.prediction_band),
+        args,
+        path
+    )
 }
 
 fn print_scales(format: Format) -> Result<(), Error> {

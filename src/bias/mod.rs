@@ -289,24 +289,6 @@ pub fn small_study_effects(fit: &Fit, options: &BiasOptions) -> Result<SmallStud
     })
 }
 
-/// Refuses meta-regressions and fewer than `needed` studies.
-fn check_pooled(fit: &Fit, what: &str, needed: usize) -> Result<()> {
-    if fit.regression.is_some() {
-        return Err(ErrorKind::InvalidSetting(format!(
-            "{what} tests a pooled effect; a meta-regression has none"
-        ))
-        .into());
-    }
-    if fit.k < needed {
-        return Err(ErrorKind::InvalidSetting(format!(
-            "{what} needs at least {needed} studies (k = {})",
-            fit.k
-        ))
-        .into());
-    }
-    Ok(())
-}
-
 /// The model of `fit` with the studies' standard errors as the moderator.
 fn on_standard_errors(fit: &Fit, effects: &[Effect]) -> Result<Fit> {
     let se: Vec<f64> = effects.iter().map(|e| e.vi.sqrt()).collect();
@@ -318,7 +300,7 @@ fn on_standard_errors(fit: &Fit, effects: &[Effect]) -> Result<Fit> {
 
 /// Egger's regression test on the model's effects.
 pub fn egger_test(fit: &Fit) -> Result<EggerTest> {
-    check_pooled(fit, "Egger's test", 3)?;
+    fit.check_pooled("Egger's test", 3)?;
     let regression = on_standard_errors(fit, fit.effects())?;
     let coefficients = &regression
         .regression
@@ -339,7 +321,7 @@ pub fn egger_test(fit: &Fit) -> Result<EggerTest> {
 /// The rank correlation test: Kendall's τ between the effects standardised
 /// against the common-effect mean and their variances.
 pub fn rank_test(fit: &Fit) -> Result<RankTest> {
-    check_pooled(fit, "the rank test", 3)?;
+    fit.check_pooled("the rank test", 3)?;
     let effects = fit.effects();
     let sum_w: f64 = effects.iter().map(|e| 1.0 / e.vi).sum();
     let mean = effects.iter().map(|e| e.yi / e.vi).sum::<f64>() / sum_w;
@@ -358,7 +340,7 @@ pub fn rank_test(fit: &Fit) -> Result<RankTest> {
 
 /// Trim-and-fill with the model's method; the filled model also keeps its test and level.
 pub fn trim_and_fill(fit: &Fit, estimator: K0Estimator, side: Option<Side>) -> Result<TrimAndFill> {
-    check_pooled(fit, "trim-and-fill", 3)?;
+    fit.check_pooled("trim-and-fill", 3)?;
     let effects = fit.effects();
     let side = match side {
         Some(side) => side,

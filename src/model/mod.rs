@@ -708,6 +708,25 @@ impl Fit {
             .level(self.level)
     }
 
+    /// Refuses what needs a single pooled effect of at least `needed` studies
+    /// (`what` names it) when this fit is a meta-regression or has fewer.
+    pub(crate) fn check_pooled(&self, what: &str, needed: usize) -> Result<()> {
+        if self.regression.is_some() {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "{what} works on a pooled effect; a meta-regression has none"
+            ))
+            .into());
+        }
+        if self.k < needed {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "{what} needs at least {needed} studies (k = {})",
+                self.k
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
     /// The effects the model was fitted to, in input order.
     pub fn effects(&self) -> &[Effect] {
         &self.effects

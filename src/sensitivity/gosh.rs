@@ -285,15 +285,7 @@ impl Analysis {
         mut each: impl FnMut(&GoshFit) -> Result<()>,
     ) -> Result<Gosh> {
         let fit = self.fit();
-        if fit.regression.is_some() {
-            return Err(ErrorKind::InvalidSetting(
-                "GOSH refits a pooled effect; a meta-regression has none".into(),
-            )
-            .into());
-        }
-        if fit.k < 2 {
-            return Err(ErrorKind::InvalidSetting("GOSH needs at least 2 studies".into()).into());
-        }
+        fit.check_pooled("GOSH", 2)?;
         let plan = Plan::new(fit.k, subsets)?;
         let model = fit.same_model();
         let effects = fit.effects();

@@ -88,18 +88,7 @@ impl Analysis {
     /// The model refitted without each study in turn (metafor's `leave1out()`),
     /// with the same method, test and level.
     pub fn leave_one_out(&self) -> Result<LeaveOneOut> {
-        let fit = self.fit();
-        if fit.regression.is_some() {
-            return Err(ErrorKind::InvalidSetting(
-                "leave-one-out refits a pooled effect; a meta-regression has none".into(),
-            )
-            .into());
-        }
-        if fit.k < 2 {
-            return Err(
-                ErrorKind::InvalidSetting("leave-one-out needs at least 2 studies".into()).into(),
-            );
-        }
+        self.fit().check_pooled("leave-one-out", 2)?;
         let studies =
             self.without_each(|left_out, refit| Refit::of(&self.studies[left_out].study, refit))?;
         Ok(LeaveOneOut { studies })
@@ -128,13 +117,7 @@ impl Analysis {
     /// ```
     pub fn cumulative(&self, order: &[usize]) -> Result<Cumulative> {
         let fit = self.fit();
-        if fit.regression.is_some() {
-            return Err(ErrorKind::InvalidSetting(
-                "a cumulative meta-analysis refits a pooled effect; a meta-regression has none"
-                    .into(),
-            )
-            .into());
-        }
+        fit.check_pooled("a cumulative meta-analysis", 1)?;
         let k = self.studies.len();
         let mut seen = vec![false; k];
         if order.len() != k
@@ -272,13 +255,7 @@ impl Analysis {
     /// Influence diagnostics and the Baujat plot from one set of leave-one-out refits.
     pub fn influence_and_baujat(&self) -> Result<(Influence, Baujat)> {
         let fit = self.fit();
-        if fit.regression.is_some() || fit.k < 3 {
-            return Err(ErrorKind::InvalidSetting(
-                "influence diagnostics need a pooled effect (no moderators) and at least 3 studies"
-                    .into(),
-            )
-            .into());
-        }
+        fit.check_pooled("influence diagnostics", 3)?;
         let effects = fit.effects();
         let refits = self.without_each(|left_out, refit| {
             // The refit's weights, for Knapp–Hartung's scale factor.

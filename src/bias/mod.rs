@@ -257,6 +257,7 @@ impl Analysis {
 
 /// Egger's test, the rank test, trim-and-fill and fail-safe N on a pooled model.
 pub fn small_study_effects(fit: &Fit, options: &BiasOptions) -> Result<SmallStudyEffects> {
+    fit.check_pooled("the tests of small-study effects", 3)?;
     if let Some(target) = options.orwin_target.filter(|t| !t.is_finite()) {
         return Err(ErrorKind::InvalidSetting(format!(
             "Orwin's target (--fsn-target) must be a finite effect, found {target}"

@@ -713,13 +713,13 @@ impl Fit {
     pub(crate) fn check_pooled(&self, what: &str, needed: usize) -> Result<()> {
         if self.regression.is_some() {
             return Err(ErrorKind::InvalidSetting(format!(
-                "{what} works on a pooled effect; a meta-regression has none"
+                "{what}: not for a meta-regression, which has no single pooled effect"
             ))
             .into());
         }
         if self.k < needed {
             return Err(ErrorKind::InvalidSetting(format!(
-                "{what} needs at least {needed} studies (k = {})",
+                "{what}: at least {needed} studies are needed (k = {})",
                 self.k
             ))
             .into());

@@ -217,3 +217,50 @@ proptest! {
         }
     }
 }
+
+/// Effects without ties, as the exact rank test and a clear trim-and-fill side need.
+fn distinct_datasets() -> impl Strategy<Value = Vec<Effect>> {
+    datasets().prop_filter("k >= 4 and distinct values", |effects| {
+        let mut yi: Vec<f64> = effects.iter().map(|e| e.yi).collect();
+        let mut vi: Vec<f64> = effects.iter().map(|e| e.vi).collect();
+        yi.sort_by(f64::total_cmp);
+        vi.sort_by(f64::total_cmp);
+        effects.len() >= 4
+            && yi.windows(2).all(|w| w[0] != w[1])
+            && vi.windows(2).all(|w| w[0] != w[1])
+    })
+}
+
+proptest! {
+    /// Mirroring every effect mirrors the tests of small-study effects: Egger's
+    /// statistic, Kendall's τ and the filled estimate change sign, trim-and-fill
+    /// fills as many studies on the other side, fail-safe N stays the same.
+    #[test]
+    fn small_study_tests_mirror_with_the_effects(effects in distinct_datasets()) {
+        use cochran::bias::{self, BiasOptions};
+        let model = MetaAnalysis::random(Tau2::Dl);
+        let mirrored: Vec<Effect> = effects.iter().map(|e| Effect::new(-e.yi, e.vi).unwrap()).collect();
+        let (Ok(a), Ok(b)) = (model.fit(&effects), model.fit(&mirrored)) else {
+            return Ok(());
+        };
+        let (Ok(x), Ok(y)) = (
+            bias::small_study_effects(&a, &BiasOptions::new()),
+            bias::small_study_effects(&b, &BiasOptions::new()),
+        ) else {
+            return Ok(());
+        };
+        let scale = effects.iter().map(|e| e.vi.sqrt()).fold(0.0, f64::max);
+        prop_assert!(close(x.egger.statistic, -y.egger.statistic, 1e-9, 1e-9));
+        prop_assert!(close(x.rank_test.tau, -y.rank_test.tau, 0.0, 1e-12));
+        prop_assert!(close(x.rank_test.p_value, y.rank_test.p_value, 0.0, 1e-12));
+        // Egger's slope decides the side; where it is (numerically) zero the
+        // choice may go either way.
+        if x.egger.statistic.abs() > 1e-6 {
+            prop_assert_ne!(x.trim_and_fill.side, y.trim_and_fill.side);
+            prop_assert_eq!(x.trim_and_fill.k0, y.trim_and_fill.k0);
+            prop_assert!(close(x.trim_and_fill.estimate, -y.trim_and_fill.estimate, scale, 1e-8));
+        }
+        prop_assert_eq!(x.fail_safe_n.rosenthal, y.fail_safe_n.rosenthal);
+        prop_assert_eq!(x.fail_safe_n.rosenberg, y.fail_safe_n.rosenberg);
+    }
+}

@@ -24,7 +24,9 @@ pub use clinical::{
 use crate::data::Table;
 use crate::effect::harmonise::{Harmonisation, OUTCOME_COLUMN, harmonise};
 use crate::effect::scales::ScaleRegistry;
-use crate::effect::{EffectOptions, EffectSet, Imputation, Measure, SdImputation};
+use crate::effect::{
+    BackTransform, EffectOptions, EffectSet, Imputation, Measure, SdImputation, StudyData,
+};
 use crate::error::{ErrorKind, Result};
 use crate::model::{
     Design, Fit, MetaAnalysis, Method, Prediction, SubgroupDifference, Tau2, Tau2Interval, Test,
@@ -424,28 +426,56 @@ pub struct StudyResult {
 /// Estimate and intervals back-transformed to the ratio scale (exp).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BackTransformed {
-    /// exp(estimate).
+    /// The measure's inverse transformation.
+    pub transform: BackTransform,
+    /// The harmonic mean sample size (PFT) or person-time (IRFT) it used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub harmonic_mean: Option<f64>,
+    /// The estimate on the natural scale.
     pub estimate: f64,
-    /// exp(ci_lower).
+    /// The lower confidence limit.
     pub ci_lower: f64,
-    /// exp(ci_upper).
+    /// The upper confidence limit.
     pub ci_upper: f64,
-    /// exp(pi_lower).
+    /// The lower prediction limit.
     pub pi_lower: Option<f64>,
-    /// exp(pi_upper).
+    /// The upper prediction limit.
     pub pi_upper: Option<f64>,
 }
 
 impl BackTransformed {
-    fn of(fit: &Fit) -> Self {
+    /// The fit's estimate and limits through `transform`; `studies` are the
+    /// pooled studies' data, whose harmonic mean size some transforms need.
+    fn of<'a>(
+        fit: &Fit,
+        transform: BackTransform,
+        studies: impl Iterator<Item = &'a StudyData>,
+    ) -> Self {
+        let harmonic_mean = transform.needs_size().then(|| harmonic_mean_size(studies));
+        let size = harmonic_mean.unwrap_or(f64::NAN);
+        let f = |x: f64| transform.apply(x, size);
         BackTransformed {
-            estimate: fit.estimate.exp(),
-            ci_lower: fit.ci_lower.exp(),
-            ci_upper: fit.ci_upper.exp(),
-            pi_lower: fit.pi_lower.map(f64::exp),
-            pi_upper: fit.pi_upper.map(f64::exp),
+            transform,
+            harmonic_mean,
+            estimate: f(fit.estimate),
+            ci_lower: f(fit.ci_lower),
+            ci_upper: f(fit.ci_upper),
+            pi_lower: fit.pi_lower.map(f),
+            pi_upper: fit.pi_upper.map(f),
         }
     }
+}
+
+/// The harmonic mean of the studies' sample sizes or person-times.
+fn harmonic_mean_size<'a>(studies: impl Iterator<Item = &'a StudyData>) -> f64 {
+    let (count, inverse_sum) = studies
+        .filter_map(|s| match s {
+            StudyData::Proportion(p) => Some(p.n),
+            StudyData::Rate(r) => Some(r.time),
+            _ => None,
+        })
+        .fold((0.0, 0.0), |(c, sum), size| (c + 1.0, sum + 1.0 / size));
+    count / inverse_sum
 }
 
 /// A pooled result with its τ² interval and, for ratio measures, the back-transformed values.
@@ -466,11 +496,17 @@ pub struct Pooled {
 }
 
 impl Pooled {
-    fn new(fit: Fit, measure: Measure) -> Result<Self> {
+    /// `studies`: the pooled studies' data.
+    fn new<'a>(
+        fit: Fit,
+        measure: Measure,
+        studies: impl Iterator<Item = &'a StudyData>,
+    ) -> Result<Self> {
         let tau2_interval = fit.tau2_interval()?;
-        let pooled_effect = fit.regression.is_none();
-        let back_transformed =
-            (measure.is_ratio() && pooled_effect).then(|| BackTransformed::of(&fit));
+        let back_transformed = measure
+            .back_transform()
+            .filter(|_| fit.regression.is_none())
+            .map(|t| BackTransformed::of(&fit, t, studies));
         Ok(Pooled {
             fit,
             tau2_interval,
@@ -690,13 +726,22 @@ fn predictions(fit: &Fit, options: &AnalysisOptions) -> Result<Option<Vec<Predic
                 .map(|(n, v)| (n.as_str(), v.as_str()))
                 .collect();
             let prediction = regression.predict(&design.row_for(&named)?, fit.tau2);
-            let back_transformed = options.measure.is_ratio().then(|| BackTransformed {
-                estimate: prediction.estimate.exp(),
-                ci_lower: prediction.ci_lower.exp(),
-                ci_upper: prediction.ci_upper.exp(),
-                pi_lower: Some(prediction.pi_lower.exp()),
-                pi_upper: Some(prediction.pi_upper.exp()),
-            });
+            let back_transformed = options
+                .measure
+                .back_transform()
+                .filter(|t| !t.needs_size())
+                .map(|transform| {
+                    let f = |x: f64| transform.apply(x, f64::NAN);
+                    BackTransformed {
+                        transform,
+                        harmonic_mean: None,
+                        estimate: f(prediction.estimate),
+                        ci_lower: f(prediction.ci_lower),
+                        ci_upper: f(prediction.ci_upper),
+                        pi_lower: Some(f(prediction.pi_lower)),
+                        pi_upper: Some(f(prediction.pi_upper)),
+                    }
+                });
             Ok(PredictionResult {
                 values: point.iter().cloned().collect(),
                 prediction,
@@ -842,7 +887,8 @@ impl Analysis {
         warnings.extend(fit.warnings());
         let weights = fit.weights();
         let studies = study_results(&effects, &weights, options.level);
-        let overall = Pooled::new(fit, options.measure)?;
+        let data = effects.studies.iter().map(|s| &s.data);
+        let overall = Pooled::new(fit, options.measure, data)?;
         let (subgroups, subgroup_test) = subgroups(&effects, options, &mut warnings)?;
         Ok(Analysis {
             measure: options.measure,
@@ -1004,7 +1050,11 @@ fn subgroups(
         );
         results.push(SubgroupResult {
             name,
-            pooled: Pooled::new(fit, options.measure)?,
+            pooled: Pooled::new(
+                fit,
+                options.measure,
+                members.iter().map(|&i| &effects.studies[i].data),
+            )?,
         });
     }
     let test = match shared {

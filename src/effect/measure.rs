@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::{Effect, StudyData, binary, change, continuous};
+use super::{BackTransform, Effect, StudyData, binary, change, continuous, one_group, rates};
 use crate::error::{Error, ErrorKind, Result};
 
 /// How a study reports its outcome.
@@ -23,6 +23,16 @@ pub enum Design {
     TwoGroupBinary,
     /// Effect sizes computed elsewhere.
     Precomputed,
+    /// Events among the participants of one group.
+    Proportion,
+    /// The mean of one group.
+    SingleMean,
+    /// A correlation coefficient.
+    Correlation,
+    /// Events over the person-time of one group.
+    IncidenceRate,
+    /// Events over person-time in two groups.
+    TwoGroupRates,
 }
 
 /// An effect-size measure, named as in metafor's `escalc`.
@@ -54,11 +64,41 @@ pub enum Measure {
     Rd,
     /// Precomputed effect sizes (`yi` with `vi` or `sei`).
     Gen,
+    /// Raw proportion.
+    Pr,
+    /// Log proportion.
+    Pln,
+    /// Logit proportion.
+    Plo,
+    /// Arcsine square-root transformed proportion.
+    Pas,
+    /// Freeman–Tukey double-arcsine transformed proportion.
+    Pft,
+    /// Raw mean of one group.
+    Mn,
+    /// Log mean of one group.
+    Mnln,
+    /// Raw correlation coefficient.
+    Cor,
+    /// Fisher's r-to-z transformed correlation.
+    Zcor,
+    /// Raw incidence rate.
+    Ir,
+    /// Log incidence rate.
+    Irln,
+    /// Square-root transformed incidence rate.
+    Irs,
+    /// Freeman–Tukey transformed incidence rate.
+    Irft,
+    /// Log incidence rate ratio.
+    Irr,
+    /// Incidence rate difference.
+    Ird,
 }
 
 impl Measure {
     /// Every measure.
-    pub const ALL: [Measure; 12] = [
+    pub const ALL: [Measure; 27] = [
         Measure::Md,
         Measure::Smd,
         Measure::Rom,
@@ -71,6 +111,21 @@ impl Measure {
         Measure::Rr,
         Measure::Rd,
         Measure::Gen,
+        Measure::Pr,
+        Measure::Pln,
+        Measure::Plo,
+        Measure::Pas,
+        Measure::Pft,
+        Measure::Mn,
+        Measure::Mnln,
+        Measure::Cor,
+        Measure::Zcor,
+        Measure::Ir,
+        Measure::Irln,
+        Measure::Irs,
+        Measure::Irft,
+        Measure::Irr,
+        Measure::Ird,
     ];
 
     /// The name metafor uses (`"SMD"`, `"RR"`, …).
@@ -88,6 +143,21 @@ impl Measure {
             Measure::Rr => "RR",
             Measure::Rd => "RD",
             Measure::Gen => "GEN",
+            Measure::Pr => "PR",
+            Measure::Pln => "PLN",
+            Measure::Plo => "PLO",
+            Measure::Pas => "PAS",
+            Measure::Pft => "PFT",
+            Measure::Mn => "MN",
+            Measure::Mnln => "MNLN",
+            Measure::Cor => "COR",
+            Measure::Zcor => "ZCOR",
+            Measure::Ir => "IR",
+            Measure::Irln => "IRLN",
+            Measure::Irs => "IRS",
+            Measure::Irft => "IRFT",
+            Measure::Irr => "IRR",
+            Measure::Ird => "IRD",
         }
     }
 
@@ -106,6 +176,21 @@ impl Measure {
             Measure::Rr => "log risk ratio",
             Measure::Rd => "risk difference",
             Measure::Gen => "precomputed effect size",
+            Measure::Pr => "proportion",
+            Measure::Pln => "log proportion",
+            Measure::Plo => "logit proportion",
+            Measure::Pas => "arcsine square-root transformed proportion",
+            Measure::Pft => "Freeman-Tukey double-arcsine transformed proportion",
+            Measure::Mn => "mean",
+            Measure::Mnln => "log mean",
+            Measure::Cor => "correlation coefficient",
+            Measure::Zcor => "Fisher's r-to-z transformed correlation",
+            Measure::Ir => "incidence rate",
+            Measure::Irln => "log incidence rate",
+            Measure::Irs => "square-root transformed incidence rate",
+            Measure::Irft => "Freeman-Tukey transformed incidence rate",
+            Measure::Irr => "log incidence rate ratio",
+            Measure::Ird => "incidence rate difference",
         }
     }
 
@@ -117,12 +202,86 @@ impl Measure {
             Measure::Smcrd | Measure::Mcd => Design::ControlledBeforeAfter,
             Measure::Or | Measure::Rr | Measure::Rd => Design::TwoGroupBinary,
             Measure::Gen => Design::Precomputed,
+            Measure::Pr | Measure::Pln | Measure::Plo | Measure::Pas | Measure::Pft => {
+                Design::Proportion
+            }
+            Measure::Mn | Measure::Mnln => Design::SingleMean,
+            Measure::Cor | Measure::Zcor => Design::Correlation,
+            Measure::Ir | Measure::Irln | Measure::Irs | Measure::Irft => Design::IncidenceRate,
+            Measure::Irr | Measure::Ird => Design::TwoGroupRates,
         }
     }
 
-    /// True for measures analysed on the log scale and reported back-transformed.
+    /// True for ratios, analysed on the log scale and reported back-transformed.
     pub fn is_ratio(self) -> bool {
-        matches!(self, Measure::Rom | Measure::Or | Measure::Rr)
+        matches!(
+            self,
+            Measure::Rom | Measure::Or | Measure::Rr | Measure::Irr
+        )
+    }
+
+    /// The scale the measure is analysed on, when it is not the natural one
+    /// (`"log"`, `"logit"`, …), for labels.
+    ///
+    /// ```
+    /// use cochran::Measure;
+    /// assert_eq!(Measure::Zcor.transformed_scale(), Some("Fisher's z"));
+    /// assert_eq!(Measure::Md.transformed_scale(), None);
+    /// ```
+    pub fn transformed_scale(self) -> Option<&'static str> {
+        Some(match self {
+            Measure::Rom | Measure::Or | Measure::Rr | Measure::Irr => "log",
+            Measure::Pln | Measure::Mnln | Measure::Irln => "log",
+            Measure::Plo => "logit",
+            Measure::Pas => "arcsine",
+            Measure::Pft | Measure::Irft => "Freeman-Tukey",
+            Measure::Zcor => "Fisher's z",
+            Measure::Irs => "square-root",
+            _ => return None,
+        })
+    }
+
+    /// What the back-transformed estimate is (`"RR"`, `"proportion"`, …).
+    ///
+    /// ```
+    /// use cochran::Measure;
+    /// assert_eq!(Measure::Pft.natural_name(), "proportion");
+    /// ```
+    pub fn natural_name(self) -> &'static str {
+        match self {
+            Measure::Rom => "ratio of means",
+            Measure::Or => "OR",
+            Measure::Rr => "RR",
+            Measure::Irr => "rate ratio",
+            Measure::Pr | Measure::Pln | Measure::Plo | Measure::Pas | Measure::Pft => "proportion",
+            Measure::Mn | Measure::Mnln => "mean",
+            Measure::Cor | Measure::Zcor => "correlation",
+            Measure::Ir | Measure::Irln | Measure::Irs | Measure::Irft => "incidence rate",
+            other => other.description(),
+        }
+    }
+
+    /// How the pooled estimate and its limits return to the natural scale
+    /// (`None` for measures on it already).
+    ///
+    /// ```
+    /// use cochran::Measure;
+    /// use cochran::effect::BackTransform;
+    /// assert_eq!(Measure::Plo.back_transform(), Some(BackTransform::InverseLogit));
+    /// assert_eq!(Measure::Md.back_transform(), None);
+    /// ```
+    pub fn back_transform(self) -> Option<BackTransform> {
+        match self {
+            Measure::Rom | Measure::Or | Measure::Rr | Measure::Irr => Some(BackTransform::Exp),
+            Measure::Pln | Measure::Mnln | Measure::Irln => Some(BackTransform::Exp),
+            Measure::Plo => Some(BackTransform::InverseLogit),
+            Measure::Pas => Some(BackTransform::InverseArcsine),
+            Measure::Pft => Some(BackTransform::InverseFreemanTukey),
+            Measure::Zcor => Some(BackTransform::Tanh),
+            Measure::Irs => Some(BackTransform::Square),
+            Measure::Irft => Some(BackTransform::InverseRateFreemanTukey),
+            _ => None,
+        }
     }
 
     /// The columns a study must have a value in. For GEN, `vi` may be replaced
@@ -167,6 +326,11 @@ impl Measure {
                 "r2",
             ],
             Design::Precomputed => &["yi", "vi"],
+            Design::Proportion => &["events", "n"],
+            Design::SingleMean => &["n", "mean", "sd"],
+            Design::Correlation => &["cor", "n"],
+            Design::IncidenceRate => &["events", "time"],
+            Design::TwoGroupRates => &["events1", "time1", "events2", "time2"],
         }
     }
 
@@ -203,6 +367,21 @@ impl Measure {
             (Measure::Rr, StudyData::TwoByTwo(t)) => binary::log_risk_ratio(t),
             (Measure::Rd, StudyData::TwoByTwo(t)) => binary::risk_difference(t),
             (Measure::Gen, StudyData::Precomputed(e)) => Ok(*e),
+            (Measure::Pr, StudyData::Proportion(p)) => one_group::proportion(p),
+            (Measure::Pln, StudyData::Proportion(p)) => one_group::log_proportion(p),
+            (Measure::Plo, StudyData::Proportion(p)) => one_group::logit_proportion(p),
+            (Measure::Pas, StudyData::Proportion(p)) => one_group::arcsine_proportion(p),
+            (Measure::Pft, StudyData::Proportion(p)) => one_group::freeman_tukey_proportion(p),
+            (Measure::Mn, StudyData::SingleMean(m)) => one_group::mean(m),
+            (Measure::Mnln, StudyData::SingleMean(m)) => one_group::log_mean(m),
+            (Measure::Cor, StudyData::Correlation(c)) => one_group::correlation(c),
+            (Measure::Zcor, StudyData::Correlation(c)) => one_group::fisher_z(c),
+            (Measure::Ir, StudyData::Rate(r)) => rates::rate(r),
+            (Measure::Irln, StudyData::Rate(r)) => rates::log_rate(r),
+            (Measure::Irs, StudyData::Rate(r)) => rates::sqrt_rate(r),
+            (Measure::Irft, StudyData::Rate(r)) => rates::freeman_tukey_rate(r),
+            (Measure::Irr, StudyData::TwoRates(t)) => rates::log_rate_ratio(t),
+            (Measure::Ird, StudyData::TwoRates(t)) => rates::rate_difference(t),
             _ => Err(Error::new(ErrorKind::InvalidSetting(format!(
                 "measure {self} needs {:?} data, but the study has {:?} data",
                 self.design(),

@@ -24,10 +24,13 @@ mod change;
 mod continuous;
 pub mod harmonise;
 mod measure;
+mod one_group;
+mod rates;
 mod recover;
 pub mod scales;
 pub mod summary;
 mod table;
+mod transform;
 
 use serde::Serialize;
 
@@ -35,8 +38,11 @@ pub use binary::{CONTINUITY_CORRECTION, TwoByTwo};
 pub use change::{ControlledPrePost, PrePost, ReportedChange};
 pub use continuous::{Arm, TwoArms};
 pub use measure::{Design, Measure};
+pub use one_group::{Correlation, Proportion, SingleMean};
+pub use rates::{Rate, TwoRates};
 pub use recover::{Imputation, SdImputation};
 pub use table::{EffectOptions, EffectSet, Exclusion, StudyEffect};
+pub use transform::BackTransform;
 
 use crate::error::{Error, Result};
 use crate::stats::standard_normal;
@@ -147,6 +153,16 @@ pub enum StudyData {
     TwoByTwo(TwoByTwo),
     /// An effect computed elsewhere.
     Precomputed(Effect),
+    /// Events among the participants of one group.
+    Proportion(Proportion),
+    /// The mean of one group.
+    SingleMean(SingleMean),
+    /// A correlation coefficient.
+    Correlation(Correlation),
+    /// Events over the person-time of one group.
+    Rate(Rate),
+    /// Events over person-time in two groups.
+    TwoRates(TwoRates),
 }
 
 impl StudyData {
@@ -159,6 +175,11 @@ impl StudyData {
             StudyData::ReportedChange(_) => Design::BeforeAfter,
             StudyData::TwoByTwo(_) => Design::TwoGroupBinary,
             StudyData::Precomputed(_) => Design::Precomputed,
+            StudyData::Proportion(_) => Design::Proportion,
+            StudyData::SingleMean(_) => Design::SingleMean,
+            StudyData::Correlation(_) => Design::Correlation,
+            StudyData::Rate(_) => Design::IncidenceRate,
+            StudyData::TwoRates(_) => Design::TwoGroupRates,
         }
     }
 }

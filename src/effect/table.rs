@@ -5,8 +5,8 @@ use serde::Serialize;
 use super::harmonise::InstrumentUse;
 use super::recover::{Imputation, RECOVERY_COLUMNS, SdImputation, recover};
 use super::{
-    Arm, CONTINUITY_CORRECTION, ControlledPrePost, Design, Effect, Measure, PrePost,
-    ReportedChange, StudyData, TwoArms, TwoByTwo,
+    Arm, CONTINUITY_CORRECTION, ControlledPrePost, Correlation, Design, Effect, Measure, PrePost,
+    Proportion, Rate, ReportedChange, SingleMean, StudyData, TwoArms, TwoByTwo, TwoRates,
 };
 use crate::data::{Table, TableSpec};
 use crate::error::{Error, ErrorKind, Result};
@@ -228,7 +228,7 @@ impl EffectSet {
                 study,
                 subgroup: None,
                 row: None,
-                notes: adjustment_notes(&data),
+                notes: adjustment_notes(measure, &data),
                 data,
                 effect,
                 imputed: Vec::new(),
@@ -293,16 +293,25 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "y" } else { "ies" }
 }
 
-/// Adjustments that follow from the data alone.
-fn adjustment_notes(data: &StudyData) -> Vec<String> {
-    match data {
-        StudyData::TwoByTwo(t) if t.has_zero_cell() => {
-            vec![format!(
-                "continuity correction: {CONTINUITY_CORRECTION} added to every cell of a table with a zero cell"
-            )]
+/// Adjustments that follow from the data and the measure: metafor's
+/// continuity corrections, which the variance-stabilising transforms skip.
+fn adjustment_notes(measure: Measure, data: &StudyData) -> Vec<String> {
+    let corrects = !matches!(
+        measure,
+        Measure::Pas | Measure::Pft | Measure::Irs | Measure::Irft
+    );
+    let note = match data {
+        StudyData::TwoByTwo(t) if t.has_zero_cell() => "to every cell of a table with a zero cell",
+        StudyData::Proportion(p) if corrects && p.is_extreme() => {
+            "to the events and non-events of a group with none of either"
         }
-        _ => Vec::new(),
-    }
+        StudyData::Rate(r) if corrects && r.events == 0.0 => "to a zero event count",
+        StudyData::TwoRates(t) if t.has_zero() => "to both event counts when either is zero",
+        _ => return Vec::new(),
+    };
+    vec![format!(
+        "continuity correction: {CONTINUITY_CORRECTION} added {note}"
+    )]
 }
 
 /// Half a unit in the last decimal a number was written with (0.05 for 67.2).
@@ -497,8 +506,18 @@ impl<'a> Columns<'a> {
                 Some(vi) => Effect::new(v("yi"), vi)?,
                 None => Effect::from_se(v("yi"), v("sei"))?,
             }),
+            Design::Proportion => StudyData::Proportion(Proportion::new(v("events"), v("n"))?),
+            Design::SingleMean => {
+                StudyData::SingleMean(SingleMean::new(v("n"), v("mean"), v("sd"))?)
+            }
+            Design::Correlation => StudyData::Correlation(Correlation::new(v("cor"), v("n"))?),
+            Design::IncidenceRate => StudyData::Rate(Rate::new(v("events"), v("time"), "")?),
+            Design::TwoGroupRates => StudyData::TwoRates(TwoRates {
+                treatment: Rate::new(v("events1"), v("time1"), "1")?,
+                control: Rate::new(v("events2"), v("time2"), "2")?,
+            }),
         };
-        let mut notes = adjustment_notes(&data);
+        let mut notes = adjustment_notes(self.measure, &data);
         let assumed_r = self
             .measure
             .required_columns()

@@ -160,6 +160,21 @@ fn measure_title(measure: Measure) -> &'static str {
         Measure::Rr => "Risk Ratio",
         Measure::Rd => "Risk Difference",
         Measure::Gen => "Effect Size",
+        Measure::Pr => "Proportion",
+        Measure::Pln => "Log Proportion",
+        Measure::Plo => "Logit Proportion",
+        Measure::Pas => "Arcsine Proportion",
+        Measure::Pft => "Freeman-Tukey Proportion",
+        Measure::Mn => "Mean",
+        Measure::Mnln => "Log Mean",
+        Measure::Cor => "Correlation",
+        Measure::Zcor => "Fisher's z",
+        Measure::Ir => "Incidence Rate",
+        Measure::Irln => "Log Incidence Rate",
+        Measure::Irs => "Sqrt Incidence Rate",
+        Measure::Irft => "Freeman-Tukey Rate",
+        Measure::Irr => "Rate Ratio",
+        Measure::Ird => "Rate Difference",
     }
 }
 

@@ -126,11 +126,7 @@ fn pooled_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, indent
         );
         out.push('\n');
     }
-    let scale = if analysis.measure.is_ratio() {
-        " (log scale)"
-    } else {
-        ""
-    };
+    let scale = scale_note(analysis.measure);
     let stat = if fit.test == Test::Knha { "t" } else { "z" };
     let _ = writeln!(out, "{indent}Pooled estimate{scale}:");
     let _ = writeln!(
@@ -155,11 +151,7 @@ fn pooled_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, indent
         let _ = writeln!(out, "{indent}  Prediction interval: [{lo:.4}, {hi:.4}]");
     }
     if let Some(bt) = &pooled.back_transformed {
-        let ratio = match analysis.measure.name() {
-            "ROM" => "ratio of means",
-            "OR" => "OR",
-            _ => "RR",
-        };
+        let ratio = analysis.measure.natural_name();
         let pi = match (bt.pi_lower, bt.pi_upper) {
             (Some(lo), Some(hi)) => format!("; prediction interval [{lo:.4}, {hi:.4}]"),
             _ => String::new(),
@@ -169,6 +161,12 @@ fn pooled_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, indent
             "{indent}  Back-transformed {ratio}: {:.4} [{:.4}, {:.4}]{pi}",
             bt.estimate, bt.ci_lower, bt.ci_upper
         );
+        if let Some(size) = bt.harmonic_mean {
+            let _ = writeln!(
+                out,
+                "{indent}  (inverse transformation at the harmonic mean size {size:.4})"
+            );
+        }
     }
     out.push('\n');
 }
@@ -229,11 +227,7 @@ fn regression_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, r:
     for (moderator, level) in &r.reference_levels {
         let _ = writeln!(out, "Reference level of `{moderator}`: {level}");
     }
-    let scale = if analysis.measure.is_ratio() {
-        " (log scale)"
-    } else {
-        ""
-    };
+    let scale = scale_note(analysis.measure);
     let stat = if fit.test == Test::Knha { "t" } else { "z" };
     let width = r
         .coefficients
@@ -630,11 +624,7 @@ pub fn refits_text(
 ) -> String {
     let mut out = String::new();
     let fit = analysis.fit();
-    let scale = if analysis.measure.is_ratio() {
-        " (log scale)"
-    } else {
-        ""
-    };
+    let scale = scale_note(analysis.measure);
     let _ = writeln!(out, "{heading}: {} model{scale}\n", fit.method);
     let labels: Vec<String> = refits.iter().map(|r| shortened(&r.study)).collect();
     let width = labels
@@ -811,8 +801,7 @@ pub fn write_influence_csv(
 pub fn bias_text(analysis: &Analysis, bias: &crate::bias::SmallStudyEffects) -> String {
     let mut out = String::new();
     let fit = analysis.fit();
-    let ratio = analysis.measure.is_ratio();
-    let scale = if ratio { " (log scale)" } else { "" };
+    let scale = scale_note(analysis.measure);
     let _ = writeln!(
         out,
         "Small-study effects: {} model, k = {}{scale}\n",
@@ -850,15 +839,24 @@ pub fn bias_text(analysis: &Analysis, bias: &crate::bias::SmallStudyEffects) -> 
         "Trim-and-fill ({:?} estimator)\n  estimated missing studies on the {} side: {} (se {:.4})",
         t.estimator, t.side, t.k0, t.se_k0
     );
-    let natural = if ratio {
-        format!(
-            " (ratio {:.4} [{:.4}, {:.4}])",
-            t.estimate.exp(),
-            t.ci_lower.exp(),
-            t.ci_upper.exp()
-        )
-    } else {
-        String::new()
+    // Transforms that need the studies' sizes are left on the analysis scale
+    // here: the filled studies have none.
+    let natural = match analysis
+        .measure
+        .back_transform()
+        .filter(|b| !b.needs_size())
+    {
+        Some(back) => {
+            let f = |x: f64| back.apply(x, f64::NAN);
+            format!(
+                " ({} {:.4} [{:.4}, {:.4}])",
+                analysis.measure.natural_name(),
+                f(t.estimate),
+                f(t.ci_lower),
+                f(t.ci_upper)
+            )
+        }
+        None => String::new(),
     };
     let _ = writeln!(
         out,
@@ -889,6 +887,13 @@ pub fn bias_text(analysis: &Analysis, bias: &crate::bias::SmallStudyEffects) -> 
     }
     out.push('\n');
     out
+}
+
+/// " (log scale)" and the like for a measure analysed on a transformed scale.
+fn scale_note(measure: crate::effect::Measure) -> String {
+    measure
+        .transformed_scale()
+        .map_or(String::new(), |s| format!(" ({s} scale)"))
 }
 
 /// GOSH's summary as text.

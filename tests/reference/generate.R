@@ -476,3 +476,91 @@ for (method in c("FE", "DL", "REML")) {
 writeLines(toJSON(list(cases = gosh_cases), auto_unbox = TRUE, digits = NA, na = "null",
   pretty = FALSE), file.path(root, "tests/reference/sensitivity/gosh.json"))
 cat("wrote gosh\n")
+
+# ---- outcome types: proportions, means, correlations, incidence rates -------------------
+dir.create(file.path(root, "tests/reference/outcomes"), showWarnings = FALSE)
+# escalc() with its defaults, fitted FE, DL and REML; the pooled estimate and its
+# limits back-transformed with metafor's transf functions.
+
+pritz <- with(dat.pritz1997, data.frame(study = authors, events = xi, n = ni))
+ned <- with(dat.collins1985b, data.frame(study = paste(author, year), events = ned.xti,
+  n = fup.nti))
+normand_arm <- with(dat.normand1999, data.frame(study = source, n = n1i, mean = m1i, sd = sd1i))
+molloy <- with(dat.molloy2014, data.frame(study = paste(authors, year), cor = ri, n = ni))
+nielweise08 <- with(dat.nielweise2008, data.frame(study = paste(authors, year),
+  events1 = x1i, time1 = t1i, events2 = x2i, time2 = t2i))
+nielweise08_arm <- with(dat.nielweise2008, data.frame(study = paste(authors, year),
+  events = x1i, time = t1i))
+# The same trials with the first one's events set to 0, for the zero-count corrections.
+rates_zero <- nielweise08
+rates_zero$events1[1] <- 0
+rates_zero_arm <- nielweise08_arm
+rates_zero_arm$events[1] <- 0
+outcome_data <- list(
+  pritz1997 = list(df = pritz, path = "datasets/pritz1997.csv"),
+  collins1985b_ned = list(df = ned, path = "tests/reference/data/collins1985b_ned.csv"),
+  normand1999_arm1 = list(df = normand_arm, path = "tests/reference/data/normand1999_arm1.csv"),
+  molloy2014 = list(df = molloy, path = "datasets/molloy2014.csv"),
+  nielweise2008 = list(df = nielweise08, path = "datasets/nielweise2008.csv"),
+  nielweise2008_arm1 = list(df = nielweise08_arm, path = "tests/reference/data/nielweise2008_arm1.csv"),
+  rates_zero = list(df = rates_zero, path = "tests/reference/data/rates_zero.csv"),
+  rates_zero_arm1 = list(df = rates_zero_arm, path = "tests/reference/data/rates_zero_arm1.csv"))
+for (name in names(outcome_data)) {
+  outcome_data[[name]]$df <- write_dataset(outcome_data[[name]]$df, outcome_data[[name]]$path)
+}
+outcome_specs <- list(
+  list(data = "pritz1997", measures = c("PR", "PLN", "PLO", "PAS", "PFT")),
+  list(data = "collins1985b_ned", measures = c("PR", "PLN", "PLO", "PAS", "PFT")),
+  list(data = "normand1999_arm1", measures = c("MN", "MNLN")),
+  list(data = "molloy2014", measures = c("COR", "ZCOR")),
+  list(data = "nielweise2008_arm1", measures = c("IR", "IRLN", "IRS", "IRFT")),
+  list(data = "rates_zero_arm1", measures = c("IR", "IRLN", "IRS", "IRFT")),
+  list(data = "nielweise2008", measures = c("IRR", "IRD")),
+  list(data = "rates_zero", measures = c("IRR", "IRD")))
+outcome_escalc <- function(df, measure) {
+  switch(measure,
+    PR = , PLN = , PLO = , PAS = , PFT = escalc(measure, xi = events, ni = n, data = df),
+    MN = , MNLN = escalc(measure, mi = mean, sdi = sd, ni = n, data = df),
+    COR = , ZCOR = escalc(measure, ri = cor, ni = n, data = df),
+    IR = , IRLN = , IRS = , IRFT = escalc(measure, xi = events, ti = time, data = df),
+    IRR = , IRD = escalc(measure, x1i = events1, t1i = time1, x2i = events2, t2i = time2,
+      data = df))
+}
+# The inverse transformation, with the harmonic mean size where it needs one.
+outcome_back <- function(measure, df, included) {
+  hm <- function(x) 1 / mean(1 / x[included])
+  switch(measure,
+    PLN = , MNLN = , IRLN = , IRR = exp,
+    PLO = transf.ilogit, PAS = transf.iarcsin,
+    PFT = function(x) transf.ipft.hm(x, targs = list(ni = df$n[included])),
+    ZCOR = transf.ztor, IRS = transf.isqrt,
+    IRFT = function(x) transf.iirft(x, ti = hm(df$time)),
+    NULL)
+}
+outcome_cases <- list()
+for (spec in outcome_specs) {
+  df <- outcome_data[[spec$data]]$df
+  for (measure in spec$measures) {
+    es <- outcome_escalc(df, measure)
+    included <- !is.na(es$yi) & !is.na(es$vi)
+    for (method in c("FE", "DL", "REML")) {
+      res <- tight_rma(es, method = method)
+      p <- predict(res)
+      back <- outcome_back(measure, df, included)
+      limits <- list(estimate = p$pred, ci_lower = p$ci.lb, ci_upper = p$ci.ub,
+        pi_lower = if (method == "FE") NA else p$pi.lb,
+        pi_upper = if (method == "FE") NA else p$pi.ub)
+      outcome_cases[[length(outcome_cases) + 1]] <- list(
+        csv = outcome_data[[spec$data]]$path, measure = measure, method = method,
+        yi = finite_or_na(es$yi), vi = finite_or_na(es$vi),
+        fit = lapply(list(estimate = res$b[1], se = res$se, ci_lower = res$ci.lb,
+          ci_upper = res$ci.ub, tau2 = if (method == "FE") 0 else res$tau2, q = res$QE,
+          i2 = res$I2, pi_lower = limits$pi_lower, pi_upper = limits$pi_upper), finite_or_na),
+        back_transformed = if (is.null(back)) NULL else
+          lapply(limits, function(x) finite_or_na(if (is.na(x)) NA else back(x))))
+    }
+  }
+}
+writeLines(toJSON(list(cases = outcome_cases), auto_unbox = TRUE, digits = NA, na = "null",
+  pretty = FALSE), file.path(root, "tests/reference/outcomes/measures.json"))
+cat("wrote outcome types\n")

@@ -23,6 +23,12 @@ const fn col(heading: &'static str, summed: bool) -> DataColumn {
 
 /// The column blocks for a design; `arms` names the two groups.
 pub(crate) fn groups_for(design: Design, arms: &(String, String)) -> Vec<ColumnGroup> {
+    let one = |columns: Vec<DataColumn>| {
+        vec![ColumnGroup {
+            heading: String::new(),
+            columns,
+        }]
+    };
     let two = |columns: Vec<DataColumn>| {
         vec![
             ColumnGroup {
@@ -42,23 +48,26 @@ pub(crate) fn groups_for(design: Design, arms: &(String, String)) -> Vec<ColumnG
             col("Total", true),
         ]),
         Design::TwoGroupBinary => two(vec![col("Events", true), col("Total", true)]),
-        Design::BeforeAfter => vec![ColumnGroup {
-            heading: String::new(),
-            columns: vec![
-                col("N", true),
-                col("Pre mean", false),
-                col("Post mean", false),
-            ],
-        }],
+        Design::BeforeAfter => one(vec![
+            col("N", true),
+            col("Pre mean", false),
+            col("Post mean", false),
+        ]),
         Design::ControlledBeforeAfter => two(vec![
             col("N", true),
             col("Pre mean", false),
             col("Post mean", false),
         ]),
-        _ => vec![ColumnGroup {
-            heading: String::new(),
-            columns: vec![col("Estimate", false), col("SE", false)],
-        }],
+        Design::Proportion => one(vec![col("Events", true), col("Total", true)]),
+        Design::SingleMean => one(vec![
+            col("Mean", false),
+            col("SD", false),
+            col("Total", true),
+        ]),
+        Design::Correlation => one(vec![col("r", false), col("N", true)]),
+        Design::IncidenceRate => one(vec![col("Events", true), col("Time", true)]),
+        Design::TwoGroupRates => two(vec![col("Events", true), col("Time", true)]),
+        _ => one(vec![col("Estimate", false), col("SE", false)]),
     }
 }
 
@@ -82,6 +91,16 @@ pub(crate) fn values(data: &StudyData) -> Vec<f64> {
             [arm(&c.treatment), arm(&c.control)].concat()
         }
         StudyData::Precomputed(e) => vec![e.yi, e.se()],
+        StudyData::Proportion(p) => vec![p.events, p.n],
+        StudyData::SingleMean(m) => vec![m.mean, m.sd, m.n],
+        StudyData::Correlation(c) => vec![c.cor, c.n],
+        StudyData::Rate(r) => vec![r.events, r.time],
+        StudyData::TwoRates(t) => vec![
+            t.treatment.events,
+            t.treatment.time,
+            t.control.events,
+            t.control.time,
+        ],
     }
 }
 

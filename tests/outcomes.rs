@@ -103,3 +103,23 @@ fn bad_values_of_each_design_are_refused_with_their_column() {
     );
     common::rejects(&["analyze", &path, "--measure", "PR"], &["events", "n"]);
 }
+
+#[test]
+fn forest_plots_show_transformed_measures_on_their_natural_scale() {
+    let pritz = repo_path("datasets/pritz1997.csv");
+    let analysis = Analysis::from_csv(&pritz, &AnalysisOptions::new(Measure::Pft)).unwrap();
+    let svg = analysis.forest_plot().to_svg().unwrap();
+    let back = analysis.overall.back_transformed.unwrap();
+    let pooled = format!(
+        "{:.2} [{:.2}, {:.2}]",
+        back.estimate, back.ci_lower, back.ci_upper
+    );
+    assert!(svg.contains(&pooled), "{pooled}");
+    assert!(svg.contains("Proportion") && !svg.contains("Freeman") && svg.contains("Events"));
+    // A single group's proportion has no line of no effect and favours nobody.
+    assert!(!svg.contains("Favours"));
+    let molloy = repo_path("datasets/molloy2014.csv");
+    let analysis = Analysis::from_csv(&molloy, &AnalysisOptions::new(Measure::Zcor)).unwrap();
+    let svg = analysis.forest_plot().to_svg().unwrap();
+    assert!(svg.contains("Correlation") && svg.contains("Positive"));
+}

@@ -37,6 +37,28 @@ impl BackTransform {
         )
     }
 
+    /// A natural value on the analysis scale: the transformation itself (for
+    /// axis ticks at round natural values); `size` as for [`apply`](Self::apply).
+    ///
+    /// ```
+    /// use cochran::effect::BackTransform;
+    /// let x = BackTransform::Tanh.forward(0.5, f64::NAN);
+    /// assert!((BackTransform::Tanh.apply(x, f64::NAN) - 0.5).abs() < 1e-15);
+    /// ```
+    pub fn forward(self, natural: f64, size: f64) -> f64 {
+        match self {
+            BackTransform::Exp => natural.ln(),
+            BackTransform::InverseLogit => (natural / (1.0 - natural)).ln(),
+            BackTransform::InverseArcsine => natural.sqrt().asin(),
+            BackTransform::InverseFreemanTukey => freeman_tukey(natural, size),
+            BackTransform::Tanh => natural.atanh(),
+            BackTransform::Square => natural.sqrt(),
+            BackTransform::InverseRateFreemanTukey => {
+                0.5 * (natural.sqrt() + (natural + 1.0 / size).sqrt())
+            }
+        }
+    }
+
     /// `x` on the natural scale; `size` is the harmonic mean of the studies'
     /// sample sizes (PFT) or person-times (IRFT), ignored otherwise.
     ///

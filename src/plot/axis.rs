@@ -1,6 +1,9 @@
 //! Axes: nice tick values, their labels, and the mapping from values to pixels.
 //! Ratio measures are analysed on the log scale; their axis is linear in the log
-//! value but its ticks sit at round natural values (0.1, 0.5, 1, 2, …).
+//! value but its ticks sit at round natural values (0.1, 0.5, 1, 2, …); so do
+//! those of proportions, correlations and rates analysed on other scales.
+
+use crate::effect::BackTransform;
 
 /// A horizontal or vertical axis over `[lo, hi]` (analysis scale), drawn from
 /// pixel `from` to pixel `to`.
@@ -10,6 +13,9 @@ pub(crate) struct Axis {
     pub hi: f64,
     /// Ticks labelled in natural units, exp of the analysis scale.
     pub log: bool,
+    /// Ticks at round natural values of another transformation, with the
+    /// size (harmonic mean n or person-time) some transformations need.
+    pub natural: Option<(BackTransform, f64)>,
     pub ticks: Vec<f64>,
     from: f64,
     to: f64,
@@ -39,10 +45,33 @@ impl Axis {
             lo: first,
             hi: last,
             log,
+            natural: None,
             ticks,
             from: 0.0,
             to: 1.0,
         }
+    }
+
+    /// An axis on the analysis scale covering `lo..hi`, with ticks at round
+    /// values of the natural scale that `back` leads to (proportions,
+    /// correlations, rates). Ticks the transformation cannot reach (a
+    /// proportion of 0 on the logit scale) are left out.
+    pub fn natural(lo: f64, hi: f64, back: BackTransform, size: f64) -> Self {
+        let mut axis = Axis::covering(lo, hi, false);
+        let (natural_lo, natural_hi) = (back.apply(lo, size), back.apply(hi, size));
+        let mut ticks: Vec<f64> = linear_ticks(natural_lo, natural_hi)
+            .into_iter()
+            .map(|t| back.forward(t, size))
+            .filter(|t| t.is_finite())
+            .collect();
+        ticks.dedup();
+        if ticks.len() >= 2 {
+            axis.lo = lo.min(ticks[0]);
+            axis.hi = hi.max(ticks[ticks.len() - 1]);
+            axis.ticks = ticks;
+            axis.natural = Some((back, size));
+        }
+        axis
     }
 
     /// An axis over exactly `lo..hi`, ticks inside it.
@@ -99,6 +128,9 @@ impl Axis {
 
     /// A tick's label in the units a reader knows.
     pub fn label(&self, tick: f64) -> String {
+        if let Some((back, size)) = self.natural {
+            return trimmed(back.apply(tick, size), 4);
+        }
         let value = if self.log { tick.exp() } else { tick };
         // Beyond a million (or below 1e-4 on a log axis) decimals stop helping.
         let tiny = self.log && value < 1e-4;

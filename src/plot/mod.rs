@@ -36,7 +36,7 @@ pub use gosh::GoshPlot;
 pub use influence::{BaujatPlot, InfluencePlot};
 
 use crate::analysis::Analysis;
-use crate::effect::Measure;
+use crate::effect::{Design, Measure};
 use crate::error::{Error, ErrorKind, Result};
 use scene::Scene;
 
@@ -175,6 +175,19 @@ fn measure_title(measure: Measure) -> &'static str {
         Measure::Irft => "Freeman-Tukey Rate",
         Measure::Irr => "Rate Ratio",
         Measure::Ird => "Rate Difference",
+    }
+}
+
+/// The heading of values shown back on the natural scale: the quantity a
+/// transformed measure estimates ("Proportion" for PFT), else the measure's title.
+fn natural_title(measure: Measure) -> &'static str {
+    match measure.design() {
+        _ if measure.is_ratio() => measure_title(measure),
+        Design::Proportion => "Proportion",
+        Design::SingleMean => "Mean",
+        Design::Correlation => "Correlation",
+        Design::IncidenceRate => "Incidence Rate",
+        _ => measure_title(measure),
     }
 }
 

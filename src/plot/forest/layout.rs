@@ -3,12 +3,13 @@
 use super::ForestPlot;
 use super::columns::{ColumnGroup, groups_for};
 use super::rows::{self, Kind, Mark, Row, RowStyle};
+use crate::effect::{BackTransform, Design};
 use crate::error::{ErrorKind, Result};
 use crate::model::Method;
 use crate::plot::axis::Axis;
 use crate::plot::fonts::{text_width, truncate};
 use crate::plot::scene::{Align, BLACK, GREY, Rgb, Scene, Text};
-use crate::plot::{measure_title, positive};
+use crate::plot::{natural_title, positive};
 
 /// Study squares; tests find them by this colour.
 pub(crate) const SQUARE: Rgb = (47, 85, 151);
@@ -85,7 +86,7 @@ pub(super) fn scene(plot: &ForestPlot) -> Result<Scene> {
     };
     let style = RowStyle {
         decimals: plot.decimals,
-        ratio: plot.analysis.measure.is_ratio(),
+        back: back_transform(plot),
         summed: groups
             .iter()
             .flat_map(|g| g.columns.iter().map(|c| c.summed))
@@ -132,7 +133,7 @@ pub(super) fn scene(plot: &ForestPlot) -> Result<Scene> {
         row_text(&mut scene, row, &grid, &m, y);
         mark(&mut scene, row.mark, &axis, &m, y, max_weight);
     }
-    if axis.contains(0.0) {
+    if has_null(plot) && axis.contains(0.0) {
         let x = axis.px(0.0);
         scene.line(vec![(x, rule_y), (x, rows_bottom)], BLACK, 1.0);
     }
@@ -268,7 +269,7 @@ fn effect_headings(plot: &ForestPlot) -> [String; 2] {
     };
     let level = crate::plot::axis::trimmed(fit.level, 1);
     [
-        measure_title(plot.analysis.measure).to_string(),
+        natural_title(plot.analysis.measure).to_string(),
         format!("IV, {model}, {level}% CI"),
     ]
 }
@@ -442,6 +443,10 @@ fn axis_below(scene: &mut Scene, plot: &ForestPlot, axis: &Axis, m: &Metrics, y:
             Text::new(x, y + 5.0 + m.row * 0.45, axis.label(tick), m.note).align(Align::Center),
         );
     }
+    // A single group's proportion, mean or rate favours nobody.
+    if !has_null(plot) && plot.favours.is_none() {
+        return;
+    }
     let (left, right) = plot
         .favours
         .clone()
@@ -457,24 +462,70 @@ fn axis_below(scene: &mut Scene, plot: &ForestPlot, axis: &Axis, m: &Metrics, y:
     scene.text(Text::new(null + m.gap / 2.0, fy, right, m.font).align(Align::Left));
 }
 
+/// The measure's back-transformation with the harmonic mean size it needs.
+pub(super) fn back_transform(plot: &ForestPlot) -> Option<(BackTransform, f64)> {
+    let size = plot
+        .analysis
+        .overall
+        .back_transformed
+        .and_then(|b| b.harmonic_mean)
+        .unwrap_or(f64::NAN);
+    plot.analysis.measure.back_transform().map(|b| (b, size))
+}
+
+/// Whether 0 on the analysis scale means no effect: a difference or ratio of
+/// two groups or times, or a correlation; not a single group's proportion,
+/// mean or rate.
+pub(super) fn has_null(plot: &ForestPlot) -> bool {
+    !matches!(
+        plot.analysis.measure.design(),
+        Design::Proportion | Design::SingleMean | Design::IncidenceRate
+    )
+}
+
 /// The axis: given limits, or one that covers the estimates, the pooled intervals
 /// and no effect, reaching out to study intervals only so far that a single very
-/// wide interval cannot squash the rest.
+/// wide interval cannot squash the rest. Ratios (and other log-scale measures)
+/// get log ticks, other transformed measures ticks at round natural values.
 fn axis(plot: &ForestPlot, rows: &[Row]) -> Result<Axis> {
-    let ratio = plot.analysis.measure.is_ratio();
+    let back = back_transform(plot);
+    let log = matches!(back, Some((BackTransform::Exp, _)));
+    let natural = back.filter(|_| !log);
     if let Some((lo, hi)) = plot.x_limits {
-        let (lo, hi) = if ratio { (lo.ln(), hi.ln()) } else { (lo, hi) };
+        let forward = |x: f64| match back {
+            Some((b, size)) => b.forward(x, size),
+            None => x,
+        };
+        let (lo, hi) = (forward(lo), forward(hi));
         if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-            let units = if ratio { " (positive ratios)" } else { "" };
+            let units = if back.is_some() {
+                " on the measure's natural scale"
+            } else {
+                ""
+            };
             return Err(ErrorKind::InvalidSetting(format!(
                 "the axis limits must be two increasing numbers{units}"
             ))
             .into());
         }
-        return Ok(Axis::exact(lo, hi, ratio));
+        return Ok(match natural {
+            Some((b, size)) => {
+                let mut axis = Axis::natural(lo, hi, b, size);
+                (axis.lo, axis.hi) = (lo, hi);
+                axis.ticks.retain(|t| (lo - 1e-9..=hi + 1e-9).contains(t));
+                axis
+            }
+            None => Axis::exact(lo, hi, log),
+        });
     }
-    // Ranges start at 0 so that the line of no effect is always on the axis.
-    let (mut core, mut far) = ((0.0_f64, 0.0_f64), (0.0_f64, 0.0_f64));
+    // Ranges start at 0 so that the line of no effect is always on the axis
+    // (where the measure has one).
+    let start = if has_null(plot) {
+        (0.0_f64, 0.0_f64)
+    } else {
+        (f64::INFINITY, f64::NEG_INFINITY)
+    };
+    let (mut core, mut far) = (start, start);
     let widen = |range: &mut (f64, f64), v: f64| {
         if v.is_finite() {
             *range = (range.0.min(v), range.1.max(v));
@@ -509,5 +560,8 @@ fn axis(plot: &ForestPlot, rows: &[Row]) -> Result<Axis> {
     let reach = (core_hi - core_lo).max(0.2);
     let lo = far_lo.max(core_lo - reach);
     let hi = far_hi.min(core_hi + reach);
-    Ok(Axis::covering(lo, hi, ratio))
+    Ok(match natural {
+        Some((b, size)) => Axis::natural(lo, hi, b, size),
+        None => Axis::covering(lo, hi, log),
+    })
 }

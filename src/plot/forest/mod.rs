@@ -323,6 +323,7 @@ impl<'a> ForestPlot<'a> {
         }
         match self.analysis.measure.design() {
             Design::BeforeAfter => ("Decrease".into(), "Increase".into()),
+            Design::Correlation => ("Negative".into(), "Positive".into()),
             // Which way is better depends on the instrument, so say what happened.
             Design::ControlledBeforeAfter => (
                 "Control changed more".into(),

@@ -2,6 +2,7 @@
 //! prints, in its order.
 
 use crate::analysis::{Analysis, Pooled};
+use crate::effect::BackTransform;
 use crate::model::{Fit, Method, Test};
 use crate::plot::axis::{fixed, trimmed};
 use crate::sensitivity::Refit;
@@ -82,16 +83,27 @@ impl Row {
 /// Settings that change the rows' text.
 pub(crate) struct RowStyle {
     pub decimals: usize,
-    pub ratio: bool,
+    /// The measure's back-transformation, with its harmonic mean size.
+    pub back: Option<(BackTransform, f64)>,
     /// Which data columns show a total in pooled rows.
     pub summed: Vec<bool>,
 }
 
 impl RowStyle {
-    /// `estimate [lower, upper]`, back-transformed for ratio measures.
+    /// `estimate [lower, upper]` on the natural scale.
     pub fn effect(&self, estimate: f64, lower: f64, upper: f64) -> String {
-        let f = |x: f64| fixed(if self.ratio { x.exp() } else { x }, self.decimals);
-        format!("{} [{}, {}]", f(estimate), f(lower), f(upper))
+        format!(
+            "{} [{}, {}]",
+            self.natural(estimate),
+            self.natural(lower),
+            self.natural(upper)
+        )
+    }
+
+    /// A value back on the natural scale, with the plot's decimals.
+    pub fn natural(&self, x: f64) -> String {
+        let x = self.back.map_or(x, |(back, size)| back.apply(x, size));
+        fixed(x, self.decimals)
     }
 }
 
@@ -270,8 +282,7 @@ fn pooled_rows(
     if let (true, Some(lower), Some(upper)) = (how.prediction, fit.pi_lower, fit.pi_upper) {
         let mut row = Row::plain(Kind::Table, "Prediction interval".to_string());
         row.mark = Mark::Interval { lower, upper };
-        let f = |x: f64| fixed(if style.ratio { x.exp() } else { x }, style.decimals);
-        row.effect = format!("[{}, {}]", f(lower), f(upper));
+        row.effect = format!("[{}, {}]", style.natural(lower), style.natural(upper));
         out.push(row);
     }
     out.push(Row::plain(Kind::Note, heterogeneity(fit)));
@@ -381,7 +392,7 @@ mod tests {
     fn ratio_effects_are_back_transformed() {
         let style = RowStyle {
             decimals: 2,
-            ratio: true,
+            back: Some((BackTransform::Exp, f64::NAN)),
             summed: vec![],
         };
         assert_eq!(

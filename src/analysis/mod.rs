@@ -885,6 +885,9 @@ impl Analysis {
         }
         let predictions = predictions(&fit, options)?;
         warnings.extend(fit.warnings());
+        if options.method.pools_tables() {
+            warnings.extend(double_zero_warnings(&effects, options.method));
+        }
         let weights = fit.weights();
         let studies = study_results(&effects, &weights, options.level);
         let data = effects.studies.iter().map(|s| &s.data);
@@ -924,6 +927,9 @@ fn fit_studies(
     options: &AnalysisOptions,
     design: Option<Design>,
 ) -> Result<Fit> {
+    if options.method.pools_tables() {
+        return fit_tables(effects, members, options, design.is_some());
+    }
     let subset: Vec<_> = match members {
         Some(members) => members.iter().map(|&i| effects.studies[i].effect).collect(),
         None => effects.effects(),
@@ -947,6 +953,66 @@ fn fit_studies(
             located
         }
     })
+}
+
+/// Tables without any event (or without any non-event) in both groups: they
+/// carry no information on the odds or risks; metafor keeps them in k and
+/// leaves them out of Q.
+fn double_zero_warnings(effects: &EffectSet, method: Method) -> Vec<String> {
+    effects
+        .studies
+        .iter()
+        .filter(|s| match &s.data {
+            StudyData::TwoByTwo(t) => {
+                (t.events1 == 0.0 && t.events2 == 0.0) || (t.events1 == t.n1 && t.events2 == t.n2)
+            }
+            _ => false,
+        })
+        .map(|s| {
+            format!(
+                "study `{}`: no events (or only events) in both groups; it adds nothing to the \
+                 {method} estimate and is left out of Q, as metafor does",
+                s.study
+            )
+        })
+        .collect()
+}
+
+/// The Mantel–Haenszel or Peto pooling of the (members') 2×2 tables.
+fn fit_tables(
+    effects: &EffectSet,
+    members: Option<&[usize]>,
+    options: &AnalysisOptions,
+    moderators: bool,
+) -> Result<Fit> {
+    let method = options.method;
+    if moderators {
+        return Err(ErrorKind::InvalidSetting(format!(
+            "{method} pools a single effect; meta-regression (--mods) needs an inverse-variance method"
+        ))
+        .into());
+    }
+    let all: Vec<usize>;
+    let members = match members {
+        Some(members) => members,
+        None => {
+            all = (0..effects.studies.len()).collect();
+            &all
+        }
+    };
+    let tables = members
+        .iter()
+        .map(|&i| match &effects.studies[i].data {
+            StudyData::TwoByTwo(t) => Ok(*t),
+            _ => Err(ErrorKind::InvalidSetting(format!(
+                "--method {method} pools 2x2 tables: the measure must be OR, RR or RD \
+                 (columns events1, n1, events2, n2), not {}",
+                options.measure
+            ))
+            .into()),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    options.model().fit_tables(options.measure, &tables)
 }
 
 /// Excluded studies named one by one in warnings and errors; the rest are

@@ -32,6 +32,7 @@ mod regression;
 mod root;
 mod standardise;
 mod subgroup;
+mod tables;
 mod tau2;
 
 use std::fmt;
@@ -47,7 +48,7 @@ pub use permutation::PermutationTest;
 pub use subgroup::{SubgroupDifference, subgroup_difference};
 pub use tau2::{CONVERGENCE_THRESHOLD, MAX_ITERATIONS, Tau2};
 
-use crate::effect::Effect;
+use crate::effect::{Effect, Measure, TwoByTwo};
 use crate::error::{Error, ErrorKind, Result};
 pub(crate) use crate::stats::{chi_squared, standard_normal};
 use crate::stats::{t_quantile, t_upper_tail};
@@ -55,6 +56,8 @@ use deletion::AtZero;
 pub(crate) use deletion::{Deletions, Hints};
 use moments::Moments;
 use standardise::Standardised;
+pub use tables::ChiSquareTest;
+pub(crate) use tables::PooledTables;
 use tau2::Tau2Diagnostic;
 
 /// The highest confidence level accepted, in percent: beyond it the critical
@@ -73,6 +76,10 @@ pub enum Method {
     Common,
     /// The random-effects model with the given estimator of τ².
     Random(Tau2),
+    /// The Mantel–Haenszel common-effect model of 2×2 tables (OR, RR, RD).
+    MantelHaenszel,
+    /// Peto's one-step common-effect odds ratio of 2×2 tables.
+    Peto,
 }
 
 impl Method {
@@ -81,6 +88,8 @@ impl Method {
         match self {
             Method::Common => "FE",
             Method::Random(t) => t.name(),
+            Method::MantelHaenszel => "MH",
+            Method::Peto => "PETO",
         }
     }
 
@@ -88,7 +97,13 @@ impl Method {
     pub fn valid_names() -> Vec<String> {
         let mut names: Vec<String> = ["FE", "EE", "CE"].map(String::from).to_vec();
         names.extend(Tau2::ALL.iter().map(|t| t.name().to_string()));
+        names.extend(["MH", "PETO"].map(String::from));
         names
+    }
+
+    /// True for the methods that pool 2×2 tables rather than effect sizes.
+    pub fn pools_tables(self) -> bool {
+        matches!(self, Method::MantelHaenszel | Method::Peto)
     }
 }
 
@@ -123,6 +138,11 @@ impl FromStr for Method {
             .any(|n| n.eq_ignore_ascii_case(s.trim()))
         {
             return Ok(Method::Common);
+        }
+        match s.trim().to_ascii_uppercase().as_str() {
+            "MH" => return Ok(Method::MantelHaenszel),
+            "PETO" => return Ok(Method::Peto),
+            _ => {}
         }
         s.parse::<Tau2>().map(Method::Random).map_err(|_| {
             ErrorKind::UnknownName {
@@ -342,6 +362,14 @@ impl MetaAnalysis {
     /// the fit it varies.
     pub(crate) fn fit_with(&self, effects: Vec<Effect>, hints: Hints) -> Result<Fit> {
         self.check()?;
+        if self.method.pools_tables() {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "{} pools 2x2 tables, not effect sizes: it needs the studies' events and totals \
+                 (events1, n1, events2, n2) and the measure OR, RR or RD",
+                self.method
+            ))
+            .into());
+        }
         if effects.is_empty() {
             return Err(ErrorKind::NoStudies(String::new()).into());
         }
@@ -412,13 +440,52 @@ impl MetaAnalysis {
             i2: heterogeneity.i2,
             h2: heterogeneity.h2,
             iterations,
+            cmh: None,
+            tarone: None,
             regression,
             requested_test: self.test,
+            table_weights: None,
             diagnostics,
             standardised_tau2: tau2,
             effects,
             data,
         };
+        fit.ensure_finite()?;
+        Ok(fit)
+    }
+
+    /// Pools 2×2 tables with the Mantel–Haenszel (OR, RR, RD) or Peto (OR)
+    /// method, as metafor's `rma.mh()` and `rma.peto()`: the estimate from the
+    /// raw counts, Q, I² and H² from the tables' own effects about it (tables
+    /// without any event or any non-event left out of Q).
+    ///
+    /// ```
+    /// use cochran::{Measure, MetaAnalysis, Method, effect::TwoByTwo};
+    /// let tables = [TwoByTwo::new(4.0, 123.0, 11.0, 139.0)?, TwoByTwo::new(6.0, 306.0, 29.0, 303.0)?];
+    /// let fit = MetaAnalysis::new(Method::MantelHaenszel).fit_tables(Measure::Or, &tables)?;
+    /// assert!(fit.estimate < 0.0 && fit.cmh.is_some());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn fit_tables(&self, measure: Measure, tables: &[TwoByTwo]) -> Result<Fit> {
+        self.check()?;
+        let pooled = match (self.method, measure) {
+            (Method::MantelHaenszel, Measure::Or | Measure::Rr | Measure::Rd) => {
+                tables::mantel_haenszel(tables, measure)?
+            }
+            (Method::Peto, Measure::Or) => tables::peto(tables)?,
+            (method, measure) => {
+                return Err(ErrorKind::InvalidSetting(format!(
+                    "{method} does not pool {measure}: MH pools OR, RR or RD, PETO pools OR"
+                ))
+                .into());
+            }
+        };
+        let effects = tables
+            .iter()
+            .map(|t| measure.compute(&crate::effect::StudyData::TwoByTwo(*t)))
+            .collect::<Result<Vec<Effect>>>()?;
+        let mut fit = MetaAnalysis::common().level(self.level).fit(&effects)?;
+        fit.with_pooled_tables(self.method, &pooled);
         fit.ensure_finite()?;
         Ok(fit)
     }
@@ -433,7 +500,7 @@ impl MetaAnalysis {
         let design = design.as_ref();
         let tau2 = match self.method {
             Method::Random(estimator) => tau2::estimate(estimator, &data)?.tau2,
-            Method::Common => 0.0,
+            _ => 0.0,
         };
         coefficients::regression(&data, design, tau2, self.test, self.level)
     }
@@ -602,7 +669,7 @@ impl Heterogeneity {
         };
         let q = q.max(0.0);
         let (i2, h2) = match method {
-            Method::Common => (
+            Method::Common | Method::MantelHaenszel | Method::Peto => (
                 if q > 0.0 {
                     (100.0 * (q - df) / q).max(0.0)
                 } else {
@@ -674,11 +741,21 @@ pub struct Fit {
     pub h2: Option<f64>,
     /// Fisher-scoring iterations (0 for closed-form estimators).
     pub iterations: usize,
+    /// The Cochran–Mantel–Haenszel test (Mantel–Haenszel odds ratio).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cmh: Option<ChiSquareTest>,
+    /// Tarone's test of homogeneous odds ratios (Mantel–Haenszel odds ratio).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tarone: Option<ChiSquareTest>,
     /// The coefficients, QM and R² of a meta-regression.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub regression: Option<Regression>,
     #[serde(skip)]
     requested_test: Test,
+    /// The Mantel–Haenszel or Peto weights in percent, where they replace
+    /// the inverse-variance ones.
+    #[serde(skip)]
+    table_weights: Option<Vec<f64>>,
     #[serde(skip)]
     diagnostics: Vec<Tau2Diagnostic>,
     /// τ² on the standardised scale of `data`.
@@ -691,6 +768,34 @@ pub struct Fit {
 }
 
 impl Fit {
+    /// Replaces the inverse-variance pooled effect and heterogeneity with
+    /// those of the Mantel–Haenszel or Peto method (z test; Q about their
+    /// estimate, on the tables with an effect of their own).
+    fn with_pooled_tables(&mut self, method: Method, pooled: &PooledTables) {
+        let critical = standard_normal().inverse_cdf(1.0 - (1.0 - self.level / 100.0) / 2.0);
+        let statistic = pooled.estimate / pooled.se;
+        self.method = method;
+        self.estimate = pooled.estimate;
+        self.se = pooled.se;
+        self.statistic = finite(statistic);
+        self.p_value = Some(2.0 * standard_normal().sf(statistic.abs()));
+        self.ci_lower = pooled.estimate - critical * pooled.se;
+        self.ci_upper = pooled.estimate + critical * pooled.se;
+        let df = pooled.q_df;
+        let (q, q_p, i2, h2) = if df >= 1.0 {
+            let i2 = (100.0 * (pooled.q - df) / pooled.q).max(0.0);
+            (pooled.q, chi_squared(df).sf(pooled.q), i2, pooled.q / df)
+        } else {
+            // One table with an effect: metafor reports no heterogeneity.
+            (0.0, 1.0, 0.0, 1.0)
+        };
+        (self.q, self.q_df, self.q_p_value) = (Some(q), Some(df.max(0.0)), Some(q_p));
+        (self.i2, self.h2) = (Some(i2), Some(h2));
+        (self.cmh, self.tarone) = (pooled.cmh, pooled.tarone);
+        let total: f64 = pooled.weights.iter().sum();
+        self.table_weights = Some(pooled.weights.iter().map(|w| 100.0 * w / total).collect());
+    }
+
     /// A model with this fit's method, test and level and no moderators: what
     /// refits on other sets of studies (sensitivity and bias analyses) use.
     ///
@@ -844,6 +949,9 @@ impl Fit {
     /// # Ok::<(), cochran::Error>(())
     /// ```
     pub fn weights(&self) -> Vec<f64> {
+        if let Some(weights) = &self.table_weights {
+            return weights.clone();
+        }
         let raw: Vec<f64> = self
             .data
             .effects()
@@ -857,7 +965,7 @@ impl Fit {
     /// The Q-profile confidence interval for τ² (and the I², H² it implies), at
     /// the fit's level. `None` for the common-effect model and for k < 2.
     pub fn tau2_interval(&self) -> Result<Option<Tau2Interval>> {
-        if self.method == Method::Common || self.k < 2 {
+        if !matches!(self.method, Method::Random(_)) || self.k < 2 {
             return Ok(None);
         }
         confint::q_profile(&self.data, self.level).map(Some)

@@ -87,8 +87,8 @@ impl<'a> BaujatPlot<'a> {
             scene.text(Text::new(at.0 + dx, at.1 - 6.0, label, font * 0.85).align(align));
         }
         let x_title = match self.analysis.fit().method {
-            Method::Common => "Contribution to the overall heterogeneity (Q)",
             Method::Random(_) => "Squared Pearson residual",
+            _ => "Contribution to the overall heterogeneity (Q)",
         };
         frame.draw_axes(&mut scene, font, x_title, "Influence on the overall result");
         Ok(scene)

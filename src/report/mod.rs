@@ -29,10 +29,12 @@ pub fn text(analysis: &Analysis) -> String {
     let mut out = String::new();
     let fit = analysis.fit();
     let model = match (fit.method, fit.regression.is_some()) {
-        (Method::Common, false) => "Common-effect model".to_string(),
         (Method::Random(t), false) => format!("Random-effects model (tau^2 estimator: {t})"),
-        (Method::Common, true) => "Common-effect model with moderators".to_string(),
         (Method::Random(t), true) => format!("Mixed-effects model (tau^2 estimator: {t})"),
+        (Method::MantelHaenszel, _) => "Mantel-Haenszel common-effect model".to_string(),
+        (Method::Peto, _) => "Peto common-effect model (one-step odds ratio)".to_string(),
+        (_, false) => "Common-effect model".to_string(),
+        (_, true) => "Common-effect model with moderators".to_string(),
     };
     let _ = writeln!(out, "{model}");
     let _ = writeln!(
@@ -124,6 +126,23 @@ fn pooled_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, indent
             fit.q_df.unwrap_or(0.0),
             p_value(fit.q_p_value.unwrap_or(f64::NAN))
         );
+        out.push('\n');
+    }
+    for (name, test) in [
+        ("Cochran-Mantel-Haenszel test (common OR = 1)", &fit.cmh),
+        ("Tarone's test of homogeneous ORs", &fit.tarone),
+    ] {
+        if let Some(t) = test {
+            let _ = writeln!(
+                out,
+                "{indent}{name}: chi^2(df = {}) = {:.4}, p {}",
+                t.df,
+                t.statistic,
+                p_value(t.p_value)
+            );
+        }
+    }
+    if fit.cmh.is_some() {
         out.push('\n');
     }
     let scale = scale_note(analysis.measure);

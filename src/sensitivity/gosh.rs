@@ -348,8 +348,8 @@ fn subset_fit(
         estimate: fit.estimate,
         se: fit.se,
         tau2: match fit.method {
-            Method::Common => 0.0,
             Method::Random(_) => fit.tau2,
+            _ => 0.0,
         },
         i2: fit.i2.unwrap_or(0.0),
         q: fit.q.unwrap_or(0.0),

@@ -564,3 +564,36 @@ for (spec in outcome_specs) {
 writeLines(toJSON(list(cases = outcome_cases), auto_unbox = TRUE, digits = NA, na = "null",
   pretty = FALSE), file.path(root, "tests/reference/outcomes/measures.json"))
 cat("wrote outcome types\n")
+
+# ---- Mantel-Haenszel and Peto -----------------------------------------------------------
+# rma.mh() and rma.peto() with their defaults (no correction for the pooled
+# estimate; 1/2 added to tables with a zero cell, double-zero tables dropped,
+# for the studies' own effects and Q); nielweise2007 has zero and double-zero tables.
+
+dir.create(file.path(root, "tests/reference/binary"), showWarnings = FALSE)
+mh_cases <- list()
+for (name in c("nielweise2007", "bcg")) {
+  df <- read.csv(file.path(root, datasets[[name]]$path), stringsAsFactors = FALSE)
+  fits <- list(
+    MH_OR = rma.mh(ai = events1, n1i = n1, ci = events2, n2i = n2, data = df, measure = "OR"),
+    MH_RR = rma.mh(ai = events1, n1i = n1, ci = events2, n2i = n2, data = df, measure = "RR"),
+    MH_RD = rma.mh(ai = events1, n1i = n1, ci = events2, n2i = n2, data = df, measure = "RD"),
+    PETO_OR = rma.peto(ai = events1, n1i = n1, ci = events2, n2i = n2, data = df))
+  for (label in names(fits)) {
+    res <- fits[[label]]
+    parts <- strsplit(label, "_")[[1]]
+    case <- list(csv = datasets[[name]]$path, method = parts[1], measure = parts[2],
+      fit = lapply(list(estimate = res$b[1], se = res$se, statistic = res$zval,
+        p_value = res$pval, ci_lower = res$ci.lb, ci_upper = res$ci.ub, q = res$QE,
+        q_p_value = res$QEp, i2 = res$I2, h2 = res$H2, k = res$k, q_df = res$k.yi - 1),
+        finite_or_na))
+    if (label == "MH_OR") {
+      case$cmh <- lapply(list(statistic = res$MH, p_value = res$MHp), finite_or_na)
+      case$tarone <- lapply(list(statistic = res$TA, p_value = res$TAp), finite_or_na)
+    }
+    mh_cases[[length(mh_cases) + 1]] <- case
+  }
+}
+writeLines(toJSON(list(cases = mh_cases), auto_unbox = TRUE, digits = NA, na = "null",
+  pretty = FALSE), file.path(root, "tests/reference/binary/mh_peto.json"))
+cat("wrote Mantel-Haenszel and Peto\n")

@@ -263,14 +263,16 @@ fn widen_for_group_headings(groups: &[ColumnGroup], widths: &mut [f64], m: &Metr
 /// "Risk Ratio" over "IV, Random, 95% CI", as RevMan heads the effect columns.
 fn effect_headings(plot: &ForestPlot) -> [String; 2] {
     let fit = &plot.analysis.overall.fit;
-    let model = match fit.method {
-        Method::Common => "Common",
-        Method::Random(_) => "Random",
+    let (pooling, model) = match fit.method {
+        Method::Random(_) => ("IV", "Random"),
+        Method::MantelHaenszel => ("M-H", "Fixed"),
+        Method::Peto => ("Peto", "Fixed"),
+        _ => ("IV", "Common"),
     };
     let level = crate::plot::axis::trimmed(fit.level, 1);
     [
         natural_title(plot.analysis.measure).to_string(),
-        format!("IV, {model}, {level}% CI"),
+        format!("{pooling}, {model}, {level}% CI"),
     ]
 }
 

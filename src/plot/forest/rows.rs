@@ -309,7 +309,9 @@ fn totals(analysis: &Analysis, members: &[usize], summed: &[bool]) -> Vec<String
 pub(crate) fn model_label(fit: &Fit) -> String {
     match fit.method {
         Method::Random(t) => format!("Random-effects model ({t})"),
-        Method::Common => "Common-effect model".to_string(),
+        Method::MantelHaenszel => "Mantel-Haenszel model".to_string(),
+        Method::Peto => "Peto model".to_string(),
+        _ => "Common-effect model".to_string(),
     }
 }
 
@@ -323,7 +325,7 @@ fn heterogeneity(fit: &Fit) -> String {
     }
     let tau2 = match fit.method {
         Method::Random(_) => format!("τ² = {}; ", fixed(fit.tau2, 2.max(decimals_for(fit.tau2)))),
-        Method::Common => String::new(),
+        _ => String::new(),
     };
     let i2 = fit
         .i2

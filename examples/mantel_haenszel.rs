@@ -19,7 +19,9 @@ fn main() -> Result<(), cochran::Error> {
         .arms("Anti-infective", "Standard")
         .favours("Favours anti-infective", "Favours standard");
     std::fs::create_dir_all("docs/images").map_err(cochran::ErrorKind::Io)?;
-    plot.clone().scale(2.0).save("docs/images/forest_mh_nielweise.png")?;
+    plot.clone()
+        .scale(2.0)
+        .save("docs/images/forest_mh_nielweise.png")?;
     plot.save("docs/images/forest_mh_nielweise.svg")?;
     println!("wrote docs/images/forest_mh_nielweise.png and .svg");
     Ok(())

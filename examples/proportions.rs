@@ -18,7 +18,9 @@ fn main() -> Result<(), cochran::Error> {
         .forest_plot()
         .title("Improvement under hyperdynamic therapy: 14 studies (Freeman-Tukey, REML)");
     std::fs::create_dir_all("docs/images").map_err(cochran::ErrorKind::Io)?;
-    plot.clone().scale(2.0).save("docs/images/forest_pritz.png")?;
+    plot.clone()
+        .scale(2.0)
+        .save("docs/images/forest_pritz.png")?;
     plot.save("docs/images/forest_pritz.svg")?;
     println!("wrote docs/images/forest_pritz.png and docs/images/forest_pritz.svg");
     Ok(())

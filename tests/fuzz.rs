@@ -39,13 +39,25 @@ const SEEDS: &[(&str, &[&str])] = &[
         "tests/reference/data/nielweise2007.csv",
         &["OR", "RR", "RD"],
     ),
+    (
+        "datasets/pritz1997.csv",
+        &["PR", "PLN", "PLO", "PAS", "PFT"],
+    ),
+    ("tests/reference/data/normand1999_arm1.csv", &["MN", "MNLN"]),
+    ("datasets/molloy2014.csv", &["COR", "ZCOR"]),
+    (
+        "tests/reference/data/rates_zero_arm1.csv",
+        &["IR", "IRLN", "IRS", "IRFT"],
+    ),
+    ("datasets/nielweise2008.csv", &["IRR", "IRD"]),
 ];
 
 const MEASURES: &[&str] = &[
-    "GEN", "MD", "SMD", "ROM", "MC", "SMCC", "SMCR", "SMCRD", "MCD", "OR", "RR", "RD", "XYZ",
+    "GEN", "MD", "SMD", "ROM", "MC", "SMCC", "SMCR", "SMCRD", "MCD", "OR", "RR", "RD", "PR", "PLO",
+    "PFT", "MNLN", "ZCOR", "IRFT", "IRR", "XYZ",
 ];
 const METHODS: &[&str] = &[
-    "REML", "DL", "HE", "HS", "SJ", "ML", "EB", "PM", "FE", "nonsense",
+    "REML", "DL", "HE", "HS", "SJ", "ML", "EB", "PM", "FE", "MH", "PETO", "nonsense",
 ];
 const CELLS: &[&str] = &[
     "NA",

@@ -53,7 +53,13 @@ pub struct MicComparison {
     pub high: Option<f64>,
     /// The pooled improvement in the same units (positive = better).
     pub improvement: f64,
-    /// `below`, `within` or `above` the published value or range.
+    /// The lower confidence limit of the improvement.
+    pub improvement_ci_lower: f64,
+    /// The upper confidence limit of the improvement.
+    pub improvement_ci_upper: f64,
+    /// Judged by the confidence interval, not the point: `above` (the whole
+    /// interval above the MIC, or its range), `includes` (the interval reaches
+    /// it) or `below` (the whole interval below it).
     pub verdict: &'static str,
 }
 
@@ -128,7 +134,7 @@ pub(crate) fn summarise(
             .push("MIC values are instrument-specific: no comparison across instruments".into());
         return Some(summary);
     }
-    summary.mic = mic_comparisons(first, fit.estimate, harmonisation);
+    summary.mic = mic_comparisons(first, fit, harmonisation);
     if summary.mic.is_empty() {
         summary.limitations.push(format!(
             "no minimal important change is registered for {}",
@@ -142,7 +148,7 @@ pub(crate) fn summarise(
 /// converted to the units of the analysis (the study range, or the rescaled one).
 fn mic_comparisons(
     usage: &InstrumentUse,
-    estimate: f64,
+    fit: &Fit,
     harmonisation: &Harmonisation,
 ) -> Vec<MicComparison> {
     let Ok(scale) = ScaleRegistry::shared().find(&usage.instrument) else {
@@ -150,18 +156,22 @@ fn mic_comparisons(
     };
     let units = usage.factor.abs() * (usage.max - usage.min) / scale.span();
     let improves_upward = usage.better == Direction::Higher || harmonisation.improvement_positive;
-    let improvement = if improves_upward { estimate } else { -estimate };
+    let (improvement, ci) = if improves_upward {
+        (fit.estimate, (fit.ci_lower, fit.ci_upper))
+    } else {
+        (-fit.estimate, (-fit.ci_upper, -fit.ci_lower))
+    };
     scale
         .mic
         .iter()
         .map(|m| {
             let (low, high) = (m.low * units, m.high.map(|h| h * units));
-            let verdict = if improvement < low {
+            let verdict = if ci.1 < low {
                 "below"
-            } else if improvement <= high.unwrap_or(low) {
-                "within"
-            } else {
+            } else if ci.0 > high.unwrap_or(low) {
                 "above"
+            } else {
+                "includes"
             };
             MicComparison {
                 published: m.published.clone(),
@@ -170,6 +180,8 @@ fn mic_comparisons(
                 low,
                 high,
                 improvement,
+                improvement_ci_lower: ci.0,
+                improvement_ci_upper: ci.1,
                 verdict,
             }
         })

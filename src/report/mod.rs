@@ -569,10 +569,21 @@ fn clinical_section(out: &mut String, analysis: &Analysis) {
             Some(high) => format!("{:.2}-{:.2}", m.low, high),
             None => format!("{:.2}", m.low),
         };
+        let reading = match m.verdict {
+            "above" => "lies entirely above",
+            "below" => "lies entirely below",
+            _ => "includes",
+        };
         let _ = writeln!(
             out,
-            "  Improvement {:.2} is {} the MIC {mic} ({}; {}; {})",
-            m.improvement, m.verdict, m.published, m.context, m.source
+            "  Improvement {:.2} [{:.2}, {:.2}]: the interval {reading} the MIC {mic} \
+             ({}; derived in {}; {})",
+            m.improvement,
+            m.improvement_ci_lower,
+            m.improvement_ci_upper,
+            m.published,
+            m.context,
+            m.source
         );
     }
     for l in &c.limitations {

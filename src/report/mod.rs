@@ -577,7 +577,7 @@ fn clinical_section(out: &mut String, analysis: &Analysis) {
         let _ = writeln!(
             out,
             "  Improvement {:.2} [{:.2}, {:.2}]: the interval {reading} the MIC {mic} \
-             ({}; derived in {}; {})",
+             ({}; population: {}; {})",
             m.improvement,
             m.improvement_ci_lower,
             m.improvement_ci_upper,

@@ -413,3 +413,24 @@ fn finding_9_a_reset_to_the_boundary_is_warned_about() {
         out["warnings"]
     );
 }
+
+/// Several effects of one study in one analysis are dependent: said, with the
+/// rows, and an error under --strict (issue 11, item 1).
+#[test]
+fn dependent_effects_of_one_study_are_named() {
+    let morris = common::repo_path("datasets/morris2008.csv");
+    let json = common::json(&["analyze", &morris, "--measure", "SMCR", "--format", "json"]);
+    let warnings: Vec<&str> = json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .filter(|w| w.contains("not independent"))
+        .collect();
+    assert_eq!(warnings.len(), 5, "{warnings:?}");
+    assert!(warnings[0].contains("`Study 1` contributes 2 effects (rows 1, 6)"));
+    common::rejects(
+        &["analyze", &morris, "--measure", "SMCR", "--strict"],
+        &["not independent", "Study 1"],
+    );
+}

@@ -879,11 +879,20 @@ impl Analysis {
         if effects.studies.is_empty() {
             return Err(ErrorKind::NoStudies(no_studies_reason(&effects)).into());
         }
+        let dependent = dependence_warnings(&effects);
+        if options.effects.strict && !dependent.is_empty() {
+            return Err(ErrorKind::InvalidValue(format!(
+                "effects of the same study are not independent (--strict): {}",
+                dependent.join("; ")
+            ))
+            .into());
+        }
         let mut fit = fit_studies(&effects, None, options, design)?;
         if let Some((count, seed)) = options.permutations {
             permutation_test(&mut fit, options, count, seed)?;
         }
         let predictions = predictions(&fit, options)?;
+        warnings.extend(dependent);
         warnings.extend(fit.warnings());
         if options.method.pools_tables() {
             warnings.extend(double_zero_warnings(&effects, options.method));
@@ -953,6 +962,33 @@ fn fit_studies(
             located
         }
     })
+}
+
+/// Studies that contribute more than one effect to one analysis (the same
+/// label on several rows: several outcomes, time points or arms): pooled as
+/// independent, their patients would count more than once.
+fn dependence_warnings(effects: &EffectSet) -> Vec<String> {
+    let mut rows: Vec<(&str, Vec<String>)> = Vec::new();
+    for s in &effects.studies {
+        let row = s.row.map_or_else(|| "?".to_string(), |r| r.to_string());
+        match rows.iter_mut().find(|(label, _)| *label == s.study) {
+            Some((_, seen)) => seen.push(row),
+            None => rows.push((&s.study, vec![row])),
+        }
+    }
+    rows.into_iter()
+        .filter(|(_, seen)| seen.len() > 1)
+        .map(|(label, seen)| {
+            format!(
+                "study `{label}` contributes {} effects (rows {}): effects of the same study \
+                 share its patients or its design and are not independent; pooled as if they \
+                 were, the study counts more than once. Pool one effect per study (e.g. \
+                 --outcome, --by outcome, or a file with one row per study)",
+                seen.len(),
+                seen.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// Tables without any event (or without any non-event) in both groups: they

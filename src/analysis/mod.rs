@@ -968,17 +968,41 @@ fn fit_studies(
 /// label on several rows: several outcomes, time points or arms): pooled as
 /// independent, their patients would count more than once.
 fn dependence_warnings(effects: &EffectSet) -> Vec<String> {
-    let mut rows: Vec<(&str, Vec<String>)> = Vec::new();
-    for s in &effects.studies {
-        let row = s.row.map_or_else(|| "?".to_string(), |r| r.to_string());
-        match rows.iter_mut().find(|(label, _)| *label == s.study) {
-            Some((_, seen)) => seen.push(row),
-            None => rows.push((&s.study, vec![row])),
-        }
+    // One pass to find repeated labels (usually none), a second for their rows.
+    let mut seen = std::collections::HashSet::with_capacity(effects.studies.len());
+    let repeated: std::collections::HashSet<&str> = effects
+        .studies
+        .iter()
+        .filter(|s| !seen.insert(s.study.as_str()))
+        .map(|s| s.study.as_str())
+        .collect();
+    if repeated.is_empty() {
+        return Vec::new();
     }
-    rows.into_iter()
+    // Labels in order of first appearance, with the indices of their studies.
+    let mut first_seen: Vec<&str> = Vec::new();
+    let mut members: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    for (i, s) in effects.studies.iter().enumerate() {
+        if !repeated.contains(s.study.as_str()) {
+            continue;
+        }
+        let entry = members.entry(&s.study).or_default();
+        if entry.is_empty() {
+            first_seen.push(&s.study);
+        }
+        entry.push(i);
+    }
+    let row = |i: usize| {
+        effects.studies[i]
+            .row
+            .map_or_else(|| "?".to_string(), |r| r.to_string())
+    };
+    first_seen
+        .into_iter()
+        .map(|label| (label, &members[label]))
         .filter(|(_, seen)| seen.len() > 1)
         .map(|(label, seen)| {
+            let seen: Vec<String> = seen.iter().map(|&i| row(i)).collect();
             format!(
                 "study `{label}` contributes {} effects (rows {}): effects of the same study \
                  share its patients or its design and are not independent; pooled as if they \

@@ -6,6 +6,23 @@
 //! `NA` or `N/A` (any case). Anything else is an error that names the file, the
 //! row and the column.
 //!
+//! Files as spreadsheets export them are read as they are: the delimiter is
+//! the most frequent of comma, semicolon, tab and pipe in the header line;
+//! with a semicolon or tab, a decimal comma is accepted (`2,5`); a byte-order
+//! mark is skipped; rows with no value in any cell are skipped; without a
+//! `study` column, an `author`, `trial`, `id` or `name` column labels the
+//! studies. [`Table::notes`] says what was detected.
+//!
+//! ```
+//! use cochran::data::{Table, TableSpec};
+//! let csv = "Author;yi;vi\nA;0,1;0,01\n;;\nB;0,3;0,02\n";
+//! let table = Table::from_reader(csv.as_bytes(), None, &TableSpec::numeric(&["yi", "vi"]))?;
+//! assert_eq!(table.labels(), ["A", "B"]);
+//! assert_eq!(table.column("yi"), Some(&[Some(0.1), Some(0.3)][..]));
+//! assert_eq!(table.file_row(1), 3); // the empty row is skipped, not renumbered
+//! # Ok::<(), cochran::Error>(())
+//! ```
+//!
 //! ```
 //! use cochran::data::{Table, TableSpec};
 //! let csv = "Study,yi,vi,notes\nA,0.1,0.01,x\nB,NA,0.02,y\n";
@@ -89,6 +106,8 @@ pub struct Table {
     text: Named<Option<String>>,
     /// Each row's 1-based data row in the file, kept through [`Table::subset`].
     file_rows: Vec<usize>,
+    /// What reading assumed: delimiter, decimal comma, label column.
+    notes: Vec<String>,
 }
 
 impl Table {
@@ -114,6 +133,12 @@ impl Table {
                 table.source = source.map(Path::to_path_buf);
                 table
             })
+    }
+
+    /// What reading the file assumed (a delimiter other than comma, decimal
+    /// commas, the column the study labels came from), for reports.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// The file the table was read from, if any.
@@ -222,6 +247,7 @@ impl Table {
                 .map(|(k, v)| (k.clone(), pick(v, &rows)))
                 .collect(),
             file_rows: pick(&self.file_rows, &rows),
+            notes: self.notes.clone(),
         }
     }
 
@@ -267,8 +293,60 @@ impl<T> FromIterator<(String, Vec<T>)> for Named<T> {
     }
 }
 
+/// The delimiters a file may use, with their names for notes.
+const DELIMITERS: [(u8, &str); 4] = [
+    (b',', "comma"),
+    (b';', "semicolon"),
+    (b'\t', "tab"),
+    (b'|', "pipe"),
+];
+
+/// Columns that label the studies when there is no `study` column, in order.
+const LABEL_COLUMNS: [&str; 4] = ["author", "trial", "id", "name"];
+
+/// The most frequent delimiter outside quotes in the first line (comma on a tie).
+fn sniff_delimiter(start: &[u8]) -> u8 {
+    let line = start.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut counts = [0usize; 4];
+    let mut quoted = false;
+    for &b in line {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(i) = DELIMITERS.iter().position(|(d, _)| *d == b) {
+            counts[i] += 1;
+        }
+    }
+    let best = (0..4)
+        .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))
+        .unwrap_or(0);
+    if counts[best] == 0 {
+        b','
+    } else {
+        DELIMITERS[best].0
+    }
+}
+
 fn read_table(reader: impl Read, spec: &TableSpec) -> Result<Table> {
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    let delimiter = {
+        use std::io::BufRead;
+        let start = reader
+            .fill_buf()
+            .map_err(|e| Error::new(ErrorKind::Io(e)))?;
+        sniff_delimiter(start)
+    };
+    let decimal_comma = delimiter != b',';
+    let mut notes = Vec::new();
+    if let Some((_, name)) = DELIMITERS
+        .iter()
+        .find(|(d, _)| *d == delimiter && *d != b',')
+    {
+        notes.push(format!(
+            "read as {name}-separated values, with decimal commas accepted"
+        ));
+    }
     let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
         .trim(csv::Trim::All)
         .flexible(false)
         .from_reader(reader);
@@ -309,19 +387,35 @@ fn read_table(reader: impl Read, spec: &TableSpec) -> Result<Table> {
         .filter_map(|name| index(name).map(|i| (name.clone(), i)))
         .collect();
     let mut texts: Vec<Vec<Option<String>>> = vec![Vec::new(); text_index.len()];
-    let study_index = index(STUDY_COLUMN);
+    let study_index = index(STUDY_COLUMN).or_else(|| {
+        let (name, i) = LABEL_COLUMNS
+            .iter()
+            .find_map(|name| index(name).map(|i| (*name, i)))?;
+        notes.push(format!(
+            "no `study` column: the studies are labelled by the `{name}` column"
+        ));
+        Some(i)
+    });
 
     let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::new(); numeric_index.len()];
     let mut labels = Vec::new();
     let mut groups = group_index.map(|_| Vec::new());
     let mut record = csv::ByteRecord::new();
+    let mut file_rows = Vec::new();
+    let mut row = 0;
     while csv
         .read_byte_record(&mut record)
-        .map_err(|e| csv_error(e).at_row(labels.len() + 1))?
+        .map_err(|e| csv_error(e).at_row(row + 1))?
     {
-        let row = labels.len() + 1;
+        row += 1;
+        // A spreadsheet's trailing `,,,,` rows hold nothing: not a study.
+        if record.iter().all(|cell| cell.is_empty()) {
+            continue;
+        }
+        file_rows.push(row);
         for ((name, i), column) in numeric_index.iter().zip(&mut columns) {
-            column.push(parse_cell(&record[*i]).map_err(|e| e.at_row(row).in_column(name))?);
+            let cell = parse_cell(&record[*i], decimal_comma);
+            column.push(cell.map_err(|e| e.at_row(row).in_column(name))?);
         }
         let text = |i: Option<usize>| {
             i.map(|i| String::from_utf8_lossy(&record[i]).into_owned())
@@ -338,7 +432,6 @@ fn read_table(reader: impl Read, spec: &TableSpec) -> Result<Table> {
     if labels.is_empty() {
         return Err(ErrorKind::Empty.into());
     }
-    let labels_len = labels.len();
     Ok(Table {
         source: None,
         headers,
@@ -355,12 +448,14 @@ fn read_table(reader: impl Read, spec: &TableSpec) -> Result<Table> {
             .map(|(name, _)| name)
             .zip(texts)
             .collect(),
-        file_rows: (1..=labels_len).collect(),
+        file_rows,
+        notes,
     })
 }
 
-/// A number, or `None` for an empty cell, `NA` or `N/A`.
-fn parse_cell(cell: &[u8]) -> Result<Option<f64>> {
+/// A number, or `None` for an empty cell, `NA` or `N/A`; with
+/// `decimal_comma`, one comma stands for the decimal point.
+fn parse_cell(cell: &[u8], decimal_comma: bool) -> Result<Option<f64>> {
     let text = std::str::from_utf8(cell).map_err(|_| {
         Error::new(ErrorKind::NotANumber {
             found: String::from_utf8_lossy(cell).into_owned(),
@@ -369,6 +464,13 @@ fn parse_cell(cell: &[u8]) -> Result<Option<f64>> {
     if text.is_empty() || text.eq_ignore_ascii_case("na") || text.eq_ignore_ascii_case("n/a") {
         return Ok(None);
     }
+    let converted;
+    let text = if decimal_comma && text.matches(',').count() == 1 && !text.contains('.') {
+        converted = text.replace(',', ".");
+        converted.as_str()
+    } else {
+        text
+    };
     match text.parse::<f64>() {
         Ok(x) if x.is_finite() => Ok(Some(x)),
         _ => Err(ErrorKind::NotANumber {

@@ -194,6 +194,7 @@ impl EffectSet {
             });
         }
         set.summarise_notes();
+        set.notes.splice(0..0, table.notes().iter().cloned());
         Ok(set)
     }
 

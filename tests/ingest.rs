@@ -1,0 +1,119 @@
+//! Files as spreadsheets and other tools export them (issue 12, first part):
+//! every variant of a real dataset gives the result and labels of the clean CSV.
+
+mod common;
+
+use serde_json::Value;
+
+/// bangertdrowns2004.csv (effects with decimals) rewritten with another delimiter, decimal commas, a byte-order
+/// mark and CRLF, an `Author` column, or trailing empty rows.
+fn variant(name: &str, delimiter: &str, decimal_comma: bool, author: bool, tail: bool) -> String {
+    let clean = std::fs::read_to_string(common::repo_path(CLEAN)).unwrap();
+    let mut lines: Vec<String> = clean
+        .lines()
+        .map(|line| {
+            // The clean file quotes every text field, so splitting on `","`-free commas is safe
+            // for its numeric cells; quoted labels keep their commas.
+            let mut cells = Vec::new();
+            let mut current = String::new();
+            let mut quoted = false;
+            for c in line.chars() {
+                match c {
+                    '"' => quoted = !quoted,
+                    ',' if !quoted => cells.push(std::mem::take(&mut current)),
+                    _ => current.push(c),
+                }
+            }
+            cells.push(current);
+            cells
+                .into_iter()
+                .map(|cell| {
+                    let cell = if decimal_comma && cell.contains('.') && cell.parse::<f64>().is_ok()
+                    {
+                        cell.replace('.', ",")
+                    } else {
+                        cell
+                    };
+                    if cell.contains(delimiter) {
+                        format!("\"{cell}\"")
+                    } else {
+                        cell
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(delimiter)
+        })
+        .collect();
+    if author {
+        lines[0] = lines[0].replacen("study", "Author", 1);
+    }
+    if tail {
+        let empty = delimiter.repeat(lines[0].matches(delimiter).count());
+        lines.extend([empty.clone(), empty]);
+    }
+    let text = lines.join("\n") + "\n";
+    if decimal_comma {
+        assert!(text.contains("0,65"), "the variant has decimal commas");
+    }
+    let bytes = match name {
+        "bom_crlf.csv" => [&b"\xef\xbb\xbf"[..], text.replace('\n', "\r\n").as_bytes()].concat(),
+        _ => text.into_bytes(),
+    };
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ingest_{name}"));
+    std::fs::write(&path, bytes).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+const CLEAN: &str = "datasets/bangertdrowns2004.csv";
+
+fn analyse(path: &str) -> Value {
+    common::json(&["analyze", path, "--measure", "GEN", "--format", "json"])
+}
+
+#[test]
+fn every_variant_of_a_file_gives_the_clean_result() {
+    let clean = analyse(&common::repo_path(CLEAN));
+    let variants = [
+        ("comma.csv", ",", false, false, false, None),
+        ("bom_crlf.csv", ",", false, false, false, None),
+        (
+            "semicolon.csv",
+            ";",
+            true,
+            false,
+            false,
+            Some("semicolon-separated"),
+        ),
+        ("tab.tsv", "\t", true, false, false, Some("tab-separated")),
+        ("pipe.txt", "|", false, false, false, Some("pipe-separated")),
+        (
+            "author.csv",
+            ",",
+            false,
+            true,
+            false,
+            Some("labelled by the `author` column"),
+        ),
+        ("trailing.csv", ",", false, false, true, None),
+    ];
+    for (name, delimiter, decimal_comma, author, tail, note) in variants {
+        let ours = analyse(&variant(name, delimiter, decimal_comma, author, tail));
+        for key in ["k", "estimate", "se", "tau2", "q"] {
+            assert_eq!(ours[key], clean[key], "{name}: {key}");
+        }
+        let labels = |v: &Value| -> Vec<Value> {
+            v["studies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["study"].clone())
+                .collect()
+        };
+        assert_eq!(labels(&ours), labels(&clean), "{name}");
+        assert!(ours["excluded"].as_array().unwrap().is_empty(), "{name}");
+        if let Some(note) = note {
+            let notes = ours["notes"].to_string();
+            assert!(notes.contains(note), "{name}: {notes}");
+        }
+    }
+}

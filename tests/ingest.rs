@@ -117,3 +117,35 @@ fn every_variant_of_a_file_gives_the_clean_result() {
         }
     }
 }
+
+#[test]
+fn fractional_counts_are_refused_with_their_column() {
+    let cases = [
+        (
+            "RR",
+            "study,events1,n1,events2,n2\nA,3.5,20,4,20\n",
+            "events1",
+        ),
+        ("PR", "study,events,n\nA,3,20.5\n", "n"),
+        (
+            "SMD",
+            "study,n1,mean1,sd1,n2,mean2,sd2\nA,10.2,5,1,10,4,1\n",
+            "n1",
+        ),
+        ("IR", "study,events,time\nA,2.5,100\n", "events"),
+    ];
+    for (i, (measure, csv, column)) in cases.iter().enumerate() {
+        let path = common::csv_file(&format!("fractional_{i}.csv"), csv);
+        common::rejects(
+            &["analyze", &path, "--measure", measure],
+            &[column, "whole number", &path],
+        );
+    }
+    // Person-time need not be whole.
+    let path = common::csv_file(
+        "fractional_time.csv",
+        "study,events,time\nA,2,100.5\nB,3,80.25\n",
+    );
+    let json = common::json(&["analyze", &path, "--measure", "IR", "--format", "json"]);
+    assert_eq!(json["k"], 2);
+}

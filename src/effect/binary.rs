@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::Effect;
-use super::continuous::check_finite;
+use super::continuous::check_count;
 use crate::error::{Error, Result};
 
 /// The amount added to every cell of a table that has a zero cell (metafor's default).
@@ -36,8 +36,8 @@ impl TwoByTwo {
             (events1, n1, "events1", "n1"),
             (events2, n2, "events2", "n2"),
         ] {
-            check_finite(events, e_col)?;
-            check_finite(n, n_col)?;
+            check_count(events, e_col)?;
+            check_count(n, n_col)?;
             if n <= 0.0 {
                 return Err(Error::invalid(
                     n_col,

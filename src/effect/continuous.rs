@@ -108,9 +108,21 @@ pub(crate) fn check_sd(sd: f64, column: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks that a count of participants or events is a whole number.
+pub(crate) fn check_count(value: f64, column: &str) -> Result<()> {
+    check_finite(value, column)?;
+    if value.fract() != 0.0 {
+        return Err(Error::invalid(
+            column,
+            format!("a count of participants or events must be a whole number, found {value}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a sample size against the smallest one `purpose` needs.
 pub(crate) fn check_n(n: f64, minimum: f64, column: &str, purpose: &str) -> Result<()> {
-    check_finite(n, column)?;
+    check_count(n, column)?;
     if n < minimum {
         return Err(Error::invalid(
             column,

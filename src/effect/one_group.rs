@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::Effect;
 use super::binary::CONTINUITY_CORRECTION;
-use super::continuous::check_finite;
+use super::continuous::{check_count, check_finite};
 use crate::error::{Error, Result};
 
 /// Events among the participants of one group.
@@ -28,8 +28,8 @@ impl Proportion {
     /// assert!(Proportion::new(21.0, 20.0).is_err()); // more events than participants
     /// ```
     pub fn new(events: f64, n: f64) -> Result<Self> {
-        check_finite(events, "events")?;
-        check_finite(n, "n")?;
+        check_count(events, "events")?;
+        check_count(n, "n")?;
         if n <= 0.0 {
             return Err(Error::invalid(
                 "n",
@@ -116,7 +116,7 @@ impl SingleMean {
     /// assert!(SingleMean::new(12.0, 45.3, -1.0).is_err());
     /// ```
     pub fn new(n: f64, mean: f64, sd: f64) -> Result<Self> {
-        check_finite(n, "n")?;
+        check_count(n, "n")?;
         check_finite(mean, "mean")?;
         check_finite(sd, "sd")?;
         if n <= 0.0 {
@@ -173,7 +173,7 @@ impl Correlation {
     /// ```
     pub fn new(cor: f64, n: f64) -> Result<Self> {
         check_finite(cor, "cor")?;
-        check_finite(n, "n")?;
+        check_count(n, "n")?;
         if !(-1.0..=1.0).contains(&cor) {
             return Err(Error::invalid(
                 "cor",

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::Effect;
 use super::binary::CONTINUITY_CORRECTION;
-use super::continuous::check_finite;
+use super::continuous::{check_count, check_finite};
 use crate::error::{Error, Result};
 
 /// Events over the person-time of one group.
@@ -29,7 +29,7 @@ impl Rate {
     /// ```
     pub fn new(events: f64, time: f64, suffix: &str) -> Result<Self> {
         let (events_column, time_column) = (format!("events{suffix}"), format!("time{suffix}"));
-        check_finite(events, &events_column)?;
+        check_count(events, &events_column)?;
         check_finite(time, &time_column)?;
         if events < 0.0 {
             return Err(Error::invalid(

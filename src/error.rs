@@ -60,7 +60,7 @@ pub enum ErrorKind {
     #[error("the file has no data rows (a header line followed by one row per study is expected)")]
     Empty,
     /// Columns that the measure needs are absent from the header.
-    #[error("the file has no column {}; measure {measure} needs the columns {}", quoted(missing), needs.join(", "))]
+    #[error("the file has no column {}; measure {measure} needs the columns {}{}", quoted(missing), needs.join(", "), did_you_mean(suggestions))]
     MissingColumn {
         /// The absent columns.
         missing: Vec<String>,
@@ -68,6 +68,8 @@ pub enum ErrorKind {
         measure: String,
         /// Every column the measure needs.
         needs: Vec<String>,
+        /// Headers of the file that look like an absent column: (absent, header).
+        suggestions: Vec<(String, String)>,
     },
     /// A numeric cell holds something that is not a number.
     #[error("expected a number, found `{found}`")]
@@ -123,6 +125,21 @@ pub enum ErrorKind {
 }
 
 /// Names in backticks, comma-separated, for messages.
+/// "; did you mean `events1` for `Events_1`?" for near-miss headers.
+fn did_you_mean(suggestions: &[(String, String)]) -> String {
+    if suggestions.is_empty() {
+        return String::new();
+    }
+    let pairs: Vec<String> = suggestions
+        .iter()
+        .map(|(wanted, header)| format!("`{header}` (meant as `{wanted}`?)"))
+        .collect();
+    format!(
+        "; the file has {}: rename to the names above",
+        pairs.join(", ")
+    )
+}
+
 pub(crate) fn quoted(names: &[String]) -> String {
     names
         .iter()

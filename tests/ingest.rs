@@ -149,3 +149,18 @@ fn fractional_counts_are_refused_with_their_column() {
     let json = common::json(&["analyze", &path, "--measure", "IR", "--format", "json"]);
     assert_eq!(json["k"], 2);
 }
+
+#[test]
+fn near_miss_headers_are_suggested() {
+    let path = common::csv_file(
+        "near_miss.csv",
+        "study,Events_1,n1,events2,n2s\nA,1,10,2,10\n",
+    );
+    common::rejects(
+        &["analyze", &path, "--measure", "RR"],
+        &["`events_1` (meant as `events1`?)", "`n2s` (meant as `n2`?)"],
+    );
+    let out = common::cochran(&["analyze", &path, "--measure", "RR"]);
+    // A correct header is not offered as a misspelling of another.
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("`n1` (meant"));
+}

@@ -322,6 +322,32 @@ fn half_last_digit(x: f64) -> f64 {
     0.5 * 10f64.powi(-(decimals as i32))
 }
 
+/// A header that is probably `wanted` misspelt: the same letters and digits
+/// once spaces, underscores and dashes are gone, or one edit away.
+fn near_miss<'h>(wanted: &str, headers: &'h [String]) -> Option<&'h str> {
+    let bare = |s: &str| -> String { s.chars().filter(|c| c.is_alphanumeric()).collect() };
+    let wanted_bare = bare(wanted);
+    headers
+        .iter()
+        .find(|h| bare(h) == wanted_bare || edit_distance(h, wanted) == 1)
+        .map(String::as_str)
+}
+
+/// Levenshtein distance between two short strings.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
 /// Columns that stand in for a required column a study has no value in, in order.
 fn substitutes(column: &str) -> &'static [&'static str] {
     match column {
@@ -388,7 +414,21 @@ impl<'a> Columns<'a> {
             .map(|c| c.to_string())
             .collect();
         if !absent.is_empty() {
+            // Headers that are already a needed column are not misspellings of another.
+            let candidates: Vec<String> = table
+                .headers()
+                .iter()
+                .filter(|h| !measure.required_columns().contains(&h.as_str()))
+                .cloned()
+                .collect();
+            let suggestions = absent
+                .iter()
+                .filter_map(|wanted| {
+                    near_miss(wanted, &candidates).map(|h| (wanted.clone(), h.to_string()))
+                })
+                .collect();
             let error = Error::new(ErrorKind::MissingColumn {
+                suggestions,
                 missing: absent,
                 measure: measure.to_string(),
                 needs: described_needs(measure),

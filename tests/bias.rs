@@ -41,7 +41,7 @@ fn egger_and_the_rank_test_agree_with_regtest_and_ranktest() {
             &["tau", "p_value"],
         ));
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    common::assert_agrees(&failures);
 }
 
 #[test]
@@ -92,7 +92,7 @@ fn trim_and_fill_agrees_with_trimfill_for_both_estimators() {
         );
     }
     assert!(sides.iter().any(|(_, filled)| !filled));
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    common::assert_agrees(&failures);
 }
 
 #[test]

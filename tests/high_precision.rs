@@ -111,12 +111,7 @@ fn every_estimator_agrees_with_the_high_precision_reference() {
             check(case, estimator, &mut failures);
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} disagreements:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    common::assert_agrees(&failures);
 }
 
 #[test]

@@ -54,12 +54,7 @@ fn mantel_haenszel_and_peto_agree_with_rma_mh_and_rma_peto() {
         }
     }
     assert_eq!(with_tests, 4);
-    assert!(
-        failures.is_empty(),
-        "{} disagreements:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    common::assert_agrees(&failures);
 }
 
 #[test]

@@ -289,7 +289,7 @@ fn subgroups_sharing_one_tau2_agree_with_metafor() {
             }
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    common::assert_agrees(&failures);
 }
 
 #[test]

@@ -68,12 +68,7 @@ fn every_outcome_type_agrees_with_escalc_rma_and_its_back_transformation() {
         }
     }
     assert_eq!(measures.len(), 15, "{measures:?}");
-    assert!(
-        failures.is_empty(),
-        "{} disagreements:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    common::assert_agrees(&failures);
 }
 
 #[test]

@@ -41,7 +41,7 @@ fn leave_one_out_agrees_with_metafors_leave1out() {
             }
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    common::assert_agrees(&failures);
 }
 
 #[test]
@@ -121,7 +121,7 @@ fn cumulative_meta_analysis_agrees_with_metafors_cumul() {
             }
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    common::assert_agrees(&failures);
 }
 
 #[test]
@@ -205,12 +205,7 @@ fn influence_diagnostics_agree_with_metafors_influence() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} disagreements:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    common::assert_agrees(&failures);
 }
 
 #[test]
@@ -260,7 +255,7 @@ fn gosh_agrees_with_metafors_gosh_on_every_subset() {
             }
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    common::assert_agrees(&failures);
 }
 
 #[test]

@@ -26,7 +26,7 @@ use statrs::distribution::ContinuousCDF;
 use crate::analysis::Analysis;
 use crate::effect::Effect;
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{Design, Fit, Test};
+use crate::model::{Coefficient, Design, Fit, Test};
 use crate::stats::standard_normal;
 
 /// Fewer studies than this and the tests have little power (Cochrane
@@ -264,6 +264,9 @@ pub fn small_study_effects(fit: &Fit, options: &BiasOptions) -> Result<SmallStud
         ))
         .into());
     }
+    // One regression on the standard errors serves Egger's test and the side of trim-and-fill.
+    let regression = on_standard_errors(fit, fit.effects())?;
+    let side = options.side.unwrap_or_else(|| side_of(&regression));
     let rank = rank_test(fit)?;
     let mut warnings = Vec::new();
     if fit.k < POWER_WARNING_BELOW {
@@ -282,9 +285,9 @@ pub fn small_study_effects(fit: &Fit, options: &BiasOptions) -> Result<SmallStud
     }
     Ok(SmallStudyEffects {
         k: fit.k,
-        egger: egger_test(fit)?,
+        egger: egger_from(fit, &regression),
         rank_test: rank,
-        trim_and_fill: trim_and_fill(fit, options.estimator, options.side)?,
+        trim_and_fill: trim_and_fill(fit, options.estimator, Some(side))?,
         fail_safe_n: fail_safe_n(fit.effects(), options.orwin_target),
         warnings,
     })
@@ -302,21 +305,39 @@ fn on_standard_errors(fit: &Fit, effects: &[Effect]) -> Result<Fit> {
 /// Egger's regression test on the model's effects.
 pub fn egger_test(fit: &Fit) -> Result<EggerTest> {
     fit.check_pooled("Egger's test", 3)?;
-    let regression = on_standard_errors(fit, fit.effects())?;
+    Ok(egger_from(fit, &on_standard_errors(fit, fit.effects())?))
+}
+
+/// The intercept and the standard error's slope of the regression on the standard errors.
+fn egger_coefficients(regression: &Fit) -> (&Coefficient, &Coefficient) {
     let coefficients = &regression
         .regression
         .as_ref()
         .expect("a model with moderators has coefficients")
         .coefficients;
-    let (limit, slope) = (&coefficients[0], &coefficients[1]);
-    Ok(EggerTest {
+    (&coefficients[0], &coefficients[1])
+}
+
+/// Egger's test from the regression of `fit`'s effects on their standard errors.
+fn egger_from(fit: &Fit, regression: &Fit) -> EggerTest {
+    let (limit, slope) = egger_coefficients(regression);
+    EggerTest {
         statistic: slope.statistic,
         df: (regression.test == Test::Knha).then(|| (fit.k - 2) as f64),
         p_value: slope.p_value,
         limit_estimate: limit.estimate,
         limit_ci_lower: limit.ci_lower,
         limit_ci_upper: limit.ci_upper,
-    })
+    }
+}
+
+/// metafor's side for trim-and-fill: opposite to the sign of Egger's slope.
+fn side_of(regression: &Fit) -> Side {
+    if egger_coefficients(regression).1.estimate < 0.0 {
+        Side::Right
+    } else {
+        Side::Left
+    }
 }
 
 /// The rank correlation test: Kendall's τ between the effects standardised
@@ -345,17 +366,7 @@ pub fn trim_and_fill(fit: &Fit, estimator: K0Estimator, side: Option<Side>) -> R
     let effects = fit.effects();
     let side = match side {
         Some(side) => side,
-        None => {
-            let slope = &on_standard_errors(fit, effects)?
-                .regression
-                .expect("a model with moderators has coefficients")
-                .coefficients[1];
-            if slope.estimate < 0.0 {
-                Side::Right
-            } else {
-                Side::Left
-            }
-        }
+        None => side_of(&on_standard_errors(fit, effects)?),
     };
     // Missing studies on the right are those missing on the left of the mirrored data.
     let sign = if side == Side::Right { -1.0 } else { 1.0 };

@@ -978,11 +978,10 @@ impl<W: Write> GoshCsv<W> {
 
     /// One fit.
     pub fn write(&mut self, fit: &crate::sensitivity::GoshFit) -> Result<()> {
-        let failed = |e: csv::Error| Error::from(ErrorKind::Write(e.into()));
         if !self.header {
             self.csv
                 .write_record(["members", "k", "estimate", "se", "tau2", "i2", "q"])
-                .map_err(failed)?;
+                .map_err(csv_io)?;
             self.header = true;
         }
         let members: Vec<String> = fit.members.iter().map(|i| (i + 1).to_string()).collect();
@@ -996,7 +995,7 @@ impl<W: Write> GoshCsv<W> {
                 fit.i2.to_string(),
                 fit.q.to_string(),
             ])
-            .map_err(failed)
+            .map_err(csv_io)
     }
 
     /// Flushes what is buffered.

@@ -597,3 +597,153 @@ for (name in c("nielweise2007", "bcg")) {
 writeLines(toJSON(list(cases = mh_cases), auto_unbox = TRUE, digits = NA, na = "null",
   pretty = FALSE), file.path(root, "tests/reference/binary/mh_peto.json"))
 cat("wrote Mantel-Haenszel and Peto\n")
+# ---- dependent effects: three-level models, CR2, robust variance estimation ---------------
+# rma.mv(yi, vi, random = ~ 1 | cluster/effect) fitted with nlminb at a tight relative
+# tolerance and again with optim's BFGS; the two must agree (their largest relative
+# difference is recorded), and the fit with the higher likelihood is the reference.
+# clubSandwich's coef_test(vcov = "CR2") and conf_int() on that fit; robumeta's
+# robu(modelweights = "CORR", small = TRUE) with rho = 0.8.
+suppressPackageStartupMessages({ library(clubSandwich); library(robumeta) })
+dir.create(file.path(root, "tests/reference/multilevel"), showWarnings = FALSE)
+dir.create(file.path(root, "tests/reference/data"), showWarnings = FALSE)
+
+kon <- with(dat.konstantopoulos2011, data.frame(study = paste("District", district, "school", school),
+  district = district, year = year, yi = yi, vi = vi))
+assink <- with(dat.assink2016, data.frame(study = paste("Study", study), esid = esid, yi = yi,
+  vi = vi, year = year, deltype = deltype))
+# Effects drawn halfway to their district's mean: the clusters differ, the effects
+# within them no more than their sampling error explains (sigma^2 within = 0).
+kon_within0 <- kon
+kon_within0$yi <- round(ave(kon$yi, kon$district) + 0.3 * (kon$yi - ave(kon$yi, kon$district)), 4)
+ml_data <- list(
+  konstantopoulos2011 = list(df = kon, path = "tests/reference/data/konstantopoulos2011.csv",
+    cluster = "district"),
+  assink2016 = list(df = assink, path = "tests/reference/data/assink2016.csv", cluster = "study"),
+  konstantopoulos2011_within0 = list(df = kon_within0,
+    path = "tests/reference/data/konstantopoulos2011_within0.csv", cluster = "district"))
+ml_specs <- list(
+  list(data = "konstantopoulos2011", mods = character()),
+  list(data = "konstantopoulos2011", mods = "year"),
+  list(data = "assink2016", mods = character()),
+  # One study holds every "covert" effect: robumeta's intercept has no standard error.
+  list(data = "assink2016", mods = "deltype", rve = FALSE),
+  list(data = "assink2016", mods = c("year", "deltype")),
+  list(data = "konstantopoulos2011_within0", mods = character()))
+
+ml_fit <- function(df, mods, method, test, optimizer) {
+  df$cluster <- df[[attr(df, "cluster")]]
+  df$effect <- seq_len(nrow(df))
+  f <- if (length(mods)) as.formula(paste("~", paste(mods, collapse = " + "))) else ~ 1
+  control <- if (optimizer == "nlminb") list(optimizer = "nlminb", rel.tol = 1e-13,
+    iter.max = 10000, eval.max = 10000) else list(optimizer = "optim", optmethod = "BFGS",
+    reltol = 1e-15, maxit = 10000)
+  fit <- function(control) rma.mv(yi, vi, mods = f, random = ~ 1 | cluster/effect, data = df,
+    method = method, test = test, control = control)
+  res <- tryCatch(fit(control), error = function(e) NULL)
+  if (is.null(res)) res <- fit(modifyList(control, list(rel.tol = 1e-10)))
+  res
+}
+
+ml_i2 <- function(res) {
+  W <- diag(1 / res$vi)
+  X <- model.matrix(res)
+  P <- W - W %*% X %*% solve(t(X) %*% W %*% X) %*% t(X) %*% W
+  typical <- (res$k - res$p) / sum(diag(P))
+  total <- sum(res$sigma2) + typical
+  100 * c(sum(res$sigma2), res$sigma2) / total
+}
+
+# Fisher scoring on the restricted (or full) likelihood with dense matrices, from
+# the optimisers' answer, until the steps are below 1e-15 relative: the optimisers
+# stop on the likelihood's value, which leaves the variance components accurate to
+# about 1e-7; these steps take them to the maximum within rounding.
+ml_polish <- function(df, X, sigma2, method) {
+  Z1 <- outer(df$cluster, df$cluster, "==") * 1
+  Zs <- list(Z1, diag(nrow(df)))
+  for (iteration in 1:200) {
+    V <- diag(df$vi) + sigma2[1] * Z1 + sigma2[2] * diag(nrow(df))
+    W <- solve(V)
+    P <- W - W %*% X %*% solve(t(X) %*% W %*% X, t(X) %*% W)
+    Tr <- if (method == "REML") P else W
+    Py <- P %*% df$yi
+    score <- sapply(Zs, function(Z) -sum(diag(Tr %*% Z)) / 2 + c(t(Py) %*% Z %*% Py) / 2)
+    info <- outer(1:2, 1:2, Vectorize(function(a, b) sum(diag(Tr %*% Zs[[a]] %*% Tr %*% Zs[[b]])) / 2))
+    free <- !(sigma2 <= 0 & score <= 0)
+    step <- numeric(2)
+    step[free] <- solve(info[free, free, drop = FALSE], score[free])
+    new <- pmax(sigma2 + step, 0)
+    done <- all(abs(new - sigma2) <= 1e-15 * pmax(abs(sigma2), mean(df$vi)))
+    sigma2 <- new
+    if (done) break
+  }
+  sigma2
+}
+
+ml_case <- function(df, mods, method, test) {
+  a <- ml_fit(df, mods, method, test, "nlminb")
+  b <- ml_fit(df, mods, method, test, "optim")
+  # relative to the scale of the variances: a component at 0 has no relative error
+  disagreement <- max(abs(a$sigma2 - b$sigma2)) / (max(a$sigma2) + mean(df$vi))
+  if (disagreement > 1e-5) stop("the optimisers disagree: ", disagreement)
+  best <- if (logLik(a) >= logLik(b)) a else b
+  df$cluster <- df[[attr(df, "cluster")]]
+  sigma2 <- ml_polish(df, model.matrix(best), best$sigma2, method)
+  f <- if (length(mods)) as.formula(paste("~", paste(mods, collapse = " + "))) else ~ 1
+  df$effect <- seq_len(nrow(df))
+  res <- rma.mv(yi, vi, mods = f, random = ~ 1 | cluster/effect, data = df, method = method,
+    test = test, sigma2 = sigma2)
+  if (c(logLik(res)) < c(logLik(best)) - 1e-12 * abs(c(logLik(best)))) stop("polishing lost likelihood")
+  i2 <- ml_i2(res)
+  out <- list(mods = mods, method = method, test = test, k = res$k,
+    clusters = res$s.nlevels[1], names = rownames(res$beta),
+    estimate = c(res$beta), se = res$se, statistic = res$zval, p_value = res$pval,
+    ci_lower = res$ci.lb, ci_upper = res$ci.ub,
+    sigma2_cluster = res$sigma2[1], sigma2_within = res$sigma2[2],
+    log_likelihood = c(logLik(res)), optimiser_disagreement = disagreement,
+    optimiser_log_likelihood = c(logLik(best)),
+    q = res$QE, q_df = res$k - res$p, q_p_value = res$QEp,
+    qm = res$QM, qm_p_value = res$QMp,
+    i2 = i2[1], i2_cluster = i2[2], i2_within = i2[3])
+  if (!length(mods)) {
+    p <- predict(res)
+    out$pi_lower <- p$pi.lb; out$pi_upper <- p$pi.ub
+  }
+  # clubSandwich reads the model's data from the calling frame.
+  cr2 <- coef_test(res, vcov = "CR2", cluster = df[[attr(df, "cluster")]])
+  ci <- conf_int(res, vcov = "CR2", cluster = df[[attr(df, "cluster")]])
+  out$robust <- list(se = cr2$SE, statistic = cr2$tstat, df = cr2$df_Satt,
+    p_value = cr2$p_Satt, ci_lower = ci$CI_L, ci_upper = ci$CI_U)
+  lapply(out, function(v) if (is.numeric(v)) finite_or_na(v) else v)
+}
+
+rve_case <- function(df, mods, rho) {
+  f <- as.formula(paste("yi ~", if (length(mods)) paste(mods, collapse = " + ") else "1"))
+  df$cluster <- df[[attr(df, "cluster")]]
+  res <- robu(f, data = df, studynum = cluster, var.eff.size = vi, rho = rho,
+    modelweights = "CORR", small = TRUE)
+  t <- res$reg_table
+  lapply(list(mods = mods, rho = rho, estimate = t$b.r, se = t$SE, statistic = t$t,
+    df = t$dfs, p_value = t$prob, ci_lower = t$CI.L, ci_upper = t$CI.U,
+    tau2 = res$mod_info$tau.sq[1]), function(v) if (is.numeric(v)) finite_or_na(v) else v)
+}
+
+for (name in names(ml_data)) {
+  ml_data[[name]]$df <- write_dataset(ml_data[[name]]$df, ml_data[[name]]$path)
+  attr(ml_data[[name]]$df, "cluster") <- ml_data[[name]]$cluster
+}
+ml_cases <- list()
+for (spec in ml_specs) {
+  d <- ml_data[[spec$data]]
+  case <- list(data = spec$data, csv = d$path, cluster = d$cluster, fits = list(), rve = list())
+  for (method in c("REML", "ML")) for (test in c("z", "t")) {
+    case$fits[[length(case$fits) + 1]] <- ml_case(d$df, spec$mods, method, test)
+  }
+  if (!isFALSE(spec$rve)) for (rho in c(0, 0.8, 1)) case$rve[[length(case$rve) + 1]] <- rve_case(d$df, spec$mods, rho)
+  ml_cases[[length(ml_cases) + 1]] <- case
+}
+writeLines(toJSON(list(metafor_version = as.character(packageVersion("metafor")),
+  clubsandwich_version = as.character(packageVersion("clubSandwich")),
+  robumeta_version = as.character(packageVersion("robumeta")), cases = ml_cases),
+  auto_unbox = TRUE, digits = NA, na = "null", pretty = FALSE),
+  file.path(root, "tests/reference/multilevel/multilevel.json"))
+cat("wrote multilevel\n")

@@ -4,8 +4,8 @@
 # suite itself never needs R.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if ! Rscript -e 'library(metafor); library(metadat); library(jsonlite)' >/dev/null 2>&1; then
+if ! Rscript -e 'library(metafor); library(metadat); library(jsonlite); library(clubSandwich); library(robumeta)' >/dev/null 2>&1; then
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y r-base-core r-cran-metafor r-cran-metadat r-cran-jsonlite
+  DEBIAN_FRONTEND=noninteractive apt-get install -y r-base-core r-cran-metafor r-cran-metadat r-cran-jsonlite r-cran-clubsandwich r-cran-robumeta
 fi
 Rscript tests/reference/generate.R "$(pwd)"

@@ -69,8 +69,9 @@ pub use analysis::{Analysis, AnalysisOptions, OutcomeAnalysis, SubgroupResult, S
 pub use effect::{Effect, EffectOptions, EffectSet, Measure, SdImputation};
 pub use error::{Error, ErrorKind, Location, Result};
 pub use model::{
-    Coefficient, Design, DesignBuilder, Fit, MetaAnalysis, Method, PermutationTest, Prediction,
-    Regression, SubgroupDifference, Tau2, Tau2Interval, Test, subgroup_difference,
+    Clusters, Coefficient, Design, DesignBuilder, Fit, MetaAnalysis, Method, PermutationTest,
+    Prediction, Regression, RobustCoefficient, Rve, RveFit, SubgroupDifference, Tau2, Tau2Interval,
+    Test, ThreeLevel, ThreeLevelFit, subgroup_difference,
 };
 
 /// The README's Rust examples, compiled and run as doctests.

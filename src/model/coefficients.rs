@@ -104,19 +104,47 @@ pub(crate) fn regression(
         .into_iter()
         .map(|c| c * s2w * variance_scale)
         .collect();
-    let upper_tail = 1.0 - (1.0 - level / 100.0) / 2.0;
-    let critical = match test {
-        Test::Z => standard_normal().inverse_cdf(upper_tail),
-        Test::Knha => t_quantile(upper_tail, df),
+    let estimates: Vec<f64> = (0..p).map(|j| data.coefficient(j, fit.beta[j])).collect();
+    let reference = match test {
+        Test::Z => Reference::Normal,
+        Test::Knha => Reference::T(df),
     };
-    let coefficients = (0..p)
-        .map(|j| {
-            let estimate = data.coefficient(j, fit.beta[j]);
+    coefficient_table(design, estimates, covariance, reference, level)
+}
+
+/// The distribution the coefficients are referred to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Reference {
+    /// Wald z tests and intervals, QM a χ² test.
+    Normal,
+    /// t tests with these degrees of freedom, QM an F test.
+    T(f64),
+}
+
+/// The coefficient table and the omnibus test of the moderators for estimates
+/// and their covariance matrix (row-major, p × p) on the data's scale.
+pub(crate) fn coefficient_table(
+    design: &Design,
+    estimates: Vec<f64>,
+    covariance: Vec<f64>,
+    reference: Reference,
+    level: f64,
+) -> Result<Regression> {
+    let p = design.p();
+    let upper_tail = 1.0 - (1.0 - level / 100.0) / 2.0;
+    let critical = match reference {
+        Reference::Normal => standard_normal().inverse_cdf(upper_tail),
+        Reference::T(df) => t_quantile(upper_tail, df),
+    };
+    let coefficients = estimates
+        .into_iter()
+        .enumerate()
+        .map(|(j, estimate)| {
             let se = covariance[j * p + j].sqrt();
             let statistic = estimate / se;
-            let tail = match test {
-                Test::Z => standard_normal().sf(statistic.abs()),
-                Test::Knha => t_upper_tail(statistic.abs(), df),
+            let tail = match reference {
+                Reference::Normal => standard_normal().sf(statistic.abs()),
+                Reference::T(df) => t_upper_tail(statistic.abs(), df),
             };
             Coefficient {
                 name: design.names()[j].clone(),
@@ -130,12 +158,15 @@ pub(crate) fn regression(
             }
         })
         .collect::<Vec<_>>();
-    let (qm, qm_df, qm_p_value) = omnibus(&coefficients, &covariance, design, test, df)?;
+    let (qm, qm_df, qm_p_value) = omnibus(&coefficients, &covariance, design, reference)?;
     Ok(Regression {
         coefficients,
         qm,
         qm_df,
-        qm_df_residual: (test == Test::Knha).then_some(df),
+        qm_df_residual: match reference {
+            Reference::Normal => None,
+            Reference::T(df) => Some(df),
+        },
         qm_p_value,
         qm_p_value_permutation: None,
         permutation_test: None,
@@ -151,12 +182,15 @@ fn omnibus(
     coefficients: &[Coefficient],
     covariance: &[f64],
     design: &Design,
-    test: Test,
-    df: f64,
+    reference: Reference,
 ) -> Result<(f64, f64, f64)> {
     let p = design.p();
     let tested: Vec<usize> = design.tested().collect();
     let m = tested.len();
+    if m == 0 {
+        // The intercept-only model has nothing to test.
+        return Ok((f64::NAN, 0.0, f64::NAN));
+    }
     let block: Vec<f64> = tested
         .iter()
         .flat_map(|&a| tested.iter().map(move |&b| covariance[a * p + b]))
@@ -171,9 +205,9 @@ fn omnibus(
     })?;
     let wald = quadratic_form(&factor.inverse(), &beta);
     let m = m as f64;
-    Ok(match test {
-        Test::Z => (wald, m, chi_squared(m).sf(wald)),
-        Test::Knha => {
+    Ok(match reference {
+        Reference::Normal => (wald, m, chi_squared(m).sf(wald)),
+        Reference::T(df) => {
             let f = wald / m;
             let p_value = FisherSnedecor::new(m, df).map_or(f64::NAN, |d| d.sf(f));
             (f, m, p_value)

@@ -45,6 +45,11 @@ impl Cholesky {
         })
     }
 
+    /// L, row-major.
+    pub fn lower(&self) -> &[f64] {
+        &self.lower
+    }
+
     /// u = L⁻¹ x (forward substitution).
     pub fn forward(&self, x: &[f64], u: &mut [f64]) {
         let p = self.p;
@@ -119,6 +124,76 @@ pub(crate) fn quadratic_form(a: &[f64], x: &[f64]) -> f64 {
         .sum()
 }
 
+/// The inverse square root of a symmetric positive semi-definite n × n matrix
+/// (row-major) by cyclic Jacobi rotations; eigenvalues at or below `tolerance`
+/// times the largest are treated as 0 (a generalised inverse, as for a cluster
+/// whose residuals the model fits exactly).
+pub(crate) fn inverse_square_root(a: &[f64], n: usize, tolerance: f64) -> Vec<f64> {
+    let (values, vectors) = symmetric_eigen(a, n);
+    let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let mut out = vec![0.0; n * n];
+    for (m, &value) in values.iter().enumerate() {
+        if value <= tolerance * largest || value <= 0.0 {
+            continue;
+        }
+        let power = value.sqrt().recip();
+        for r in 0..n {
+            let vr = vectors[r * n + m] * power;
+            for c in 0..n {
+                out[r * n + c] += vr * vectors[c * n + m];
+            }
+        }
+    }
+    out
+}
+
+/// Eigenvalues and eigenvectors (columns, row-major) of a symmetric matrix.
+fn symmetric_eigen(a: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut m = a.to_vec();
+    let mut vectors: Vec<f64> = (0..n * n)
+        .map(|i| f64::from(u8::from(i / n == i % n)))
+        .collect();
+    for _sweep in 0..100 {
+        let off: f64 = (0..n)
+            .flat_map(|r| (0..n).filter(move |&c| c != r).map(move |c| (r, c)))
+            .map(|(r, c)| m[r * n + c] * m[r * n + c])
+            .sum();
+        let diagonal: f64 = (0..n).map(|r| m[r * n + r] * m[r * n + r]).sum();
+        if off <= f64::EPSILON * f64::EPSILON * diagonal || off == 0.0 {
+            break;
+        }
+        for p in 0..n {
+            for q in p + 1..n {
+                let apq = m[p * n + q];
+                if apq == 0.0 {
+                    continue;
+                }
+                let theta = (m[q * n + q] - m[p * n + p]) / (2.0 * apq);
+                let sign = if theta >= 0.0 { 1.0 } else { -1.0 };
+                let t = sign / (theta.abs() + theta.hypot(1.0));
+                let c = 1.0 / t.hypot(1.0);
+                let s = t * c;
+                for k in 0..n {
+                    let (mkp, mkq) = (m[k * n + p], m[k * n + q]);
+                    m[k * n + p] = c * mkp - s * mkq;
+                    m[k * n + q] = s * mkp + c * mkq;
+                }
+                for k in 0..n {
+                    let (mpk, mqk) = (m[p * n + k], m[q * n + k]);
+                    m[p * n + k] = c * mpk - s * mqk;
+                    m[q * n + k] = s * mpk + c * mqk;
+                }
+                for k in 0..n {
+                    let (vkp, vkq) = (vectors[k * n + p], vectors[k * n + q]);
+                    vectors[k * n + p] = c * vkp - s * vkq;
+                    vectors[k * n + q] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    ((0..n).map(|r| m[r * n + r]).collect(), vectors)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +213,24 @@ mod tests {
             Cholesky::new(&[1.0, 1.0, 1.0, 1.0], 2, 1e-12).unwrap_err(),
             1
         );
+    }
+
+    #[test]
+    fn the_inverse_square_root_squares_to_the_inverse() {
+        let a = [4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0];
+        let r = inverse_square_root(&a, 3, 1e-12);
+        // r a r = I
+        let mut ra = [0.0; 9];
+        for i in 0..3 {
+            for j in 0..3 {
+                ra[i * 3 + j] = (0..3).map(|m| r[i * 3 + m] * a[m * 3 + j]).sum();
+            }
+        }
+        for i in 0..3 {
+            for j in 0..3 {
+                let rar: f64 = (0..3).map(|m| ra[i * 3 + m] * r[m * 3 + j]).sum();
+                assert!((rar - f64::from(u8::from(i == j))).abs() < 1e-13, "{rar}");
+            }
+        }
     }
 }

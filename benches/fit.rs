@@ -7,7 +7,8 @@
 use std::hint::black_box;
 
 use cochran::{
-    Analysis, AnalysisOptions, Design, Effect, EffectSet, Measure, MetaAnalysis, Tau2, Test,
+    Analysis, AnalysisOptions, Clusters, Design, Effect, EffectSet, Measure, MetaAnalysis, Rve,
+    Tau2, Test, ThreeLevel,
 };
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
@@ -167,5 +168,51 @@ fn sensitivity(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, small, large, regression, sensitivity);
+/// `clusters` clusters of four synthetic effects, with a shift per cluster.
+fn clustered(clusters: usize) -> (Vec<Effect>, Clusters) {
+    let mut effects = synthetic(4 * clusters);
+    let shifts = synthetic(clusters);
+    for (i, e) in effects.iter_mut().enumerate() {
+        e.yi += shifts[i / 4].yi;
+    }
+    let labels: Vec<String> = (0..4 * clusters).map(|i| format!("c{}", i / 4)).collect();
+    (effects, Clusters::new(&labels).unwrap())
+}
+
+fn multilevel(c: &mut Criterion) {
+    let mut group = c.benchmark_group("three-level model");
+    group.sample_size(20);
+    let (effects, clusters) = clustered(1_000);
+    group.bench_function("REML, 1000 clusters x 4", |b| {
+        b.iter(|| {
+            ThreeLevel::reml()
+                .fit(black_box(&effects), &clusters)
+                .unwrap()
+        })
+    });
+    let fit = ThreeLevel::reml().fit(&effects, &clusters).unwrap();
+    group.bench_function("CR2 robust tests, 1000 clusters x 4", |b| {
+        b.iter(|| black_box(&fit).robust().unwrap())
+    });
+    group.bench_function("RVE rho 0.8, 1000 clusters x 4", |b| {
+        b.iter(|| {
+            Rve::new(0.8)
+                .unwrap()
+                .fit(black_box(&effects), &clusters)
+                .unwrap()
+        })
+    });
+    let (effects, clusters) = clustered(250_000);
+    group.sample_size(10);
+    group.bench_function("REML, 250000 clusters x 4", |b| {
+        b.iter(|| {
+            ThreeLevel::reml()
+                .fit(black_box(&effects), &clusters)
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, small, large, regression, sensitivity, multilevel);
 criterion_main!(benches);

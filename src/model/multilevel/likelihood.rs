@@ -50,19 +50,27 @@ pub(crate) enum Likelihood {
     Full,
 }
 
-/// The likelihood, its score and expected information at one (σ²₁, σ²₂), with
-/// the generalised least-squares fit that goes with it.
+/// The likelihood, its score and information at one (σ²₁, σ²₂), with the
+/// generalised least-squares fit that goes with it.
 #[derive(Debug, Clone)]
 pub(crate) struct Evaluation {
     pub log_likelihood: f64,
     pub score: [f64; 2],
+    /// The expected (Fisher) information.
     pub information: [[f64; 2]; 2],
+    /// The observed information (the negative Hessian).
+    pub observed: [[f64; 2]; 2],
     pub beta: Vec<f64>,
     /// (Xᵀ M⁻¹ X)⁻¹, row-major.
     pub covariance: Vec<f64>,
 }
 
-/// p × p accumulators, row-major.
+/// Clusters per parallel chunk: fixed, so the sums' order (and so every
+/// digit of the result) does not depend on the number of threads.
+const CLUSTERS_PER_CHUNK: usize = 2048;
+
+/// The first pass's sums: p × p matrices row-major.
+#[derive(Debug, Clone)]
 struct Sums {
     xwx: Vec<f64>,
     xwy: Vec<f64>,
@@ -76,13 +84,10 @@ struct Sums {
     r_cluster_within: Vec<f64>,
     /// Xᵀ M⁻³ X.
     r_within_within: Vec<f64>,
-    log_det: f64,
-    trace_cluster: f64,
-    trace_within: f64,
-    /// tr(M⁻¹ A M⁻¹ B) for A, B ∈ {J, I}.
-    tt_cc: f64,
-    tt_cw: f64,
-    tt_ww: f64,
+    /// [ln det M, tr(M⁻¹J), tr(M⁻¹), tr(M⁻¹JM⁻¹J), tr(M⁻¹JM⁻¹), tr(M⁻¹M⁻¹)].
+    scalars: [f64; 6],
+    /// Working space for one cluster (t, u, Σ wᵢuᵢ), not a sum.
+    scratch: Vec<f64>,
 }
 
 impl Sums {
@@ -96,21 +101,77 @@ impl Sums {
             r_cluster_cluster: z(),
             r_cluster_within: z(),
             r_within_within: z(),
-            log_det: 0.0,
-            trace_cluster: 0.0,
-            trace_within: 0.0,
-            tt_cc: 0.0,
-            tt_cw: 0.0,
-            tt_ww: 0.0,
+            scalars: [0.0; 6],
+            scratch: vec![0.0; 3 * p],
         }
+    }
+
+    fn merge(mut self, other: Sums) -> Sums {
+        for (a, b) in [
+            (&mut self.xwx, &other.xwx),
+            (&mut self.xwy, &other.xwy),
+            (&mut self.q_cluster, &other.q_cluster),
+            (&mut self.q_within, &other.q_within),
+            (&mut self.r_cluster_cluster, &other.r_cluster_cluster),
+            (&mut self.r_cluster_within, &other.r_cluster_within),
+            (&mut self.r_within_within, &other.r_within_within),
+        ] {
+            a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+        }
+        self.scalars
+            .iter_mut()
+            .zip(other.scalars)
+            .for_each(|(a, b)| *a += b);
+        self
     }
 }
 
+/// The second pass's sums, which need β: residual quadratic forms and the
+/// pieces of yᵀ P Zₐ P Z_b P y for the observed information.
+#[derive(Debug, Clone)]
+struct ResidualSums {
+    /// [eᵀM⁻¹e, Σ(1ᵀM⁻¹e)², ‖M⁻¹e‖², rJᵀM⁻¹rJ, rJᵀM⁻¹rI, rIᵀM⁻¹rI] with
+    /// rJ = J M⁻¹e and rI = M⁻¹e.
+    scalars: [f64; 6],
+    /// Xᵀ M⁻¹ rJ and Xᵀ M⁻¹ rI.
+    g_cluster: Vec<f64>,
+    g_within: Vec<f64>,
+    /// Working space for one cluster's t = Σ wᵢxᵢ, not a sum.
+    scratch: Vec<f64>,
+}
+
+impl ResidualSums {
+    fn new(p: usize) -> Self {
+        ResidualSums {
+            scalars: [0.0; 6],
+            g_cluster: vec![0.0; p],
+            g_within: vec![0.0; p],
+            scratch: vec![0.0; p],
+        }
+    }
+
+    fn merge(mut self, other: ResidualSums) -> ResidualSums {
+        self.scalars
+            .iter_mut()
+            .zip(other.scalars)
+            .for_each(|(a, b)| *a += b);
+        for (a, b) in [
+            (&mut self.g_cluster, &other.g_cluster),
+            (&mut self.g_within, &other.g_within),
+        ] {
+            a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+        }
+        self
+    }
+}
+
+/// m += scale · a bᵀ.
 fn add_outer(m: &mut [f64], a: &[f64], b: &[f64], scale: f64) {
     let p = a.len();
     for r in 0..p {
+        let ar = scale * a[r];
         for c in 0..p {
-            m[r * p + c] += scale * a[r] * b[c];
+            m[r * p + c] += ar * b[c];
         }
     }
 }
@@ -135,70 +196,70 @@ fn product(a: &[f64], b: &[f64], p: usize) -> Vec<f64> {
     out
 }
 
-/// One cluster's Sherman–Morrison pieces.
-struct Block {
-    w: Vec<f64>,
-    c: f64,
+fn quadratic(a: &[f64], x: &[f64], y: &[f64]) -> f64 {
+    let p = x.len();
+    (0..p)
+        .map(|r| x[r] * (0..p).map(|c| a[r * p + c] * y[c]).sum::<f64>())
+        .sum()
 }
 
-impl Block {
-    fn new(blocks: &Blocks, j: usize, sigma2: [f64; 2]) -> Self {
-        let w: Vec<f64> = blocks.v[blocks.range(j)]
-            .iter()
-            .map(|v| 1.0 / (v + sigma2[1]))
-            .collect();
-        let total: f64 = w.iter().sum();
-        Block {
-            c: sigma2[0] / (1.0 + sigma2[0] * total),
-            w,
-        }
-    }
-
-    /// M⁻¹ z for a vector z of the cluster's length.
-    fn apply(&self, z: &[f64]) -> Vec<f64> {
-        let wz: f64 = self.w.iter().zip(z).map(|(w, z)| w * z).sum();
-        self.w
-            .iter()
-            .zip(z)
-            .map(|(w, z)| w * z - self.c * w * wz)
-            .collect()
-    }
+/// A parallel sum over chunks of clusters, added in chunk order.
+fn sum_chunks<T: Send>(
+    clusters: usize,
+    zero: impl Fn() -> T + Sync,
+    add: impl Fn(&mut T, usize) + Sync,
+    merge: impl Fn(T, T) -> T,
+) -> T {
+    use rayon::prelude::*;
+    let chunks = clusters.div_ceil(CLUSTERS_PER_CHUNK);
+    let parts: Vec<T> = (0..chunks)
+        .into_par_iter()
+        .map(|chunk| {
+            let mut part = zero();
+            let end = ((chunk + 1) * CLUSTERS_PER_CHUNK).min(clusters);
+            (chunk * CLUSTERS_PER_CHUNK..end).for_each(|j| add(&mut part, j));
+            part
+        })
+        .collect();
+    parts.into_iter().fold(zero(), merge)
 }
 
 impl Blocks {
     /// Everything at (σ²₁, σ²₂); `None` when Xᵀ M⁻¹ X is singular.
     pub fn evaluate(&self, sigma2: [f64; 2], likelihood: Likelihood) -> Option<Evaluation> {
         let p = self.p;
-        let mut sums = Sums::new(p);
-        for j in 0..self.clusters() {
-            self.accumulate(j, sigma2, &mut sums);
-        }
+        let sums = sum_chunks(
+            self.clusters(),
+            || Sums::new(p),
+            |sums, j| self.accumulate(j, sigma2, sums),
+            Sums::merge,
+        );
         let factor = Cholesky::new(&sums.xwx, p, 1e-13).ok()?;
         let beta = factor.solve(&sums.xwy);
         let h = factor.inverse();
-        // Residual quadratic forms need β: a second pass.
-        let (mut rss, mut quad_cluster, mut quad_within) = (0.0, 0.0, 0.0);
-        for j in 0..self.clusters() {
-            let block = Block::new(self, j, sigma2);
-            let e: Vec<f64> = self
-                .range(j)
-                .map(|i| self.y[i] - dot(self.row(i), &beta))
-                .collect();
-            let pe = block.apply(&e);
-            rss += e.iter().zip(&pe).map(|(a, b)| a * b).sum::<f64>();
-            quad_cluster += pe.iter().sum::<f64>().powi(2);
-            quad_within += pe.iter().map(|x| x * x).sum::<f64>();
-        }
+        let residuals = sum_chunks(
+            self.clusters(),
+            || ResidualSums::new(p),
+            |r, j| self.accumulate_residuals(j, sigma2, &beta, r),
+            ResidualSums::merge,
+        );
+        let [rss, quad_cluster, quad_within, jj, ji, ii] = residuals.scalars;
+        let [
+            log_det,
+            mut trace_c,
+            mut trace_w,
+            mut i_cc,
+            mut i_cw,
+            mut i_ww,
+        ] = sums.scalars;
         let restricted = likelihood == Likelihood::Restricted;
         let (k, pf) = (self.k() as f64, p as f64);
         let ln_2pi = (2.0 * std::f64::consts::PI).ln();
         let log_likelihood = if restricted {
-            -0.5 * ((k - pf) * ln_2pi + sums.log_det + factor.log_determinant() + rss)
+            -0.5 * ((k - pf) * ln_2pi + log_det + factor.log_determinant() + rss)
         } else {
-            -0.5 * (k * ln_2pi + sums.log_det + rss)
+            -0.5 * (k * ln_2pi + log_det + rss)
         };
-        let (mut trace_c, mut trace_w) = (sums.trace_cluster, sums.trace_within);
-        let (mut i_cc, mut i_cw, mut i_ww) = (sums.tt_cc, sums.tt_cw, sums.tt_ww);
         if restricted {
             // P = M⁻¹ − M⁻¹X H XᵀM⁻¹ in the traces.
             trace_c -= trace_product(&h, &sums.q_cluster, p);
@@ -211,65 +272,133 @@ impl Blocks {
                 -2.0 * trace_product(&h, &sums.r_cluster_within, p) + trace_product(&hc, &hw, p);
             i_ww += -2.0 * trace_product(&h, &sums.r_within_within, p) + trace_product(&hw, &hw, p);
         }
+        let information = [[0.5 * i_cc, 0.5 * i_cw], [0.5 * i_cw, 0.5 * i_ww]];
+        // yᵀ P Zₐ P Z_b P y = rₐᵀ P r_b, P's projection taken out of rₐᵀ M⁻¹ r_b.
+        let (gc, gw) = (&residuals.g_cluster, &residuals.g_within);
+        let quad = [
+            [jj - quadratic(&h, gc, gc), ji - quadratic(&h, gc, gw)],
+            [ji - quadratic(&h, gc, gw), ii - quadratic(&h, gw, gw)],
+        ];
+        let observed =
+            std::array::from_fn(|a| std::array::from_fn(|b| quad[a][b] - information[a][b]));
         Some(Evaluation {
             log_likelihood,
             score: [
                 0.5 * (quad_cluster - trace_c),
                 0.5 * (quad_within - trace_w),
             ],
-            information: [[0.5 * i_cc, 0.5 * i_cw], [0.5 * i_cw, 0.5 * i_ww]],
+            information,
+            observed,
             beta,
             covariance: h,
         })
     }
 
+    /// Cluster j's part of the first pass.
     fn accumulate(&self, j: usize, sigma2: [f64; 2], sums: &mut Sums) {
         let p = self.p;
-        let block = Block::new(self, j, sigma2);
-        let (w, c) = (&block.w, block.c);
         let range = self.range(j);
-        let total: f64 = w.iter().sum();
-        let total2: f64 = w.iter().map(|w| w * w).sum();
-        let total3: f64 = w.iter().map(|w| w * w * w).sum();
+        let (mut total, mut total2, mut total3, mut log_det) = (0.0, 0.0, 0.0, 0.0);
+        let mut scratch = std::mem::take(&mut sums.scratch);
+        scratch.iter_mut().for_each(|x| *x = 0.0);
         // t = Σ wᵢ xᵢ.
-        let mut t = vec![0.0; p];
-        for (wi, i) in w.iter().zip(range.clone()) {
+        let (t, rest) = scratch.split_at_mut(p);
+        let (u, wu) = rest.split_at_mut(p);
+        for i in range.clone() {
+            let shifted = self.v[i] + sigma2[1];
+            let w = 1.0 / shifted;
+            total += w;
+            total2 += w * w;
+            total3 += w * w * w;
+            log_det += shifted.ln();
             for (t, x) in t.iter_mut().zip(self.row(i)) {
-                *t += wi * x;
+                *t += w * x;
             }
         }
+        let c = sigma2[0] / (1.0 + sigma2[0] * total);
         let shrink = 1.0 - c * total;
         let s = total * shrink;
-        let b: Vec<f64> = t.iter().map(|t| shrink * t).collect();
-        // U = M⁻¹X row by row: uᵢ = wᵢ (xᵢ − c t); Σ wᵢ uᵢ for Uᵀ M⁻¹ U.
-        let mut wu = vec![0.0; p];
-        let mut ua = vec![0.0; p];
-        for (wi, i) in w.iter().zip(range.clone()) {
-            let x = self.row(i);
-            let u: Vec<f64> = x.iter().zip(&t).map(|(x, t)| wi * (x - c * t)).collect();
-            add_outer(&mut sums.xwx, x, &u, 1.0);
-            add_outer(&mut sums.q_within, &u, &u, 1.0);
-            add_outer(&mut sums.r_within_within, &u, &u, *wi);
+        // U = M⁻¹X row by row: uᵢ = wᵢ (xᵢ − c t).
+        for i in range {
+            let (x, w) = (self.row(i), 1.0 / (self.v[i] + sigma2[1]));
             for m in 0..p {
+                u[m] = w * (x[m] - c * t[m]);
                 sums.xwy[m] += u[m] * self.y[i];
-                wu[m] += wi * u[m];
-                ua[m] += wi * shrink * u[m];
+                wu[m] += w * u[m];
+            }
+            add_outer(&mut sums.xwx, x, u, 1.0);
+            add_outer(&mut sums.q_within, u, u, 1.0);
+            add_outer(&mut sums.r_within_within, u, u, w);
+        }
+        // UᵀM⁻¹U = Σ wᵢ uᵢuᵢᵀ − c (Σ wᵢuᵢ)(Σ wᵢuᵢ)ᵀ; bⱼ = (1 − cS) t; Uᵀa = (1 − cS) Σ wᵢuᵢ.
+        add_outer(&mut sums.r_within_within, wu, wu, -c);
+        add_outer(&mut sums.q_cluster, t, t, shrink * shrink);
+        add_outer(&mut sums.r_cluster_cluster, t, t, s * shrink * shrink);
+        add_outer(&mut sums.r_cluster_within, t, wu, shrink * shrink);
+        let scalars = [
+            log_det + (sigma2[0] * total).ln_1p(),
+            s,
+            total - c * total2,
+            s * s,
+            shrink * shrink * total2,
+            total2 - 2.0 * c * total3 + c * c * total2 * total2,
+        ];
+        sums.scalars
+            .iter_mut()
+            .zip(scalars)
+            .for_each(|(a, b)| *a += b);
+        sums.scratch = scratch;
+    }
+
+    /// Cluster j's part of the second pass, at the fit's β.
+    fn accumulate_residuals(&self, j: usize, sigma2: [f64; 2], beta: &[f64], r: &mut ResidualSums) {
+        let p = self.p;
+        let range = self.range(j);
+        let (mut total, mut we) = (0.0, 0.0);
+        let mut t = std::mem::take(&mut r.scratch);
+        t.iter_mut().for_each(|x| *x = 0.0);
+        for i in range.clone() {
+            let w = 1.0 / (self.v[i] + sigma2[1]);
+            total += w;
+            we += w * (self.y[i] - dot(self.row(i), beta));
+            for (t, x) in t.iter_mut().zip(self.row(i)) {
+                *t += w * x;
             }
         }
-        add_outer(&mut sums.r_within_within, &wu, &wu, -c);
-        add_outer(&mut sums.q_cluster, &b, &b, 1.0);
-        add_outer(&mut sums.r_cluster_cluster, &b, &b, s);
-        add_outer(&mut sums.r_cluster_within, &b, &ua, 1.0);
-        sums.log_det += self.v[range]
-            .iter()
-            .map(|v| (v + sigma2[1]).ln())
-            .sum::<f64>()
-            + (sigma2[0] * total).ln_1p();
-        sums.trace_cluster += s;
-        sums.trace_within += total - c * total2;
-        sums.tt_cc += s * s;
-        sums.tt_cw += shrink * shrink * total2;
-        sums.tt_ww += total2 - 2.0 * c * total3 + c * c * total2 * total2;
+        let c = sigma2[0] / (1.0 + sigma2[0] * total);
+        let shrink = 1.0 - c * total;
+        // pe = M⁻¹e: peᵢ = wᵢ (eᵢ − c Σ w e).
+        let (mut rss, mut sum_pe, mut sum_pe2, mut wpe, mut wpe2) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for i in range {
+            let x = self.row(i);
+            let w = 1.0 / (self.v[i] + sigma2[1]);
+            let e = self.y[i] - dot(x, beta);
+            let pe = w * (e - c * we);
+            rss += e * pe;
+            sum_pe += pe;
+            sum_pe2 += pe * pe;
+            wpe += w * pe;
+            wpe2 += w * pe * pe;
+            for m in 0..p {
+                r.g_within[m] += x[m] * w * pe;
+            }
+        }
+        for m in 0..p {
+            // Xᵀ M⁻¹ pe = Σ xᵢwᵢpeᵢ − c (Σ wᵢpeᵢ) t; Xᵀ M⁻¹ (J pe) = (1ᵀpe)(1 − cS) t.
+            r.g_within[m] -= c * wpe * t[m];
+            r.g_cluster[m] += sum_pe * shrink * t[m];
+        }
+        let s = total * shrink;
+        let scalars = [
+            rss,
+            sum_pe * sum_pe,
+            sum_pe2,
+            sum_pe * sum_pe * s,
+            sum_pe * wpe * shrink,
+            wpe2 - c * wpe * wpe,
+        ];
+        r.scalars.iter_mut().zip(scalars).for_each(|(a, b)| *a += b);
+        r.scratch = t;
     }
 }
 

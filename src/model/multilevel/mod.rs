@@ -359,31 +359,51 @@ fn maximise(blocks: &Blocks, likelihood: Likelihood) -> Result<([f64; 2], Evalua
     .into())
 }
 
-/// The Fisher-scoring step, with components at 0 whose score is ≤ 0 held there.
+/// The step of Newton's method with the observed information where that is
+/// positive definite (quadratic convergence near the maximum), of Fisher
+/// scoring otherwise; components at 0 whose score is ≤ 0 are held there.
 fn scoring_step(evaluation: &Evaluation, sigma2: [f64; 2]) -> [f64; 2] {
     let g = evaluation.score;
-    let info = evaluation.information;
     let free = [
         !(sigma2[0] <= 0.0 && g[0] <= 0.0),
         !(sigma2[1] <= 0.0 && g[1] <= 0.0),
     ];
+    let observed = solve_free(evaluation.observed, g, free);
+    observed.unwrap_or_else(|| {
+        solve_free(evaluation.information, g, free).unwrap_or_else(|| {
+            // The components are not separately identified here: move along
+            // the score, each scaled by its own information.
+            let info = evaluation.information;
+            std::array::from_fn(|a| {
+                if free[a] {
+                    g[a] / info[a][a].max(f64::MIN_POSITIVE)
+                } else {
+                    0.0
+                }
+            })
+        })
+    })
+}
+
+/// info⁻¹ g over the free components; `None` unless that block of `info` is
+/// positive definite.
+fn solve_free(info: [[f64; 2]; 2], g: [f64; 2], free: [bool; 2]) -> Option<[f64; 2]> {
+    let positive = |x: f64| x.is_finite() && x > 0.0;
     match free {
         [true, true] => {
             let det = info[0][0] * info[1][1] - info[0][1] * info[1][0];
-            if det > 1e-14 * info[0][0] * info[1][1] && det.is_finite() {
-                [
-                    (info[1][1] * g[0] - info[0][1] * g[1]) / det,
-                    (info[0][0] * g[1] - info[1][0] * g[0]) / det,
-                ]
-            } else {
-                // The components are not separately identified here: move
-                // along the score.
-                [g[0] / info[0][0].max(1e-300), g[1] / info[1][1].max(1e-300)]
-            }
+            (positive(info[0][0]) && positive(det) && det > 1e-12 * info[0][0] * info[1][1]).then(
+                || {
+                    [
+                        (info[1][1] * g[0] - info[0][1] * g[1]) / det,
+                        (info[0][0] * g[1] - info[1][0] * g[0]) / det,
+                    ]
+                },
+            )
         }
-        [true, false] => [g[0] / info[0][0], 0.0],
-        [false, true] => [0.0, g[1] / info[1][1]],
-        [false, false] => [0.0, 0.0],
+        [true, false] => positive(info[0][0]).then(|| [g[0] / info[0][0], 0.0]),
+        [false, true] => positive(info[1][1]).then(|| [0.0, g[1] / info[1][1]]),
+        [false, false] => Some([0.0, 0.0]),
     }
 }
 

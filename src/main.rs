@@ -206,6 +206,27 @@ struct AnalyzeArgs {
     /// Treat a missing required value as an error instead of excluding the study.
     #[arg(long)]
     strict: bool,
+    /// Effects with the same value in this column (usually `study`) are
+    /// dependent (several instruments, time points or arms of the same
+    /// patients): fit the three-level model, effects nested in clusters.
+    #[arg(long, value_name = "COLUMN")]
+    cluster: Option<String>,
+    /// With --cluster: CR2 cluster-robust tests and intervals with
+    /// Satterthwaite degrees of freedom (clubSandwich's coef_test).
+    #[arg(long)]
+    robust: bool,
+    /// With --cluster: robust variance estimation with correlated-effects
+    /// weights and the small-sample correction (robumeta's robu).
+    #[arg(long)]
+    rve: bool,
+    /// The correlation between effects of a cluster assumed by --rve, in [0, 1].
+    #[arg(
+        long,
+        default_value_t = 0.8,
+        requires = "rve",
+        allow_hyphen_values = true
+    )]
+    rho: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -607,6 +628,13 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
     }
     if let Some(name) = &args.outcome {
         options = options.outcome(name.as_str());
+    }
+    if let Some(column) = &args.cluster {
+        options = options.cluster(column.as_str());
+    }
+    options = options.robust(args.robust);
+    if args.rve {
+        options = options.rve(args.rho);
     }
     if let Some(column) = args
         .by

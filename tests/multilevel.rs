@@ -288,3 +288,225 @@ fn robust_variance_estimation_agrees_with_robumeta() {
     assert_eq!(fits, 15);
     assert_agrees(&failures);
 }
+
+/// The command line for a golden fit: `--cluster`, the moderators, method and test.
+fn command_line(case: &Value, expected: &Value) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "analyze",
+        &repo_path(case["csv"].as_str().unwrap()),
+        "--measure",
+        "GEN",
+        "--cluster",
+        case["cluster"].as_str().unwrap(),
+        "--format",
+        "json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mods: Vec<String> = mods(expected)
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect();
+    if !mods.is_empty() {
+        args.extend(["--mods".to_string(), mods.join(",")]);
+    }
+    args
+}
+
+#[test]
+fn the_command_line_reports_the_three_level_model_with_cr2_and_rve() {
+    let reference = golden("multilevel/multilevel");
+    let mut failures = Vec::new();
+    for case in reference["cases"].as_array().unwrap() {
+        for expected in case["fits"].as_array().unwrap() {
+            let mut args = command_line(case, expected);
+            let test = match expected["test"].as_str().unwrap() {
+                "t" => "knha",
+                _ => "z",
+            };
+            let method = expected["method"].as_str().unwrap();
+            args.extend(["--method", method, "--test", test, "--robust"].map(String::from));
+            let rve = case["rve"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["rho"] == json!(0.8) && mods(r) == mods(expected));
+            if rve.is_some() {
+                args.extend(["--rve", "--rho", "0.8"].map(String::from));
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = common::json(&args);
+            let what = format!("{args:?}");
+            assert_eq!(out["model"], "three-level", "{what}");
+            for key in [
+                "sigma2_cluster",
+                "sigma2_within",
+                "q",
+                "q_df",
+                "q_p_value",
+                "i2",
+                "i2_cluster",
+                "i2_within",
+                "log_likelihood",
+            ] {
+                failures.extend(compare(
+                    &format!("{what} {key}"),
+                    out.get(key),
+                    &expected[key],
+                ));
+            }
+            assert_eq!(out["k"], expected["k"], "{what}");
+            assert_eq!(out["clusters"], expected["clusters"], "{what}");
+            let robust = &expected["robust"];
+            if mods(expected).is_empty() {
+                for key in [
+                    "estimate",
+                    "se",
+                    "statistic",
+                    "p_value",
+                    "ci_lower",
+                    "ci_upper",
+                    "pi_lower",
+                    "pi_upper",
+                ] {
+                    failures.extend(compare(
+                        &format!("{what} {key}"),
+                        out.get(key),
+                        &expected[key],
+                    ));
+                }
+                for key in ["se", "statistic", "df", "p_value", "ci_lower", "ci_upper"] {
+                    failures.extend(compare(
+                        &format!("{what} robust {key}"),
+                        out["robust"].get(key),
+                        &robust[key],
+                    ));
+                }
+            } else {
+                failures.extend(compare(
+                    &format!("{what} qm"),
+                    out.get("qm"),
+                    &expected["qm"],
+                ));
+                for (j, c) in out["coefficients"].as_array().unwrap().iter().enumerate() {
+                    for key in [
+                        "estimate",
+                        "se",
+                        "statistic",
+                        "p_value",
+                        "ci_lower",
+                        "ci_upper",
+                    ] {
+                        failures.extend(compare(
+                            &format!("{what} {key}[{j}]"),
+                            c.get(key),
+                            &expected[key][j],
+                        ));
+                    }
+                    for key in ["se", "statistic", "df", "p_value", "ci_lower", "ci_upper"] {
+                        let got = c.get(&format!("robust_{key}"));
+                        failures.extend(compare(
+                            &format!("{what} robust_{key}[{j}]"),
+                            got,
+                            &robust[key][j],
+                        ));
+                    }
+                }
+            }
+            if let Some(rve) = rve {
+                for key in ["estimate", "se", "df", "p_value", "ci_lower", "ci_upper"] {
+                    let expected = list(&rve[key])[0].clone();
+                    failures.extend(compare(
+                        &format!("{what} rve {key}"),
+                        out["rve"].get(key),
+                        &expected,
+                    ));
+                }
+                failures.extend(compare(
+                    &format!("{what} rve tau2"),
+                    out["rve"].get("tau2"),
+                    &rve["tau2"],
+                ));
+            }
+            // The weights are metafor's diagonal weights: they sum to 100.
+            let total: f64 = out["studies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["weight"].as_f64().unwrap())
+                .sum();
+            assert!(
+                (total - 100.0).abs() < 1e-9,
+                "{what}: weights sum to {total}"
+            );
+        }
+    }
+    assert_agrees(&failures);
+}
+
+#[test]
+fn bad_dependence_settings_are_clear_errors() {
+    let file = repo_path("tests/reference/data/konstantopoulos2011.csv");
+    let base = ["analyze", file.as_str(), "--measure", "GEN"];
+    fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        base.iter().chain(extra).copied().collect()
+    }
+    common::rejects(&with(&base, &["--robust"]), &["--robust needs --cluster"]);
+    common::rejects(&with(&base, &["--rve"]), &["--rve needs --cluster"]);
+    common::rejects(
+        &with(&base, &["--cluster", "district", "--rve", "--rho", "1.5"]),
+        &["rho", "between 0 and 1", "1.5"],
+    );
+    common::rejects(
+        &with(&base, &["--cluster", "district", "--rve", "--rho", "-0.1"]),
+        &["rho", "-0.1"],
+    );
+    common::rejects(
+        &with(&base, &["--cluster", "school"]),
+        &["cluster column `school` is not in the file", "district"],
+    );
+    common::rejects(
+        &with(&base, &["--cluster", "district", "--method", "DL"]),
+        &["REML or ML", "DL"],
+    );
+    // Every effect its own cluster, and all effects in one.
+    common::rejects(
+        &with(&base, &["--cluster", "study"]),
+        &["every cluster has a single effect"],
+    );
+    let one = common::csv_file(
+        "one_cluster.csv",
+        "study,district,yi,vi\nA,1,0.1,0.02\nB,1,0.3,0.03\nC,1,0.2,0.05\n",
+    );
+    common::rejects(
+        &["analyze", &one, "--measure", "GEN", "--cluster", "district"],
+        &["all 3 effects are in one cluster", "at least two clusters"],
+    );
+    std::fs::remove_file(&one).unwrap();
+}
+
+#[test]
+fn effects_without_a_cluster_are_excluded_and_named() {
+    let text = "study,district,yi,vi\nA,1,0.1,0.02\nB,1,0.3,0.03\nC,2,0.2,0.05\nD,,0.4,0.04\nE,2,0.6,0.03\nF,3,0.1,0.02\nG,3,0.0,0.04\n";
+    let file = common::csv_file("missing_cluster.csv", text);
+    let out = common::json(&[
+        "analyze",
+        &file,
+        "--measure",
+        "GEN",
+        "--cluster",
+        "district",
+        "--format",
+        "json",
+    ]);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(out["k"], 6);
+    assert_eq!(out["excluded"][0]["study"], "D");
+    assert_eq!(out["excluded"][0]["missing"][0], "district");
+    let warnings = out["warnings"].to_string();
+    assert!(
+        warnings.contains('D') && warnings.contains("district"),
+        "{warnings}"
+    );
+}

@@ -82,7 +82,7 @@ pub struct ClinicalSummary {
 /// names an instrument.
 pub(crate) fn summarise(
     effects: &EffectSet,
-    fit: &Fit,
+    pooled: [f64; 3],
     harmonisation: &Harmonisation,
 ) -> Option<ClinicalSummary> {
     let uses: Vec<&InstrumentUse> = effects
@@ -123,10 +123,11 @@ pub(crate) fn summarise(
     }
     let span = harmonisation.rescale.unwrap_or(first.max - first.min);
     let percent = |x: f64| 100.0 * x / span;
+    let [estimate, ci_lower, ci_upper] = pooled;
     summary.percent_of_range = Some(PercentOfRange {
-        estimate: percent(fit.estimate),
-        ci_lower: percent(fit.ci_lower),
-        ci_upper: percent(fit.ci_upper),
+        estimate: percent(estimate),
+        ci_lower: percent(ci_lower),
+        ci_upper: percent(ci_upper),
     });
     if summary.instruments.len() > 1 {
         summary
@@ -134,7 +135,7 @@ pub(crate) fn summarise(
             .push("MIC values are instrument-specific: no comparison across instruments".into());
         return Some(summary);
     }
-    summary.mic = mic_comparisons(first, fit, harmonisation);
+    summary.mic = mic_comparisons(first, pooled, harmonisation);
     if summary.mic.is_empty() {
         summary.limitations.push(format!(
             "no minimal important change is registered for {}",
@@ -148,7 +149,7 @@ pub(crate) fn summarise(
 /// converted to the units of the analysis (the study range, or the rescaled one).
 fn mic_comparisons(
     usage: &InstrumentUse,
-    fit: &Fit,
+    [estimate, ci_lower, ci_upper]: [f64; 3],
     harmonisation: &Harmonisation,
 ) -> Vec<MicComparison> {
     let Ok(scale) = ScaleRegistry::shared().find(&usage.instrument) else {
@@ -157,9 +158,9 @@ fn mic_comparisons(
     let units = usage.factor.abs() * (usage.max - usage.min) / scale.span();
     let improves_upward = usage.better == Direction::Higher || harmonisation.improvement_positive;
     let (improvement, ci) = if improves_upward {
-        (fit.estimate, (fit.ci_lower, fit.ci_upper))
+        (estimate, (ci_lower, ci_upper))
     } else {
-        (-fit.estimate, (-fit.ci_upper, -fit.ci_lower))
+        (-estimate, (-ci_upper, -ci_lower))
     };
     scale
         .mic

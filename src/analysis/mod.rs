@@ -11,6 +11,7 @@
 //! ```
 
 mod clinical;
+mod dependence;
 mod moderators;
 
 use std::path::Path;
@@ -20,6 +21,7 @@ use serde::Serialize;
 pub use clinical::{
     ClinicalSummary, InstrumentSummary, MicComparison, PercentOfRange, RSensitivity,
 };
+pub use dependence::{IgnoringDependence, Multilevel};
 
 use crate::data::Table;
 use crate::effect::harmonise::{Harmonisation, OUTCOME_COLUMN, harmonise};
@@ -29,8 +31,8 @@ use crate::effect::{
 };
 use crate::error::{ErrorKind, Result};
 use crate::model::{
-    Design, Fit, MetaAnalysis, Method, Prediction, SubgroupDifference, Tau2, Tau2Interval, Test,
-    subgroup_difference,
+    Design, Fit, MetaAnalysis, Method, Prediction, Rve, SubgroupDifference, Tau2, Tau2Interval,
+    Test, subgroup_difference,
 };
 
 /// Everything that defines an analysis. Start from [`AnalysisOptions::new`]; the
@@ -65,6 +67,14 @@ pub struct AnalysisOptions {
     pub permutations: Option<(usize, u64)>,
     /// Whether subgroups estimate their own τ² or share one.
     pub subgroup_tau2: SubgroupTau2,
+    /// The column whose values group dependent effects (usually `study`): the
+    /// three-level model instead of the two-level one.
+    pub cluster: Option<String>,
+    /// CR2 cluster-robust inference (needs `cluster`).
+    pub robust: bool,
+    /// Robust variance estimation with this assumed correlation between the
+    /// effects of a cluster (needs `cluster`).
+    pub rve_rho: Option<f64>,
     /// τ² fixed instead of estimated (how subgroups share one).
     fixed_tau2: Option<f64>,
 }
@@ -120,8 +130,50 @@ impl AnalysisOptions {
             predictions: Vec::new(),
             permutations: None,
             subgroup_tau2: SubgroupTau2::Separate,
+            cluster: None,
+            robust: false,
+            rve_rho: None,
             fixed_tau2: None,
         }
+    }
+
+    /// Effects with the same value in this column (usually `study`) are
+    /// dependent: the analysis fits the three-level model, effects nested in
+    /// clusters.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// let options = AnalysisOptions::new(Measure::Gen).cluster("study").robust(true);
+    /// assert_eq!(options.cluster.as_deref(), Some("study"));
+    /// ```
+    pub fn cluster(mut self, column: impl Into<String>) -> Self {
+        self.cluster = Some(column.into());
+        self
+    }
+
+    /// Adds CR2 cluster-robust tests with Satterthwaite degrees of freedom
+    /// (needs [`cluster`](Self::cluster)).
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// assert!(AnalysisOptions::new(Measure::Gen).robust(true).check().is_err());
+    /// ```
+    pub fn robust(mut self, on: bool) -> Self {
+        self.robust = on;
+        self
+    }
+
+    /// Adds robust variance estimation (correlated effects, small-sample
+    /// corrected) with this assumed correlation in [0, 1] (needs
+    /// [`cluster`](Self::cluster)).
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// assert!(AnalysisOptions::new(Measure::Gen).cluster("study").rve(1.5).check().is_err());
+    /// ```
+    pub fn rve(mut self, rho: f64) -> Self {
+        self.rve_rho = Some(rho);
+        self
     }
 
     /// Lets the subgroups share one τ² (a mixed-effects model with the grouping
@@ -212,8 +264,9 @@ impl AnalysisOptions {
 
     /// The table columns to read for these options.
     fn table_spec(&self) -> crate::data::TableSpec {
-        let mods: Vec<&str> = self.moderators.iter().map(String::as_str).collect();
-        let mut spec = EffectSet::table_spec(self.measure).with_text(&mods);
+        let mut text: Vec<&str> = self.moderators.iter().map(String::as_str).collect();
+        text.extend(self.cluster.as_deref());
+        let mut spec = EffectSet::table_spec(self.measure).with_text(&text);
         if let Some(column) = &self.group_by {
             spec = spec.group_by(column.as_str());
         }
@@ -367,6 +420,7 @@ impl AnalysisOptions {
     /// ```
     pub fn check(&self) -> Result<()> {
         self.model().check()?;
+        self.check_dependence()?;
         self.harmonisation.check()?;
         let outside = |r: &&f64| !(-1.0..=1.0).contains(*r);
         let assumed = self.effects.r.iter().find(outside).map(|r| ("--r", r));
@@ -376,6 +430,45 @@ impl AnalysisOptions {
                 "{option} takes correlations in [-1, 1], found {r}"
             ))
             .into());
+        }
+        Ok(())
+    }
+
+    fn check_dependence(&self) -> Result<()> {
+        let without_cluster = |option: &str| {
+            Err(ErrorKind::InvalidSetting(format!(
+                "{option} needs --cluster COLUMN: robust inference is about clusters of \
+                 dependent effects (usually --cluster study)"
+            ))
+            .into())
+        };
+        if self.cluster.is_none() && self.robust {
+            return without_cluster("--robust");
+        }
+        if self.cluster.is_none() && self.rve_rho.is_some() {
+            return without_cluster("--rve");
+        }
+        if let Some(rho) = self.rve_rho {
+            Rve::new(rho)?;
+        }
+        if self.cluster.is_some() {
+            let refused = [
+                (self.permutations.is_some(), "--permutations"),
+                (!self.predictions.is_empty(), "--predict"),
+                (!self.r_sensitivity.is_empty(), "--r-sensitivity"),
+                (
+                    self.group_by
+                        .as_deref()
+                        .is_some_and(|g| g != OUTCOME_COLUMN),
+                    "--by",
+                ),
+            ];
+            if let Some((_, option)) = refused.iter().find(|(on, _)| *on) {
+                return Err(ErrorKind::InvalidSetting(format!(
+                    "{option} is not available with --cluster yet"
+                ))
+                .into());
+            }
         }
         Ok(())
     }
@@ -451,17 +544,29 @@ impl BackTransformed {
         transform: BackTransform,
         studies: impl Iterator<Item = &'a StudyData>,
     ) -> Self {
+        let prediction = fit.pi_lower.zip(fit.pi_upper);
+        let pooled = [fit.estimate, fit.ci_lower, fit.ci_upper];
+        BackTransformed::new(pooled, prediction, transform, studies)
+    }
+
+    /// [estimate, lower, upper] and the prediction interval through `transform`.
+    fn new<'a>(
+        [estimate, ci_lower, ci_upper]: [f64; 3],
+        prediction: Option<(f64, f64)>,
+        transform: BackTransform,
+        studies: impl Iterator<Item = &'a StudyData>,
+    ) -> Self {
         let harmonic_mean = transform.needs_size().then(|| harmonic_mean_size(studies));
         let size = harmonic_mean.unwrap_or(f64::NAN);
         let f = |x: f64| transform.apply(x, size);
         BackTransformed {
             transform,
             harmonic_mean,
-            estimate: f(fit.estimate),
-            ci_lower: f(fit.ci_lower),
-            ci_upper: f(fit.ci_upper),
-            pi_lower: fit.pi_lower.map(f),
-            pi_upper: fit.pi_upper.map(f),
+            estimate: f(estimate),
+            ci_lower: f(ci_lower),
+            ci_upper: f(ci_upper),
+            pi_lower: prediction.map(|p| f(p.0)),
+            pi_upper: prediction.map(|p| f(p.1)),
         }
     }
 }
@@ -493,6 +598,15 @@ pub struct Pooled {
     /// exp of the estimate and intervals, for OR, RR and ROM.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub back_transformed: Option<BackTransformed>,
+    /// True when a three-level model replaces this one (dependent effects).
+    #[serde(skip)]
+    pub superseded: bool,
+}
+
+impl Pooled {
+    fn is_superseded(&self) -> bool {
+        self.superseded
+    }
 }
 
 impl Pooled {
@@ -511,6 +625,7 @@ impl Pooled {
             fit,
             tau2_interval,
             back_transformed,
+            superseded: false,
         })
     }
 }
@@ -636,9 +751,14 @@ fn r_sensitivity(table: &Table, options: &AnalysisOptions) -> Result<Option<Vec<
 pub struct Analysis {
     /// The effect-size measure.
     pub measure: Measure,
-    /// The overall pooled result.
-    #[serde(flatten)]
+    /// The overall pooled result; with `multilevel` it treats dependent
+    /// effects as independent and is not serialised (the three-level model's
+    /// keys take its place).
+    #[serde(flatten, skip_serializing_if = "Pooled::is_superseded")]
     pub overall: Pooled,
+    /// The three-level model, when effects are clustered (`--cluster`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub multilevel: Option<Multilevel>,
     /// Everything the reader must know: exclusions, assumptions, limits.
     pub warnings: Vec<String>,
     /// Adjustments made to studies (continuity corrections, assumed r).
@@ -780,16 +900,20 @@ impl Analysis {
             ScaleRegistry::shared(),
             &options.harmonisation,
         )?;
+        let clusters = match &options.cluster {
+            Some(column) => Some(dependence::cluster_labels(table, &mut effects, column)?),
+            None => None,
+        };
         let design =
             moderators::design(table, &mut effects, &options.moderators, options.intercept)?;
-        let mut analysis = Analysis::with_design(effects, options, design)?;
+        let mut analysis = Analysis::with_design(effects, options, design, clusters)?;
         analysis.group_column = table
             .group_column()
             .map(str::to_string)
             .filter(|_| analysis.subgroups.is_some());
         analysis.outcome = options.outcome.clone();
         analysis.clinical =
-            clinical::summarise(&analysis.effects, analysis.fit(), &options.harmonisation);
+            clinical::summarise(&analysis.effects, analysis.pooled(), &options.harmonisation);
         analysis.r_sensitivity = r_sensitivity(table, options)?;
         Ok(analysis)
     }
@@ -865,7 +989,13 @@ impl Analysis {
 
     /// Runs the analysis on effect sizes already computed.
     pub fn from_effects(effects: EffectSet, options: &AnalysisOptions) -> Result<Analysis> {
-        Analysis::with_design(effects, options, None)
+        if options.cluster.is_some() {
+            return Err(ErrorKind::InvalidSetting(
+                "--cluster needs the table the effects came from: use Analysis::from_table".into(),
+            )
+            .into());
+        }
+        Analysis::with_design(effects, options, None, None)
     }
 
     /// Runs the analysis, a meta-regression when there is a model matrix.
@@ -873,13 +1003,18 @@ impl Analysis {
         effects: EffectSet,
         options: &AnalysisOptions,
         design: Option<Design>,
+        clusters: Option<Vec<String>>,
     ) -> Result<Analysis> {
         let mut warnings = exclusion_warnings(&effects);
         warnings.extend(effects.warnings.iter().cloned());
         if effects.studies.is_empty() {
             return Err(ErrorKind::NoStudies(no_studies_reason(&effects)).into());
         }
-        let dependent = dependence_warnings(&effects);
+        // With clusters the dependence is modelled, not warned about.
+        let dependent = match clusters {
+            Some(_) => Vec::new(),
+            None => dependence_warnings(&effects),
+        };
         if options.effects.strict && !dependent.is_empty() {
             return Err(ErrorKind::InvalidValue(format!(
                 "effects of the same study are not independent (--strict): {}",
@@ -887,26 +1022,39 @@ impl Analysis {
             ))
             .into());
         }
-        let mut fit = fit_studies(&effects, None, options, design)?;
+        let mut fit = fit_studies(&effects, None, options, design.clone())?;
+        let multilevel = clusters
+            .map(|labels| dependence::fit(&effects, labels, design, options, &fit))
+            .transpose()?;
         if let Some((count, seed)) = options.permutations {
             permutation_test(&mut fit, options, count, seed)?;
         }
         let predictions = predictions(&fit, options)?;
         warnings.extend(dependent);
-        warnings.extend(fit.warnings());
+        match &multilevel {
+            Some(m) => warnings.extend(dependence::robust_warnings(m)),
+            None => warnings.extend(fit.warnings()),
+        }
         if options.method.pools_tables() {
             warnings.extend(double_zero_warnings(&effects, options.method));
         }
-        let weights = fit.weights();
+        let weights = match &multilevel {
+            Some(m) => m.fit.weights(),
+            None => fit.weights(),
+        };
         let studies = study_results(&effects, &weights, options.level);
         let data = effects.studies.iter().map(|s| &s.data);
-        let overall = Pooled::new(fit, options.measure, data)?;
+        let mut overall = Pooled::new(fit, options.measure, data)?;
+        overall.superseded = multilevel.is_some();
+        let mut notes = effects.notes.clone();
+        notes.extend(multilevel.as_ref().map(dependence::cluster_note));
         let (subgroups, subgroup_test) = subgroups(&effects, options, &mut warnings)?;
         Ok(Analysis {
             measure: options.measure,
             overall,
+            multilevel,
             warnings,
-            notes: effects.notes.clone(),
+            notes,
             studies,
             excluded: effects.excluded.clone(),
             group_column: None,
@@ -921,9 +1069,22 @@ impl Analysis {
         })
     }
 
-    /// The overall fitted model.
+    /// The overall fitted model (the two-level one, which treats clustered
+    /// effects as independent: see [`multilevel`](Self::multilevel)).
     pub fn fit(&self) -> &Fit {
         &self.overall.fit
+    }
+
+    /// The pooled estimate and its confidence limits: the three-level model's
+    /// when effects are clustered, the fit's otherwise.
+    pub fn pooled(&self) -> [f64; 3] {
+        match &self.multilevel {
+            Some(m) => m.pooled(),
+            None => {
+                let fit = self.fit();
+                [fit.estimate, fit.ci_lower, fit.ci_upper]
+            }
+        }
     }
 }
 

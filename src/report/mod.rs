@@ -27,6 +27,15 @@ pub const TEXT_STUDY_LIMIT: usize = 100;
 /// warnings and notes.
 pub fn text(analysis: &Analysis) -> String {
     let mut out = String::new();
+    if let Some(multilevel) = &analysis.multilevel {
+        multilevel_section(&mut out, analysis, multilevel);
+        clinical_section(&mut out, analysis);
+        study_table(&mut out, analysis);
+        imputed_section(&mut out, analysis);
+        list(&mut out, "Warnings", &analysis.warnings);
+        list(&mut out, "Notes", &analysis.notes);
+        return out;
+    }
     let fit = analysis.fit();
     let model = match (fit.method, fit.regression.is_some()) {
         (Method::Random(t), false) => format!("Random-effects model (tau^2 estimator: {t})"),
@@ -92,6 +101,228 @@ pub fn text(analysis: &Analysis) -> String {
     list(&mut out, "Warnings", &analysis.warnings);
     list(&mut out, "Notes", &analysis.notes);
     out
+}
+
+/// The three-level model: variance components, the pooled estimate or the
+/// coefficients, and the robust inference asked for.
+fn multilevel_section(out: &mut String, analysis: &Analysis, m: &crate::analysis::Multilevel) {
+    let fit = &m.fit;
+    let moderated = if fit.regression.is_some() {
+        " with moderators"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "Three-level model{moderated} (effects nested in clusters of `{}`; {})",
+        m.cluster_column, fit.method
+    );
+    let _ = writeln!(
+        out,
+        "Measure: {} ({}); k = {} effects in {} clusters; test: {}; level: {}%",
+        analysis.measure,
+        analysis.measure.description(),
+        fit.k,
+        fit.clusters,
+        if fit.test == Test::Knha {
+            "t (k - p df)"
+        } else {
+            "z"
+        },
+        fit.level
+    );
+    if !analysis.excluded.is_empty() {
+        let _ = writeln!(out, "Excluded: {} (see warnings)", analysis.excluded.len());
+    }
+    let _ = writeln!(out, "\nVariance components:");
+    let _ = writeln!(
+        out,
+        "  sigma^2 between clusters = {:.4}  (I^2 {:.2}%)",
+        fit.sigma2_cluster, fit.i2_cluster
+    );
+    let _ = writeln!(
+        out,
+        "  sigma^2 within clusters  = {:.4}  (I^2 {:.2}%)",
+        fit.sigma2_within, fit.i2_within
+    );
+    let _ = writeln!(out, "  I^2 total = {:.2}%", fit.i2);
+    let _ = writeln!(
+        out,
+        "  Q(df = {}) = {:.4}, p {}  (residual heterogeneity)\n",
+        fit.q_df,
+        fit.q,
+        p_value(fit.q_p_value)
+    );
+    let scale = scale_note(analysis.measure);
+    let stat = if fit.test == Test::Knha { "t" } else { "z" };
+    let rows: Vec<CoefficientRow> = match &fit.regression {
+        Some(r) => {
+            let tested = match r.qm_df_residual {
+                Some(df2) => format!("F(df1 = {}, df2 = {df2}) = {:.4}", r.qm_df, r.qm),
+                None => format!("QM(df = {}) = {:.4}", r.qm_df, r.qm),
+            };
+            let _ = writeln!(
+                out,
+                "Test of moderators: {tested}, p {}",
+                p_value(r.qm_p_value)
+            );
+            for (moderator, level) in &r.reference_levels {
+                let _ = writeln!(out, "Reference level of `{moderator}`: {level}");
+            }
+            r.coefficients
+                .iter()
+                .map(|c| CoefficientRow {
+                    name: c.name.clone(),
+                    values: [
+                        c.estimate,
+                        c.se,
+                        c.statistic,
+                        f64::NAN,
+                        c.p_value,
+                        c.ci_lower,
+                        c.ci_upper,
+                    ],
+                })
+                .collect()
+        }
+        None => vec![CoefficientRow {
+            name: "pooled".into(),
+            values: [
+                fit.estimate,
+                fit.se,
+                fit.statistic,
+                f64::NAN,
+                fit.p_value,
+                fit.ci_lower,
+                fit.ci_upper,
+            ],
+        }],
+    };
+    let _ = writeln!(out, "Model results{scale}:");
+    coefficient_rows(out, stat, &rows);
+    if fit.regression.is_none() {
+        let _ = writeln!(
+            out,
+            "  Prediction interval (new effect, new cluster): [{:.4}, {:.4}]",
+            fit.pi_lower, fit.pi_upper
+        );
+    }
+    if let Some(bt) = &m.back_transformed {
+        let _ = writeln!(
+            out,
+            "  Back-transformed {}: {:.4} [{:.4}, {:.4}]",
+            analysis.measure.natural_name(),
+            bt.estimate,
+            bt.ci_lower,
+            bt.ci_upper
+        );
+    }
+    if let Some(robust) = &m.robust {
+        let _ = writeln!(out, "\nCluster-robust inference (CR2, Satterthwaite df):");
+        let rows: Vec<CoefficientRow> = robust
+            .iter()
+            .map(|c| CoefficientRow {
+                name: if fit.regression.is_some() {
+                    c.name.clone()
+                } else {
+                    "pooled".into()
+                },
+                values: [
+                    c.estimate,
+                    c.se,
+                    c.statistic,
+                    c.df,
+                    c.p_value,
+                    c.ci_lower,
+                    c.ci_upper,
+                ],
+            })
+            .collect();
+        coefficient_rows(out, "t", &rows);
+    }
+    if let Some(rve) = &m.rve {
+        let _ = writeln!(
+            out,
+            "\nRobust variance estimation (correlated effects, rho = {}; tau^2 = {:.4}; \
+             small-sample corrected):",
+            rve.rho, rve.tau2
+        );
+        let rows: Vec<CoefficientRow> = rve
+            .coefficients
+            .iter()
+            .map(|c| CoefficientRow {
+                name: if fit.regression.is_some() {
+                    c.name.clone()
+                } else {
+                    "pooled".into()
+                },
+                values: [
+                    c.estimate,
+                    c.se,
+                    c.statistic,
+                    c.df,
+                    c.p_value,
+                    c.ci_lower,
+                    c.ci_upper,
+                ],
+            })
+            .collect();
+        coefficient_rows(out, "t", &rows);
+        if rve.coefficients.iter().any(|c| c.df < 4.0) {
+            let _ = writeln!(out, "  (df below 4: the robust test is not trustworthy)");
+        }
+    }
+    let naive = &m.ignoring_dependence;
+    if fit.regression.is_none() {
+        let _ = writeln!(
+            out,
+            "\nIgnoring the dependence (every effect as an independent study, counting the \
+             clusters' patients more than once): {:.4} [{:.4}, {:.4}], tau^2 = {:.4}",
+            naive.estimate, naive.ci_lower, naive.ci_upper, naive.tau2
+        );
+    }
+    out.push('\n');
+}
+
+/// One row of a coefficient table: estimate, se, statistic, df (NaN: none),
+/// p, lower and upper limit.
+struct CoefficientRow {
+    name: String,
+    values: [f64; 7],
+}
+
+fn coefficient_rows(out: &mut String, stat: &str, rows: &[CoefficientRow]) {
+    let width = rows
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(8)
+        .clamp(8, 40);
+    let with_df = rows.iter().any(|r| !r.values[3].is_nan());
+    let df_header = if with_df {
+        format!(" {:>7}", "df")
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "  {:<width$} {:>10} {:>9} {:>9}{df_header} {:>8} {:>10} {:>10}",
+        "", "estimate", "se", stat, "p", "ci.lower", "ci.upper"
+    );
+    for row in rows {
+        let [estimate, se, statistic, df, p, lower, upper] = row.values;
+        let df = if with_df {
+            format!(" {df:>7.2}")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {:<width$} {estimate:>10.4} {se:>9.4} {statistic:>9.4}{df} {:>8} {lower:>10.4} {upper:>10.4}",
+            shortened(&row.name),
+            p_cell(p)
+        );
+    }
 }
 
 fn test_name(test: Test) -> &'static str {

@@ -533,6 +533,26 @@ impl ThreeLevelFit {
         self.design.names()
     }
 
+    /// Each effect's weight in percent, in the order the effects were given:
+    /// the diagonal of the inverse marginal covariance, as metafor's
+    /// `weights()` of an `rma.mv` fit.
+    pub fn weights(&self) -> Vec<f64> {
+        let [between, within] = self.sigma2_standardised;
+        let blocks = &self.blocks;
+        let mut weights = vec![0.0; blocks.k()];
+        for j in 0..blocks.clusters() {
+            let range = blocks.range(j);
+            let total: f64 = range.clone().map(|i| 1.0 / (blocks.v[i] + within)).sum();
+            let c = between / (1.0 + between * total);
+            for i in range {
+                let w = 1.0 / (blocks.v[i] + within);
+                weights[blocks.order[i]] = w - c * w * w;
+            }
+        }
+        let sum: f64 = weights.iter().sum();
+        weights.iter().map(|w| 100.0 * w / sum).collect()
+    }
+
     /// The critical value of the intervals.
     pub fn critical(&self) -> f64 {
         let upper = 1.0 - (1.0 - self.level / 100.0) / 2.0;

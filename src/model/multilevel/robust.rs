@@ -24,6 +24,11 @@ use crate::stats::{t_quantile, t_upper_tail};
 /// largest are treated as 0 (a cluster the model fits exactly).
 const EIGENVALUE_TOLERANCE: f64 = 1e-12;
 
+/// A coefficient whose expected robust variance under the working model is
+/// below this share of its model-based variance rests on a single cluster:
+/// its robust variance is not estimable.
+const NOT_ESTIMABLE: f64 = 1e-10;
+
 /// One coefficient with cluster-robust inference.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RobustCoefficient {
@@ -31,7 +36,8 @@ pub struct RobustCoefficient {
     pub name: String,
     /// The estimate (the model's own).
     pub estimate: f64,
-    /// The robust standard error.
+    /// The robust standard error; NaN (`null` in JSON) when the coefficient
+    /// rests on the effects of a single cluster.
     pub se: f64,
     /// estimate / se, referred to t with `df` degrees of freedom.
     pub statistic: f64,
@@ -132,14 +138,21 @@ impl Working<'_> {
         }
         let df = moments
             .iter()
-            .map(|m| {
+            .enumerate()
+            .map(|(h, m)| {
                 let qs = product(self.bread, &m.s, p);
                 let trace_qsqs: f64 = (0..p)
                     .map(|r| (0..p).map(|c| qs[r * p + c] * qs[c * p + r]).sum::<f64>())
                     .sum();
                 let expectation = m.sum_q - m.sum_zqz;
                 let spread = m.sum_q2 - 2.0 * m.sum_q_zqz + trace_qsqs;
-                expectation * expectation / spread
+                // A coefficient that rests on one cluster's effects has no
+                // residual information left for a robust variance.
+                if expectation <= NOT_ESTIMABLE * self.bread[h * p + h] {
+                    f64::NAN
+                } else {
+                    expectation * expectation / spread
+                }
             })
             .collect();
         // The meat holds Q Xᵀ W A e per cluster already: the sandwich is its sum.
@@ -230,21 +243,44 @@ fn table(
     (0..p)
         .map(|h| {
             let estimate = data.coefficient(h, beta[h]);
-            let se = data.spread(covariance[h * p + h].sqrt());
+            // NaN throughout where the degrees of freedom are (not estimable).
+            let se = data.spread(covariance[h * p + h].sqrt()) + 0.0 * df[h];
+            let df = &df
+                .iter()
+                .map(|d| if *d > 0.0 { *d } else { f64::NAN })
+                .collect::<Vec<_>>();
             let statistic = estimate / se;
-            let critical = t_quantile(upper, df[h]);
+            let usable = df[h].is_finite() && df[h] > 0.0;
+            let critical = if usable {
+                t_quantile(upper, df[h])
+            } else {
+                f64::NAN
+            };
+            let p_value = if usable {
+                2.0 * t_upper_tail(statistic.abs(), df[h])
+            } else {
+                f64::NAN
+            };
             RobustCoefficient {
                 name: design.names()[h].clone(),
                 estimate,
                 se,
                 statistic,
                 df: df[h],
-                p_value: 2.0 * t_upper_tail(statistic.abs(), df[h]),
+                p_value,
                 ci_lower: estimate - critical * se,
                 ci_upper: estimate + critical * se,
             }
         })
         .collect()
+}
+
+impl RobustCoefficient {
+    /// False when the coefficient rests on one cluster's effects and has no
+    /// robust variance.
+    pub fn is_estimable(&self) -> bool {
+        self.df.is_finite()
+    }
 }
 
 impl ThreeLevelFit {

@@ -59,6 +59,7 @@ pub mod bias;
 pub mod data;
 pub mod effect;
 mod error;
+mod hash;
 pub mod model;
 pub mod plot;
 pub mod report;

@@ -32,7 +32,7 @@ pub struct Multilevel {
     /// for comparison only, it counts the clusters' patients more than once.
     pub ignoring_dependence: IgnoringDependence,
     /// Each included effect's cluster, in the studies' order.
-    pub clusters: Vec<String>,
+    pub clusters: Clusters,
 }
 
 /// The usual random-effects result of the same effects, as if independent.
@@ -116,11 +116,11 @@ fn json<T: Serialize>(value: &T) -> Value {
 
 /// Each included study's cluster from `column` (the study labels when it is
 /// the label column); studies without one are excluded and reported.
-pub(crate) fn cluster_labels(
-    table: &Table,
+pub(crate) fn cluster_labels<'a>(
+    table: &'a Table,
     effects: &mut EffectSet,
     column: &str,
-) -> Result<Vec<String>> {
+) -> Result<Vec<&'a str>> {
     let cells = table.text_column(&column.to_ascii_lowercase());
     let is_label_column = column.eq_ignore_ascii_case("study");
     if cells.is_none() && !is_label_column {
@@ -130,14 +130,13 @@ pub(crate) fn cluster_labels(
         ))
         .into());
     }
-    let label = |study: &crate::effect::StudyEffect| -> Option<String> {
+    let label = |study: &crate::effect::StudyEffect| -> Option<&'a str> {
         match cells {
             Some(cells) => cells[study.table_row]
                 .as_deref()
                 .map(str::trim)
-                .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("na"))
-                .map(str::to_string),
-            None => Some(study.study.clone()),
+                .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("na")),
+            None => Some(table.labels()[study.table_row].as_str()),
         }
     };
     let mut labels = Vec::with_capacity(effects.studies.len());
@@ -163,7 +162,7 @@ pub(crate) fn cluster_labels(
 /// included effects, with `naive` the fit that treats them as independent.
 pub(crate) fn fit(
     effects: &EffectSet,
-    labels: Vec<String>,
+    labels: Vec<&str>,
     design: Option<Design>,
     options: &AnalysisOptions,
     naive: &Fit,
@@ -222,7 +221,7 @@ pub(crate) fn fit(
             ci_upper: naive.ci_upper,
             tau2: naive.tau2,
         },
-        clusters: labels,
+        clusters,
         fit,
     })
 }
@@ -262,22 +261,23 @@ const LISTED_CLUSTERS: usize = 12;
 
 /// The note that says how the effects were grouped.
 pub(crate) fn cluster_note(multilevel: &Multilevel) -> String {
-    let mut sizes: std::collections::BTreeMap<&str, usize> = Default::default();
-    for label in &multilevel.clusters {
-        *sizes.entry(label.as_str()).or_default() += 1;
-    }
-    let several: Vec<String> = sizes
-        .iter()
-        .filter(|(_, n)| **n > 1)
-        .map(|(label, n)| format!("{label} ({n})"))
+    let clusters = &multilevel.clusters;
+    let several: Vec<String> = clusters
+        .sizes()
+        .into_iter()
+        .enumerate()
+        .filter(|(_, n)| *n > 1)
+        .take(LISTED_CLUSTERS + 1)
+        .map(|(c, n)| format!("{} ({n})", clusters.label(c)))
         .collect();
+    let more = clusters.sizes().iter().filter(|n| **n > 1).count();
     let listed = match several.len() {
         0 => "none".to_string(),
         n if n <= LISTED_CLUSTERS => several.join(", "),
-        n => format!(
+        _ => format!(
             "{}, and {} more",
             several[..LISTED_CLUSTERS].join(", "),
-            n - LISTED_CLUSTERS
+            more - LISTED_CLUSTERS
         ),
     };
     format!(

@@ -30,6 +30,7 @@ use crate::effect::{
     BackTransform, EffectOptions, EffectSet, Imputation, Measure, SdImputation, StudyData,
 };
 use crate::error::{ErrorKind, Result};
+use crate::hash::{LabelMap, LabelSet};
 use crate::model::{
     Design, Fit, MetaAnalysis, Method, Prediction, Rve, SubgroupDifference, Tau2, Tau2Interval,
     Test, subgroup_difference,
@@ -616,7 +617,17 @@ impl Pooled {
         measure: Measure,
         studies: impl Iterator<Item = &'a StudyData>,
     ) -> Result<Self> {
-        let tau2_interval = fit.tau2_interval()?;
+        Pooled::with_interval(fit, measure, studies, true)
+    }
+
+    /// [`Pooled::new`], without the τ² interval unless `interval`.
+    fn with_interval<'a>(
+        fit: Fit,
+        measure: Measure,
+        studies: impl Iterator<Item = &'a StudyData>,
+        interval: bool,
+    ) -> Result<Self> {
+        let tau2_interval = if interval { fit.tau2_interval()? } else { None };
         let back_transformed = measure
             .back_transform()
             .filter(|_| fit.regression.is_none())
@@ -1003,7 +1014,7 @@ impl Analysis {
         effects: EffectSet,
         options: &AnalysisOptions,
         design: Option<Design>,
-        clusters: Option<Vec<String>>,
+        clusters: Option<Vec<&str>>,
     ) -> Result<Analysis> {
         let mut warnings = exclusion_warnings(&effects);
         warnings.extend(effects.warnings.iter().cloned());
@@ -1044,7 +1055,8 @@ impl Analysis {
         };
         let studies = study_results(&effects, &weights, options.level);
         let data = effects.studies.iter().map(|s| &s.data);
-        let mut overall = Pooled::new(fit, options.measure, data)?;
+        // A superseded fit needs no τ² interval: it is not reported.
+        let mut overall = Pooled::with_interval(fit, options.measure, data, multilevel.is_none())?;
         overall.superseded = multilevel.is_some();
         let mut notes = effects.notes.clone();
         notes.extend(multilevel.as_ref().map(dependence::cluster_note));
@@ -1130,8 +1142,9 @@ fn fit_studies(
 /// independent, their patients would count more than once.
 fn dependence_warnings(effects: &EffectSet) -> Vec<String> {
     // One pass to find repeated labels (usually none), a second for their rows.
-    let mut seen = std::collections::HashSet::with_capacity(effects.studies.len());
-    let repeated: std::collections::HashSet<&str> = effects
+    let mut seen: LabelSet<&str> =
+        LabelSet::with_capacity_and_hasher(effects.studies.len(), Default::default());
+    let repeated: LabelSet<&str> = effects
         .studies
         .iter()
         .filter(|s| !seen.insert(s.study.as_str()))
@@ -1142,7 +1155,7 @@ fn dependence_warnings(effects: &EffectSet) -> Vec<String> {
     }
     // Labels in order of first appearance, with the indices of their studies.
     let mut first_seen: Vec<&str> = Vec::new();
-    let mut members: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    let mut members: LabelMap<&str, Vec<usize>> = Default::default();
     for (i, s) in effects.studies.iter().enumerate() {
         if !repeated.contains(s.study.as_str()) {
             continue;

@@ -1,10 +1,9 @@
 //! Which effects belong together: a validated assignment of effects to clusters.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use crate::error::{ErrorKind, Result};
+use crate::hash::LabelMap;
 
 /// The cluster (usually the study) of every effect, in the effects' order.
 ///
@@ -29,7 +28,8 @@ impl Clusters {
     /// Groups effects by label; labels are compared exactly, after trimming
     /// surrounding spaces. An empty label is an error: its cluster is unknown.
     pub fn new(labels: &[impl AsRef<str>]) -> Result<Self> {
-        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(labels.len());
+        let mut seen: LabelMap<&str, usize> =
+            LabelMap::with_capacity_and_hasher(labels.len(), Default::default());
         let mut index = Vec::with_capacity(labels.len());
         let mut names = Vec::new();
         for (row, label) in labels.iter().enumerate() {

@@ -167,7 +167,7 @@ impl ThreeLevel {
             _ => Likelihood::Restricted,
         };
         let (sigma2, evaluation, iterations) = maximise(&blocks, likelihood)?;
-        self.summarise(&data, &design, &blocks, sigma2, evaluation, iterations)
+        self.summarise(data, &design, blocks, sigma2, evaluation, iterations)
     }
 
     fn design_for(&self, k: usize) -> Result<Arc<Design>> {
@@ -195,9 +195,9 @@ impl ThreeLevel {
     #[allow(clippy::too_many_arguments)]
     fn summarise(
         &self,
-        data: &Standardised,
+        data: Standardised,
         design: &Arc<Design>,
-        blocks: &Blocks,
+        blocks: Blocks,
         sigma2: [f64; 2],
         evaluation: Evaluation,
         iterations: usize,
@@ -214,7 +214,7 @@ impl ThreeLevel {
             .collect();
         let covariance: Vec<f64> = evaluation.covariance.iter().map(|c| c * scale2).collect();
         let regression = coefficient_table(design, estimates, covariance, reference, self.level)?;
-        let heterogeneity = residual_heterogeneity(blocks)?;
+        let heterogeneity = residual_heterogeneity(&blocks)?;
         let total = sigma2[0] + sigma2[1] + heterogeneity.typical_variance;
         let first = &regression.coefficients[0];
         let (sigma2_cluster, sigma2_within) = (data.variance(sigma2[0]), data.variance(sigma2[1]));
@@ -244,7 +244,6 @@ impl ThreeLevel {
             q_df: df,
             q_p_value: chi_squared(df).sf(heterogeneity.q),
             k,
-            clusters: blocks.clusters(),
             sigma2_cluster,
             sigma2_within,
             i2: 100.0 * (sigma2[0] + sigma2[1]) / total,
@@ -253,8 +252,9 @@ impl ThreeLevel {
             log_likelihood,
             iterations,
             regression: (!design.is_intercept_only()).then_some(regression),
-            blocks: blocks.clone(),
-            data: data.clone(),
+            clusters: blocks.clusters(),
+            blocks,
+            data,
             design: design.clone(),
             beta_standardised: evaluation.beta,
             covariance_standardised: evaluation.covariance,

@@ -405,7 +405,7 @@ fn the_command_line_reports_the_three_level_model_with_cr2_and_rve() {
                         ));
                     }
                     for key in ["se", "statistic", "df", "p_value", "ci_lower", "ci_upper"] {
-                        let got = c.get(&format!("robust_{key}"));
+                        let got = c.get(format!("robust_{key}"));
                         failures.extend(compare(
                             &format!("{what} robust_{key}[{j}]"),
                             got,

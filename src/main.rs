@@ -219,6 +219,14 @@ struct AnalyzeArgs {
     /// weights and the small-sample correction (robumeta's robu).
     #[arg(long)]
     rve: bool,
+    /// Follow-ups to analyse (the `time` column): a value, `latest` (each
+    /// study's last), or `all` (dependent effects: use --cluster study).
+    #[arg(long, value_name = "VALUE|latest|all", allow_hyphen_values = true)]
+    time: Option<String>,
+    /// Instruments in order of preference (comma-separated): each study keeps
+    /// the first it reports, when pooling across instruments.
+    #[arg(long, value_delimiter = ',', value_name = "INSTRUMENT,...")]
+    prefer: Vec<String>,
     /// The correlation between effects of a cluster assumed by --rve, in [0, 1].
     #[arg(
         long,
@@ -633,6 +641,13 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
         options = options.cluster(column.as_str());
     }
     options = options.robust(args.robust);
+    if let Some(time) = &args.time {
+        options = options.time(time.parse()?);
+    }
+    if !args.prefer.is_empty() {
+        let prefer: Vec<&str> = args.prefer.iter().map(String::as_str).collect();
+        options = options.prefer(&prefer);
+    }
     if args.rve {
         options = options.rve(args.rho);
     }

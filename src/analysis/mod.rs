@@ -13,6 +13,7 @@
 mod clinical;
 mod dependence;
 mod moderators;
+mod selection;
 
 use std::path::Path;
 
@@ -22,6 +23,7 @@ pub use clinical::{
     ClinicalSummary, InstrumentSummary, MicComparison, PercentOfRange, RSensitivity,
 };
 pub use dependence::{IgnoringDependence, Multilevel};
+pub use selection::{TIME_COLUMN, TimeSelection};
 
 use crate::data::Table;
 use crate::effect::harmonise::{Harmonisation, OUTCOME_COLUMN, harmonise};
@@ -76,6 +78,11 @@ pub struct AnalysisOptions {
     /// Robust variance estimation with this assumed correlation between the
     /// effects of a cluster (needs `cluster`).
     pub rve_rho: Option<f64>,
+    /// Which follow-ups (the `time` column) enter the analysis.
+    pub time: Option<TimeSelection>,
+    /// Instruments in order of preference: each study keeps its rows of the
+    /// first one it reports.
+    pub prefer: Vec<String>,
     /// τ² fixed instead of estimated (how subgroups share one).
     fixed_tau2: Option<f64>,
 }
@@ -134,8 +141,36 @@ impl AnalysisOptions {
             cluster: None,
             robust: false,
             rve_rho: None,
+            time: None,
+            prefer: Vec::new(),
             fixed_tau2: None,
         }
+    }
+
+    /// Selects follow-ups by the `time` column: a value, each study's latest,
+    /// or all of them (then several effects of one study are dependent).
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure, analysis::TimeSelection};
+    /// let options = AnalysisOptions::new(Measure::Mc).time(TimeSelection::Latest);
+    /// assert_eq!(options.time, Some(TimeSelection::Latest));
+    /// ```
+    pub fn time(mut self, selection: TimeSelection) -> Self {
+        self.time = Some(selection);
+        self
+    }
+
+    /// Keeps one instrument per study, the first of these it reports (any
+    /// other instrument ranks after them all), for pooling across instruments.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// let options = AnalysisOptions::new(Measure::Smcr).prefer(&["HHS", "mHHS", "WOMAC"]);
+    /// assert_eq!(options.prefer.len(), 3);
+    /// ```
+    pub fn prefer(mut self, instruments: &[&str]) -> Self {
+        self.prefer = instruments.iter().map(|s| s.to_string()).collect();
+        self
     }
 
     /// Effects with the same value in this column (usually `study`) are
@@ -267,7 +302,11 @@ impl AnalysisOptions {
     fn table_spec(&self) -> crate::data::TableSpec {
         let mut text: Vec<&str> = self.moderators.iter().map(String::as_str).collect();
         text.extend(self.cluster.as_deref());
+        text.push(OUTCOME_COLUMN);
         let mut spec = EffectSet::table_spec(self.measure).with_text(&text);
+        if self.time.is_some() && !self.uses_person_time() {
+            spec = spec.with_numeric(&[TIME_COLUMN]);
+        }
         if let Some(column) = &self.group_by {
             spec = spec.group_by(column.as_str());
         }
@@ -435,7 +474,23 @@ impl AnalysisOptions {
         Ok(())
     }
 
+    /// True for the rate measures, whose `time` column is person-time, not follow-up.
+    fn uses_person_time(&self) -> bool {
+        matches!(
+            self.measure.design(),
+            crate::effect::Design::IncidenceRate | crate::effect::Design::TwoGroupRates
+        )
+    }
+
     fn check_dependence(&self) -> Result<()> {
+        if self.time.is_some() && self.uses_person_time() {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "--time selects follow-ups of clinical data; for {} the `time` column is \
+                 person-time",
+                self.measure
+            ))
+            .into());
+        }
         let without_cluster = |option: &str| {
             Err(ErrorKind::InvalidSetting(format!(
                 "{option} needs --cluster COLUMN: robust inference is about clusters of \
@@ -721,7 +776,11 @@ pub struct OutcomeAnalysis {
 /// The rows whose instrument is `name` (through the registry, so aliases match).
 fn select_outcome(table: &Table, name: &str) -> Result<Table> {
     let registry = ScaleRegistry::shared();
-    let wanted = &registry.find(name)?.name;
+    // One instrument, or several separated by commas (pooled across instruments).
+    let wanted: Vec<&String> = name
+        .split(',')
+        .map(|n| registry.find(n.trim()).map(|s| &s.name))
+        .collect::<Result<_>>()?;
     let outcomes = table.text_column(OUTCOME_COLUMN).ok_or_else(|| {
         ErrorKind::InvalidSetting(format!(
             "selecting the outcome `{name}` needs an `{OUTCOME_COLUMN}` column"
@@ -731,7 +790,7 @@ fn select_outcome(table: &Table, name: &str) -> Result<Table> {
         outcomes[row]
             .as_deref()
             .and_then(|o| registry.find(o).ok())
-            .is_some_and(|s| &s.name == wanted)
+            .is_some_and(|s| wanted.contains(&&s.name))
     };
     Ok(table.subset(matches))
 }
@@ -904,7 +963,18 @@ impl Analysis {
             }
             None => table,
         };
+        let chosen;
+        let mut said = (Vec::new(), Vec::new());
+        let table = if options.uses_person_time() {
+            table
+        } else {
+            let selection = selection::select(table, options.time, &options.prefer)?;
+            said = (selection.notes, selection.warnings);
+            chosen = selection.table;
+            &chosen
+        };
         let mut effects = EffectSet::from_table(table, options.measure, &options.effects)?;
+        effects.warnings.extend(said.1);
         harmonise(
             &mut effects,
             table,
@@ -918,6 +988,7 @@ impl Analysis {
         let design =
             moderators::design(table, &mut effects, &options.moderators, options.intercept)?;
         let mut analysis = Analysis::with_design(effects, options, design, clusters)?;
+        analysis.notes.extend(said.0);
         analysis.group_column = table
             .group_column()
             .map(str::to_string)
@@ -958,6 +1029,14 @@ impl Analysis {
     /// [`Analysis::per_outcome_csv`] on a table already read.
     pub fn per_outcome(table: &Table, options: &AnalysisOptions) -> Result<Vec<OutcomeAnalysis>> {
         options.check()?;
+        if !options.prefer.is_empty() {
+            return Err(ErrorKind::InvalidSetting(
+                "--prefer keeps one instrument per study when pooling across instruments; \
+                 with --by outcome each analysis has one instrument already"
+                    .into(),
+            )
+            .into());
+        }
         let outcomes = table.text_column(OUTCOME_COLUMN).ok_or_else(|| {
             ErrorKind::InvalidSetting(format!(
                 "analysing by outcome needs an `{OUTCOME_COLUMN}` column naming each study's instrument \
@@ -1180,8 +1259,9 @@ fn dependence_warnings(effects: &EffectSet) -> Vec<String> {
             format!(
                 "study `{label}` contributes {} effects (rows {}): effects of the same study \
                  share its patients or its design and are not independent; pooled as if they \
-                 were, the study counts more than once. Pool one effect per study (e.g. \
-                 --outcome, --by outcome, or a file with one row per study)",
+                 were, the study counts more than once. Model the dependence with \
+                 --cluster study, or pool one effect per study (--outcome, --by outcome, \
+                 --time, --prefer)",
                 seen.len(),
                 seen.join(", ")
             )

@@ -1,0 +1,289 @@
+//! Which rows of a clinical table enter one analysis: instruments (`outcome`),
+//! follow-ups (`time`) and one instrument per study (`prefer`). Every row left
+//! out is said in the notes; several follow-ups of one study that nobody chose
+//! between are a warning.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::data::Table;
+use crate::effect::harmonise::OUTCOME_COLUMN;
+use crate::effect::scales::ScaleRegistry;
+use crate::error::{Error, ErrorKind, Result};
+use crate::hash::LabelMap;
+
+/// The follow-up column of before/after data.
+pub const TIME_COLUMN: &str = "time";
+
+/// Which follow-ups of a study enter the analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TimeSelection {
+    /// The rows whose `time` equals this value.
+    Value(f64),
+    /// Each study's latest follow-up of each instrument.
+    Latest,
+    /// Every follow-up (dependent effects: use clusters).
+    All,
+}
+
+impl FromStr for TimeSelection {
+    type Err = Error;
+
+    /// A number, `latest` or `all`.
+    ///
+    /// ```
+    /// use cochran::analysis::TimeSelection;
+    /// assert_eq!("6".parse::<TimeSelection>()?, TimeSelection::Value(6.0));
+    /// assert_eq!("Latest".parse::<TimeSelection>()?, TimeSelection::Latest);
+    /// assert!("soon".parse::<TimeSelection>().is_err());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("latest") {
+            return Ok(TimeSelection::Latest);
+        }
+        if s.eq_ignore_ascii_case("all") {
+            return Ok(TimeSelection::All);
+        }
+        match s.parse::<f64>() {
+            Ok(t) if t.is_finite() => Ok(TimeSelection::Value(t)),
+            _ => Err(ErrorKind::InvalidSetting(format!(
+                "--time takes a follow-up value (as in the `{TIME_COLUMN}` column), `latest` or \
+                 `all`, found `{s}`"
+            ))
+            .into()),
+        }
+    }
+}
+
+impl fmt::Display for TimeSelection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TimeSelection::Value(t) => write!(f, "{t}"),
+            TimeSelection::Latest => f.write_str("latest"),
+            TimeSelection::All => f.write_str("all"),
+        }
+    }
+}
+
+/// The rows chosen, with what was said about them.
+pub(crate) struct Selection {
+    pub table: Table,
+    pub notes: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// The instrument (canonical name) of each row, `None` where it has none.
+fn instruments(table: &Table) -> Option<Vec<Option<String>>> {
+    let registry = ScaleRegistry::shared();
+    let outcomes = table.text_column(OUTCOME_COLUMN)?;
+    Some(
+        outcomes
+            .iter()
+            .map(|o| {
+                let o = o.as_deref()?;
+                Some(
+                    registry
+                        .find(o)
+                        .map_or_else(|_| o.trim().to_string(), |s| s.name.clone()),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Chooses the follow-ups and instruments of `table`.
+pub(crate) fn select(
+    table: &Table,
+    time: Option<TimeSelection>,
+    prefer: &[String],
+) -> Result<Selection> {
+    let mut selection = Selection {
+        table: table.clone(),
+        notes: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let has_time = table.column(TIME_COLUMN).is_some();
+    match time {
+        Some(TimeSelection::All) | None => {
+            if has_time {
+                selection
+                    .warnings
+                    .extend(several_follow_ups(table, time.is_none()));
+            }
+        }
+        Some(chosen) => {
+            if !has_time {
+                return Err(ErrorKind::InvalidSetting(format!(
+                    "--time {chosen} needs a `{TIME_COLUMN}` column with each row's follow-up"
+                ))
+                .into());
+            }
+            selection = choose_time(selection, chosen);
+        }
+    }
+    if !prefer.is_empty() {
+        selection = choose_instrument(selection, prefer)?;
+    }
+    Ok(selection)
+}
+
+/// Rows grouped by study label and instrument, in order of first appearance.
+fn study_instrument_groups(table: &Table) -> Vec<Vec<usize>> {
+    let instruments = instruments(table).unwrap_or_else(|| vec![None; table.len()]);
+    let mut index: LabelMap<(&str, Option<&str>), usize> = Default::default();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for row in 0..table.len() {
+        let key = (table.labels()[row].as_str(), instruments[row].as_deref());
+        let next = groups.len();
+        let g = *index.entry(key).or_insert(next);
+        if g == next {
+            groups.push(Vec::new());
+        }
+        groups[g].push(row);
+    }
+    groups
+}
+
+fn describe(table: &Table, row: usize) -> String {
+    let instrument = instruments(table)
+        .and_then(|i| i[row].clone())
+        .map(|i| format!(" {i}"))
+        .unwrap_or_default();
+    format!("{}{instrument}", table.labels()[row])
+}
+
+fn time_text(t: Option<f64>) -> String {
+    t.map_or_else(|| "no time".to_string(), |t| format!("{t}"))
+}
+
+/// Studies that report one instrument at several follow-ups.
+fn several_follow_ups(table: &Table, unchosen: bool) -> Vec<String> {
+    study_instrument_groups(table)
+        .into_iter()
+        .filter_map(|rows| {
+            let mut times: Vec<f64> = rows
+                .iter()
+                .filter_map(|&r| table.value(TIME_COLUMN, r))
+                .collect();
+            times.sort_by(f64::total_cmp);
+            times.dedup();
+            (times.len() > 1 && unchosen).then(|| {
+                let listed: Vec<String> = times.iter().map(|t| format!("{t}")).collect();
+                format!(
+                    "{} is reported at several follow-ups ({}: {}): choose one with --time \
+                     VALUE or --time latest, or keep them all with --time all and --cluster study",
+                    describe(table, rows[0]),
+                    TIME_COLUMN,
+                    listed.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+fn choose_time(selection: Selection, chosen: TimeSelection) -> Selection {
+    let table = &selection.table;
+    let mut keep = vec![false; table.len()];
+    let mut left_out: Vec<String> = Vec::new();
+    for rows in study_instrument_groups(table) {
+        let time = |r: usize| table.value(TIME_COLUMN, r);
+        let kept: Vec<usize> = match chosen {
+            TimeSelection::Value(t) => rows
+                .iter()
+                .copied()
+                .filter(|&r| time(r) == Some(t))
+                .collect(),
+            _ => {
+                let latest = rows
+                    .iter()
+                    .filter_map(|&r| time(r))
+                    .fold(f64::NEG_INFINITY, f64::max);
+                match rows.iter().any(|&r| time(r).is_some()) {
+                    true => rows
+                        .iter()
+                        .copied()
+                        .filter(|&r| time(r) == Some(latest))
+                        .collect(),
+                    false => rows.clone(),
+                }
+            }
+        };
+        for &r in &rows {
+            if kept.contains(&r) {
+                keep[r] = true;
+            } else {
+                left_out.push(format!("{} at {}", describe(table, r), time_text(time(r))));
+            }
+        }
+    }
+    let mut notes = selection.notes;
+    if !left_out.is_empty() {
+        notes.push(format!(
+            "--time {chosen}: {} row{} left out: {}",
+            left_out.len(),
+            if left_out.len() == 1 { "" } else { "s" },
+            left_out.join("; ")
+        ));
+    }
+    Selection {
+        table: table.subset(|r| keep[r]),
+        notes,
+        warnings: selection.warnings,
+    }
+}
+
+/// Each study keeps its rows of its most preferred instrument: those listed
+/// rank in their order, any other after them all.
+fn choose_instrument(selection: Selection, prefer: &[String]) -> Result<Selection> {
+    let table = &selection.table;
+    let Some(instruments) = instruments(table) else {
+        return Err(ErrorKind::InvalidSetting(format!(
+            "--prefer chooses among instruments: it needs an `{OUTCOME_COLUMN}` column"
+        ))
+        .into());
+    };
+    let registry = ScaleRegistry::shared();
+    let ranking: Vec<String> = prefer
+        .iter()
+        .map(|p| registry.find(p).map(|s| s.name.clone()))
+        .collect::<Result<_>>()?;
+    let rank = |row: usize| -> usize {
+        instruments[row]
+            .as_ref()
+            .and_then(|i| ranking.iter().position(|p| p == i))
+            .unwrap_or(ranking.len())
+    };
+    let mut best: LabelMap<&str, usize> = Default::default();
+    for row in 0..table.len() {
+        let entry = best
+            .entry(table.labels()[row].as_str())
+            .or_insert(usize::MAX);
+        *entry = (*entry).min(rank(row));
+    }
+    let keep: Vec<bool> = (0..table.len())
+        .map(|r| rank(r) == best[table.labels()[r].as_str()])
+        .collect();
+    let mut notes = selection.notes;
+    let dropped: Vec<String> = (0..table.len())
+        .filter(|&r| !keep[r])
+        .map(|r| describe(table, r))
+        .collect();
+    if !dropped.is_empty() {
+        notes.push(format!(
+            "--prefer {}: one instrument per study; left out: {}",
+            prefer.join(","),
+            dropped.join("; ")
+        ));
+    }
+    Ok(Selection {
+        table: table.subset(|r| keep[r]),
+        notes,
+        warnings: selection.warnings,
+    })
+}

@@ -1,0 +1,180 @@
+//! Choosing follow-ups (`--time`) and one instrument per study (`--prefer`).
+
+mod common;
+
+use common::{csv_file, json, rejects};
+
+/// Three studies; A reports HHS at 3, 6 and 12 months and WOMAC at 6; B HHS at
+/// 6 and 12; C WOMAC at 6 only.
+const TABLE: &str = "study,outcome,time,n,mean_pre,sd_pre,mean_post,sd_post
+A,HHS,3,20,50,8,60,9
+A,HHS,6,20,50,8,66,10
+A,HHS,12,20,50,8,70,11
+A,WOMAC,6,20,50,12,35,13
+B,HHS,6,30,55,9,65,9
+B,HHS,12,30,55,9,71,10
+C,WOMAC,6,25,48,11,30,12
+";
+
+/// `cochran analyze` with r = 0.5, MC unless `extra` names a measure.
+fn analyse(file: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["analyze", file, "--r", "0.5", "--format", "json"];
+    if !extra.contains(&"--measure") {
+        args.extend(["--measure", "MC"]);
+    }
+    args.extend(extra);
+    json(&args)
+}
+
+/// The analysis of only some of the table's rows, as its own file.
+fn rows_only(name: &str, keep: &[usize], extra: &[&str]) -> serde_json::Value {
+    let lines: Vec<&str> = TABLE.lines().collect();
+    let mut text = format!("{}\n", lines[0]);
+    for &r in keep {
+        text.push_str(lines[r]);
+        text.push('\n');
+    }
+    let file = csv_file(name, &text);
+    let out = analyse(&file, extra);
+    std::fs::remove_file(&file).unwrap();
+    out
+}
+
+#[test]
+fn several_follow_ups_are_named_when_none_is_chosen() {
+    let file = csv_file("follow_ups_unchosen.csv", TABLE);
+    let out = analyse(&file, &["--outcome", "HHS"]);
+    std::fs::remove_file(&file).unwrap();
+    let warnings = out["warnings"].to_string();
+    assert!(
+        warnings.contains("A HHS is reported at several follow-ups (time: 3, 6, 12)"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("B HHS is reported at several follow-ups (time: 6, 12)"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("--time"), "{warnings}");
+}
+
+#[test]
+fn a_chosen_follow_up_gives_the_analysis_of_those_rows() {
+    let file = csv_file("follow_ups_value.csv", TABLE);
+    let at_6 = analyse(&file, &["--outcome", "HHS", "--time", "6"]);
+    let latest = analyse(&file, &["--outcome", "HHS", "--time", "latest"]);
+    std::fs::remove_file(&file).unwrap();
+    let expected_6 = rows_only("follow_ups_6.csv", &[2, 5], &[]);
+    let expected_latest = rows_only("follow_ups_12.csv", &[3, 6], &[]);
+    for (got, expected) in [(&at_6, &expected_6), (&latest, &expected_latest)] {
+        for key in ["k", "estimate", "se", "ci_lower", "ci_upper", "tau2"] {
+            assert_eq!(got[key], expected[key], "{key}");
+        }
+        assert!(!got["warnings"].to_string().contains("several follow-ups"));
+    }
+    let notes = at_6["notes"].to_string();
+    assert!(
+        notes.contains("--time 6: 3 rows left out: A HHS at 3; A HHS at 12; B HHS at 12"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn all_follow_ups_with_clusters_give_the_three_level_model() {
+    let file = csv_file("follow_ups_all.csv", TABLE);
+    let out = analyse(
+        &file,
+        &["--outcome", "HHS", "--time", "all", "--cluster", "study"],
+    );
+    let unclustered = analyse(&file, &["--outcome", "HHS", "--time", "all"]);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(out["model"], "three-level");
+    assert_eq!(
+        (out["k"].as_u64(), out["clusters"].as_u64()),
+        (Some(5), Some(2))
+    );
+    assert!(!out["warnings"].to_string().contains("several follow-ups"));
+    // Without clusters the repeated studies are a warning.
+    let warnings = unclustered["warnings"].to_string();
+    assert!(warnings.contains("--cluster study"), "{warnings}");
+}
+
+#[test]
+fn prefer_keeps_one_instrument_per_study() {
+    let file = csv_file("follow_ups_prefer.csv", TABLE);
+    let out = analyse(
+        &file,
+        &["--time", "6", "--prefer", "HHS,WOMAC", "--measure", "SMCR", "--improvement-positive"],
+    );
+    std::fs::remove_file(&file).unwrap();
+    // A keeps HHS at 6, B HHS at 6, C its only instrument, WOMAC.
+    let expected = rows_only(
+        "follow_ups_prefer_expected.csv",
+        &[2, 5, 7],
+        &["--measure", "SMCR", "--improvement-positive"],
+    );
+    for key in ["k", "estimate", "se", "ci_lower", "ci_upper"] {
+        assert_eq!(out[key], expected[key], "{key}");
+    }
+    let notes = out["notes"].to_string();
+    assert!(
+        notes.contains("--prefer HHS,WOMAC: one instrument per study; left out: A WOMAC"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn bad_follow_up_settings_are_clear_errors() {
+    let file = csv_file("follow_ups_bad.csv", TABLE);
+    rejects(
+        &[
+            "analyze",
+            &file,
+            "--measure",
+            "MC",
+            "--r",
+            "0.5",
+            "--time",
+            "soon",
+        ],
+        &["--time takes", "soon"],
+    );
+    rejects(
+        &[
+            "analyze",
+            &file,
+            "--measure",
+            "MC",
+            "--r",
+            "0.5",
+            "--by",
+            "outcome",
+            "--prefer",
+            "HHS",
+        ],
+        &["--prefer", "--by outcome"],
+    );
+    rejects(
+        &[
+            "analyze",
+            &file,
+            "--measure",
+            "MC",
+            "--r",
+            "0.5",
+            "--prefer",
+            "XYZ",
+        ],
+        &["XYZ"],
+    );
+    std::fs::remove_file(&file).unwrap();
+    let rates = common::repo_path("datasets/nielweise2008.csv");
+    rejects(
+        &["analyze", &rates, "--measure", "IRR", "--time", "6"],
+        &["person-time"],
+    );
+    let no_time = common::repo_path("datasets/morris2008.csv");
+    rejects(
+        &["analyze", &no_time, "--measure", "MC", "--time", "6"],
+        &["needs a `time` column"],
+    );
+}

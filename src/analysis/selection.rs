@@ -138,8 +138,8 @@ fn study_instrument_groups(table: &Table) -> Vec<Vec<usize>> {
     let instruments = instruments(table).unwrap_or_else(|| vec![None; table.len()]);
     let mut index: LabelMap<(&str, Option<&str>), usize> = Default::default();
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    for row in 0..table.len() {
-        let key = (table.labels()[row].as_str(), instruments[row].as_deref());
+    for (row, instrument) in instruments.iter().enumerate() {
+        let key = (table.labels()[row].as_str(), instrument.as_deref());
         let next = groups.len();
         let g = *index.entry(key).or_insert(next);
         if g == next {

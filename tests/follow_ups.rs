@@ -103,7 +103,15 @@ fn prefer_keeps_one_instrument_per_study() {
     let file = csv_file("follow_ups_prefer.csv", TABLE);
     let out = analyse(
         &file,
-        &["--time", "6", "--prefer", "HHS,WOMAC", "--measure", "SMCR", "--improvement-positive"],
+        &[
+            "--time",
+            "6",
+            "--prefer",
+            "HHS,WOMAC",
+            "--measure",
+            "SMCR",
+            "--improvement-positive",
+        ],
     );
     std::fs::remove_file(&file).unwrap();
     // A keeps HHS at 6, B HHS at 6, C its only instrument, WOMAC.

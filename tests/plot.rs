@@ -545,3 +545,39 @@ fn cli_writes_both_plots_in_both_formats_for_every_design() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains(".svg"));
 }
+
+#[test]
+fn clustered_effects_are_grouped_under_their_cluster_with_the_three_level_diamond() {
+    let options = AnalysisOptions::new(cochran::Measure::Gen)
+        .cluster("district")
+        .robust(true);
+    let analysis = Analysis::from_csv(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/data/konstantopoulos2011.csv"),
+        &options,
+    )
+    .unwrap();
+    let svg = analysis.forest_plot().to_svg().unwrap();
+    let m = analysis.multilevel.as_ref().unwrap();
+    // One heading per district, its schools beneath it, in the file's order.
+    let labels: Vec<String> = texts(&svg).into_iter().map(|t| t.text).collect();
+    let heading = labels.iter().position(|t| t == "district 11").unwrap();
+    assert_eq!(labels[heading + 1].trim(), "District 11 school 1");
+    for c in 0..m.clusters.count() {
+        assert!(has_text(&svg, &format!("district {}", m.clusters.label(c))));
+    }
+    // One diamond: the three-level model's, with its interval on the right.
+    assert_eq!(diamonds(&svg), 1);
+    assert!(has_text(&svg, "Three-level model (REML) (95% CI)"));
+    assert!(has_text(
+        &svg,
+        &format!(
+            "{} [{}, {}]",
+            fmt2(m.fit.estimate),
+            fmt2(m.fit.ci_lower),
+            fmt2(m.fit.ci_upper)
+        )
+    ));
+    assert!(svg.contains("Cluster-robust (CR2)"));
+    assert!(svg.contains("56 effects in 11 clusters of `district`"));
+    assert_eq!(squares(&svg).len(), 56);
+}

@@ -264,6 +264,7 @@ fn widen_for_group_headings(groups: &[ColumnGroup], widths: &mut [f64], m: &Metr
 fn effect_headings(plot: &ForestPlot) -> [String; 2] {
     let fit = &plot.analysis.overall.fit;
     let (pooling, model) = match fit.method {
+        _ if plot.analysis.multilevel.is_some() => ("IV", "Three-level"),
         Method::Random(_) => ("IV", "Random"),
         Method::MantelHaenszel => ("M-H", "Fixed"),
         Method::Peto => ("Peto", "Fixed"),

@@ -1,7 +1,7 @@
 //! The forest plot's rows as text and marks, before any geometry: what RevMan
 //! prints, in its order.
 
-use crate::analysis::{Analysis, Pooled};
+use crate::analysis::{Analysis, Multilevel, Pooled};
 use crate::effect::BackTransform;
 use crate::model::{Fit, Method, Test};
 use crate::plot::axis::{fixed, trimmed};
@@ -110,6 +110,10 @@ impl RowStyle {
 /// Every row, subgroups first when there are any, then the overall result.
 pub(crate) fn rows(analysis: &Analysis, style: &RowStyle) -> Vec<Row> {
     let mut out = Vec::new();
+    if let Some(multilevel) = &analysis.multilevel {
+        clustered_rows(analysis, multilevel, style, &mut out);
+        return out;
+    }
     let all: Vec<usize> = (0..analysis.studies.len()).collect();
     if let Some(groups) = &analysis.subgroups {
         for group in groups {
@@ -246,6 +250,125 @@ fn study_rows(analysis: &Analysis, members: &[usize], style: &RowStyle, out: &mu
             effect: style.effect(s.yi, s.ci_lower, s.ci_upper),
             weight: format!("{}%", fixed(s.weight, 1)),
         });
+    }
+}
+
+/// Effects grouped by cluster (a heading over each cluster of several
+/// effects), then the three-level model's diamond, prediction interval and
+/// statistics.
+fn clustered_rows(analysis: &Analysis, m: &Multilevel, style: &RowStyle, out: &mut Vec<Row>) {
+    let clusters = &m.clusters;
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); clusters.count()];
+    (0..clusters.len()).for_each(|i| members[clusters.of(i)].push(i));
+    for (c, effects) in members.iter().enumerate() {
+        let start = out.len();
+        study_rows(analysis, effects, style, out);
+        if effects.len() < 2 {
+            continue;
+        }
+        let cluster = clusters.label(c);
+        for (row, &i) in out[start..].iter_mut().zip(effects) {
+            let s = &analysis.studies[i];
+            let instrument = s.instrument.as_deref();
+            row.label = match (s.study == cluster, instrument) {
+                (true, Some(instrument)) => format!("  {instrument}"),
+                (true, None) => format!("  {}", s.study),
+                (false, Some(instrument)) => format!("  {} ({instrument})", s.study),
+                (false, None) => format!("  {}", s.study),
+            };
+        }
+        // A bare number ("11") says nothing without its column ("district 11").
+        let heading = if cluster.parse::<f64>().is_ok() {
+            format!("{} {cluster}", m.cluster_column)
+        } else {
+            cluster.to_string()
+        };
+        out.insert(start, Row::plain(Kind::Heading, heading));
+    }
+    let fit = &m.fit;
+    out.push(Row {
+        kind: Kind::Table,
+        bold: true,
+        label: format!(
+            "Three-level model ({}) ({}% CI)",
+            fit.method,
+            trimmed(fit.level, 1)
+        ),
+        // A total would count the patients of a cluster's several effects
+        // more than once.
+        data: vec![String::new(); style.summed.len()],
+        mark: Mark::Diamond {
+            estimate: fit.estimate,
+            lower: fit.ci_lower,
+            upper: fit.ci_upper,
+        },
+        effect: style.effect(fit.estimate, fit.ci_lower, fit.ci_upper),
+        weight: "100.0%".to_string(),
+    });
+    let mut row = Row::plain(Kind::Table, "Prediction interval".to_string());
+    row.mark = Mark::Interval {
+        lower: fit.pi_lower,
+        upper: fit.pi_upper,
+    };
+    row.effect = format!(
+        "[{}, {}]",
+        style.natural(fit.pi_lower),
+        style.natural(fit.pi_upper)
+    );
+    out.push(row);
+    let variance = |x: f64| fixed(x, 2.max(decimals_for(x)));
+    out.push(Row::plain(
+        Kind::Note,
+        format!(
+            "Heterogeneity: χ² = {}, df = {} (P {}); I² = {}%",
+            fixed(fit.q, 2),
+            trimmed(fit.q_df, 0),
+            p_value(fit.q_p_value),
+            fixed(fit.i2, 0)
+        ),
+    ));
+    out.push(Row::plain(
+        Kind::Note,
+        format!(
+            "Variance components: σ² between clusters = {}, within clusters = {}",
+            variance(fit.sigma2_cluster),
+            variance(fit.sigma2_within),
+        ),
+    ));
+    let statistic = match fit.test {
+        Test::Knha => format!(
+            "t = {}, df = {}",
+            fixed(fit.statistic.abs(), 2),
+            trimmed(fit.q_df, 0)
+        ),
+        Test::Z => format!("Z = {}", fixed(fit.statistic.abs(), 2)),
+    };
+    out.push(Row::plain(
+        Kind::Note,
+        format!(
+            "Test for overall effect: {statistic} (P {}); {} effects in {} clusters of `{}`",
+            p_value(fit.p_value),
+            fit.k,
+            fit.clusters,
+            m.cluster_column
+        ),
+    ));
+    if let Some(robust) = m
+        .robust
+        .as_ref()
+        .and_then(|r| r.first())
+        .filter(|r| r.is_estimable())
+    {
+        out.push(Row::plain(
+            Kind::Note,
+            format!(
+                "Cluster-robust (CR2): {}, t = {}, df = {} (P {})",
+                style.effect(robust.estimate, robust.ci_lower, robust.ci_upper),
+                fixed(robust.statistic.abs(), 2),
+                fixed(robust.df, 1),
+                p_value(robust.p_value)
+            ),
+        ));
     }
 }
 

@@ -186,3 +186,53 @@ fn bad_follow_up_settings_are_clear_errors() {
         &["needs a `time` column"],
     );
 }
+
+#[test]
+fn prefer_passes_over_an_instrument_the_study_cannot_be_analysed_with() {
+    // Whitney 2020 reports mHHS without its SD (no other study to borrow one
+    // from) and WOMAC: it keeps WOMAC rather than dropping out.
+    let hip = common::repo_path("datasets/hip_oa_msc.csv");
+    let out = json(&[
+        "analyze",
+        &hip,
+        "--measure",
+        "SMCR",
+        "--outcome",
+        "HHS,mHHS,WOMAC",
+        "--r",
+        "0.5",
+        "--impute-sd",
+        "max",
+        "--improvement-positive",
+        "--prefer",
+        "HHS,mHHS,WOMAC",
+        "--format",
+        "json",
+    ]);
+    let studies: Vec<(String, String)> = out["studies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["study"].as_str().unwrap().into(),
+                s["instrument"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let pairs = [
+        ("Dall'Oca 2019", "HHS"),
+        ("Onoi 2023", "HHS"),
+        ("Whitney 2020", "WOMAC"),
+    ];
+    assert_eq!(
+        studies,
+        pairs.map(|(a, b)| (a.to_string(), b.to_string())).to_vec()
+    );
+    assert!(out["warnings"].to_string().contains("Whitney 2020"));
+    assert!(
+        !out["warnings"]
+            .to_string()
+            .contains("contributes 2 effects")
+    );
+}

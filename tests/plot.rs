@@ -552,7 +552,10 @@ fn clustered_effects_are_grouped_under_their_cluster_with_the_three_level_diamon
         .cluster("district")
         .robust(true);
     let analysis = Analysis::from_csv(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/data/konstantopoulos2011.csv"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/reference/data/konstantopoulos2011.csv"
+        ),
         &options,
     )
     .unwrap();

@@ -968,13 +968,15 @@ impl Analysis {
         let table = if options.uses_person_time() {
             table
         } else {
-            let selection = selection::select(table, options.time, &options.prefer)?;
+            let selection = selection::select(table, options.time)?;
             said = (selection.notes, selection.warnings);
             chosen = selection.table;
             &chosen
         };
         let mut effects = EffectSet::from_table(table, options.measure, &options.effects)?;
         effects.warnings.extend(said.1);
+        said.0
+            .extend(selection::prefer(&mut effects, table, &options.prefer)?);
         harmonise(
             &mut effects,
             table,

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::data::Table;
 use crate::effect::harmonise::OUTCOME_COLUMN;
 use crate::effect::scales::ScaleRegistry;
+use crate::effect::{EffectSet, StudyEffect};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::LabelMap;
 
@@ -97,12 +98,8 @@ fn instruments(table: &Table) -> Option<Vec<Option<String>>> {
     )
 }
 
-/// Chooses the follow-ups and instruments of `table`.
-pub(crate) fn select(
-    table: &Table,
-    time: Option<TimeSelection>,
-    prefer: &[String],
-) -> Result<Selection> {
+/// Chooses the follow-ups of `table`.
+pub(crate) fn select(table: &Table, time: Option<TimeSelection>) -> Result<Selection> {
     let mut selection = Selection {
         table: table.clone(),
         notes: Vec::new(),
@@ -126,9 +123,6 @@ pub(crate) fn select(
             }
             selection = choose_time(selection, chosen);
         }
-    }
-    if !prefer.is_empty() {
-        selection = choose_instrument(selection, prefer)?;
     }
     Ok(selection)
 }
@@ -238,52 +232,57 @@ fn choose_time(selection: Selection, chosen: TimeSelection) -> Selection {
     }
 }
 
-/// Each study keeps its rows of its most preferred instrument: those listed
-/// rank in their order, any other after them all.
-fn choose_instrument(selection: Selection, prefer: &[String]) -> Result<Selection> {
-    let table = &selection.table;
+/// Each study keeps its effects of its most preferred instrument among those
+/// it can be analysed with (rows excluded for missing values do not count):
+/// instruments listed rank in their order, any other after them all. Returns
+/// the note of what was left out.
+pub(crate) fn prefer(
+    effects: &mut EffectSet,
+    table: &Table,
+    prefer: &[String],
+) -> Result<Option<String>> {
+    if prefer.is_empty() {
+        return Ok(None);
+    }
+    let registry = ScaleRegistry::shared();
+    let ranking: Vec<String> = prefer
+        .iter()
+        .map(|p| registry.find(p).map(|s| s.name.clone()))
+        .collect::<Result<_>>()?;
     let Some(instruments) = instruments(table) else {
         return Err(ErrorKind::InvalidSetting(format!(
             "--prefer chooses among instruments: it needs an `{OUTCOME_COLUMN}` column"
         ))
         .into());
     };
-    let registry = ScaleRegistry::shared();
-    let ranking: Vec<String> = prefer
-        .iter()
-        .map(|p| registry.find(p).map(|s| s.name.clone()))
-        .collect::<Result<_>>()?;
-    let rank = |row: usize| -> usize {
-        instruments[row]
-            .as_ref()
-            .and_then(|i| ranking.iter().position(|p| p == i))
+    let instrument = |s: &StudyEffect| instruments[s.table_row].clone();
+    let rank = |s: &StudyEffect| -> usize {
+        instrument(s)
+            .and_then(|i| ranking.iter().position(|p| *p == i))
             .unwrap_or(ranking.len())
     };
-    let mut best: LabelMap<&str, usize> = Default::default();
-    for row in 0..table.len() {
-        let entry = best
-            .entry(table.labels()[row].as_str())
-            .or_insert(usize::MAX);
-        *entry = (*entry).min(rank(row));
+    let mut best: LabelMap<String, usize> = Default::default();
+    for s in &effects.studies {
+        let entry = best.entry(s.study.clone()).or_insert(usize::MAX);
+        *entry = (*entry).min(rank(s));
     }
-    let keep: Vec<bool> = (0..table.len())
-        .map(|r| rank(r) == best[table.labels()[r].as_str()])
-        .collect();
-    let mut notes = selection.notes;
-    let dropped: Vec<String> = (0..table.len())
-        .filter(|&r| !keep[r])
-        .map(|r| describe(table, r))
-        .collect();
-    if !dropped.is_empty() {
-        notes.push(format!(
+    let (kept, dropped): (Vec<StudyEffect>, Vec<StudyEffect>) =
+        std::mem::take(&mut effects.studies)
+            .into_iter()
+            .partition(|s| rank(s) == best[&s.study]);
+    effects.studies = kept;
+    Ok((!dropped.is_empty()).then(|| {
+        let listed: Vec<String> = dropped
+            .iter()
+            .map(|s| match instrument(s) {
+                Some(i) => format!("{} {i}", s.study),
+                None => s.study.clone(),
+            })
+            .collect();
+        format!(
             "--prefer {}: one instrument per study; left out: {}",
             prefer.join(","),
-            dropped.join("; ")
-        ));
-    }
-    Ok(Selection {
-        table: table.subset(|r| keep[r]),
-        notes,
-        warnings: selection.warnings,
-    })
+            listed.join("; ")
+        )
+    }))
 }

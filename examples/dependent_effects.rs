@@ -23,7 +23,9 @@ fn main() -> Result<(), cochran::Error> {
         .forest_plot()
         .title("Hip function (HHS, mHHS, WOMAC), effects nested in studies");
     std::fs::create_dir_all("docs/images").map_err(cochran::ErrorKind::Io)?;
-    plot.clone().scale(2.0).save("docs/images/forest_hip_clusters.png")?;
+    plot.clone()
+        .scale(2.0)
+        .save("docs/images/forest_hip_clusters.png")?;
     plot.save("docs/images/forest_hip_clusters.svg")?;
     println!("wrote docs/images/forest_hip_clusters.png and docs/images/forest_hip_clusters.svg");
     Ok(())

@@ -251,6 +251,35 @@ fn arguments(rng: &mut Rng, file: &Path, fits: &[&str], scratch: &Path) -> Vec<S
     if rng.chance(5) {
         add("--r-sensitivity", "0.2,0.5,0.8");
     }
+    if rng.chance(12) {
+        add(
+            "--cluster",
+            rng.pick(&["study", "alloc", "subgroup", "outcome", "nothing", "year"]),
+        );
+        if rng.chance(40) {
+            add("--robust", "");
+        }
+        if rng.chance(25) {
+            add("--rve", "");
+            if rng.chance(50) {
+                add("--rho", rng.pick(&["0.8", "0", "1", "1.5", "NaN", "-0.2"]));
+            }
+        }
+    } else if rng.chance(3) {
+        add(rng.pick(&["--robust", "--rve"]), "");
+    }
+    if rng.chance(8) {
+        add(
+            "--time",
+            rng.pick(&["6", "latest", "all", "soon", "NaN", "-1"]),
+        );
+    }
+    if rng.chance(6) {
+        add(
+            "--prefer",
+            rng.pick(&["HHS,WOMAC", "WOMAC", "XYZ", "mHHS,HHS"]),
+        );
+    }
     if rng.chance(5) {
         add("--strict", "");
     }

@@ -132,7 +132,11 @@ fn multilevel_section(out: &mut String, analysis: &Analysis, m: &crate::analysis
         fit.level
     );
     if !analysis.excluded.is_empty() {
-        let _ = writeln!(out, "Excluded: {} rows (see warnings)", analysis.excluded.len());
+        let _ = writeln!(
+            out,
+            "Excluded: {} rows (see warnings)",
+            analysis.excluded.len()
+        );
     }
     let _ = writeln!(out, "\nVariance components:");
     let _ = writeln!(

@@ -52,8 +52,9 @@ use likelihood::{Blocks, Evaluation, Likelihood, dot};
 use statrs::distribution::ContinuousCDF;
 
 /// Fisher scoring stops when no variance component moves by more than this,
-/// relative to the larger of the components and the typical sampling variance.
-const STEP_TOLERANCE: f64 = 1e-13;
+/// relative to the larger of the components and the typical sampling variance
+/// (or when a step can gain no more likelihood than rounding).
+const STEP_TOLERANCE: f64 = 1e-12;
 /// Fisher scoring gives up after this many iterations.
 const MAX_SCORING_ITERATIONS: usize = 2_000;
 
@@ -346,9 +347,17 @@ fn maximise(blocks: &Blocks, likelihood: Likelihood) -> Result<([f64; 2], Evalua
         };
         let size = sigma2[0].max(sigma2[1]).max(1.0);
         let moved = (next[0] - sigma2[0]).abs().max((next[1] - sigma2[1]).abs());
+        // Where the likelihood is flat, rounding in the score moves the
+        // components by more than the step tolerance: stop when the step's
+        // predicted gain is below the rounding of the likelihood itself.
+        let gain = (0..2)
+            .map(|a| current.score[a] * (next[a] - sigma2[a]))
+            .sum::<f64>()
+            .abs();
+        let noise = 64.0 * f64::EPSILON * current.log_likelihood.abs().max(1.0);
         sigma2 = next;
         current = evaluation;
-        if moved <= STEP_TOLERANCE * size {
+        if moved <= STEP_TOLERANCE * size || gain <= noise {
             return Ok((sigma2, current, iteration));
         }
     }

@@ -429,6 +429,15 @@ fn the_command_line_reports_the_three_level_model_with_cr2_and_rve() {
                     &rve["tau2"],
                 ));
             }
+            let table = Table::read(case["csv"].as_str().unwrap());
+            let cluster_values = table.column(case["cluster"].as_str().unwrap());
+            let reported: Vec<String> = out["studies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["cluster"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(reported, cluster_values, "{what}");
             // The weights are metafor's diagonal weights: they sum to 100.
             let total: f64 = out["studies"]
                 .as_array()

@@ -548,6 +548,9 @@ pub struct StudyResult {
     /// Its subgroup, when grouped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subgroup: Option<String>,
+    /// Its cluster, when effects are clustered (`--cluster`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
     /// Its data row in the file (1-based).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<usize>,
@@ -1134,7 +1137,12 @@ impl Analysis {
             Some(m) => m.fit.weights(),
             None => fit.weights(),
         };
-        let studies = study_results(&effects, &weights, options.level);
+        let mut studies = study_results(&effects, &weights, options.level);
+        if let Some(m) = &multilevel {
+            for (i, s) in studies.iter_mut().enumerate() {
+                s.cluster = Some(m.clusters.label(m.clusters.of(i)).to_string());
+            }
+        }
         let data = effects.studies.iter().map(|s| &s.data);
         // A superseded fit needs no τ² interval: it is not reported.
         let mut overall = Pooled::with_interval(fit, options.measure, data, multilevel.is_none())?;
@@ -1392,6 +1400,7 @@ fn study_results(effects: &EffectSet, weights: &[f64], level: f64) -> Vec<StudyR
             StudyResult {
                 study: s.study.clone(),
                 subgroup: s.subgroup.clone(),
+                cluster: None,
                 row: s.row,
                 yi: s.effect.yi,
                 vi: s.effect.vi,

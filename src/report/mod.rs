@@ -671,9 +671,13 @@ pub fn write_json(analysis: &Analysis, writer: impl Write) -> Result<()> {
 pub fn write_csv(analysis: &Analysis, writer: impl Write) -> Result<()> {
     let mut csv = csv::Writer::from_writer(writer);
     let grouped = analysis.subgroups.is_some();
+    let clustered = analysis.multilevel.is_some();
     let mut header = vec!["study"];
     if grouped {
         header.push("subgroup");
+    }
+    if clustered {
+        header.push("cluster");
     }
     header.extend(STUDY_COLUMNS);
     csv.write_record(&header).map_err(csv_io)?;
@@ -681,6 +685,9 @@ pub fn write_csv(analysis: &Analysis, writer: impl Write) -> Result<()> {
         let mut record = vec![s.study.clone()];
         if grouped {
             record.push(s.subgroup.clone().unwrap_or_default());
+        }
+        if clustered {
+            record.push(s.cluster.clone().unwrap_or_default());
         }
         record.extend(study_values(s));
         csv.write_record(&record).map_err(csv_io)?;

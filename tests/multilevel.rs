@@ -65,6 +65,22 @@ impl Table {
     }
 }
 
+/// Each reference case with its table, clusters and effects.
+fn cases() -> Vec<(Value, Table, Clusters, Vec<Effect>)> {
+    let reference = golden("multilevel/multilevel");
+    reference["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|case| {
+            let table = Table::read(case["csv"].as_str().unwrap());
+            let clusters = Clusters::new(&table.column(case["cluster"].as_str().unwrap())).unwrap();
+            let effects = table.effects();
+            (case.clone(), table, clusters, effects)
+        })
+        .collect()
+}
+
 fn mods(case: &Value) -> Vec<Value> {
     match &case["mods"] {
         Value::Array(a) => a.clone(),
@@ -91,13 +107,9 @@ fn compare_lists(what: &str, actual: &[f64], expected: &Value, failures: &mut Ve
 
 #[test]
 fn three_level_fits_agree_with_metafor_and_clubsandwich() {
-    let reference = golden("multilevel/multilevel");
     let mut failures = Vec::new();
     let mut fits = 0;
-    for case in reference["cases"].as_array().unwrap() {
-        let table = Table::read(case["csv"].as_str().unwrap());
-        let clusters = Clusters::new(&table.column(case["cluster"].as_str().unwrap())).unwrap();
-        let effects = table.effects();
+    for (case, table, clusters, effects) in cases() {
         for expected in case["fits"].as_array().unwrap() {
             let method = match expected["method"].as_str().unwrap() {
                 "ML" => Tau2::Ml,
@@ -243,13 +255,9 @@ fn three_level_fits_agree_with_metafor_and_clubsandwich() {
 
 #[test]
 fn robust_variance_estimation_agrees_with_robumeta() {
-    let reference = golden("multilevel/multilevel");
     let mut failures = Vec::new();
     let mut fits = 0;
-    for case in reference["cases"].as_array().unwrap() {
-        let table = Table::read(case["csv"].as_str().unwrap());
-        let clusters = Clusters::new(&table.column(case["cluster"].as_str().unwrap())).unwrap();
-        let effects = table.effects();
+    for (case, table, clusters, effects) in cases() {
         for expected in case["rve"].as_array().unwrap() {
             let rho = expected["rho"].as_f64().unwrap();
             let mut rve = Rve::new(rho).unwrap();

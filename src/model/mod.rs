@@ -204,6 +204,19 @@ impl FromStr for Test {
     }
 }
 
+/// A confidence level in percent: above 1 (a fraction such as 0.95 is a
+/// mistake) and at most [`MAX_LEVEL`].
+pub(crate) fn check_level(level: f64) -> Result<()> {
+    if !(level > 1.0 && level <= MAX_LEVEL) {
+        return Err(ErrorKind::InvalidSetting(format!(
+            "the confidence level is given in percent and must lie strictly between 1 and 100 \
+             (e.g. 95), at most {MAX_LEVEL}; found {level}"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// A model specification: method, test and confidence level. Build it with
 /// [`MetaAnalysis::common`] or [`MetaAnalysis::random`], then [`fit`](Self::fit).
 #[derive(Debug, Clone, PartialEq)]
@@ -339,15 +352,7 @@ impl MetaAnalysis {
             ))
             .into());
         }
-        if !(self.level > 1.0 && self.level <= MAX_LEVEL) {
-            return Err(ErrorKind::InvalidSetting(format!(
-                "the confidence level is given in percent and must lie strictly between 1 and 100 \
-                 (e.g. 95), at most {MAX_LEVEL}; found {}",
-                self.level
-            ))
-            .into());
-        }
-        Ok(())
+        check_level(self.level)
     }
 
     /// Fits the model to the effects, in the order given.

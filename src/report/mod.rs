@@ -161,18 +161,7 @@ fn multilevel_section(out: &mut String, analysis: &Analysis, m: &crate::analysis
     let stat = if fit.test == Test::Knha { "t" } else { "z" };
     let rows: Vec<CoefficientRow> = match &fit.regression {
         Some(r) => {
-            let tested = match r.qm_df_residual {
-                Some(df2) => format!("F(df1 = {}, df2 = {df2}) = {:.4}", r.qm_df, r.qm),
-                None => format!("QM(df = {}) = {:.4}", r.qm_df, r.qm),
-            };
-            let _ = writeln!(
-                out,
-                "Test of moderators: {tested}, p {}",
-                p_value(r.qm_p_value)
-            );
-            for (moderator, level) in &r.reference_levels {
-                let _ = writeln!(out, "Reference level of `{moderator}`: {level}");
-            }
+            moderator_test(out, r);
             r.coefficients
                 .iter()
                 .map(|c| CoefficientRow {
@@ -223,25 +212,7 @@ fn multilevel_section(out: &mut String, analysis: &Analysis, m: &crate::analysis
     }
     if let Some(robust) = &m.robust {
         let _ = writeln!(out, "\nCluster-robust inference (CR2, Satterthwaite df):");
-        let rows: Vec<CoefficientRow> = robust
-            .iter()
-            .map(|c| CoefficientRow {
-                name: if fit.regression.is_some() {
-                    c.name.clone()
-                } else {
-                    "pooled".into()
-                },
-                values: [
-                    c.estimate,
-                    c.se,
-                    c.statistic,
-                    c.df,
-                    c.p_value,
-                    c.ci_lower,
-                    c.ci_upper,
-                ],
-            })
-            .collect();
+        let rows = robust_rows(robust, fit.regression.is_some());
         coefficient_rows(out, "t", &rows);
     }
     if let Some(rve) = &m.rve {
@@ -251,26 +222,7 @@ fn multilevel_section(out: &mut String, analysis: &Analysis, m: &crate::analysis
              small-sample corrected):",
             rve.rho, rve.tau2
         );
-        let rows: Vec<CoefficientRow> = rve
-            .coefficients
-            .iter()
-            .map(|c| CoefficientRow {
-                name: if fit.regression.is_some() {
-                    c.name.clone()
-                } else {
-                    "pooled".into()
-                },
-                values: [
-                    c.estimate,
-                    c.se,
-                    c.statistic,
-                    c.df,
-                    c.p_value,
-                    c.ci_lower,
-                    c.ci_upper,
-                ],
-            })
-            .collect();
+        let rows = robust_rows(&rve.coefficients, fit.regression.is_some());
         coefficient_rows(out, "t", &rows);
         if rve.coefficients.iter().any(|c| c.df < 4.0) {
             let _ = writeln!(out, "  (df below 4: the robust test is not trustworthy)");
@@ -286,6 +238,33 @@ fn multilevel_section(out: &mut String, analysis: &Analysis, m: &crate::analysis
         );
     }
     out.push('\n');
+}
+
+/// The rows of a robust coefficient table; without moderators the one
+/// coefficient is the pooled estimate.
+fn robust_rows(
+    coefficients: &[crate::model::RobustCoefficient],
+    moderated: bool,
+) -> Vec<CoefficientRow> {
+    coefficients
+        .iter()
+        .map(|c| CoefficientRow {
+            name: if moderated {
+                c.name.clone()
+            } else {
+                "pooled".into()
+            },
+            values: [
+                c.estimate,
+                c.se,
+                c.statistic,
+                c.df,
+                c.p_value,
+                c.ci_lower,
+                c.ci_upper,
+            ],
+        })
+        .collect()
 }
 
 /// One row of a coefficient table: estimate, se, statistic, df (NaN: none),
@@ -469,18 +448,7 @@ fn regression_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, r:
             p_value(p)
         );
     }
-    let tested = match r.qm_df_residual {
-        Some(df2) => format!("F(df1 = {}, df2 = {df2}) = {:.4}", r.qm_df, r.qm),
-        None => format!("QM(df = {}) = {:.4}", r.qm_df, r.qm),
-    };
-    let _ = writeln!(
-        out,
-        "Test of moderators: {tested}, p {}",
-        p_value(r.qm_p_value)
-    );
-    for (moderator, level) in &r.reference_levels {
-        let _ = writeln!(out, "Reference level of `{moderator}`: {level}");
-    }
+    moderator_test(out, r);
     let scale = scale_note(analysis.measure);
     let stat = if fit.test == Test::Knha { "t" } else { "z" };
     let width = r
@@ -542,6 +510,22 @@ fn regression_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, r:
     }
     out.push('\n');
     predictions_section(out, analysis);
+}
+
+/// The omnibus test of the moderators and the reference levels.
+fn moderator_test(out: &mut String, r: &Regression) {
+    let tested = match r.qm_df_residual {
+        Some(df2) => format!("F(df1 = {}, df2 = {df2}) = {:.4}", r.qm_df, r.qm),
+        None => format!("QM(df = {}) = {:.4}", r.qm_df, r.qm),
+    };
+    let _ = writeln!(
+        out,
+        "Test of moderators: {tested}, p {}",
+        p_value(r.qm_p_value)
+    );
+    for (moderator, level) in &r.reference_levels {
+        let _ = writeln!(out, "Reference level of `{moderator}`: {level}");
+    }
 }
 
 fn predictions_section(out: &mut String, analysis: &Analysis) {

@@ -44,7 +44,7 @@ use super::coefficients::{Reference, Regression, coefficient_table};
 use super::design::Design;
 use super::linalg::Cholesky;
 use super::standardise::Standardised;
-use super::{MAX_LEVEL, Tau2, Test, chi_squared, standard_normal};
+use super::{Tau2, Test, check_level, chi_squared, standard_normal};
 use crate::effect::Effect;
 use crate::error::{ErrorKind, Result};
 use crate::stats::t_quantile;
@@ -146,14 +146,7 @@ impl ThreeLevel {
             ))
             .into());
         }
-        if !(self.level > 0.0 && self.level <= MAX_LEVEL) {
-            return Err(ErrorKind::InvalidSetting(format!(
-                "the confidence level must be above 0 and at most {MAX_LEVEL} percent, found {}",
-                self.level
-            ))
-            .into());
-        }
-        Ok(())
+        check_level(self.level)
     }
 
     /// Fits the model to effects grouped by `clusters` (one label per effect).

@@ -14,7 +14,7 @@ use super::likelihood::{Blocks, dot};
 use super::{Clusters, ThreeLevelFit, check_clusters, group};
 use crate::effect::Effect;
 use crate::error::{ErrorKind, Result};
-use crate::model::MAX_LEVEL;
+use crate::model::check_level;
 use crate::model::design::Design;
 use crate::model::linalg::{Cholesky, inverse_square_root};
 use crate::model::standardise::Standardised;
@@ -384,13 +384,7 @@ impl Rve {
 
     /// Fits the model to effects grouped by `clusters`.
     pub fn fit(&self, effects: &[Effect], clusters: &Clusters) -> Result<RveFit> {
-        if !(self.level > 0.0 && self.level <= MAX_LEVEL) {
-            return Err(ErrorKind::InvalidSetting(format!(
-                "the confidence level must be above 0 and at most {MAX_LEVEL} percent, found {}",
-                self.level
-            ))
-            .into());
-        }
+        check_level(self.level)?;
         let design = std::sync::Arc::new(match &self.design {
             Some(design) => design.clone(),
             None => Design::builder(effects.len()).build()?,
@@ -436,16 +430,9 @@ impl Rve {
             theta
         })?;
         let coefficients = table(&design, &data, &beta, &covariance, &df, self.level);
-        let first = &coefficients[0];
         Ok(RveFit {
             rho: self.rho,
-            estimate: first.estimate,
-            se: first.se,
-            statistic: first.statistic,
-            df: first.df,
-            p_value: first.p_value,
-            ci_lower: first.ci_lower,
-            ci_upper: first.ci_upper,
+            pooled: coefficients[0].clone(),
             tau2: data.variance(tau2),
             k: blocks.k(),
             clusters: blocks.clusters(),
@@ -537,20 +524,11 @@ fn weighted_fit(blocks: &Blocks, weights: &[f64]) -> Result<(Vec<f64>, Vec<f64>)
 pub struct RveFit {
     /// The assumed correlation between effects of a cluster.
     pub rho: f64,
-    /// The pooled estimate (the intercept with moderators).
-    pub estimate: f64,
-    /// Its robust standard error.
-    pub se: f64,
-    /// estimate / se.
-    pub statistic: f64,
-    /// Satterthwaite degrees of freedom (Tipton 2015).
-    pub df: f64,
-    /// Two-sided p-value.
-    pub p_value: f64,
-    /// Lower confidence limit.
-    pub ci_lower: f64,
-    /// Upper confidence limit.
-    pub ci_upper: f64,
+    /// The pooled estimate (the intercept with moderators) with its robust
+    /// inference (Satterthwaite df after Tipton 2015); its keys are at the
+    /// top level in JSON.
+    #[serde(flatten)]
+    pub pooled: RobustCoefficient,
     /// The method-of-moments between-cluster variance.
     pub tau2: f64,
     /// The number of effects.

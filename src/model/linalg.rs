@@ -116,6 +116,20 @@ impl Cholesky {
     }
 }
 
+/// A B for row-major n × n matrices.
+pub(crate) fn product(a: &[f64], b: &[f64], n: usize) -> Vec<f64> {
+    let mut out = vec![0.0; n * n];
+    for r in 0..n {
+        for m in 0..n {
+            let a_rm = a[r * n + m];
+            for c in 0..n {
+                out[r * n + c] += a_rm * b[m * n + c];
+            }
+        }
+    }
+    out
+}
+
 /// xᵀ A x for a row-major p × p matrix.
 pub(crate) fn quadratic_form(a: &[f64], x: &[f64]) -> f64 {
     let p = x.len();

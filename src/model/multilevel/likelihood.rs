@@ -9,7 +9,7 @@
 // Index loops read like the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
-use crate::model::linalg::Cholesky;
+use crate::model::linalg::{Cholesky, product};
 
 /// The effects grouped by cluster, contiguous, with their model-matrix rows.
 #[derive(Debug, Clone)]
@@ -181,19 +181,6 @@ fn trace_product(a: &[f64], b: &[f64], p: usize) -> f64 {
     (0..p)
         .map(|r| (0..p).map(|c| a[r * p + c] * b[c * p + r]).sum::<f64>())
         .sum()
-}
-
-fn product(a: &[f64], b: &[f64], p: usize) -> Vec<f64> {
-    let mut out = vec![0.0; p * p];
-    for r in 0..p {
-        for m in 0..p {
-            let a_rm = a[r * p + m];
-            for c in 0..p {
-                out[r * p + c] += a_rm * b[m * p + c];
-            }
-        }
-    }
-    out
 }
 
 fn quadratic(a: &[f64], x: &[f64], y: &[f64]) -> f64 {

@@ -16,7 +16,7 @@ use crate::effect::Effect;
 use crate::error::{ErrorKind, Result};
 use crate::model::check_level;
 use crate::model::design::Design;
-use crate::model::linalg::{Cholesky, inverse_square_root};
+use crate::model::linalg::{Cholesky, inverse_square_root, product, quadratic_form};
 use crate::model::standardise::Standardised;
 use crate::stats::{t_quantile, t_upper_tail};
 
@@ -124,7 +124,7 @@ impl Working<'_> {
                 let z: Vec<f64> = (0..p)
                     .map(|l| (0..n).map(|r| x[r][l] * g[r]).sum())
                     .collect();
-                let zqz = quadratic(self.bread, &z);
+                let zqz = quadratic_form(self.bread, &z);
                 moments.sum_q += q;
                 moments.sum_zqz += zqz;
                 moments.sum_q2 += q * q;
@@ -207,26 +207,6 @@ impl Working<'_> {
         let aw = product(&a, &w, n);
         Ok((aw, w))
     }
-}
-
-fn quadratic(a: &[f64], x: &[f64]) -> f64 {
-    let p = x.len();
-    (0..p)
-        .map(|r| x[r] * (0..p).map(|c| a[r * p + c] * x[c]).sum::<f64>())
-        .sum()
-}
-
-fn product(a: &[f64], b: &[f64], n: usize) -> Vec<f64> {
-    let mut out = vec![0.0; n * n];
-    for r in 0..n {
-        for m in 0..n {
-            let a_rm = a[r * n + m];
-            for c in 0..n {
-                out[r * n + c] += a_rm * b[m * n + c];
-            }
-        }
-    }
-    out
 }
 
 /// The robust coefficient table on the data's scale.

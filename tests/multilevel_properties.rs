@@ -157,6 +157,39 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// No point of a grid over both components (and the two boundaries) has a
+    /// higher likelihood than the fit: the maximum found is the global one.
+    #[test]
+    fn the_maximum_is_global((effects, labels) in clustered()) {
+        let clusters = Clusters::new(&labels).unwrap();
+        let spread = effects.iter().map(|e| e.yi).fold(f64::NEG_INFINITY, f64::max)
+            - effects.iter().map(|e| e.yi).fold(f64::INFINITY, f64::min);
+        let low = smallest_variance(&effects) / 16.0;
+        let high = spread * spread + effects.iter().map(|e| e.vi).fold(0.0, f64::max);
+        let steps = 24;
+        let grid: Vec<f64> = std::iter::once(0.0)
+            .chain((0..=steps).map(|i| low * (high / low).powf(i as f64 / steps as f64)))
+            .collect();
+        for model in models().into_iter().step_by(2) {
+            let fit = model.fit(&effects, &clusters).unwrap();
+            let tolerance = 1e-9 * fit.log_likelihood.abs().max(1.0);
+            for &a in &grid {
+                for &b in &grid {
+                    let Some(ll) = fit.log_likelihood_at(a, b) else { continue };
+                    prop_assert!(
+                        ll <= fit.log_likelihood + tolerance,
+                        "{}: ll {} at ({a:e}, {b:e}) above the fit's {} at ({:e}, {:e})",
+                        fit.method, ll, fit.log_likelihood, fit.sigma2_cluster, fit.sigma2_within
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn results_do_not_depend_on_the_number_of_threads() {
     // More clusters than one parallel chunk holds.

@@ -548,9 +548,10 @@ pub struct StudyResult {
     /// Its subgroup, when grouped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subgroup: Option<String>,
-    /// Its cluster, when effects are clustered (`--cluster`).
+    /// Its cluster, when effects are clustered (`--cluster`); shared by the
+    /// cluster's effects.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cluster: Option<String>,
+    pub cluster: Option<std::sync::Arc<str>>,
     /// Its data row in the file (1-based).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<usize>,
@@ -1127,7 +1128,10 @@ impl Analysis {
         let predictions = predictions(&fit, options)?;
         warnings.extend(dependent);
         match &multilevel {
-            Some(m) => warnings.extend(dependence::robust_warnings(m)),
+            Some(m) => {
+                warnings.extend(m.fit.warnings.iter().cloned());
+                warnings.extend(dependence::robust_warnings(m));
+            }
             None => warnings.extend(fit.warnings()),
         }
         if options.method.pools_tables() {
@@ -1139,8 +1143,11 @@ impl Analysis {
         };
         let mut studies = study_results(&effects, &weights, options.level);
         if let Some(m) = &multilevel {
+            let labels: Vec<std::sync::Arc<str>> = (0..m.clusters.count())
+                .map(|c| m.clusters.label(c).into())
+                .collect();
             for (i, s) in studies.iter_mut().enumerate() {
-                s.cluster = Some(m.clusters.label(m.clusters.of(i)).to_string());
+                s.cluster = Some(labels[m.clusters.of(i)].clone());
             }
         }
         let data = effects.studies.iter().map(|s| &s.data);

@@ -671,7 +671,7 @@ pub fn write_csv(analysis: &Analysis, writer: impl Write) -> Result<()> {
             record.push(s.subgroup.clone().unwrap_or_default());
         }
         if clustered {
-            record.push(s.cluster.clone().unwrap_or_default());
+            record.push(s.cluster.as_deref().unwrap_or_default().to_string());
         }
         record.extend(study_values(s));
         csv.write_record(&record).map_err(csv_io)?;

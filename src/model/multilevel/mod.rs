@@ -55,6 +55,113 @@ use statrs::distribution::ContinuousCDF;
 /// relative to the larger of the components and the typical sampling variance
 /// (or when a step can gain no more likelihood than rounding).
 const STEP_TOLERANCE: f64 = 1e-12;
+/// The smallest starting value of a variance component (standardised data:
+/// the typical sampling variance is near 1).
+const START_FLOOR: f64 = 0.01;
+
+/// The maximum of the likelihood and how it was reached.
+struct Maximum {
+    sigma2: [f64; 2],
+    evaluation: Evaluation,
+    iterations: usize,
+    /// Whether a higher maximum than the moment start's was found.
+    several: bool,
+}
+
+/// Up to this many effects, a grid of the likelihood over both components
+/// (625 evaluations) seeds further local searches: small reviews are where
+/// the likelihood is flat enough to have several maxima, and where the grid
+/// costs little (about a millisecond for 50 effects).
+const GRID_LIMIT: usize = 1_000;
+/// Points per component of that grid (log-spaced, plus 0).
+const GRID_POINTS: usize = 24;
+
+/// The highest of the local maxima from the moment start (both components
+/// free), along each boundary (one component held at 0), at (0, 0) and, for
+/// up to [`GRID_LIMIT`] effects, from the best points of a grid: the
+/// likelihood of two variance components can have several local maxima,
+/// inside and on the boundaries. `several` says whether the one reported is
+/// not the moment start's.
+fn maximise_globally(blocks: &Blocks, likelihood: Likelihood, total: f64) -> Result<Maximum> {
+    let half = total / 2.0;
+    let first = maximise(blocks, likelihood, [half, half], [true, true])?;
+    // Each boundary search starts from the interior maximum's total variance.
+    let found = first.sigma2[0] + first.sigma2[1];
+    let along = if found > 0.0 { found } else { total };
+    let mut starts: Vec<([f64; 2], [bool; 2])> = vec![
+        ([along, 0.0], [true, false]),
+        ([0.0, along], [false, true]),
+        ([0.0, 0.0], [false, false]),
+    ];
+    if blocks.k() <= GRID_LIMIT {
+        starts.extend(
+            grid_starts(blocks, likelihood)?
+                .into_iter()
+                .map(|s| (s, [true, true])),
+        );
+    }
+    let mut best = first;
+    let mut iterations = best.iterations;
+    let mut several = false;
+    for (start, movable) in starts {
+        let candidate = maximise(blocks, likelihood, start, movable)?;
+        iterations += candidate.iterations;
+        // Ties go to the earlier candidate (first the moment start's).
+        let margin = 1e-10 * best.evaluation.log_likelihood.abs().max(1.0);
+        if candidate.evaluation.log_likelihood > best.evaluation.log_likelihood + margin {
+            several = true;
+            best = candidate;
+        }
+    }
+    Ok(Maximum {
+        iterations,
+        several,
+        ..best
+    })
+}
+
+/// The local maxima of a log-spaced grid over both components (points above
+/// their eight neighbours), from a sixteenth of the smallest sampling
+/// variance to the squared range of the effects plus the largest variance
+/// (and 0).
+fn grid_starts(blocks: &Blocks, likelihood: Likelihood) -> Result<Vec<[f64; 2]>> {
+    let (v_min, v_max) = blocks
+        .v
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let (y_min, y_max) = blocks
+        .y
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &y| {
+            (lo.min(y), hi.max(y))
+        });
+    let (low, high) = (v_min / 16.0, (y_max - y_min).powi(2) + v_max);
+    let ratio = (high / low).max(1.0);
+    let values: Vec<f64> = std::iter::once(0.0)
+        .chain((0..GRID_POINTS).map(|i| low * ratio.powf(i as f64 / (GRID_POINTS - 1) as f64)))
+        .collect();
+    let n = values.len();
+    let mut ll = vec![f64::NEG_INFINITY; n * n];
+    for (a, &x) in values.iter().enumerate() {
+        for (b, &y) in values.iter().enumerate() {
+            ll[a * n + b] = evaluate(blocks, [x, y], likelihood)?.log_likelihood;
+        }
+    }
+    let peak = |a: usize, b: usize| {
+        let here = ll[a * n + b];
+        (a.saturating_sub(1)..(a + 2).min(n)).all(|i| {
+            (b.saturating_sub(1)..(b + 2).min(n)).all(|j| (i, j) == (a, b) || ll[i * n + j] <= here)
+        })
+    };
+    Ok((0..n)
+        .flat_map(|a| (0..n).map(move |b| (a, b)))
+        .filter(|&(a, b)| peak(a, b))
+        .map(|(a, b)| [values[a], values[b]])
+        .collect())
+}
+
 /// Fisher scoring gives up after this many iterations.
 const MAX_SCORING_ITERATIONS: usize = 2_000;
 
@@ -160,8 +267,13 @@ impl ThreeLevel {
             Tau2::Ml => Likelihood::Full,
             _ => Likelihood::Restricted,
         };
-        let (sigma2, evaluation, iterations) = maximise(&blocks, likelihood)?;
-        self.summarise(data, &design, blocks, sigma2, evaluation, iterations)
+        let heterogeneity = residual_heterogeneity(&blocks)?;
+        // Start from the moment estimate of the total heterogeneity (kept off
+        // the boundary, where a component's score can vanish).
+        let df = (blocks.k() - design.p()) as f64;
+        let total = (heterogeneity.q - df) * heterogeneity.typical_variance / df;
+        let fitted = maximise_globally(&blocks, likelihood, total.max(2.0 * START_FLOOR))?;
+        self.summarise(data, &design, blocks, fitted, heterogeneity)
     }
 
     fn design_for(&self, k: usize) -> Result<Arc<Design>> {
@@ -186,16 +298,30 @@ impl ThreeLevel {
         Ok(design)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn summarise(
         &self,
         data: Standardised,
         design: &Arc<Design>,
         blocks: Blocks,
-        sigma2: [f64; 2],
-        evaluation: Evaluation,
-        iterations: usize,
+        fitted: Maximum,
+        heterogeneity: Heterogeneity,
     ) -> Result<ThreeLevelFit> {
+        let Maximum {
+            sigma2,
+            evaluation,
+            iterations,
+            several,
+        } = fitted;
+        let warnings = if several {
+            vec![
+                "the likelihood of the variance components has several local maxima: the \
+                 highest is reported, not the one Fisher scoring reached from the moment \
+                 estimate"
+                    .to_string(),
+            ]
+        } else {
+            Vec::new()
+        };
         let (k, p) = (blocks.k(), design.p());
         let df = (k - p) as f64;
         let reference = match self.test {
@@ -208,7 +334,6 @@ impl ThreeLevel {
             .collect();
         let covariance: Vec<f64> = evaluation.covariance.iter().map(|c| c * scale2).collect();
         let regression = coefficient_table(design, estimates, covariance, reference, self.level)?;
-        let heterogeneity = residual_heterogeneity(&blocks)?;
         let total = sigma2[0] + sigma2[1] + heterogeneity.typical_variance;
         let first = &regression.coefficients[0];
         let (sigma2_cluster, sigma2_within) = (data.variance(sigma2[0]), data.variance(sigma2[1]));
@@ -245,6 +370,7 @@ impl ThreeLevel {
             i2_within: 100.0 * sigma2[1] / total,
             log_likelihood,
             iterations,
+            warnings,
             regression: (!design.is_intercept_only()).then_some(regression),
             clusters: blocks.clusters(),
             blocks,
@@ -253,6 +379,7 @@ impl ThreeLevel {
             beta_standardised: evaluation.beta,
             covariance_standardised: evaluation.covariance,
             sigma2_standardised: sigma2,
+            standardised_log_likelihood: evaluation.log_likelihood,
         })
     }
 }
@@ -310,48 +437,56 @@ fn group(effects: &[Effect], design: &Design, clusters: &Clusters) -> Blocks {
 /// Fisher scoring on the two variance components, each kept ≥ 0: a component
 /// at 0 whose score points below 0 stays there, and a step that lowers the
 /// likelihood is halved.
-fn maximise(blocks: &Blocks, likelihood: Likelihood) -> Result<([f64; 2], Evaluation, usize)> {
-    let singular = || {
-        ErrorKind::Numerical(
-            "the moderators' model matrix is singular for these effects (a moderator is \
-             constant or a combination of others)"
-                .to_string(),
-        )
-    };
-    // Standardised data: the typical sampling variance is near 1.
-    let mut sigma2 = [0.25, 0.25];
-    let mut current = blocks.evaluate(sigma2, likelihood).ok_or_else(singular)?;
+fn maximise(
+    blocks: &Blocks,
+    likelihood: Likelihood,
+    start: [f64; 2],
+    movable: [bool; 2],
+) -> Result<Maximum> {
+    let mut sigma2 = start;
+    let mut current = evaluate(blocks, sigma2, likelihood)?;
+    if movable == [false, false] {
+        return Ok(Maximum {
+            sigma2,
+            evaluation: current,
+            iterations: 0,
+            several: false,
+        });
+    }
     for iteration in 1..=MAX_SCORING_ITERATIONS {
-        let step = scoring_step(&current, sigma2);
-        let mut scale = 1.0;
-        let (next, evaluation) = loop {
-            let candidate = [
-                (sigma2[0] + scale * step[0]).max(0.0),
-                (sigma2[1] + scale * step[1]).max(0.0),
-            ];
-            let evaluation = blocks
-                .evaluate(candidate, likelihood)
-                .ok_or_else(singular)?;
-            let tolerance = 1e-13 * current.log_likelihood.abs().max(1.0);
-            if evaluation.log_likelihood >= current.log_likelihood - tolerance || scale < 1e-12 {
-                break (candidate, evaluation);
+        let newton = newton_step(&current, sigma2, movable);
+        let mut taken = line_search(blocks, likelihood, &current, sigma2, newton)?;
+        // Far from the maximum the observed information can be positive
+        // definite and still a poor model, its step cut to crumbs: then
+        // Fisher scoring, whose information is the expected one, leads.
+        if taken.scale < 0.25 {
+            let fisher = fisher_step(&current, sigma2, movable);
+            let other = line_search(blocks, likelihood, &current, sigma2, fisher)?;
+            if other.evaluation.log_likelihood > taken.evaluation.log_likelihood {
+                taken = other;
             }
-            scale /= 2.0;
-        };
+        }
         let size = sigma2[0].max(sigma2[1]).max(1.0);
-        let moved = (next[0] - sigma2[0]).abs().max((next[1] - sigma2[1]).abs());
+        let moved = (taken.next[0] - sigma2[0])
+            .abs()
+            .max((taken.next[1] - sigma2[1]).abs());
         // Where the likelihood is flat, rounding in the score moves the
-        // components by more than the step tolerance: stop when the step's
-        // predicted gain is below the rounding of the likelihood itself.
+        // components by more than the step tolerance: stop when the full
+        // step's predicted gain is below the rounding of the likelihood.
         let gain = (0..2)
-            .map(|a| current.score[a] * (next[a] - sigma2[a]))
+            .map(|a| current.score[a] * taken.step[a])
             .sum::<f64>()
             .abs();
         let noise = 64.0 * f64::EPSILON * current.log_likelihood.abs().max(1.0);
-        sigma2 = next;
-        current = evaluation;
+        sigma2 = taken.next;
+        current = taken.evaluation;
         if moved <= STEP_TOLERANCE * size || gain <= noise {
-            return Ok((sigma2, current, iteration));
+            return Ok(Maximum {
+                sigma2,
+                evaluation: current,
+                iterations: iteration,
+                several: false,
+            });
         }
     }
     Err(ErrorKind::Numerical(format!(
@@ -361,28 +496,81 @@ fn maximise(blocks: &Blocks, likelihood: Likelihood) -> Result<([f64; 2], Evalua
     .into())
 }
 
-/// The step of Newton's method with the observed information where that is
-/// positive definite (quadratic convergence near the maximum), of Fisher
-/// scoring otherwise; components at 0 whose score is ≤ 0 are held there.
-fn scoring_step(evaluation: &Evaluation, sigma2: [f64; 2]) -> [f64; 2] {
+fn evaluate(blocks: &Blocks, sigma2: [f64; 2], likelihood: Likelihood) -> Result<Evaluation> {
+    blocks.evaluate(sigma2, likelihood).ok_or_else(|| {
+        ErrorKind::Numerical(
+            "the moderators' model matrix is singular for these effects (a moderator is \
+             constant or a combination of others)"
+                .to_string(),
+        )
+        .into()
+    })
+}
+
+/// A step along a direction, halved until the likelihood does not fall.
+struct Step {
+    /// The full step, before halving.
+    step: [f64; 2],
+    scale: f64,
+    next: [f64; 2],
+    evaluation: Evaluation,
+}
+
+fn line_search(
+    blocks: &Blocks,
+    likelihood: Likelihood,
+    current: &Evaluation,
+    sigma2: [f64; 2],
+    step: [f64; 2],
+) -> Result<Step> {
+    let tolerance = 1e-13 * current.log_likelihood.abs().max(1.0);
+    let mut scale = 1.0;
+    loop {
+        let next = [
+            (sigma2[0] + scale * step[0]).max(0.0),
+            (sigma2[1] + scale * step[1]).max(0.0),
+        ];
+        let evaluation = evaluate(blocks, next, likelihood)?;
+        if evaluation.log_likelihood >= current.log_likelihood - tolerance || scale < 1e-12 {
+            return Ok(Step {
+                step,
+                scale,
+                next,
+                evaluation,
+            });
+        }
+        scale /= 2.0;
+    }
+}
+
+/// The components free to move: the movable ones, except those at 0 whose
+/// score is ≤ 0, which stay there.
+fn free_components(evaluation: &Evaluation, sigma2: [f64; 2], movable: [bool; 2]) -> [bool; 2] {
     let g = evaluation.score;
-    let free = [
-        !(sigma2[0] <= 0.0 && g[0] <= 0.0),
-        !(sigma2[1] <= 0.0 && g[1] <= 0.0),
-    ];
-    let observed = solve_free(evaluation.observed, g, free);
-    observed.unwrap_or_else(|| {
-        solve_free(evaluation.information, g, free).unwrap_or_else(|| {
-            // The components are not separately identified here: move along
-            // the score, each scaled by its own information.
-            let info = evaluation.information;
-            std::array::from_fn(|a| {
-                if free[a] {
-                    g[a] / info[a][a].max(f64::MIN_POSITIVE)
-                } else {
-                    0.0
-                }
-            })
+    std::array::from_fn(|a| movable[a] && !(sigma2[a] <= 0.0 && g[a] <= 0.0))
+}
+
+/// Newton's step with the observed information where that is positive
+/// definite (quadratic convergence near the maximum), else Fisher scoring's.
+fn newton_step(evaluation: &Evaluation, sigma2: [f64; 2], movable: [bool; 2]) -> [f64; 2] {
+    let free = free_components(evaluation, sigma2, movable);
+    solve_free(evaluation.observed, evaluation.score, free)
+        .unwrap_or_else(|| fisher_step(evaluation, sigma2, movable))
+}
+
+/// Fisher scoring's step (the expected information); where the components
+/// are not separately identified, each moves along its score scaled by its
+/// own information.
+fn fisher_step(evaluation: &Evaluation, sigma2: [f64; 2], movable: [bool; 2]) -> [f64; 2] {
+    let (g, info) = (evaluation.score, evaluation.information);
+    let free = free_components(evaluation, sigma2, movable);
+    solve_free(info, g, free).unwrap_or_else(|| {
+        std::array::from_fn(|a| {
+            if free[a] {
+                g[a] / info[a][a].max(f64::MIN_POSITIVE)
+            } else {
+                0.0
+            }
         })
     })
 }
@@ -509,8 +697,10 @@ pub struct ThreeLevelFit {
     pub i2_within: f64,
     /// The maximised (restricted) log-likelihood.
     pub log_likelihood: f64,
-    /// Fisher-scoring iterations.
+    /// Fisher-scoring iterations, over every start.
     pub iterations: usize,
+    /// What the reader must know about the fit (several local maxima).
+    pub warnings: Vec<String>,
     /// The coefficient table and omnibus test, with moderators.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub regression: Option<Regression>,
@@ -527,6 +717,10 @@ pub struct ThreeLevelFit {
     covariance_standardised: Vec<f64>,
     #[serde(skip)]
     sigma2_standardised: [f64; 2],
+    /// The maximum in standardised units: the log-likelihood less the
+    /// constant that takes it to the data's scale.
+    #[serde(skip)]
+    standardised_log_likelihood: f64,
 }
 
 impl ThreeLevelFit {
@@ -553,6 +747,32 @@ impl ThreeLevelFit {
         }
         let sum: f64 = weights.iter().sum();
         weights.iter().map(|w| 100.0 * w / sum).collect()
+    }
+
+    /// The model's (restricted) log-likelihood at other values of the variance
+    /// components (on the data's scale), for profiles and checks of the
+    /// maximum; `None` where the model matrix is singular.
+    ///
+    /// ```
+    /// use cochran::{Clusters, Effect, ThreeLevel};
+    /// let effects: Vec<Effect> = [(0.3, 0.02), (0.4, 0.03), (0.0, 0.02), (0.1, 0.04), (0.6, 0.05)]
+    ///     .iter().map(|&(y, v)| Effect::new(y, v)).collect::<Result<_, _>>()?;
+    /// let fit = ThreeLevel::reml().fit(&effects, &Clusters::new(&["A", "A", "B", "B", "C"])?)?;
+    /// let elsewhere = fit.log_likelihood_at(fit.sigma2_cluster * 2.0, fit.sigma2_within).unwrap();
+    /// assert!(elsewhere <= fit.log_likelihood);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn log_likelihood_at(&self, sigma2_cluster: f64, sigma2_within: f64) -> Option<f64> {
+        let standard = [
+            self.data.standard_variance(sigma2_cluster),
+            self.data.standard_variance(sigma2_within),
+        ];
+        let likelihood = match self.method {
+            Tau2::Ml => Likelihood::Full,
+            _ => Likelihood::Restricted,
+        };
+        let at = self.blocks.evaluate(standard, likelihood)?;
+        Some(at.log_likelihood + (self.log_likelihood - self.standardised_log_likelihood))
     }
 
     /// The critical value of the intervals.

@@ -283,10 +283,16 @@ impl Blocks {
 
     /// Cluster j's part of the first pass.
     fn accumulate(&self, j: usize, sigma2: [f64; 2], sums: &mut Sums) {
-        let p = self.p;
-        if p == 1 {
-            return self.accumulate_one(j, sigma2, sums);
+        if self.p == 1 {
+            self.accumulate_one(j, sigma2, sums)
+        } else {
+            self.accumulate_any(j, sigma2, sums)
         }
+    }
+
+    /// The first pass for any number of coefficients.
+    fn accumulate_any(&self, j: usize, sigma2: [f64; 2], sums: &mut Sums) {
+        let p = self.p;
         let range = self.range(j);
         let (mut total, mut total2, mut total3) = (0.0, 0.0, 0.0);
         let mut determinant = LogProduct::default();
@@ -396,10 +402,22 @@ impl Blocks {
 
     /// Cluster j's part of the second pass, at the fit's β.
     fn accumulate_residuals(&self, j: usize, sigma2: [f64; 2], beta: &[f64], r: &mut ResidualSums) {
-        let p = self.p;
-        if p == 1 {
-            return self.accumulate_residuals_one(j, sigma2, beta[0], r);
+        if self.p == 1 {
+            self.accumulate_residuals_one(j, sigma2, beta[0], r)
+        } else {
+            self.accumulate_residuals_any(j, sigma2, beta, r)
         }
+    }
+
+    /// The second pass for any number of coefficients.
+    fn accumulate_residuals_any(
+        &self,
+        j: usize,
+        sigma2: [f64; 2],
+        beta: &[f64],
+        r: &mut ResidualSums,
+    ) {
+        let p = self.p;
         let range = self.range(j);
         let (mut total, mut we) = (0.0, 0.0);
         let mut t = std::mem::take(&mut r.scratch);
@@ -554,6 +572,48 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scalar passes for one coefficient agree with the general ones.
+    #[test]
+    fn the_scalar_passes_agree_with_the_general_ones() {
+        let blocks = Blocks {
+            starts: vec![0, 3, 4, 7],
+            y: vec![0.3, 0.5, -0.1, 0.9, 0.2, 0.4, 0.0],
+            v: vec![0.02, 0.05, 0.03, 0.1, 0.04, 0.02, 0.06],
+            x: vec![1.0, 2.0, 0.5, 1.5, -1.0, 3.0, 1.0],
+            p: 1,
+            order: (0..7).collect(),
+        };
+        let sigma2 = [0.07, 0.03];
+        let (mut one, mut any) = (Sums::new(1), Sums::new(1));
+        let (mut r_one, mut r_any) = (ResidualSums::new(1), ResidualSums::new(1));
+        for j in 0..blocks.clusters() {
+            blocks.accumulate_one(j, sigma2, &mut one);
+            blocks.accumulate_any(j, sigma2, &mut any);
+            blocks.accumulate_residuals_one(j, sigma2, 0.25, &mut r_one);
+            blocks.accumulate_residuals_any(j, sigma2, &[0.25], &mut r_any);
+        }
+        let close = |a: &[f64], b: &[f64]| {
+            a.iter()
+                .zip(b)
+                .all(|(a, b)| (a - b).abs() <= 1e-13 * a.abs().max(1.0))
+        };
+        for (a, b) in [
+            (&one.xwx, &any.xwx),
+            (&one.xwy, &any.xwy),
+            (&one.q_cluster, &any.q_cluster),
+            (&one.q_within, &any.q_within),
+            (&one.r_cluster_cluster, &any.r_cluster_cluster),
+            (&one.r_cluster_within, &any.r_cluster_within),
+            (&one.r_within_within, &any.r_within_within),
+            (&r_one.g_cluster, &r_any.g_cluster),
+            (&r_one.g_within, &r_any.g_within),
+        ] {
+            assert!(close(a, b), "{a:?} vs {b:?}");
+        }
+        assert!(close(&one.scalars, &any.scalars));
+        assert!(close(&r_one.scalars, &r_any.scalars));
+    }
 
     #[test]
     fn a_log_product_is_the_sum_of_logarithms() {

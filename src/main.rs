@@ -219,6 +219,14 @@ struct AnalyzeArgs {
     /// weights and the small-sample correction (robumeta's robu).
     #[arg(long)]
     rve: bool,
+    /// The field delimiter: comma, semicolon, tab, pipe or a single character
+    /// (default: sniffed from the header line).
+    #[arg(long, value_name = "DELIMITER")]
+    delimiter: Option<String>,
+    /// The decimal mark: point or comma (default: comma with any delimiter
+    /// but the comma).
+    #[arg(long, value_name = "point|comma")]
+    decimal: Option<String>,
     /// Follow-ups to analyse (the `time` column): a value, `latest` (each
     /// study's last), or `all` (dependent effects: use --cluster study).
     #[arg(long, value_name = "VALUE|latest|all", allow_hyphen_values = true)]
@@ -641,6 +649,20 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
         options = options.cluster(column.as_str());
     }
     options = options.robust(args.robust);
+    if let Some(delimiter) = &args.delimiter {
+        options.delimiter = Some(delimiter_byte(delimiter)?);
+    }
+    if let Some(decimal) = &args.decimal {
+        options.decimal_comma = Some(match decimal.trim().to_ascii_lowercase().as_str() {
+            "comma" | "," => true,
+            "point" | "." | "period" | "dot" => false,
+            other => {
+                return Err(Error::from(cochran::ErrorKind::InvalidSetting(format!(
+                    "--decimal takes `point` or `comma`, found `{other}`"
+                ))));
+            }
+        });
+    }
     if let Some(time) = &args.time {
         options = options.time(time.parse()?);
     }
@@ -659,6 +681,26 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
         options = options.group_by(column);
     }
     Ok(options)
+}
+
+/// The byte of a `--delimiter` name or character.
+fn delimiter_byte(name: &str) -> Result<u8, Error> {
+    let byte = match name.to_ascii_lowercase().as_str() {
+        "comma" | "," => b',',
+        "semicolon" | ";" => b';',
+        "tab" | "\\t" | "\t" => b'\t',
+        "pipe" | "|" => b'|',
+        other if other.len() == 1 && other.is_ascii() && !other.contains(['"', '\n', '\r']) => {
+            other.as_bytes()[0]
+        }
+        _ => {
+            return Err(Error::from(cochran::ErrorKind::InvalidSetting(format!(
+                "--delimiter takes comma, semicolon, tab, pipe or one ASCII character, found \
+                 `{name}`"
+            ))));
+        }
+    };
+    Ok(byte)
 }
 
 /// One analysis, or one per instrument.

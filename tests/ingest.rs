@@ -164,3 +164,74 @@ fn near_miss_headers_are_suggested() {
     // A correct header is not offered as a misspelling of another.
     assert!(!String::from_utf8_lossy(&out.stderr).contains("`n1` (meant"));
 }
+
+#[test]
+fn delimiter_and_decimal_mark_can_be_set() {
+    let semicolons = common::csv_file(
+        "set_delimiter.csv",
+        "study;yi;vi\nA;1,25;0,04\nB;0,5;0,05\nC;0,9;0,03\n",
+    );
+    let points = common::csv_file(
+        "set_delimiter_points.csv",
+        "study,yi,vi\nA,1.25,0.04\nB,0.5,0.05\nC,0.9,0.03\n",
+    );
+    let run = |file: &str, extra: &[&str]| {
+        let mut args = vec!["analyze", file, "--measure", "GEN", "--format", "json"];
+        args.extend(extra);
+        common::json(&args)
+    };
+    let clean = run(&points, &[]);
+    let set = run(
+        &semicolons,
+        &["--delimiter", "semicolon", "--decimal", "comma"],
+    );
+    for key in ["estimate", "se", "tau2", "ci_lower", "ci_upper"] {
+        assert_eq!(set[key], clean[key], "{key}");
+    }
+    assert!(
+        set["notes"]
+            .to_string()
+            .contains("semicolon-separated values (as set)")
+    );
+    // Decimal points only: `1,25` is not a number, and the error says where.
+    common::rejects(
+        &[
+            "analyze",
+            &semicolons,
+            "--measure",
+            "GEN",
+            "--decimal",
+            "point",
+        ],
+        &["column `yi`", "1,25"],
+    );
+    // The wrong delimiter leaves one column, named in the error.
+    common::rejects(
+        &[
+            "analyze",
+            &semicolons,
+            "--measure",
+            "GEN",
+            "--delimiter",
+            "tab",
+        ],
+        &["study;yi;vi"],
+    );
+    common::rejects(
+        &["analyze", &points, "--measure", "GEN", "--delimiter", "xx"],
+        &["--delimiter takes", "xx"],
+    );
+    common::rejects(
+        &[
+            "analyze",
+            &points,
+            "--measure",
+            "GEN",
+            "--decimal",
+            "dot-ish",
+        ],
+        &["--decimal takes", "dot-ish"],
+    );
+    std::fs::remove_file(&semicolons).unwrap();
+    std::fs::remove_file(&points).unwrap();
+}

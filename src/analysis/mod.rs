@@ -83,6 +83,10 @@ pub struct AnalysisOptions {
     /// Instruments in order of preference: each study keeps its rows of the
     /// first one it reports.
     pub prefer: Vec<String>,
+    /// The field delimiter, when not the one sniffed from the header line.
+    pub delimiter: Option<u8>,
+    /// Whether a comma is the decimal mark, when not decided by the delimiter.
+    pub decimal_comma: Option<bool>,
     /// τ² fixed instead of estimated (how subgroups share one).
     fixed_tau2: Option<f64>,
 }
@@ -143,6 +147,8 @@ impl AnalysisOptions {
             rve_rho: None,
             time: None,
             prefer: Vec::new(),
+            delimiter: None,
+            decimal_comma: None,
             fixed_tau2: None,
         }
     }
@@ -306,6 +312,12 @@ impl AnalysisOptions {
         let mut spec = EffectSet::table_spec(self.measure).with_text(&text);
         if self.time.is_some() && !self.uses_person_time() {
             spec = spec.with_numeric(&[TIME_COLUMN]);
+        }
+        if let Some(delimiter) = self.delimiter {
+            spec = spec.delimiter(delimiter);
+        }
+        if let Some(comma) = self.decimal_comma {
+            spec = spec.decimal_comma(comma);
         }
         if let Some(column) = &self.group_by {
             spec = spec.group_by(column.as_str());

@@ -50,6 +50,8 @@ pub struct TableSpec {
     numeric: Vec<String>,
     text: Vec<String>,
     group_by: Option<String>,
+    delimiter: Option<u8>,
+    decimal_comma: Option<bool>,
 }
 
 impl TableSpec {
@@ -57,8 +59,7 @@ impl TableSpec {
     pub fn numeric(columns: &[&str]) -> Self {
         TableSpec {
             numeric: columns.iter().map(|c| c.to_ascii_lowercase()).collect(),
-            text: Vec::new(),
-            group_by: None,
+            ..TableSpec::default()
         }
     }
 
@@ -83,6 +84,34 @@ impl TableSpec {
     /// The columns to be read as numbers.
     pub fn numeric_columns(&self) -> &[String] {
         &self.numeric
+    }
+
+    /// Reads fields separated by this byte instead of the one sniffed from
+    /// the header line.
+    ///
+    /// ```
+    /// use cochran::data::{Table, TableSpec};
+    /// let spec = TableSpec::numeric(&["yi"]).delimiter(b';');
+    /// let t = Table::from_reader("study;yi\nA;1,5\n".as_bytes(), None, &spec)?;
+    /// assert_eq!(t.value("yi", 0), Some(1.5));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn delimiter(mut self, delimiter: u8) -> Self {
+        self.delimiter = Some(delimiter);
+        self
+    }
+
+    /// Whether a comma is the decimal mark (by default: with any delimiter
+    /// but the comma).
+    ///
+    /// ```
+    /// use cochran::data::{Table, TableSpec};
+    /// let spec = TableSpec::numeric(&["yi"]).decimal_comma(false);
+    /// assert!(Table::from_reader("study;yi\nA;1,5\n".as_bytes(), None, &spec).is_err());
+    /// ```
+    pub fn decimal_comma(mut self, on: bool) -> Self {
+        self.decimal_comma = Some(on);
+        self
     }
 
     /// Groups the studies by this column; it must exist in the file. Without
@@ -328,22 +357,37 @@ fn sniff_delimiter(start: &[u8]) -> u8 {
 
 fn read_table(reader: impl Read, spec: &TableSpec) -> Result<Table> {
     let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
-    let delimiter = {
-        use std::io::BufRead;
-        let start = reader
-            .fill_buf()
-            .map_err(|e| Error::new(ErrorKind::Io(e)))?;
-        sniff_delimiter(start)
+    let delimiter = match spec.delimiter {
+        Some(d) => d,
+        None => {
+            use std::io::BufRead;
+            let start = reader
+                .fill_buf()
+                .map_err(|e| Error::new(ErrorKind::Io(e)))?;
+            sniff_delimiter(start)
+        }
     };
-    let decimal_comma = delimiter != b',';
+    let decimal_comma = spec.decimal_comma.unwrap_or(delimiter != b',');
     let mut notes = Vec::new();
-    if let Some((_, name)) = DELIMITERS
-        .iter()
-        .find(|(d, _)| *d == delimiter && *d != b',')
-    {
-        notes.push(format!(
-            "read as {name}-separated values, with decimal commas accepted"
-        ));
+    if delimiter != b',' || decimal_comma {
+        let name = DELIMITERS
+            .iter()
+            .find(|(d, _)| *d == delimiter)
+            .map_or_else(
+                || format!("`{}`", delimiter as char),
+                |(_, n)| n.to_string(),
+            );
+        let how = if spec.delimiter.is_some() {
+            " (as set)"
+        } else {
+            ""
+        };
+        let decimals = if decimal_comma {
+            "with decimal commas accepted"
+        } else {
+            "with decimal points only"
+        };
+        notes.push(format!("read as {name}-separated values{how}, {decimals}"));
     }
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(delimiter)

@@ -294,8 +294,13 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &AnalyzeArgs) -> ExitCode {
-    let used = ["--forest", "--funnel", "--bubble"];
-    let options = match refuse_unused(args, "analyze", &used).and_then(|()| options(args)) {
+    // The funnel and bubble plots draw the two-level model: not of clustered effects.
+    let (command, used): (&str, &[&str]) = if args.cluster.is_some() {
+        ("analyze --cluster", &["--forest", "--cluster"])
+    } else {
+        ("analyze", &["--forest", "--funnel", "--bubble"])
+    };
+    let options = match refuse_unused(args, command, used).and_then(|()| options(args)) {
         Ok(options) => options,
         Err(error) => return fail(&error, 2),
     };
@@ -518,6 +523,14 @@ fn refuse_unused(args: &AnalyzeArgs, command: &str, used: &[&str]) -> Result<(),
         ("--forest", args.forest.is_some(), draws("--forest")),
         ("--funnel", args.funnel.is_some(), draws("--funnel")),
         ("--bubble", args.bubble.is_some(), draws("--bubble")),
+        (
+            "--cluster",
+            args.cluster.is_some(),
+            format!(
+                "`cochran {command}` does not model dependent effects yet: drop --cluster, or \
+                 use one effect per study"
+            ),
+        ),
         (
             "--seed",
             args.seed.is_some() && args.permutations.is_none(),

@@ -487,6 +487,17 @@ fn bad_dependence_settings_are_clear_errors() {
         &with(&base, &["--cluster", "district", "--method", "DL"]),
         &["REML or ML", "DL"],
     );
+    // What still treats effects as independent refuses clusters.
+    common::rejects(
+        &with(&base, &["--cluster", "district", "--funnel", "funnel.svg"]),
+        &["`cochran analyze --cluster` does not draw --funnel"],
+    );
+    let mut bias = with(&base, &["--cluster", "district"]);
+    bias[0] = "bias";
+    common::rejects(
+        &bias,
+        &["`cochran bias` does not model dependent effects yet"],
+    );
     // Every effect its own cluster, and all effects in one.
     common::rejects(
         &with(&base, &["--cluster", "study"]),

@@ -127,9 +127,13 @@ pub(crate) fn select(table: &Table, time: Option<TimeSelection>) -> Result<Selec
     Ok(selection)
 }
 
+/// Each row's instrument, `None` throughout without an `outcome` column.
+fn row_instruments(table: &Table) -> Vec<Option<String>> {
+    instruments(table).unwrap_or_else(|| vec![None; table.len()])
+}
+
 /// Rows grouped by study label and instrument, in order of first appearance.
-fn study_instrument_groups(table: &Table) -> Vec<Vec<usize>> {
-    let instruments = instruments(table).unwrap_or_else(|| vec![None; table.len()]);
+fn study_instrument_groups(table: &Table, instruments: &[Option<String>]) -> Vec<Vec<usize>> {
     let mut index: LabelMap<(&str, Option<&str>), usize> = Default::default();
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (row, instrument) in instruments.iter().enumerate() {
@@ -144,9 +148,9 @@ fn study_instrument_groups(table: &Table) -> Vec<Vec<usize>> {
     groups
 }
 
-fn describe(table: &Table, row: usize) -> String {
-    let instrument = instruments(table)
-        .and_then(|i| i[row].clone())
+fn describe(table: &Table, instruments: &[Option<String>], row: usize) -> String {
+    let instrument = instruments[row]
+        .as_ref()
         .map(|i| format!(" {i}"))
         .unwrap_or_default();
     format!("{}{instrument}", table.labels()[row])
@@ -158,7 +162,8 @@ fn time_text(t: Option<f64>) -> String {
 
 /// Studies that report one instrument at several follow-ups.
 fn several_follow_ups(table: &Table, unchosen: bool) -> Vec<String> {
-    study_instrument_groups(table)
+    let instruments = row_instruments(table);
+    study_instrument_groups(table, &instruments)
         .into_iter()
         .filter_map(|rows| {
             let mut times: Vec<f64> = rows
@@ -172,7 +177,7 @@ fn several_follow_ups(table: &Table, unchosen: bool) -> Vec<String> {
                 format!(
                     "{} is reported at several follow-ups ({}: {}): choose one with --time \
                      VALUE or --time latest, or keep them all with --time all and --cluster study",
-                    describe(table, rows[0]),
+                    describe(table, &instruments, rows[0]),
                     TIME_COLUMN,
                     listed.join(", ")
                 )
@@ -185,7 +190,8 @@ fn choose_time(selection: Selection, chosen: TimeSelection) -> Selection {
     let table = &selection.table;
     let mut keep = vec![false; table.len()];
     let mut left_out: Vec<String> = Vec::new();
-    for rows in study_instrument_groups(table) {
+    let instruments = row_instruments(table);
+    for rows in study_instrument_groups(table, &instruments) {
         let time = |r: usize| table.value(TIME_COLUMN, r);
         let kept: Vec<usize> = match chosen {
             TimeSelection::Value(t) => rows
@@ -212,7 +218,11 @@ fn choose_time(selection: Selection, chosen: TimeSelection) -> Selection {
             if kept.contains(&r) {
                 keep[r] = true;
             } else {
-                left_out.push(format!("{} at {}", describe(table, r), time_text(time(r))));
+                left_out.push(format!(
+                    "{} at {}",
+                    describe(table, &instruments, r),
+                    time_text(time(r))
+                ));
             }
         }
     }

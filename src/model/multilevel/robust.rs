@@ -175,38 +175,20 @@ impl Working<'_> {
                     .sum::<f64>();
             }
         }
-        let mut g = vec![0.0; n * n];
-        for r in 0..n {
-            for c in 0..n {
-                g[r * n + c] = (0..n)
-                    .map(|a| {
-                        lower[a * n + r]
-                            * (0..n)
-                                .map(|b| inner[a * n + b] * lower[b * n + c])
-                                .sum::<f64>()
-                    })
-                    .sum();
-            }
-        }
+        // G = Lᵀ (Θ − X Q Xᵀ) L and A = L G^(−1/2) Lᵀ, as two products each.
+        let upper = transpose(lower, n);
+        let g = product(&upper, &product(&inner, lower, n), n);
         let root = inverse_square_root(&g, n, EIGENVALUE_TOLERANCE);
-        // A = L G^(−1/2) Lᵀ; W = Θ⁻¹.
-        let mut a = vec![0.0; n * n];
-        for r in 0..n {
-            for c in 0..n {
-                a[r * n + c] = (0..n)
-                    .map(|m| {
-                        lower[r * n + m]
-                            * (0..n)
-                                .map(|l| root[m * n + l] * lower[c * n + l])
-                                .sum::<f64>()
-                    })
-                    .sum();
-            }
-        }
+        let a = product(lower, &product(&root, &upper, n), n);
         let w = factor.inverse();
         let aw = product(&a, &w, n);
         Ok((aw, w))
     }
+}
+
+/// Aᵀ for a row-major n × n matrix.
+fn transpose(a: &[f64], n: usize) -> Vec<f64> {
+    (0..n * n).map(|i| a[(i % n) * n + i / n]).collect()
 }
 
 /// The robust coefficient table on the data's scale.

@@ -1,12 +1,13 @@
 //! The crate's one error type.
 //!
 //! Every fallible function returns [`Error`]. It carries an [`ErrorKind`] that says
-//! what went wrong and, where it applies, a [`Location`]: the file, the data row
-//! (1-based, not counting the header) and the column. The `Display` form is
-//! written for the person who has to fix the input:
+//! what went wrong and, where it applies, a [`Location`]: the file, the line
+//! (the header is line 1) or the spreadsheet cell, and the column. The `Display`
+//! form is written for the person who has to fix the input:
 //!
 //! ```text
-//! studies.csv, row 4, column `sd1`: expected a number, found `abc`
+//! studies.csv, line 5, column `sd1`: expected a number, found `abc`
+//! studies.xlsx, Data!D5, column `sd1`: expected a number, found `abc`
 //! ```
 
 use std::fmt;
@@ -21,10 +22,23 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct Location {
     /// The file that was read.
     pub file: Option<PathBuf>,
-    /// The data row, 1-based, not counting the header line.
+    /// The row as the user sees it: the line of a text file (the header is
+    /// line 1), or the row of a spreadsheet.
     pub row: Option<usize>,
+    /// For a spreadsheet: the sheet and, where the column is known, the
+    /// cell's column letters (`C`).
+    pub sheet: Option<SheetCell>,
     /// The column name as the measure knows it (e.g. `sd1`).
     pub column: Option<String>,
+}
+
+/// A sheet of a spreadsheet and, if known, the column letters of a cell.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SheetCell {
+    /// The sheet's name.
+    pub sheet: String,
+    /// The column's letters (`A`, `AB`), when the cell's column is known.
+    pub letters: Option<String>,
 }
 
 impl fmt::Display for Location {
@@ -33,8 +47,20 @@ impl fmt::Display for Location {
         if let Some(file) = &self.file {
             parts.push(file.display().to_string());
         }
-        if let Some(row) = self.row {
-            parts.push(format!("row {row}"));
+        match (&self.sheet, self.row) {
+            (
+                Some(SheetCell {
+                    sheet,
+                    letters: Some(letters),
+                }),
+                Some(row),
+            ) => parts.push(format!("{sheet}!{letters}{row}")),
+            (Some(SheetCell { sheet, .. }), Some(row)) => {
+                parts.push(format!("sheet `{sheet}`, row {row}"))
+            }
+            (Some(SheetCell { sheet, .. }), None) => parts.push(format!("sheet `{sheet}`")),
+            (None, Some(row)) => parts.push(format!("line {row}")),
+            (None, None) => {}
         }
         if let Some(column) = &self.column {
             parts.push(format!("column `{column}`"));
@@ -56,11 +82,15 @@ pub enum ErrorKind {
     /// The CSV itself is malformed (e.g. a row with a different number of fields).
     #[error("malformed CSV: {0}")]
     Csv(String),
+    /// The file is not a table cochran can read (a binary file, a spreadsheet
+    /// with a text file's name, a damaged workbook).
+    #[error("cannot read the file as a table: {0}")]
+    Unreadable(String),
     /// The file has no header line or no data rows.
     #[error("the file has no data rows (a header line followed by one row per study is expected)")]
     Empty,
     /// Columns that the measure needs are absent from the header.
-    #[error("the file has no column {}; measure {measure} needs the columns {}{}", quoted(missing), needs.join(", "), did_you_mean(suggestions))]
+    #[error("the file has no column {}; measure {measure} needs the columns {}{}; the file's columns are {}", quoted(missing), needs.join(", "), did_you_mean(suggestions), quoted(found))]
     MissingColumn {
         /// The absent columns.
         missing: Vec<String>,
@@ -70,6 +100,8 @@ pub enum ErrorKind {
         needs: Vec<String>,
         /// Headers of the file that look like an absent column: (absent, header).
         suggestions: Vec<(String, String)>,
+        /// The headers the file has.
+        found: Vec<String>,
     },
     /// A numeric cell holds something that is not a number.
     #[error("expected a number, found `{found}`")]
@@ -209,9 +241,20 @@ impl Error {
         self
     }
 
-    /// Sets the data row (1-based), keeping one already known.
+    /// Sets the row (the line of a text file, the header being line 1, or
+    /// the row of a spreadsheet), keeping one already known.
     pub fn at_row(mut self, row: usize) -> Self {
         self.inner.location.row.get_or_insert(row);
+        self
+    }
+
+    /// Sets the sheet (and the cell's column letters, if known) of a
+    /// spreadsheet, keeping one already known.
+    pub fn in_sheet(mut self, sheet: &str, letters: Option<String>) -> Self {
+        self.inner.location.sheet.get_or_insert(SheetCell {
+            sheet: sheet.to_string(),
+            letters,
+        });
         self
     }
 
@@ -224,6 +267,12 @@ impl Error {
         {
             *message = format!("the effect computed from this row: {message}");
         }
+        self
+    }
+
+    /// Replaces the column: the user's name for a column cochran renamed.
+    pub(crate) fn with_column(mut self, column: &str) -> Self {
+        self.inner.location.column = Some(column.to_string());
         self
     }
 

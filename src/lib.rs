@@ -68,7 +68,7 @@ mod stats;
 
 pub use analysis::{Analysis, AnalysisOptions, OutcomeAnalysis, SubgroupResult, SubgroupTau2};
 pub use effect::{Effect, EffectOptions, EffectSet, Measure, SdImputation};
-pub use error::{Error, ErrorKind, Location, Result};
+pub use error::{Error, ErrorKind, Location, Result, SheetCell};
 pub use model::{
     Clusters, Coefficient, Design, DesignBuilder, Fit, MetaAnalysis, Method, PermutationTest,
     Prediction, Regression, RobustCoefficient, Rve, RveFit, SubgroupDifference, Tau2, Tau2Interval,

@@ -227,6 +227,13 @@ struct AnalyzeArgs {
     /// but the comma).
     #[arg(long, value_name = "point|comma")]
     decimal: Option<String>,
+    /// The sheet of a spreadsheet to read (default: the first).
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
+    /// The file's names for cochran's columns, e.g.
+    /// `study=Author,events1=tpos,n1=total1`.
+    #[arg(long, value_name = "NAME=HEADER,...")]
+    columns: Option<String>,
     /// Follow-ups to analyse (the `time` column): a value, `latest` (each
     /// study's last), or `all` (dependent effects: use --cluster study).
     #[arg(long, value_name = "VALUE|latest|all", allow_hyphen_values = true)]
@@ -387,18 +394,13 @@ fn cumulative_order(
     args: &AnalyzeArgs,
     column: &str,
 ) -> Result<Vec<usize>, Error> {
-    let spec = cochran::data::TableSpec::numeric(&[]).with_text(&[column]);
+    let spec = cochran::data::TableSpec::numeric(&[])
+        .with_text(&[column])
+        .read_options(options(args)?.read);
     let table = cochran::data::Table::read(&args.file, &spec)?;
-    let values = table
-        .text_column(&column.trim().to_ascii_lowercase())
-        .ok_or_else(|| {
-            Error::from(cochran::ErrorKind::InvalidSetting(format!(
-                "the order column `{column}` is not in the file; its columns are: {}",
-                table.headers().join(", ")
-            )))
-            .in_file(&args.file)
-        })?;
-    analysis.order_by(values, column)
+    analysis
+        .order_by(&table, column)
+        .map_err(|e| e.in_file(&args.file))
 }
 
 fn run_influence(args: &InfluenceArgs) -> ExitCode {
@@ -663,18 +665,16 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
     }
     options = options.robust(args.robust);
     if let Some(delimiter) = &args.delimiter {
-        options.delimiter = Some(delimiter_byte(delimiter)?);
+        options.read = options.read.delimiter_named(delimiter)?;
     }
     if let Some(decimal) = &args.decimal {
-        options.decimal_comma = Some(match decimal.trim().to_ascii_lowercase().as_str() {
-            "comma" | "," => true,
-            "point" | "." | "period" | "dot" => false,
-            other => {
-                return Err(Error::from(cochran::ErrorKind::InvalidSetting(format!(
-                    "--decimal takes `point` or `comma`, found `{other}`"
-                ))));
-            }
-        });
+        options.read = options.read.decimal_mark(decimal)?;
+    }
+    if let Some(sheet) = &args.sheet {
+        options.read = options.read.sheet(sheet.as_str());
+    }
+    if let Some(columns) = &args.columns {
+        options.read = options.read.map_columns(columns)?;
     }
     if let Some(time) = &args.time {
         options = options.time(time.parse()?);
@@ -694,26 +694,6 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
         options = options.group_by(column);
     }
     Ok(options)
-}
-
-/// The byte of a `--delimiter` name or character.
-fn delimiter_byte(name: &str) -> Result<u8, Error> {
-    let byte = match name.to_ascii_lowercase().as_str() {
-        "comma" | "," => b',',
-        "semicolon" | ";" => b';',
-        "tab" | "\\t" | "\t" => b'\t',
-        "pipe" | "|" => b'|',
-        other if other.len() == 1 && other.is_ascii() && !other.contains(['"', '\n', '\r']) => {
-            other.as_bytes()[0]
-        }
-        _ => {
-            return Err(Error::from(cochran::ErrorKind::InvalidSetting(format!(
-                "--delimiter takes comma, semicolon, tab, pipe or one ASCII character, found \
-                 `{name}`"
-            ))));
-        }
-    };
-    Ok(byte)
 }
 
 /// One analysis, or one per instrument.

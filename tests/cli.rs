@@ -157,7 +157,7 @@ fn a_missing_value_excludes_the_study_with_a_warning_and_strict_refuses() {
     assert_eq!(v["excluded"][0]["study"], "B");
     rejects(
         &["analyze", &file, "--measure", "GEN", "--strict"],
-        &["row 2", "`yi`", "strict"],
+        &["line 3", "`yi`", "strict"],
     );
 }
 
@@ -212,7 +212,7 @@ fn text_in_a_numeric_column() {
     let file = csv_file("text.csv", "study,yi,vi\nA,0.3,0.1\nB,abc,0.2\n");
     rejects(
         &["analyze", &file, "--measure", "GEN"],
-        &["text.csv", "row 2", "`yi`", "`abc`"],
+        &["text.csv", "line 3", "`yi`", "`abc`"],
     );
 }
 
@@ -224,17 +224,17 @@ fn negative_sd_and_variance() {
     );
     rejects(
         &["analyze", &sd, "--measure", "MD"],
-        &["row 2", "`sd1`", "negative"],
+        &["line 3", "`sd1`", "negative"],
     );
     let vi = csv_file("neg_vi.csv", "study,yi,vi\nA,0.1,-0.2\n");
     rejects(
         &["analyze", &vi, "--measure", "GEN"],
-        &["row 1", "`vi`", "positive"],
+        &["line 2", "`vi`", "positive"],
     );
     let sei = csv_file("neg_sei.csv", "study,yi,sei\nA,0.1,-0.2\n");
     rejects(
         &["analyze", &sei, "--measure", "GEN"],
-        &["row 1", "`sei`", "positive"],
+        &["line 2", "`sei`", "positive"],
     );
 }
 
@@ -246,7 +246,7 @@ fn sample_too_small_for_a_variance() {
     );
     rejects(
         &["analyze", &file, "--measure", "SMD"],
-        &["row 1", "`n1`", "at least 2"],
+        &["line 2", "`n1`", "at least 2"],
     );
     let prepost = csv_file(
         "n_prepost.csv",
@@ -263,7 +263,7 @@ fn more_events_than_participants() {
     let file = csv_file("events.csv", "study,events1,n1,events2,n2\nA,5,4,1,10\n");
     rejects(
         &["analyze", &file, "--measure", "OR"],
-        &["row 1", "`events1`", "exceed"],
+        &["line 2", "`events1`", "exceed"],
     );
 }
 
@@ -275,7 +275,7 @@ fn correlation_outside_minus_one_one() {
     );
     rejects(
         &["analyze", &file, "--measure", "MC"],
-        &["row 1", "`r`", "[-1, 1]"],
+        &["line 2", "`r`", "[-1, 1]"],
     );
     let no_r = csv_file(
         "no_r.csv",
@@ -363,7 +363,7 @@ fn controlled_designs_name_the_arm_column() {
     );
     rejects(
         &["analyze", &file, "--measure", "SMCRD"],
-        &["row 1", "`sd_pre2`", "negative"],
+        &["line 2", "`sd_pre2`", "negative"],
     );
     let no_r = csv_file(
         "controlled_no_r.csv",

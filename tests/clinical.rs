@@ -20,7 +20,7 @@ fn an_unknown_instrument_lists_the_registered_ones() {
     );
     rejects(
         &["analyze", &file, "--measure", "MC"],
-        &["row 1", "`outcome`", "`Lequesne`", "HHS", "WOMAC", "OHS"],
+        &["line 2", "`outcome`", "`Lequesne`", "HHS", "WOMAC", "OHS"],
     );
 }
 
@@ -32,7 +32,7 @@ fn a_value_outside_the_instruments_range_names_study_row_and_column() {
     );
     rejects(
         &["analyze", &file, "--measure", "MC"],
-        &["row 2", "`mean_pre`", "study `B`", "130", "0-96"],
+        &["line 3", "`mean_pre`", "study `B`", "130", "0-96"],
     );
 }
 
@@ -442,13 +442,13 @@ fn quartiles_out_of_order_and_too_small_samples_are_refused() {
     );
     rejects(
         &["analyze", &disordered, "--measure", "MC"],
-        &["row 1", "q3_pre"],
+        &["line 2", "q3_pre"],
     );
     let small = csv_file(
         "quartiles_small.csv",
         &format!("{MEDIAN_HEADER}A,HHS,4,55,48,62,,,75,68,84,,,0.5\n"),
     );
-    rejects(&["analyze", &small, "--measure", "MC"], &["row 1", "5"]);
+    rejects(&["analyze", &small, "--measure", "MC"], &["line 2", "5"]);
     let outside = csv_file(
         "median_outside.csv",
         &format!("{MEDIAN_HEADER}A,WOMAC,30,55,48,62,30,120,75,68,84,50,95,0.5\n"),

@@ -377,10 +377,10 @@ fn a_study_without_a_moderator_value_is_excluded_with_a_warning() {
     assert_eq!(out["k"], 3);
     let warnings = out["warnings"].to_string();
     assert!(
-        warnings.contains("study `B` (row 2) excluded: no value for x"),
+        warnings.contains("study `B` (row 3) excluded: no value for x"),
         "{warnings}"
     );
-    assert!(warnings.contains("study `E` (row 5)"), "{warnings}");
+    assert!(warnings.contains("study `E` (row 6)"), "{warnings}");
     assert_eq!(out["excluded"].as_array().unwrap().len(), 2);
 }
 

@@ -92,17 +92,17 @@ fn finding_3_extreme_magnitudes_are_refused_with_row_and_column() {
         (
             "f3a.csv",
             "study,yi,vi\nA,1e300,1\nB,-1e300,1\nC,0,1\n",
-            vec!["row 1", "column `yi`", "double precision"],
+            vec!["line 2", "column `yi`", "double precision"],
         ),
         (
             "f3b.csv",
             "study,yi,vi\nA,0.1,1e-320\nB,0.2,0.1\n",
-            vec!["row 1", "column `vi`", "smallest normal double"],
+            vec!["line 2", "column `vi`", "smallest normal double"],
         ),
         (
             "f3c.csv",
             "study,yi,vi\nA,1,1e-300\nB,2,1e-300\nC,0,1\n",
-            vec!["row 1", "1e180"],
+            vec!["line 2", "1e180"],
         ),
     ];
     for (name, text, fragments) in cases {
@@ -271,7 +271,7 @@ fn finding_7_changes_and_sds_beyond_the_instruments_range_are_refused() {
     );
     rejects(
         &["analyze", &file, "--measure", "MC"],
-        &["row 1", "mean_change", "-500", "0-96"],
+        &["line 2", "mean_change", "-500", "0-96"],
     );
     let file = csv_file(
         "f7b.csv",
@@ -279,7 +279,7 @@ fn finding_7_changes_and_sds_beyond_the_instruments_range_are_refused() {
     );
     rejects(
         &["analyze", &file, "--measure", "MC", "--r", "0.5"],
-        &["row 1", "sd_pre", "130"],
+        &["line 2", "sd_pre", "130"],
     );
 }
 
@@ -289,7 +289,7 @@ fn finding_8_a_ragged_row_is_described_in_a_sentence() {
     let file = csv_file("f8a.csv", "study,yi,vi\nA,0.1,0.01\nB,0.2\n");
     rejects(
         &["analyze", &file, "--measure", "GEN"],
-        &["line 3 has 2 fields; the header has 3"],
+        &["line 3: malformed CSV: the row has 2 fields; the header has 3"],
     );
     let out = cochran(&["analyze", &file, "--measure", "GEN"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -431,7 +431,7 @@ fn dependent_effects_of_one_study_are_named() {
         .filter(|w| w.contains("not independent"))
         .collect();
     assert_eq!(warnings.len(), 5, "{warnings:?}");
-    assert!(warnings[0].contains("`Study 1` contributes 2 effects (rows 1, 6)"));
+    assert!(warnings[0].contains("`Study 1` contributes 2 effects (rows 2, 7)"));
     common::rejects(
         &["analyze", &morris, "--measure", "SMCR", "--strict"],
         &["not independent", "Study 1"],

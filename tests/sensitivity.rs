@@ -91,9 +91,7 @@ fn cumulative_meta_analysis_agrees_with_metafors_cumul() {
             &cochran::data::TableSpec::numeric(&[]).with_text(&[text("order")]),
         )
         .unwrap();
-        let order = analysis
-            .order_by(column.text_column(text("order")).unwrap(), text("order"))
-            .unwrap();
+        let order = analysis.order_by(&column, text("order")).unwrap();
         let added: Vec<usize> = case["added"]
             .as_array()
             .unwrap()
@@ -143,7 +141,7 @@ fn the_command_line_runs_a_cumulative_analysis_by_a_column() {
     assert!(studies[0]["q"].is_null() && studies[1]["q"].is_number());
     common::rejects(
         &["cumulative", &bcg, "--measure", "RR", "--order", "decade"],
-        &["bcg.csv", "`decade`", "year, ablat"],
+        &["bcg.csv", "`decade`", "`year`, `ablat`"],
     );
     let gaps = common::csv_file(
         "gaps.csv",

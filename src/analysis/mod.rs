@@ -83,10 +83,9 @@ pub struct AnalysisOptions {
     /// Instruments in order of preference: each study keeps its rows of the
     /// first one it reports.
     pub prefer: Vec<String>,
-    /// The field delimiter, when not the one sniffed from the header line.
-    pub delimiter: Option<u8>,
-    /// Whether a comma is the decimal mark, when not decided by the delimiter.
-    pub decimal_comma: Option<bool>,
+    /// How the file is read where detection is not enough: delimiter,
+    /// decimal mark, sheet, the user's column names.
+    pub read: crate::data::ReadOptions,
     /// τ² fixed instead of estimated (how subgroups share one).
     fixed_tau2: Option<f64>,
 }
@@ -147,8 +146,7 @@ impl AnalysisOptions {
             rve_rho: None,
             time: None,
             prefer: Vec::new(),
-            delimiter: None,
-            decimal_comma: None,
+            read: crate::data::ReadOptions::new(),
             fixed_tau2: None,
         }
     }
@@ -304,8 +302,8 @@ impl AnalysisOptions {
         self
     }
 
-    /// The table columns to read for these options.
-    fn table_spec(&self) -> crate::data::TableSpec {
+    /// The table columns to read for these options, and how.
+    pub fn table_spec(&self) -> crate::data::TableSpec {
         let mut text: Vec<&str> = self.moderators.iter().map(String::as_str).collect();
         text.extend(self.cluster.as_deref());
         text.push(OUTCOME_COLUMN);
@@ -313,12 +311,7 @@ impl AnalysisOptions {
         if self.time.is_some() && !self.uses_person_time() {
             spec = spec.with_numeric(&[TIME_COLUMN]);
         }
-        if let Some(delimiter) = self.delimiter {
-            spec = spec.delimiter(delimiter);
-        }
-        if let Some(comma) = self.decimal_comma {
-            spec = spec.decimal_comma(comma);
-        }
+        spec = spec.read_options(self.read.clone());
         if let Some(column) = &self.group_by {
             spec = spec.group_by(column.as_str());
         }

@@ -1,17 +1,25 @@
-//! CSV ingest: one row per study, read into a column-major [`Table`].
+//! Ingest: one row per study, from delimited text or a spreadsheet, read
+//! into a column-major [`Table`].
 //!
 //! Header names are matched case-insensitively and with surrounding spaces
 //! trimmed. Only the columns a caller asks for are parsed as numbers; other
 //! columns are ignored. A numeric cell is either a number, or missing: empty,
 //! `NA` or `N/A` (any case). Anything else is an error that names the file, the
-//! row and the column.
+//! line (the header is line 1) or the sheet and cell (`Data!C5`), and the column.
 //!
-//! Files as spreadsheets export them are read as they are: the delimiter is
-//! the most frequent of comma, semicolon, tab and pipe in the header line;
-//! with a semicolon or tab, a decimal comma is accepted (`2,5`); a byte-order
-//! mark is skipped; rows with no value in any cell are skipped; without a
-//! `study` column, an `author`, `trial`, `id` or `name` column labels the
-//! studies. [`Table::notes`] says what was detected.
+//! Files are read as spreadsheets and other tools write them:
+//! - **Spreadsheets** (.xlsx, .xlsm, .xlsb, .xls, .ods): the first sheet, or
+//!   the one [`ReadOptions::sheet`] names; its first used row is the header.
+//! - **Text**: UTF-8 with or without a byte-order mark, UTF-16 with one, and
+//!   Windows-1252 when the bytes are not UTF-8. The delimiter is the most
+//!   frequent of comma, semicolon, tab and pipe in the header line; with a
+//!   semicolon or tab, a decimal comma is accepted (`2,5`). A spreadsheet or
+//!   binary file under a text file's name is refused, saying what it is.
+//! - Rows with no value in any cell are skipped; without a `study` column, an
+//!   `author`, `trial`, `id` or `name` column labels the studies; the user's
+//!   own column names can be mapped with [`ReadOptions::map_column`].
+//!
+//! [`Table::notes`] says what was detected or assumed.
 //!
 //! ```
 //! use cochran::data::{Table, TableSpec};
@@ -19,7 +27,7 @@
 //! let table = Table::from_reader(csv.as_bytes(), None, &TableSpec::numeric(&["yi", "vi"]))?;
 //! assert_eq!(table.labels(), ["A", "B"]);
 //! assert_eq!(table.column("yi"), Some(&[Some(0.1), Some(0.3)][..]));
-//! assert_eq!(table.file_row(1), 3); // the empty row is skipped, not renumbered
+//! assert_eq!(table.file_row(1), 4); // line 4: the empty line 3 is skipped
 //! # Ok::<(), cochran::Error>(())
 //! ```
 //!
@@ -33,9 +41,15 @@
 //! # Ok::<(), cochran::Error>(())
 //! ```
 
-use std::fs::File;
+mod builder;
+mod read_options;
+mod sheet;
+mod text;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+pub use read_options::ReadOptions;
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -50,8 +64,7 @@ pub struct TableSpec {
     numeric: Vec<String>,
     text: Vec<String>,
     group_by: Option<String>,
-    delimiter: Option<u8>,
-    decimal_comma: Option<bool>,
+    read: ReadOptions,
 }
 
 impl TableSpec {
@@ -86,31 +99,9 @@ impl TableSpec {
         &self.numeric
     }
 
-    /// Reads fields separated by this byte instead of the one sniffed from
-    /// the header line.
-    ///
-    /// ```
-    /// use cochran::data::{Table, TableSpec};
-    /// let spec = TableSpec::numeric(&["yi"]).delimiter(b';');
-    /// let t = Table::from_reader("study;yi\nA;1,5\n".as_bytes(), None, &spec)?;
-    /// assert_eq!(t.value("yi", 0), Some(1.5));
-    /// # Ok::<(), cochran::Error>(())
-    /// ```
-    pub fn delimiter(mut self, delimiter: u8) -> Self {
-        self.delimiter = Some(delimiter);
-        self
-    }
-
-    /// Whether a comma is the decimal mark (by default: with any delimiter
-    /// but the comma).
-    ///
-    /// ```
-    /// use cochran::data::{Table, TableSpec};
-    /// let spec = TableSpec::numeric(&["yi"]).decimal_comma(false);
-    /// assert!(Table::from_reader("study;yi\nA;1,5\n".as_bytes(), None, &spec).is_err());
-    /// ```
-    pub fn decimal_comma(mut self, on: bool) -> Self {
-        self.decimal_comma = Some(on);
+    /// Overrides what the reader detects, and maps the user's column names.
+    pub fn read_options(mut self, read: ReadOptions) -> Self {
+        self.read = read;
         self
     }
 
@@ -128,40 +119,63 @@ impl TableSpec {
 pub struct Table {
     source: Option<PathBuf>,
     headers: Vec<String>,
+    layout: Layout,
+    /// (cochran's name, the header as written) of columns `--columns` renamed.
+    renamed: Vec<(String, String)>,
     labels: Vec<String>,
     group_column: Option<String>,
     groups: Option<Vec<Option<String>>>,
     numeric: Named<Option<f64>>,
     text: Named<Option<String>>,
-    /// Each row's 1-based data row in the file, kept through [`Table::subset`].
+    /// Each row's line in the file (the header is line 1) or row in the
+    /// spreadsheet, kept through [`Table::subset`].
     file_rows: Vec<usize>,
     /// What reading assumed: delimiter, decimal comma, label column.
     notes: Vec<String>,
 }
 
 impl Table {
-    /// Reads a CSV file.
+    /// Reads a file: a spreadsheet by its extension (.xlsx, .xlsm, .xlsb,
+    /// .xls, .ods), delimited text otherwise.
     pub fn read(path: impl AsRef<Path>, spec: &TableSpec) -> Result<Table> {
         let path = path.as_ref();
-        let file = File::open(path).map_err(|e| Error::new(ErrorKind::Io(e)).in_file(path))?;
-        Table::from_reader(file, Some(path), spec)
+        let extension = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        if sheet::EXTENSIONS.contains(&extension.as_str()) {
+            return sheet::read(path, spec)
+                .map(|t| t.with_source(path))
+                .map_err(|e| e.in_file(path));
+        }
+        let bytes = std::fs::read(path).map_err(|e| Error::new(ErrorKind::Io(e)).in_file(path))?;
+        text::read(&bytes, spec)
+            .map(|t| t.with_source(path))
+            .map_err(|e| e.in_file(path))
     }
 
-    /// Reads CSV text from any reader; `source` names it in errors.
+    /// Reads delimited text from any reader; `source` names it in errors.
     pub fn from_reader(
-        reader: impl Read,
+        mut reader: impl Read,
         source: Option<&Path>,
         spec: &TableSpec,
     ) -> Result<Table> {
-        read_table(reader, spec)
-            .map_err(|e| match source {
-                Some(path) => e.in_file(path),
-                None => e,
-            })
-            .map(|mut table| {
-                table.source = source.map(Path::to_path_buf);
-                table
-            })
+        let mut bytes = Vec::new();
+        let read = reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::new(ErrorKind::Io(e)))
+            .and_then(|_| text::read(&bytes, spec));
+        match source {
+            Some(path) => read
+                .map(|t| t.with_source(path))
+                .map_err(|e| e.in_file(path)),
+            None => read,
+        }
+    }
+
+    fn with_source(mut self, path: &Path) -> Table {
+        self.source = Some(path.to_path_buf());
+        self
     }
 
     /// What reading the file assumed (a delimiter other than comma, decimal
@@ -239,7 +253,8 @@ impl Table {
         self.headers.iter().any(|h| h == name)
     }
 
-    /// The 1-based data row of the file that row `row` (0-based) came from.
+    /// Where row `row` (0-based) is in the file: its line in a text file
+    /// (the header is line 1), or its row in a spreadsheet.
     pub fn file_row(&self, row: usize) -> usize {
         self.file_rows[row]
     }
@@ -251,7 +266,7 @@ impl Table {
     /// let t = Table::from_reader("study,yi\nA,1\nB,2\nC,3\n".as_bytes(), None, &TableSpec::numeric(&["yi"]))?;
     /// let odd = t.subset(|row| row != 1);
     /// assert_eq!(odd.labels(), ["A", "C"]);
-    /// assert_eq!(odd.file_row(1), 3);
+    /// assert_eq!(odd.file_row(1), 4); // C is on line 4
     /// # Ok::<(), cochran::Error>(())
     /// ```
     pub fn subset(&self, keep: impl Fn(usize) -> bool) -> Table {
@@ -262,6 +277,8 @@ impl Table {
         Table {
             source: self.source.clone(),
             headers: self.headers.clone(),
+            layout: self.layout.clone(),
+            renamed: self.renamed.clone(),
             labels: pick(&self.labels, &rows),
             group_column: self.group_column.clone(),
             groups: self.groups.as_ref().map(|g| pick(g, &rows)),
@@ -280,9 +297,19 @@ impl Table {
         }
     }
 
-    /// An error located at data row `row` (0-based) of this table.
+    /// An error located at row `row` (0-based) of this table: its line, or
+    /// its sheet and cell, and the column as the file names it.
     pub fn error_at(&self, row: usize, error: Error) -> Error {
-        let error = error.at_row(self.file_rows[row]);
+        let column = error.location().column.clone();
+        let index = column
+            .as_ref()
+            .and_then(|c| self.headers.iter().position(|h| h == c));
+        let mut error = self.layout.locate(error.at_row(self.file_rows[row]), index);
+        if let Some(column) = column
+            && let Some((_, written)) = self.renamed.iter().find(|(n, _)| *n == column)
+        {
+            error = error.with_column(written);
+        }
         match &self.source {
             Some(path) => error.in_file(path),
             None => error,
@@ -322,245 +349,44 @@ impl<T> FromIterator<(String, Vec<T>)> for Named<T> {
     }
 }
 
-/// The delimiters a file may use, with their names for notes.
-const DELIMITERS: [(u8, &str); 4] = [
-    (b',', "comma"),
-    (b';', "semicolon"),
-    (b'\t', "tab"),
-    (b'|', "pipe"),
-];
-
 /// Columns that label the studies when there is no `study` column, in order.
 const LABEL_COLUMNS: [&str; 4] = ["author", "trial", "id", "name"];
 
-/// The most frequent delimiter outside quotes in the first line (comma on a tie).
-fn sniff_delimiter(start: &[u8]) -> u8 {
-    let line = start.split(|&b| b == b'\n').next().unwrap_or_default();
-    let mut counts = [0usize; 4];
-    let mut quoted = false;
-    for &b in line {
-        if b == b'"' {
-            quoted = !quoted;
-        } else if !quoted && let Some(i) = DELIMITERS.iter().position(|(d, _)| *d == b) {
-            counts[i] += 1;
+/// How the rows of a table are numbered in the file it came from.
+#[derive(Debug, Clone)]
+pub(crate) enum Layout {
+    /// Lines of a text file (the header is line 1).
+    Text,
+    /// Rows of a spreadsheet's sheet, whose used range starts at this column
+    /// (0-based).
+    Sheet { name: String, first_column: usize },
+}
+
+impl Layout {
+    /// Adds the sheet, and the cell's column letters where the column is
+    /// known, to an error located at a row.
+    fn locate(&self, error: Error, column: Option<usize>) -> Error {
+        match self {
+            Layout::Text => error,
+            Layout::Sheet { name, first_column } => {
+                error.in_sheet(name, column.map(|c| column_letters(first_column + c)))
+            }
         }
-    }
-    let best = (0..4)
-        .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))
-        .unwrap_or(0);
-    if counts[best] == 0 {
-        b','
-    } else {
-        DELIMITERS[best].0
     }
 }
 
-fn read_table(reader: impl Read, spec: &TableSpec) -> Result<Table> {
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
-    let delimiter = match spec.delimiter {
-        Some(d) => d,
-        None => {
-            use std::io::BufRead;
-            let start = reader
-                .fill_buf()
-                .map_err(|e| Error::new(ErrorKind::Io(e)))?;
-            sniff_delimiter(start)
+/// A spreadsheet column's letters: 0 → `A`, 25 → `Z`, 26 → `AA`.
+fn column_letters(mut column: usize) -> String {
+    let mut letters = Vec::new();
+    loop {
+        letters.push(b'A' + (column % 26) as u8);
+        if column < 26 {
+            break;
         }
-    };
-    let decimal_comma = spec.decimal_comma.unwrap_or(delimiter != b',');
-    let mut notes = Vec::new();
-    if delimiter != b',' || decimal_comma {
-        let name = DELIMITERS
-            .iter()
-            .find(|(d, _)| *d == delimiter)
-            .map_or_else(
-                || format!("`{}`", delimiter as char),
-                |(_, n)| n.to_string(),
-            );
-        let how = if spec.delimiter.is_some() {
-            " (as set)"
-        } else {
-            ""
-        };
-        let decimals = if decimal_comma {
-            "with decimal commas accepted"
-        } else {
-            "with decimal points only"
-        };
-        notes.push(format!("read as {name}-separated values{how}, {decimals}"));
+        column = column / 26 - 1;
     }
-    let mut csv = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(reader);
-    let headers: Vec<String> = csv
-        .byte_headers()
-        .map_err(csv_error)?
-        .iter()
-        .map(|h| {
-            String::from_utf8_lossy(h)
-                .trim()
-                .trim_start_matches('\u{feff}')
-                .to_ascii_lowercase()
-        })
-        .collect();
-    if headers.iter().all(String::is_empty) {
-        return Err(ErrorKind::Empty.into());
-    }
-    check_duplicate_headers(&headers)?;
-    let index = |name: &str| headers.iter().position(|h| h == name);
-    let numeric_index: Vec<(String, usize)> = spec
-        .numeric
-        .iter()
-        .filter_map(|name| index(name).map(|i| (name.clone(), i)))
-        .collect();
-    let group_column = match &spec.group_by {
-        Some(name) => Some(index(name).map(|_| name.clone()).ok_or_else(|| {
-            Error::new(ErrorKind::InvalidSetting(format!(
-                "the grouping column `{name}` is not in the file; its columns are: {}",
-                headers.join(", ")
-            )))
-        })?),
-        None => index(SUBGROUP_COLUMN).map(|_| SUBGROUP_COLUMN.to_string()),
-    };
-    let group_index = group_column.as_deref().and_then(index);
-    let text_index: Vec<(String, usize)> = spec
-        .text
-        .iter()
-        .filter_map(|name| index(name).map(|i| (name.clone(), i)))
-        .collect();
-    let mut texts: Vec<Vec<Option<String>>> = vec![Vec::new(); text_index.len()];
-    let study_index = index(STUDY_COLUMN).or_else(|| {
-        let (name, i) = LABEL_COLUMNS
-            .iter()
-            .find_map(|name| index(name).map(|i| (*name, i)))?;
-        notes.push(format!(
-            "no `study` column: the studies are labelled by the `{name}` column"
-        ));
-        Some(i)
-    });
-
-    let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::new(); numeric_index.len()];
-    let mut labels = Vec::new();
-    let mut groups = group_index.map(|_| Vec::new());
-    let mut record = csv::ByteRecord::new();
-    let mut file_rows = Vec::new();
-    let mut row = 0;
-    while csv
-        .read_byte_record(&mut record)
-        .map_err(|e| csv_error(e).at_row(row + 1))?
-    {
-        row += 1;
-        // A spreadsheet's trailing `,,,,` rows hold nothing: not a study.
-        if record.iter().all(|cell| cell.is_empty()) {
-            continue;
-        }
-        file_rows.push(row);
-        for ((name, i), column) in numeric_index.iter().zip(&mut columns) {
-            let cell = parse_cell(&record[*i], decimal_comma);
-            column.push(cell.map_err(|e| e.at_row(row).in_column(name))?);
-        }
-        let text = |i: Option<usize>| {
-            i.map(|i| String::from_utf8_lossy(&record[i]).into_owned())
-                .filter(|s| !s.is_empty())
-        };
-        labels.push(text(study_index).unwrap_or_else(|| format!("Study {row}")));
-        if let Some(groups) = &mut groups {
-            groups.push(text(group_index));
-        }
-        for ((_, i), column) in text_index.iter().zip(&mut texts) {
-            column.push(text(Some(*i)));
-        }
-    }
-    if labels.is_empty() {
-        return Err(ErrorKind::Empty.into());
-    }
-    Ok(Table {
-        source: None,
-        headers,
-        labels,
-        group_column,
-        groups,
-        numeric: numeric_index
-            .into_iter()
-            .map(|(name, _)| name)
-            .zip(columns)
-            .collect(),
-        text: text_index
-            .into_iter()
-            .map(|(name, _)| name)
-            .zip(texts)
-            .collect(),
-        file_rows,
-        notes,
-    })
-}
-
-/// A number, or `None` for an empty cell, `NA` or `N/A`; with
-/// `decimal_comma`, one comma stands for the decimal point.
-fn parse_cell(cell: &[u8], decimal_comma: bool) -> Result<Option<f64>> {
-    let text = std::str::from_utf8(cell).map_err(|_| {
-        Error::new(ErrorKind::NotANumber {
-            found: String::from_utf8_lossy(cell).into_owned(),
-        })
-    })?;
-    if text.is_empty() || text.eq_ignore_ascii_case("na") || text.eq_ignore_ascii_case("n/a") {
-        return Ok(None);
-    }
-    let converted;
-    let text = if decimal_comma && text.matches(',').count() == 1 && !text.contains('.') {
-        converted = text.replace(',', ".");
-        converted.as_str()
-    } else {
-        text
-    };
-    match text.parse::<f64>() {
-        Ok(x) if x.is_finite() => Ok(Some(x)),
-        _ => Err(ErrorKind::NotANumber {
-            found: text.to_string(),
-        }
-        .into()),
-    }
-}
-
-fn csv_error(e: csv::Error) -> Error {
-    let message = e.to_string();
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => ErrorKind::Io(io).into(),
-        csv::ErrorKind::UnequalLengths {
-            pos,
-            expected_len,
-            len,
-        } => {
-            let line = pos.map_or(String::new(), |p| format!("line {} ", p.line()));
-            ErrorKind::Csv(format!(
-                "{line}has {len} field{}; the header has {expected_len}",
-                if len == 1 { "" } else { "s" }
-            ))
-            .into()
-        }
-        _ => ErrorKind::Csv(message).into(),
-    }
-}
-
-/// Two columns of the same name: which one is meant cannot be guessed.
-fn check_duplicate_headers(headers: &[String]) -> Result<()> {
-    for (i, name) in headers.iter().enumerate() {
-        if name.is_empty() {
-            continue;
-        }
-        if let Some(j) = headers[i + 1..].iter().position(|h| h == name) {
-            return Err(ErrorKind::Csv(format!(
-                "the header names the column `{name}` twice (columns {} and {}); rename or \
-                 remove one",
-                i + 1,
-                i + j + 2
-            ))
-            .into());
-        }
-    }
-    Ok(())
+    letters.reverse();
+    String::from_utf8(letters).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -583,12 +409,108 @@ mod tests {
     }
 
     #[test]
-    fn text_in_a_numeric_column_names_file_row_and_column() {
+    fn text_in_a_numeric_column_names_file_line_and_column() {
         let e = read("study,yi\nA,1\nB,abc\n", &TableSpec::numeric(&["yi"])).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "t.csv, row 2, column `yi`: expected a number, found `abc`"
+            "t.csv, line 3, column `yi`: expected a number, found `abc`"
         );
+        // A quoted label over two lines moves the rows after it down a line.
+        let e = read("study,yi\n\"A\nB\",1\nC,x\n", &TableSpec::numeric(&["yi"])).unwrap_err();
+        assert_eq!(e.location().row, Some(4), "{e}");
+        let e = read("study,yi\nA,1\nB,2,3\n", &TableSpec::numeric(&["yi"])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.csv, line 3: malformed CSV: the row has 3 fields; the header has 2"
+        );
+    }
+
+    #[test]
+    fn column_letters_count_like_a_spreadsheet() {
+        let letters: Vec<String> = [0, 2, 25, 26, 27, 51, 52, 701, 702]
+            .map(column_letters)
+            .into();
+        assert_eq!(
+            letters,
+            ["A", "C", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]
+        );
+    }
+
+    #[test]
+    fn encodings_are_detected_and_noted() {
+        let spec = TableSpec::numeric(&["yi"]);
+        let utf8 = "study,yi\nMüller,1\n";
+        let mut utf16: Vec<u8> = vec![0xff, 0xfe];
+        utf16.extend(utf8.encode_utf16().flat_map(u16::to_le_bytes));
+        let (latin, _, _) = encoding_rs::WINDOWS_1252.encode(utf8);
+        for (bytes, note) in [
+            (utf16, Some("UTF-16 (little-endian)")),
+            (latin.into_owned(), Some("Windows-1252")),
+            ([&b"\xef\xbb\xbf"[..], utf8.as_bytes()].concat(), None),
+        ] {
+            let t = Table::from_reader(&bytes[..], None, &spec).unwrap();
+            assert_eq!(t.labels(), ["Müller"]);
+            match note {
+                Some(note) => assert!(
+                    t.notes().iter().any(|n| n.contains(note)),
+                    "{:?}",
+                    t.notes()
+                ),
+                None => assert!(t.notes().is_empty(), "{:?}", t.notes()),
+            }
+        }
+    }
+
+    #[test]
+    fn files_that_are_not_text_say_what_they_are() {
+        let spec = TableSpec::numeric(&["yi"]);
+        for (bytes, says) in [
+            (&b"PK\x03\x04\x14\x00rest"[..], "spreadsheet"),
+            (&b"\xd0\xcf\x11\xe0\xa1\xb1"[..], "spreadsheet"),
+            (&b"\x7fELF\x02\x01\x00\x00"[..], "binary"),
+        ] {
+            let e = Table::from_reader(bytes, Some(Path::new("t.csv")), &spec).unwrap_err();
+            assert!(matches!(e.kind(), ErrorKind::Unreadable(_)), "{e}");
+            assert!(
+                e.to_string()
+                    .starts_with("t.csv: cannot read the file as a table"),
+                "{e}"
+            );
+            assert!(e.to_string().contains(says), "{e}");
+        }
+    }
+
+    #[test]
+    fn mapped_columns_take_cochrans_names_and_errors_use_the_files() {
+        let options = ReadOptions::new()
+            .map_columns("study=Author, yi=Effect")
+            .unwrap();
+        let spec = TableSpec::numeric(&["yi"]).read_options(options);
+        let t = read("Author,Effect\nA,0.5\nB,x\n", &spec).unwrap_err();
+        assert_eq!(
+            t.to_string(),
+            "t.csv, line 3, column `Effect`: expected a number, found `x`"
+        );
+        let t = read("Author,Effect\nA,0.5\n", &spec).unwrap();
+        assert_eq!(t.labels(), ["A"]);
+        assert!(
+            t.notes()
+                .iter()
+                .any(|n| n.contains("`Effect` is read as `yi`"))
+        );
+        for (csv, says) in [
+            ("Author,yi\nA,1\n", "no column `effect`"),
+            ("Author,Effect,yi\nA,1,2\n", "also has a column `yi`"),
+        ] {
+            let e = read(csv, &spec).unwrap_err();
+            assert!(e.to_string().contains(says), "{e}");
+        }
+        let twice = ReadOptions::new().map_columns("yi=a,yi=b").unwrap();
+        let e = read(
+            "a,b\n1,2\n",
+            &TableSpec::numeric(&["yi"]).read_options(twice),
+        );
+        assert!(e.unwrap_err().to_string().contains("two columns to `yi`"));
     }
 
     #[test]

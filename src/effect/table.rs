@@ -432,6 +432,7 @@ impl<'a> Columns<'a> {
                 missing: absent,
                 measure: measure.to_string(),
                 needs: described_needs(measure),
+                found: table.headers().to_vec(),
             });
             return Err(match table.source() {
                 Some(path) => error.in_file(path),

@@ -26,7 +26,7 @@ use statrs::distribution::ContinuousCDF;
 
 use crate::analysis::Analysis;
 use crate::effect::Effect;
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::{Deletions, Fit, Hints};
 
 /// The pooled result of one refit.
@@ -143,27 +143,37 @@ impl Analysis {
         Ok(Cumulative { studies })
     }
 
-    /// The studies' order by a column's values (`values[r]` for the file's data
-    /// row r + 1): numerically when every value is a number, else by text;
-    /// ties keep the input order.
+    /// The studies' order by a column of `table` (the file the analysis
+    /// was read from, with the column read as text): numerically when every
+    /// value is a number, else by text; ties keep the input order.
     ///
     /// ```
     /// use cochran::{Analysis, AnalysisOptions, Measure};
+    /// use cochran::data::{Table, TableSpec};
     /// let analysis = Analysis::from_csv("datasets/bcg.csv", &AnalysisOptions::new(Measure::Rr))?;
-    /// let years: Vec<Option<String>> = ["1948", "1949", "1960", "1977", "1973", "1953", "1973",
-    ///     "1980", "1968", "1961", "1974", "1969", "1976"].iter().map(|y| Some(y.to_string())).collect();
+    /// let years = Table::read("datasets/bcg.csv", &TableSpec::numeric(&[]).with_text(&["year"]))?;
     /// assert_eq!(analysis.order_by(&years, "year")?[..3], [0, 1, 5]);
     /// # Ok::<(), cochran::Error>(())
     /// ```
-    pub fn order_by(&self, values: &[Option<String>], column: &str) -> Result<Vec<usize>> {
+    pub fn order_by(&self, table: &crate::data::Table, column: &str) -> Result<Vec<usize>> {
+        let name = column.trim().to_lowercase();
+        let values = table.text_column(&name).ok_or_else(|| {
+            Error::new(ErrorKind::InvalidSetting(format!(
+                "the order column `{column}` is not in the file; its columns are {}",
+                crate::error::quoted(table.headers())
+            )))
+        })?;
+        let by_row: crate::hash::LabelMap<usize, &str> = (0..table.len())
+            .filter_map(|i| Some((table.file_row(i), values[i].as_deref()?)))
+            .collect();
         let keys: Vec<&str> = self
             .studies
             .iter()
             .map(|s| {
                 let row = s.row.unwrap_or(0);
-                values
-                    .get(row.wrapping_sub(1))
-                    .and_then(|v| v.as_deref())
+                by_row
+                    .get(&row)
+                    .copied()
                     .map(str::trim)
                     .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("na"))
                     .ok_or_else(|| {

@@ -1,0 +1,286 @@
+//! One table from any source: the readers of text files and spreadsheets
+//! hand over a header and rows of cells; this module maps the columns,
+//! parses the cells and remembers where each row came from.
+
+use super::{LABEL_COLUMNS, Layout, Named, STUDY_COLUMN, SUBGROUP_COLUMN, Table, TableSpec};
+use crate::error::{Error, ErrorKind, Result};
+
+/// A cell as a reader found it.
+pub(super) enum Cell<'a> {
+    Empty,
+    Text(&'a str),
+    Number(f64),
+    /// Anything else (a spreadsheet's error value, a date, a boolean), as
+    /// it displays: a label, never a number.
+    Other(String),
+}
+
+impl Cell<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(t) => t.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The cell as text: numbers as they would be typed (`2001`, not `2001.0`).
+    pub(super) fn text(&self) -> Option<String> {
+        match self {
+            Cell::Empty => None,
+            Cell::Text(t) => Some(t.to_string()).filter(|t| !t.is_empty()),
+            Cell::Number(x) => Some(x.to_string()),
+            Cell::Other(t) => Some(t.clone()),
+        }
+    }
+
+    /// A number, or `None` for an empty cell, `NA` or `N/A`; with
+    /// `decimal_comma`, one comma in a text cell stands for the decimal point.
+    fn number(&self, decimal_comma: bool) -> Result<Option<f64>> {
+        match self {
+            Cell::Empty => Ok(None),
+            Cell::Number(x) if x.is_finite() => Ok(Some(*x)),
+            Cell::Number(x) => Err(not_a_number(x.to_string())),
+            Cell::Text(t) => parse_number(t, decimal_comma),
+            Cell::Other(t) => Err(not_a_number(t.clone())),
+        }
+    }
+}
+
+fn not_a_number(found: String) -> Error {
+    ErrorKind::NotANumber { found }.into()
+}
+
+fn parse_number(text: &str, decimal_comma: bool) -> Result<Option<f64>> {
+    if text.is_empty() || text.eq_ignore_ascii_case("na") || text.eq_ignore_ascii_case("n/a") {
+        return Ok(None);
+    }
+    let converted;
+    let text = if decimal_comma && text.matches(',').count() == 1 && !text.contains('.') {
+        converted = text.replace(',', ".");
+        converted.as_str()
+    } else {
+        text
+    };
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(Some(x)),
+        _ => Err(not_a_number(text.to_string())),
+    }
+}
+
+/// Collects rows into a [`Table`], column by column.
+pub(super) struct TableBuilder {
+    headers: Vec<String>,
+    layout: Layout,
+    decimal_comma: bool,
+    notes: Vec<String>,
+    renamed: Vec<(String, String)>,
+    numeric_index: Vec<(String, usize)>,
+    text_index: Vec<(String, usize)>,
+    group_column: Option<String>,
+    group_index: Option<usize>,
+    study_index: Option<usize>,
+    columns: Vec<Vec<Option<f64>>>,
+    texts: Vec<Vec<Option<String>>>,
+    labels: Vec<String>,
+    groups: Option<Vec<Option<String>>>,
+    file_rows: Vec<usize>,
+}
+
+impl TableBuilder {
+    /// Starts a table with the file's header cells (as written), mapped to
+    /// cochran's names as `spec` says.
+    pub(super) fn new(
+        header: Vec<String>,
+        spec: &TableSpec,
+        layout: Layout,
+        decimal_comma: bool,
+        mut notes: Vec<String>,
+    ) -> Result<TableBuilder> {
+        let mut headers: Vec<String> = header
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_lowercase())
+            .collect();
+        if headers.iter().all(String::is_empty) {
+            return Err(ErrorKind::Empty.into());
+        }
+        let renamed = rename_columns(&mut headers, &header, spec, &mut notes)?;
+        check_duplicate_headers(&headers)?;
+        let index = |name: &str| headers.iter().position(|h| h == name);
+        let present = |names: &[String]| -> Vec<(String, usize)> {
+            names
+                .iter()
+                .filter_map(|name| index(name).map(|i| (name.clone(), i)))
+                .collect()
+        };
+        let numeric_index = present(&spec.numeric);
+        let text_index = present(&spec.text);
+        let group_column = match &spec.group_by {
+            Some(name) => Some(index(name).map(|_| name.clone()).ok_or_else(|| {
+                Error::new(ErrorKind::InvalidSetting(format!(
+                    "the grouping column `{name}` is not in the file; its columns are: {}",
+                    headers.join(", ")
+                )))
+            })?),
+            None => index(SUBGROUP_COLUMN).map(|_| SUBGROUP_COLUMN.to_string()),
+        };
+        let group_index = group_column.as_deref().and_then(index);
+        let study_index = index(STUDY_COLUMN).or_else(|| {
+            let (name, i) = LABEL_COLUMNS
+                .iter()
+                .find_map(|name| index(name).map(|i| (*name, i)))?;
+            notes.push(format!(
+                "no `study` column: the studies are labelled by the `{name}` column"
+            ));
+            Some(i)
+        });
+        Ok(TableBuilder {
+            columns: vec![Vec::new(); numeric_index.len()],
+            texts: vec![Vec::new(); text_index.len()],
+            groups: group_index.map(|_| Vec::new()),
+            headers,
+            layout,
+            decimal_comma,
+            notes,
+            renamed,
+            numeric_index,
+            text_index,
+            group_column,
+            group_index,
+            study_index,
+            labels: Vec::new(),
+            file_rows: Vec::new(),
+        })
+    }
+
+    /// Adds the row the file shows as `row` (its line, or its spreadsheet
+    /// row); `cell(i)` is its `i`-th cell. A row with no value is skipped: a
+    /// spreadsheet's trailing `,,,,` rows are not studies.
+    pub(super) fn push<'r>(&mut self, row: usize, cell: impl Fn(usize) -> Cell<'r>) -> Result<()> {
+        if (0..self.headers.len()).all(|i| cell(i).is_empty()) {
+            return Ok(());
+        }
+        for ((name, i), column) in self.numeric_index.iter().zip(&mut self.columns) {
+            let value = cell(*i).number(self.decimal_comma);
+            let value = value.map_err(|e| {
+                self.layout
+                    .locate(e.at_row(row), Some(*i))
+                    .in_column(original(&self.renamed, name))
+            })?;
+            column.push(value);
+        }
+        let text = |i: Option<usize>| i.and_then(|i| cell(i).text());
+        let number = self.labels.len() + 1;
+        self.labels
+            .push(text(self.study_index).unwrap_or_else(|| format!("Study {number}")));
+        if let Some(groups) = &mut self.groups {
+            groups.push(text(self.group_index));
+        }
+        for ((_, i), column) in self.text_index.iter().zip(&mut self.texts) {
+            column.push(text(Some(*i)));
+        }
+        self.file_rows.push(row);
+        Ok(())
+    }
+
+    /// The number of cells a row should have.
+    pub(super) fn width(&self) -> usize {
+        self.headers.len()
+    }
+
+    pub(super) fn finish(self) -> Result<Table> {
+        if self.labels.is_empty() {
+            return Err(ErrorKind::Empty.into());
+        }
+        let named = |index: Vec<(String, usize)>, values| {
+            index
+                .into_iter()
+                .map(|(name, _)| name)
+                .zip(values)
+                .collect()
+        };
+        Ok(Table {
+            source: None,
+            headers: self.headers,
+            layout: self.layout,
+            renamed: self.renamed,
+            labels: self.labels,
+            group_column: self.group_column,
+            groups: self.groups,
+            numeric: named(self.numeric_index, self.columns),
+            text: Named(
+                self.text_index
+                    .into_iter()
+                    .map(|(name, _)| name)
+                    .zip(self.texts)
+                    .collect(),
+            ),
+            file_rows: self.file_rows,
+            notes: self.notes,
+        })
+    }
+}
+
+/// The user's header for a column cochran calls `name`.
+pub(super) fn original<'a>(renamed: &'a [(String, String)], name: &'a str) -> &'a str {
+    renamed
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or(name, |(_, header)| header.as_str())
+}
+
+/// Applies `--columns`: each mapped header takes cochran's name. Returns
+/// (cochran's name, the header as written) for each.
+fn rename_columns(
+    headers: &mut [String],
+    written: &[String],
+    spec: &TableSpec,
+    notes: &mut Vec<String>,
+) -> Result<Vec<(String, String)>> {
+    let setting = |message: String| Error::new(ErrorKind::InvalidSetting(message));
+    let mut renamed = Vec::new();
+    for (name, header) in &spec.read.columns {
+        let i = headers.iter().position(|h| h == header).ok_or_else(|| {
+            setting(format!(
+                "--columns maps `{header}` to `{name}`, but the file has no column `{header}`; \
+                 its columns are {}",
+                crate::error::quoted(headers)
+            ))
+        })?;
+        if renamed.iter().any(|(n, _)| n == name) {
+            return Err(setting(format!("--columns maps two columns to `{name}`")));
+        }
+        if header != name && headers.iter().any(|h| h == name) {
+            return Err(setting(format!(
+                "--columns maps `{header}` to `{name}`, but the file also has a column \
+                 `{name}`; rename or remove one"
+            )));
+        }
+        let written = written[i].trim().to_string();
+        notes.push(format!(
+            "the column `{written}` is read as `{name}` (--columns)"
+        ));
+        headers[i] = name.clone();
+        renamed.push((name.clone(), written));
+    }
+    Ok(renamed)
+}
+
+/// Two columns of the same name: which one is meant cannot be guessed.
+fn check_duplicate_headers(headers: &[String]) -> Result<()> {
+    for (i, name) in headers.iter().enumerate() {
+        if name.is_empty() {
+            continue;
+        }
+        if let Some(j) = headers[i + 1..].iter().position(|h| h == name) {
+            return Err(ErrorKind::Csv(format!(
+                "the header names the column `{name}` twice (columns {} and {}); rename or \
+                 remove one",
+                i + 1,
+                i + j + 2
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! Delimited text files: the encoding, the delimiter and the decimal mark
+//! are detected, then the rows go to the [`TableBuilder`].
+
+use std::borrow::Cow;
+
+use super::builder::{Cell, TableBuilder};
+use super::{Layout, Table, TableSpec};
+use crate::error::{Error, ErrorKind, Result};
+
+/// The delimiters a file may use, with their names for notes.
+const DELIMITERS: [(u8, &str); 4] = [
+    (b',', "comma"),
+    (b';', "semicolon"),
+    (b'\t', "tab"),
+    (b'|', "pipe"),
+];
+
+/// Reads a delimited text file held in memory.
+pub(super) fn read(bytes: &[u8], spec: &TableSpec) -> Result<Table> {
+    if spec.read.sheet.is_some() {
+        return Err(ErrorKind::InvalidSetting(
+            "--sheet applies to spreadsheets (.xlsx, .xls, .ods); this is a text file".into(),
+        )
+        .into());
+    }
+    let (text, encoding) = decode(bytes)?;
+    let mut notes: Vec<String> = encoding.into_iter().collect();
+    let delimiter = spec
+        .read
+        .delimiter
+        .unwrap_or_else(|| sniff_delimiter(text.as_bytes()));
+    let decimal_comma = spec.read.decimal_comma.unwrap_or(delimiter != b',');
+    if delimiter != b',' || decimal_comma {
+        notes.push(format_note(
+            delimiter,
+            spec.read.delimiter.is_some(),
+            decimal_comma,
+        ));
+    }
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = csv
+        .byte_headers()
+        .map_err(|e| csv_error(e, 1))?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
+    let mut builder = TableBuilder::new(header, spec, Layout::Text, decimal_comma, notes)?;
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let line = csv.position().line() as usize;
+        if !csv
+            .read_byte_record(&mut record)
+            .map_err(|e| csv_error(e, line))?
+        {
+            break;
+        }
+        let line = record.position().map_or(line, |p| p.line() as usize);
+        if record.len() != builder.width() && !record.iter().all(<[u8]>::is_empty) {
+            return Err(unequal_lengths(record.len(), builder.width(), line));
+        }
+        builder.push(line, |i| match record.get(i) {
+            None | Some(b"") => Cell::Empty,
+            Some(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => Cell::Text(text),
+                Err(_) => Cell::Other(String::from_utf8_lossy(bytes).into_owned()),
+            },
+        })?;
+    }
+    builder.finish()
+}
+
+/// "read as semicolon-separated values, with decimal commas accepted".
+fn format_note(delimiter: u8, set: bool, decimal_comma: bool) -> String {
+    let name = DELIMITERS
+        .iter()
+        .find(|(d, _)| *d == delimiter)
+        .map_or_else(
+            || format!("`{}`", delimiter as char),
+            |(_, n)| n.to_string(),
+        );
+    let how = if set { " (as set)" } else { "" };
+    let decimals = if decimal_comma {
+        "with decimal commas accepted"
+    } else {
+        "with decimal points only"
+    };
+    format!("read as {name}-separated values{how}, {decimals}")
+}
+
+/// The text of the file and, when it was not plain UTF-8, a note saying how
+/// it was decoded. Files that are not text are refused with what they look
+/// like.
+fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, Option<String>)> {
+    let unreadable = |message: &str| Error::new(ErrorKind::Unreadable(message.to_string()));
+    if let Some(rest) = bytes.strip_prefix(b"\xef\xbb\xbf")
+        && let Ok(text) = std::str::from_utf8(rest)
+    {
+        return Ok((Cow::Borrowed(text), None));
+    }
+    for (bom, encoding, name) in [
+        (
+            &b"\xff\xfe"[..],
+            encoding_rs::UTF_16LE,
+            "UTF-16 (little-endian)",
+        ),
+        (
+            &b"\xfe\xff"[..],
+            encoding_rs::UTF_16BE,
+            "UTF-16 (big-endian)",
+        ),
+    ] {
+        if let Some(rest) = bytes.strip_prefix(bom) {
+            let (text, malformed) = encoding.decode_without_bom_handling(rest);
+            if malformed {
+                return Err(unreadable(&format!(
+                    "it starts with the byte-order mark of {name} but is not valid {name} text"
+                )));
+            }
+            return Ok((text, Some(format!("decoded from {name}"))));
+        }
+    }
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xd0\xcf\x11\xe0") {
+        return Err(unreadable(
+            "it is a spreadsheet (Excel or OpenDocument), not a text file; give it its \
+             extension (.xlsx, .xls or .ods) and it is read as one",
+        ));
+    }
+    if bytes[..bytes.len().min(8192)].contains(&0) {
+        return Err(unreadable(
+            "it is a binary file, not delimited text (if it is UTF-16 text, save it with a \
+             byte-order mark, or as UTF-8)",
+        ));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok((Cow::Borrowed(text), None)),
+        Err(e) => {
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            Ok((
+                text,
+                Some(format!(
+                    "not UTF-8 (from line {line}): decoded as Windows-1252 (Western European); \
+                     save the file as UTF-8 if its characters look wrong"
+                )),
+            ))
+        }
+    }
+}
+
+/// The most frequent delimiter outside quotes in the first line (comma on a tie).
+fn sniff_delimiter(start: &[u8]) -> u8 {
+    let line = start.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut counts = [0usize; 4];
+    let mut quoted = false;
+    for &b in line {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(i) = DELIMITERS.iter().position(|(d, _)| *d == b) {
+            counts[i] += 1;
+        }
+    }
+    let best = (0..4)
+        .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))
+        .unwrap_or(0);
+    if counts[best] == 0 {
+        b','
+    } else {
+        DELIMITERS[best].0
+    }
+}
+
+fn unequal_lengths(len: usize, expected: usize, line: usize) -> Error {
+    Error::new(ErrorKind::Csv(format!(
+        "the row has {len} field{}; the header has {expected}",
+        if len == 1 { "" } else { "s" }
+    )))
+    .at_row(line)
+}
+
+fn csv_error(e: csv::Error, line: usize) -> Error {
+    let message = e.to_string();
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => ErrorKind::Io(io).into(),
+        _ => Error::new(ErrorKind::Csv(message)).at_row(line),
+    }
+}

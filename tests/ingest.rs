@@ -7,7 +7,7 @@ use serde_json::Value;
 
 /// bangertdrowns2004.csv (effects with decimals) rewritten with another delimiter, decimal commas, a byte-order
 /// mark and CRLF, an `Author` column, or trailing empty rows.
-fn variant(name: &str, delimiter: &str, decimal_comma: bool, author: bool, tail: bool) -> String {
+fn variant(name: &str, delimiter: &str, decimal_comma: bool, author: bool, tail: bool) -> Scratch {
     let clean = std::fs::read_to_string(common::repo_path(CLEAN)).unwrap();
     let mut lines: Vec<String> = clean
         .lines()
@@ -59,15 +59,224 @@ fn variant(name: &str, delimiter: &str, decimal_comma: bool, author: bool, tail:
         "bom_crlf.csv" => [&b"\xef\xbb\xbf"[..], text.replace('\n', "\r\n").as_bytes()].concat(),
         _ => text.into_bytes(),
     };
-    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ingest_{name}"));
-    std::fs::write(&path, bytes).unwrap();
-    path.to_string_lossy().into_owned()
+    Scratch::new(&format!("ingest_{name}"), &bytes)
 }
 
 const CLEAN: &str = "datasets/bangertdrowns2004.csv";
 
 fn analyse(path: &str) -> Value {
-    common::json(&["analyze", path, "--measure", "GEN", "--format", "json"])
+    analyse_with(path, &[])
+}
+
+fn analyse_with(path: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["analyze", path, "--measure", "GEN", "--format", "json"];
+    args.extend(extra);
+    common::json(&args)
+}
+
+fn labels(v: &Value) -> Vec<Value> {
+    v["studies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["study"].clone())
+        .collect()
+}
+
+/// The same pooled result, the same labels, nothing excluded, and the note
+/// saying what was detected.
+fn assert_same(name: &str, ours: &Value, reference: &Value, note: Option<&str>) {
+    for key in [
+        "k", "estimate", "se", "tau2", "q", "i2", "ci_lower", "ci_upper",
+    ] {
+        assert_eq!(ours[key], reference[key], "{name}: {key}");
+    }
+    assert_eq!(labels(ours), labels(reference), "{name}");
+    assert!(ours["excluded"].as_array().unwrap().is_empty(), "{name}");
+    if let Some(note) = note {
+        let notes = ours["notes"].to_string();
+        assert!(notes.contains(note), "{name}: {notes}");
+    }
+}
+
+/// A file in the tests' scratch folder, removed when dropped.
+struct Scratch(String);
+
+impl Scratch {
+    fn new(name: &str, bytes: &[u8]) -> Scratch {
+        let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+        std::fs::write(&path, bytes).unwrap();
+        Scratch(path.to_string_lossy().into_owned())
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn encodings_give_the_labels_of_utf8() {
+    // Labels outside ASCII; the en dash is in Windows-1252 but not in Latin-1.
+    let text = std::fs::read_to_string(common::repo_path(CLEAN))
+        .unwrap()
+        .replace("Ashworth", "Äshwörth–Séverine");
+    let utf8 = Scratch::new("accented_utf8.csv", text.as_bytes());
+    let reference = analyse(&utf8.0);
+    assert!(labels(&reference).contains(&Value::from("Äshwörth–Séverine 1992")));
+    let clean = analyse(&common::repo_path(CLEAN));
+    assert_eq!(reference["estimate"], clean["estimate"]);
+    let utf16 = |little: bool| -> Vec<u8> {
+        let bom: &[u8] = if little { b"\xff\xfe" } else { b"\xfe\xff" };
+        let units = text.encode_utf16();
+        let bytes = units.flat_map(|u| {
+            if little {
+                u.to_le_bytes()
+            } else {
+                u.to_be_bytes()
+            }
+        });
+        bom.iter().copied().chain(bytes).collect()
+    };
+    let (cp1252, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&text);
+    assert!(!unmappable);
+    let variants = [
+        ("utf16le.csv", utf16(true), "UTF-16 (little-endian)"),
+        ("utf16be.csv", utf16(false), "UTF-16 (big-endian)"),
+        ("cp1252.csv", cp1252.into_owned(), "decoded as Windows-1252"),
+    ];
+    for (name, bytes, note) in variants {
+        let file = Scratch::new(name, &bytes);
+        assert_same(name, &analyse(&file.0), &reference, Some(note));
+    }
+}
+
+#[test]
+fn spreadsheets_give_the_clean_result() {
+    let clean = analyse(&common::repo_path(CLEAN));
+    let xlsx = common::repo_path("tests/data/bangertdrowns2004.xlsx");
+    let note = "read the sheet `Data` (the workbook's sheets: Data, Notes";
+    assert_same("xlsx", &analyse(&xlsx), &clean, Some(note));
+    let ods = common::repo_path("tests/data/bangertdrowns2004.ods");
+    let ours = analyse_with(&ods, &["--sheet", "data"]);
+    assert_same("ods", &ours, &clean, Some("read the sheet `Data`"));
+    // The first sheet holds a note, not studies: the error says which sheets there are.
+    common::rejects(
+        &["analyze", &ods, "--measure", "GEN"],
+        &[
+            "sheet `Read me` has no data rows",
+            "`Read me`, `Data`",
+            "--sheet",
+        ],
+    );
+}
+
+#[test]
+fn renamed_columns_are_mapped_with_columns() {
+    let clean_path = common::repo_path(CLEAN);
+    let clean = analyse(&clean_path);
+    let text = std::fs::read_to_string(&clean_path).unwrap();
+    let renamed = text.replacen(
+        "\"study\",\"yi\",\"vi\"",
+        "\"Trial name\",\"SMD\",\"Var SMD\"",
+        1,
+    );
+    assert_ne!(renamed, text);
+    let file = Scratch::new("renamed.csv", renamed.as_bytes());
+    let mapping = "study=Trial name,yi=SMD,vi=Var SMD";
+    let ours = analyse_with(&file.0, &["--columns", mapping]);
+    assert_same(
+        "renamed",
+        &ours,
+        &clean,
+        Some("the column `Var SMD` is read as `vi`"),
+    );
+    // Without the mapping the file's names are suggested.
+    common::rejects(
+        &["analyze", &file.0, "--measure", "GEN"],
+        &[
+            "no column `yi`, `vi`",
+            "the file's columns are `trial name`, `smd`, `var smd`",
+        ],
+    );
+    for (mapping, says) in [
+        ("yi=Effect", "no column `effect`"),
+        ("yi=SMD,yi=Var SMD", "two columns to `yi`"),
+        ("yi", "NAME=HEADER"),
+    ] {
+        common::rejects(
+            &["analyze", &file.0, "--measure", "GEN", "--columns", mapping],
+            &[says],
+        );
+    }
+}
+
+#[test]
+fn files_that_cannot_be_read_are_clear_errors() {
+    let xlsx_bytes = std::fs::read(common::repo_path("tests/data/bangertdrowns2004.xlsx")).unwrap();
+    let bad_cell = common::repo_path("tests/data/bad_cell.xlsx");
+    let utf16_bad: Vec<u8> = [&b"\xff\xfe"[..], b"s\x00t\x00\x00\xd8"].concat();
+    let cases: Vec<(&str, Vec<u8>, Vec<&str>)> = vec![
+        ("excel.csv", xlsx_bytes, vec!["is a spreadsheet", ".xlsx"]),
+        ("empty.csv", Vec::new(), vec!["no data rows"]),
+        (
+            "header_only.csv",
+            b"study,yi,vi\n".to_vec(),
+            vec!["no data rows"],
+        ),
+        (
+            "binary.csv",
+            vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0],
+            vec!["binary file"],
+        ),
+        ("broken_utf16.csv", utf16_bad, vec!["not valid UTF-16"]),
+        (
+            "twice.csv",
+            b"study,yi,vi,YI\nA,1,1,1\n".to_vec(),
+            vec!["`yi` twice (columns 2 and 4)"],
+        ),
+    ];
+    for (name, bytes, says) in cases {
+        let file = Scratch::new(name, &bytes);
+        let mut fragments = vec![name];
+        fragments.extend(says);
+        common::rejects(&["analyze", &file.0, "--measure", "GEN"], &fragments);
+    }
+    let csv = common::repo_path(CLEAN);
+    let xlsx = common::repo_path("tests/data/bangertdrowns2004.xlsx");
+    let settings: [(&str, &[&str], &[&str]); 4] = [
+        (
+            &bad_cell,
+            &[],
+            &["bad_cell.xlsx, Data!C5, column `yi`: expected a number, found `abc`"],
+        ),
+        (
+            &xlsx,
+            &["--sheet", "Results"],
+            &["no sheet `Results`", "`Data`, `Notes`"],
+        ),
+        (
+            &xlsx,
+            &["--delimiter", ";"],
+            &["--delimiter applies to text files"],
+        ),
+        (
+            &csv,
+            &["--sheet", "Data"],
+            &["--sheet applies to spreadsheets"],
+        ),
+    ];
+    for (path, extra, says) in settings {
+        let mut args = vec!["analyze", path, "--measure", "GEN"];
+        args.extend(extra);
+        common::rejects(&args, says);
+        let stderr = String::from_utf8_lossy(&common::cochran(&args).stderr).into_owned();
+        assert!(
+            !stderr.contains("Error {") && !stderr.contains("kind:"),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]
@@ -97,24 +306,8 @@ fn every_variant_of_a_file_gives_the_clean_result() {
         ("trailing.csv", ",", false, false, true, None),
     ];
     for (name, delimiter, decimal_comma, author, tail, note) in variants {
-        let ours = analyse(&variant(name, delimiter, decimal_comma, author, tail));
-        for key in ["k", "estimate", "se", "tau2", "q"] {
-            assert_eq!(ours[key], clean[key], "{name}: {key}");
-        }
-        let labels = |v: &Value| -> Vec<Value> {
-            v["studies"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s["study"].clone())
-                .collect()
-        };
-        assert_eq!(labels(&ours), labels(&clean), "{name}");
-        assert!(ours["excluded"].as_array().unwrap().is_empty(), "{name}");
-        if let Some(note) = note {
-            let notes = ours["notes"].to_string();
-            assert!(notes.contains(note), "{name}: {notes}");
-        }
+        let ours = analyse(&variant(name, delimiter, decimal_comma, author, tail).0);
+        assert_same(name, &ours, &clean, note);
     }
 }
 

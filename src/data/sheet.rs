@@ -69,7 +69,14 @@ pub(super) fn read(path: &Path, spec: &TableSpec) -> Result<Table> {
         let number = first_row as usize + 2 + i;
         builder.push(number, |c| row.get(c).map_or(Cell::Empty, cell))?;
     }
-    builder.finish().map_err(|e| e.in_sheet(&name, None))
+    builder.finish().map_err(|e| match e.kind() {
+        ErrorKind::Empty if names.len() > 1 => Error::new(ErrorKind::Unreadable(format!(
+            "the sheet `{name}` has no data rows (a header row followed by one row per study is \
+             expected); the workbook's sheets are {}: --sheet chooses one",
+            crate::error::quoted(&names)
+        ))),
+        _ => e.in_sheet(&name, None),
+    })
 }
 
 fn cell(data: &Data) -> Cell<'_> {

@@ -6,7 +6,7 @@
 //!
 //! The data flows one way, and the modules follow it:
 //!
-//! - [`data`]: CSV ingest into a [`Table`](data::Table), with errors that name file, row and column;
+//! - [`data`]: ingest of CSV, other delimited text and spreadsheets into a [`Table`](data::Table), with errors that name file, line (or sheet and cell) and column;
 //! - [`effect`]: effect sizes and variances (metafor's `escalc`): MD, SMD, ROM,
 //!   MC, SMCC, SMCR, OR, RR, RD and precomputed ones;
 //! - [`model`]: common-effect and random-effects models with eight τ²

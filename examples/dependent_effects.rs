@@ -1,13 +1,17 @@
 //! Hip function after cell injections for osteoarthritis: HHS, mHHS and WOMAC
 //! pooled as standardised changes, with the several instruments of one study
 //! as dependent effects (three-level model, CR2 robust test). Prints the
-//! summary and writes the forest plot to `docs/images/forest_hip_clusters.png`
+//! summary and writes the forest plot to `target/images/forest_hip_clusters.png`
 //! and `.svg`.
 //!
-//! Run from the crate root: `cargo run --example dependent_effects`.
+//! Run from the crate root: `cargo run --example dependent_effects` (images go to
+//! `target/images/`; `-- docs/images` refreshes the README's).
 
 use cochran::effect::SdImputation;
 use cochran::{Analysis, AnalysisOptions, Measure};
+
+#[path = "common/mod.rs"]
+mod common;
 
 fn main() -> Result<(), cochran::Error> {
     let options = AnalysisOptions::new(Measure::Smcr)
@@ -22,11 +26,9 @@ fn main() -> Result<(), cochran::Error> {
     let plot = analysis
         .forest_plot()
         .title("Hip function (HHS, mHHS, WOMAC), effects nested in studies");
-    std::fs::create_dir_all("docs/images").map_err(cochran::ErrorKind::Io)?;
     plot.clone()
         .scale(2.0)
-        .save("docs/images/forest_hip_clusters.png")?;
-    plot.save("docs/images/forest_hip_clusters.svg")?;
-    println!("wrote docs/images/forest_hip_clusters.png and docs/images/forest_hip_clusters.svg");
+        .save(&common::image("forest_hip_clusters.png")?)?;
+    plot.save(&common::image("forest_hip_clusters.svg")?)?;
     Ok(())
 }

@@ -1,9 +1,13 @@
 //! Writes the forest plot of the BCG vaccine trials (risk ratios, subgroups by
-//! allocation method) to `docs/images/forest_bcg.png` and `.svg`.
+//! allocation method) to `target/images/forest_bcg.png` and `.svg`.
 //!
-//! Run from the crate root: `cargo run --example forest_binary`.
+//! Run from the crate root: `cargo run --example forest_binary` (images go to
+//! `target/images/`; `-- docs/images` refreshes the README's).
 
 use cochran::{Analysis, AnalysisOptions, Measure};
+
+#[path = "common/mod.rs"]
+mod common;
 
 fn main() -> Result<(), cochran::Error> {
     let options = AnalysisOptions::new(Measure::Rr).group_by("alloc");
@@ -13,9 +17,9 @@ fn main() -> Result<(), cochran::Error> {
         .title("BCG vaccine and tuberculosis, by allocation method")
         .arms("Vaccinated", "Not vaccinated")
         .favours("Favours vaccine", "Favours no vaccine");
-    std::fs::create_dir_all("docs/images").map_err(cochran::ErrorKind::Io)?;
-    plot.clone().scale(2.0).save("docs/images/forest_bcg.png")?;
-    plot.save("docs/images/forest_bcg.svg")?;
-    println!("wrote docs/images/forest_bcg.png and docs/images/forest_bcg.svg");
+    plot.clone()
+        .scale(2.0)
+        .save(&common::image("forest_bcg.png")?)?;
+    plot.save(&common::image("forest_bcg.svg")?)?;
     Ok(())
 }

@@ -3,11 +3,15 @@
 //! bloodstream infections (Niël-Weise et al. 2007, metadat's
 //! dat.nielweise2007), with zero and double-zero tables; prints the
 //! Cochran–Mantel–Haenszel and Tarone tests and writes the forest plot to
-//! `docs/images/forest_mh_nielweise.png` and `.svg`.
+//! `target/images/forest_mh_nielweise.png` and `.svg`.
 //!
-//! Run from the crate root: `cargo run --example mantel_haenszel`.
+//! Run from the crate root: `cargo run --example mantel_haenszel` (images go to
+//! `target/images/`; `-- docs/images` refreshes the README's).
 
 use cochran::{Analysis, AnalysisOptions, Measure, Method, report};
+
+#[path = "common/mod.rs"]
+mod common;
 
 fn main() -> Result<(), cochran::Error> {
     let options = AnalysisOptions::new(Measure::Or).method(Method::MantelHaenszel);
@@ -18,11 +22,9 @@ fn main() -> Result<(), cochran::Error> {
         .title("Anti-infective catheters and bloodstream infection (M-H odds ratio)")
         .arms("Anti-infective", "Standard")
         .favours("Favours anti-infective", "Favours standard");
-    std::fs::create_dir_all("docs/images").map_err(cochran::ErrorKind::Io)?;
     plot.clone()
         .scale(2.0)
-        .save("docs/images/forest_mh_nielweise.png")?;
-    plot.save("docs/images/forest_mh_nielweise.svg")?;
-    println!("wrote docs/images/forest_mh_nielweise.png and .svg");
+        .save(&common::image("forest_mh_nielweise.png")?)?;
+    plot.save(&common::image("forest_mh_nielweise.svg")?)?;
     Ok(())
 }

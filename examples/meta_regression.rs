@@ -8,10 +8,10 @@
 
 use cochran::{Analysis, AnalysisOptions, Measure, report};
 
+#[path = "common/mod.rs"]
+mod common;
+
 fn main() -> Result<(), cochran::Error> {
-    let folder = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "target/images".into());
     let options = AnalysisOptions::new(Measure::Rr)
         .moderators(&["ablat"])
         .permutations(10_000, 1)
@@ -52,14 +52,12 @@ fn main() -> Result<(), cochran::Error> {
         );
     }
 
-    std::fs::create_dir_all(&folder).map_err(cochran::ErrorKind::Io)?;
-    let path = format!("{folder}/bubble_bcg.png");
+    let path = common::image("bubble_bcg.png")?;
     analysis
         .bubble_plot()
         .title("BCG vaccine: risk ratio by absolute latitude")
         .prediction_band(true)
         .scale(2.0)
         .save(&path)?;
-    println!("wrote {path}");
     Ok(())
 }

@@ -459,14 +459,15 @@ fn quartiles_out_of_order_and_too_small_samples_are_refused() {
     );
 }
 
-/// The x position of the SVG text element that holds `word`.
+/// The x position of the SVG text that holds `word` (a group of glyphs
+/// labelled with its words and translated to its anchor).
 fn text_x(svg: &str, word: &str) -> f64 {
-    let end = svg
-        .find(word)
+    let label = format!("aria-label=\"{word}");
+    let start = svg
+        .find(&label)
         .unwrap_or_else(|| panic!("`{word}` not in the plot"));
-    let tag = &svg[svg[..end].rfind("<text").unwrap()..end];
-    let x = &tag[tag.find("x=\"").unwrap() + 3..];
-    x[..x.find('"').unwrap()].parse().unwrap()
+    let x = &svg[start + svg[start..].find("translate(").unwrap() + 10..];
+    x[..x.find(' ').unwrap()].parse().unwrap()
 }
 
 #[test]

@@ -11,7 +11,8 @@ use cochran::{Analysis, AnalysisOptions, EffectSet, Measure, Method, Test};
 /// Colour of study squares in the SVG.
 const SQUARE: &str = "#2F5597";
 
-/// A `<text>` element: position and content.
+/// A text: its anchor and content (cochran writes each text as a group of
+/// glyph outlines labelled with its words, translated to its anchor).
 #[derive(Debug)]
 struct SvgText {
     x: f64,
@@ -48,16 +49,20 @@ fn unescape(s: &str) -> String {
 }
 
 fn texts(svg: &str) -> Vec<SvgText> {
-    svg.match_indices("<text ")
-        .map(|(i, _)| {
-            let rest = &svg[i..];
-            let close = rest.find('>').unwrap();
-            let end = rest.find("</text>").unwrap();
-            SvgText {
-                x: number(&rest[..close], "x"),
-                y: number(&rest[..close], "y"),
-                text: unescape(rest[close + 1..end].trim()),
-            }
+    tags(svg, "g")
+        .into_iter()
+        .filter_map(|tag| {
+            let text = attribute(tag, "aria-label")?;
+            let translate = attribute(tag, "transform")?;
+            let (x, y) = translate
+                .strip_prefix("translate(")?
+                .strip_suffix(')')?
+                .split_once(' ')?;
+            Some(SvgText {
+                x: x.parse().ok()?,
+                y: y.parse().ok()?,
+                text: unescape(&text),
+            })
         })
         .collect()
 }

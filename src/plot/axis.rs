@@ -287,7 +287,7 @@ mod tests {
 
     #[test]
     fn crowded_labels_are_thinned_keeping_zero() {
-        crate::plot::fonts::ensure_registered().unwrap();
+        crate::plot::fonts::ensure_loaded().unwrap();
         let wide = Axis::covering(-3.0, 3.0, false).placed(0.0, 600.0);
         assert_eq!(wide.ticks_that_fit(12.0), wide.ticks);
         let narrow = Axis::covering(-3.0, 3.0, false).placed(0.0, 20.0);

@@ -30,7 +30,7 @@ impl Canvas {
 
     /// An empty scene with the title drawn, and the checked text size.
     pub fn start(&self) -> Result<(Scene, f64)> {
-        fonts::ensure_registered()?;
+        fonts::ensure_loaded()?;
         let font = positive(self.font_size, "the font size")?;
         let (width, height) = (
             positive(self.size.0, "the width")?,

@@ -1,54 +1,98 @@
-//! The embedded fonts and text measurement: the only place fonts are registered.
+//! The embedded fonts and text layout: the only place fonts are loaded.
 //!
-//! plotters' `ab_glyph` engine knows no fonts until one is registered, and it
-//! never looks at the system, so rendering works on machines without fonts or
-//! fontconfig. DejaVu Sans ships with the crate (licence in `assets/fonts/LICENSE`).
+//! Text is set with ab_glyph directly: each glyph advances by its own width
+//! plus the font's kerning with the one before it, at fractional positions,
+//! and the same layout is measured, rasterised for PNG and written as glyph
+//! outlines for SVG (see `glyphs`). Nothing is asked of the system, so
+//! rendering works on machines without fonts or fontconfig and SVG files look
+//! the same everywhere. DejaVu Sans ships with the crate (licence in
+//! `assets/fonts/LICENSE`).
 
 use std::sync::OnceLock;
 
-use plotters::style::{FontDesc, FontFamily, FontStyle, register_font};
+use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont};
 
 use crate::error::{ErrorKind, Result};
-
-/// The family name plotters looks the fonts up by. The SVG backend writes it
-/// verbatim into `font-family`, so it doubles as a fallback list for viewers
-/// that lack DejaVu Sans.
-pub(crate) const FAMILY: &str = "DejaVu Sans, Verdana, sans-serif";
 
 static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 
-/// Registers the embedded fonts once per process; later calls return the first outcome.
-pub(crate) fn ensure_registered() -> Result<()> {
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| {
-        register_font(FAMILY, FontStyle::Normal, REGULAR).is_ok()
-            && register_font(FAMILY, FontStyle::Bold, BOLD).is_ok()
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(ErrorKind::Plot("the embedded DejaVu Sans font could not be loaded".into()).into())
+struct Faces {
+    regular: FontRef<'static>,
+    bold: FontRef<'static>,
+}
+
+fn faces() -> Option<&'static Faces> {
+    static FACES: OnceLock<Option<Faces>> = OnceLock::new();
+    FACES
+        .get_or_init(|| {
+            Some(Faces {
+                regular: FontRef::try_from_slice(REGULAR).ok()?,
+                bold: FontRef::try_from_slice(BOLD).ok()?,
+            })
+        })
+        .as_ref()
+}
+
+/// Checks once per process that the embedded fonts parse.
+pub(crate) fn ensure_loaded() -> Result<()> {
+    faces().map(|_| ()).ok_or_else(|| {
+        ErrorKind::Plot("the embedded DejaVu Sans font could not be loaded".into()).into()
+    })
+}
+
+/// The regular or bold face; `None` only if the embedded font is damaged,
+/// which [`ensure_loaded`] reports before any drawing.
+pub(crate) fn face(bold: bool) -> Option<&'static FontRef<'static>> {
+    faces().map(|f| if bold { &f.bold } else { &f.regular })
+}
+
+/// One line of text set at a size: each glyph with its pen position along
+/// the baseline, in pixels from the start.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SetLine {
+    pub glyphs: Vec<(GlyphId, f32)>,
+    pub width: f64,
+    /// Above the baseline (positive) and below it (negative), in pixels.
+    pub ascent: f64,
+    pub descent: f64,
+}
+
+/// Sets `text` in the embedded font, `size` pixels from the lowest descender
+/// to the highest ascender (ab_glyph's `PxScale`).
+pub(crate) fn set(text: &str, size: f64, bold: bool) -> SetLine {
+    let Some(font) = face(bold) else {
+        return SetLine {
+            glyphs: Vec::new(),
+            width: 0.0,
+            ascent: 0.0,
+            descent: 0.0,
+        };
+    };
+    let font = font.as_scaled(PxScale::from(size as f32));
+    let mut glyphs = Vec::with_capacity(text.len());
+    let mut pen = 0.0f32;
+    let mut previous: Option<GlyphId> = None;
+    for c in text.chars() {
+        let id = font.glyph_id(c);
+        if let Some(previous) = previous {
+            pen += font.kern(previous, id);
+        }
+        glyphs.push((id, pen));
+        pen += font.h_advance(id);
+        previous = Some(id);
+    }
+    SetLine {
+        glyphs,
+        width: f64::from(pen),
+        ascent: f64::from(font.ascent()),
+        descent: f64::from(font.descent()),
     }
 }
 
-/// The font for text of `size` pixels.
-pub(crate) fn font(size: f64, bold: bool) -> FontDesc<'static> {
-    let style = if bold {
-        FontStyle::Bold
-    } else {
-        FontStyle::Normal
-    };
-    FontDesc::new(FontFamily::Name(FAMILY), size, style)
-}
-
-/// The width in pixels of `text` set in the embedded font. Zero when the font is
-/// unavailable, which [`ensure_registered`] reports before any layout runs.
+/// The width in pixels of `text` set in the embedded font.
 pub(crate) fn text_width(text: &str, size: f64, bold: bool) -> f64 {
-    font(size, bold)
-        .box_size(text)
-        .map(|(w, _)| f64::from(w))
-        .unwrap_or(0.0)
+    set(text, size, bold).width
 }
 
 /// `text` cut to fit `max_width` pixels, ending in an ellipsis when cut.
@@ -84,7 +128,7 @@ mod tests {
 
     #[test]
     fn measures_and_truncates() {
-        ensure_registered().unwrap();
+        ensure_loaded().unwrap();
         let w = text_width("Müller Øvrebø", 14.0, false);
         assert!(w > 50.0, "width {w}");
         assert!(text_width("Study", 14.0, true) > text_width("Study", 14.0, false));
@@ -92,5 +136,25 @@ mod tests {
         assert!(cut.ends_with('…'));
         assert!(text_width(&cut, 14.0, false) <= 120.0);
         assert_eq!(truncate("Short", 120.0, 14.0, false), "Short");
+    }
+
+    #[test]
+    fn glyphs_advance_by_their_widths_and_kerning() {
+        ensure_loaded().unwrap();
+        let font = face(false).unwrap().as_scaled(PxScale::from(20.0));
+        let line = set("WOMAC", 20.0, false);
+        // Every glyph starts where the one before ends, give or take the font's
+        // kerning of the pair: no gaps from rounding glyph boxes ("WOM AC").
+        for pair in line.glyphs.windows(2) {
+            let ((a, x0), (b, x1)) = (pair[0], pair[1]);
+            assert_eq!(x1, x0 + font.h_advance(a) + font.kern(a, b));
+        }
+        // The font kerns `AV` closer than `A` and `V` set apart.
+        let (av, a, v) = (
+            text_width("AV", 20.0, false),
+            text_width("A", 20.0, false),
+            text_width("V", 20.0, false),
+        );
+        assert!(av < a + v, "{av} vs {a} + {v}");
     }
 }

@@ -23,6 +23,7 @@ mod fonts;
 mod forest;
 mod frame;
 mod funnel;
+mod glyphs;
 mod gosh;
 mod influence;
 mod scene;

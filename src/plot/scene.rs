@@ -3,9 +3,9 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::fonts;
+use super::glyphs::{self, Pixels, SvgText};
 use crate::error::{ErrorKind, Result};
 
 /// A colour as red, green, blue.
@@ -167,43 +167,62 @@ impl Scene {
         Ok((width.max(1.0) as u32, height.max(1.0) as u32))
     }
 
-    /// The scene as an SVG document.
+    /// The scene as an SVG document: shapes, then the texts on top as glyph
+    /// outlines.
     pub fn to_svg(&self, scale: f64) -> Result<String> {
-        fonts::ensure_registered()?;
+        fonts::ensure_loaded()?;
         let mut svg = String::new();
         {
             let area = SVGBackend::with_string(&mut svg, self.pixels(scale)?).into_drawing_area();
-            self.paint(&area, scale, SVG_TEXT).map_err(plot_error)?;
+            self.paint(&area, scale).map_err(plot_error)?;
             area.present().map_err(plot_error)?;
         }
-        Ok(svg)
+        let mut texts = SvgText::default();
+        for t in self.texts() {
+            texts.add(t, scale);
+        }
+        Ok(texts.into_document(svg))
     }
 
-    /// The scene as PNG file contents (8-bit RGB).
+    /// The scene as PNG file contents (8-bit RGB): shapes, then the texts on top.
     pub fn to_png(&self, scale: f64) -> Result<Vec<u8>> {
-        fonts::ensure_registered()?;
+        fonts::ensure_loaded()?;
         let (w, h) = self.pixels(scale)?;
         let mut rgb = vec![0u8; w as usize * h as usize * 3];
         {
             let area = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-            self.paint(&area, scale, 1.0).map_err(plot_error)?;
+            self.paint(&area, scale).map_err(plot_error)?;
             area.present().map_err(plot_error)?;
+        }
+        let mut pixels = Pixels {
+            rgb: &mut rgb,
+            width: w,
+            height: h,
+        };
+        for t in self.texts() {
+            glyphs::rasterise(t, scale, &mut pixels);
         }
         encode_png(&rgb, w, h)
     }
 
-    /// Draws every item; `text_factor` corrects the text size for the backend.
+    fn texts(&self) -> impl Iterator<Item = &Text> {
+        self.items.iter().filter_map(|item| match item {
+            Item::Text(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    /// Draws every shape (texts are drawn after, by `glyphs`).
     fn paint<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         scale: f64,
-        text_factor: f64,
     ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         area.fill(&WHITE)?;
         let at = |(x, y): (f64, f64)| ((x * scale).round() as i32, (y * scale).round() as i32);
         for item in &self.items {
             match item {
-                Item::Text(t) => draw_text(area, t, scale * text_factor, scale)?,
+                Item::Text(_) => {}
                 Item::Line {
                     points,
                     color,
@@ -223,7 +242,12 @@ impl Scene {
                     }
                 }
                 Item::Rect { from, to, color } => {
-                    area.draw(&Rectangle::new([at(*from), at(*to)], rgb(*color).filled()))?;
+                    // The corner is rounded once and the sides added, so that
+                    // equal rectangles are drawn equal wherever they sit.
+                    let corner = at(*from);
+                    let side = |a: f64, b: f64| ((b - a) * scale).round() as i32;
+                    let far = (corner.0 + side(from.0, to.0), corner.1 + side(from.1, to.1));
+                    area.draw(&Rectangle::new([corner, far], rgb(*color).filled()))?;
                 }
                 Item::Polygon { points, color } => {
                     let path: Vec<_> = points.iter().copied().map(at).collect();
@@ -242,36 +266,6 @@ impl Scene {
         Ok(())
     }
 }
-
-fn draw_text<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    t: &Text,
-    size_scale: f64,
-    scale: f64,
-) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let h = match t.align {
-        Align::Left => HPos::Left,
-        Align::Center => HPos::Center,
-        Align::Right => HPos::Right,
-    };
-    let mut font = fonts::font(t.size * size_scale, t.bold);
-    if t.vertical {
-        font = font.transform(FontTransform::Rotate270);
-    }
-    let style = TextStyle::from(font)
-        .color(&BLACK_COLOR)
-        .pos(Pos::new(h, VPos::Center));
-    let pos = ((t.x * scale).round() as i32, (t.y * scale).round() as i32);
-    area.draw_text(&t.text, &style, pos)
-}
-
-/// Text sizes mean different things to the two backends: ab_glyph scales a
-/// glyph so that ascent − descent equals the size (DejaVu: 2384 of 2048 units
-/// per em), while plotters' SVG backend writes `font-size` as size / 1.24. This
-/// factor makes SVG text as wide as the layout measured it.
-const SVG_TEXT: f64 = 1.24 * 2048.0 / 2384.0;
-
-const BLACK_COLOR: RGBColor = RGBColor(0, 0, 0);
 
 fn rgb((r, g, b): Rgb) -> RGBColor {
     RGBColor(r, g, b)

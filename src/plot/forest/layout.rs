@@ -184,8 +184,11 @@ fn widths(plot: &ForestPlot, m: &Metrics, groups: &[ColumnGroup], rows: &[Row]) 
 
     // The statistics lines run under the label and data columns: widen the
     // label column until they fit there, clear of the plot.
-    let notes = rows.iter().filter(|r| r.kind == Kind::Note);
-    let notes = widest(m, notes.map(|r| (r.label.as_str(), false))) * m.note / m.font;
+    let notes = rows
+        .iter()
+        .filter(|r| r.kind == Kind::Note)
+        .map(|r| text_width(&r.label, m.note, false))
+        .fold(0.0, f64::max);
     let left = label + data.iter().map(|w| w + m.gap).sum::<f64>();
     let label = label + (notes - left).max(0.0);
 

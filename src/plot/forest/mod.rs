@@ -309,7 +309,7 @@ impl<'a> ForestPlot<'a> {
 
     fn scene(&self) -> Result<super::scene::Scene> {
         super::single_pooled_effect(self.analysis, "a forest plot")?;
-        super::fonts::ensure_registered()?;
+        super::fonts::ensure_loaded()?;
         layout::scene(self)
     }
 

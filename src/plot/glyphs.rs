@@ -165,14 +165,13 @@ impl SvgText {
     /// `None` for glyphs without ink (a space).
     fn glyph(&mut self, bold: bool, id: GlyphId) -> Option<String> {
         let name = format!("{}{}", if bold { 'b' } else { 'g' }, id.0);
-        if !self.defs.contains_key(&(bold, id.0)) {
-            let path = fonts::face(bold)
+        let path = self.defs.entry((bold, id.0)).or_insert_with(|| {
+            fonts::face(bold)
                 .and_then(|f| f.outline(id))
                 .map(|o| path_data(&o.curves))
-                .unwrap_or_default();
-            self.defs.insert((bold, id.0), path);
-        }
-        (!self.defs[&(bold, id.0)].is_empty()).then_some(name)
+                .unwrap_or_default()
+        });
+        (!path.is_empty()).then_some(name)
     }
 
     /// Puts the texts into an SVG document, on top of what it draws.

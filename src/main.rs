@@ -7,21 +7,23 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use cochran::bias::{BiasOptions, K0Estimator, Side};
 use cochran::effect::scales::ScaleRegistry;
-use cochran::plot::ImageFormat;
+use cochran::plot::{ForestPlot, ImageFormat, StudyOrder};
 use cochran::sensitivity::Subsets;
 use cochran::{
     Analysis, AnalysisOptions, Error, Measure, Method, OutcomeAnalysis, SdImputation, SubgroupTau2,
     Test, report,
 };
 
-/// Saves a plot with the command line's title, sharp as PNG.
+/// Saves a plot, at twice the size for PNG, with the title given (if any),
+/// and says which file it wrote (on standard error: standard output may be JSON).
 macro_rules! save_plot {
-    ($plot:expr, $args:expr, $path:expr) => {{
+    ($plot:expr, $title:expr, $path:expr) => {{
         let mut plot = $plot.scale(png_scale($path));
-        if let Some(title) = &$args.title {
+        if let Some(title) = $title {
             plot = plot.title(title);
         }
         plot.save($path)
+            .map(|()| eprintln!("wrote {}", $path.display()))
     }};
 }
 
@@ -273,6 +275,33 @@ struct AnalyzeArgs {
     /// Title of the plots.
     #[arg(long)]
     title: Option<String>,
+    /// Forest plot: the two groups' column headings, e.g.
+    /// `treatment=MSC,control=Placebo`.
+    #[arg(long, value_name = "treatment=NAME,control=NAME", requires = "forest")]
+    labels: Option<String>,
+    /// Forest plot: the words under the axis, left and right of the line of no
+    /// effect, e.g. `"Favours control,Favours MSC"`.
+    #[arg(long, value_name = "LEFT,RIGHT", requires = "forest")]
+    favours: Option<String>,
+    /// Forest plot: the axis limits in natural units (ratios for OR, RR), e.g. `0.1,10`.
+    #[arg(
+        long,
+        value_name = "LOW,HIGH",
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        requires = "forest"
+    )]
+    xlim: Vec<f64>,
+    /// Forest plot: decimals of the effects and intervals (default 2).
+    #[arg(long, value_name = "N", requires = "forest")]
+    decimals: Option<usize>,
+    /// Forest plot: the order of the studies: `estimate`, `weight` (largest
+    /// first), `file`, or a column of the file.
+    #[arg(long, value_name = "estimate|weight|COLUMN", requires = "forest")]
+    sort: Option<String>,
+    /// Forest plot: the common-effect and random-effects diamonds together.
+    #[arg(long, requires = "forest")]
+    both: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -350,15 +379,23 @@ fn run_refits(args: &AnalyzeArgs, order: Option<&str>) -> ExitCode {
                 None => {
                     let loo = analysis.leave_one_out()?;
                     if let Some(path) = &args.forest {
-                        save_plot!(analysis.forest_plot().leave_one_out(&loo), args, path)?;
+                        save_plot!(
+                            forest_plot(&analysis, args)?.leave_one_out(&loo),
+                            &args.title,
+                            path
+                        )?;
                     }
                     loo.studies
                 }
                 Some(column) => {
-                    let order = cumulative_order(&analysis, args, column)?;
+                    let order = column_order(&analysis, args, column)?;
                     let steps = analysis.cumulative(&order)?;
                     if let Some(path) = &args.forest {
-                        save_plot!(analysis.forest_plot().cumulative(&steps), args, path)?;
+                        save_plot!(
+                            forest_plot(&analysis, args)?.cumulative(&steps),
+                            &args.title,
+                            path
+                        )?;
                     }
                     steps.studies
                 }
@@ -389,7 +426,7 @@ fn run_refits(args: &AnalyzeArgs, order: Option<&str>) -> ExitCode {
 }
 
 /// The studies' order by the values of `column` in the file.
-fn cumulative_order(
+fn column_order(
     analysis: &Analysis,
     args: &AnalyzeArgs,
     column: &str,
@@ -411,10 +448,10 @@ fn run_influence(args: &InfluenceArgs) -> ExitCode {
         .and_then(|analysis| {
             let (influence, baujat) = analysis.influence_and_baujat()?;
             if let Some(path) = &args.plot {
-                save_plot!(analysis.influence_plot(&influence), input, path)?;
+                save_plot!(analysis.influence_plot(&influence), &input.title, path)?;
             }
             if let Some(path) = &args.baujat {
-                save_plot!(analysis.baujat_plot(&baujat), input, path)?;
+                save_plot!(analysis.baujat_plot(&baujat), &input.title, path)?;
             }
             Ok(influence)
         });
@@ -445,7 +482,7 @@ fn run_bias(args: &BiasArgs) -> ExitCode {
                         .funnel_plot()
                         .trim_and_fill(&found.trim_and_fill)
                         .contours(input.contours),
-                    input,
+                    &input.title,
                     path
                 )?;
             }
@@ -489,7 +526,7 @@ fn run_gosh(args: &GoshArgs) -> ExitCode {
                 }
             };
             if let Some(path) = &args.plot {
-                save_plot!(analysis.gosh_plot(&gosh), input, path)?;
+                save_plot!(analysis.gosh_plot(&gosh), &input.title, path)?;
             }
             Ok(gosh)
         });
@@ -729,7 +766,8 @@ impl Analyses {
     fn write_plots(&self, args: &AnalyzeArgs) -> Result<(), Error> {
         match self {
             Analyses::One(a) => {
-                write_plots(a, args.forest.as_deref(), args.funnel.as_deref(), args)?;
+                let paths = (args.forest.as_deref(), args.funnel.as_deref());
+                write_plots(a, paths, args, args.title.clone())?;
                 write_bubble(a, args)
             }
             Analyses::PerOutcome(outcomes) => {
@@ -737,12 +775,10 @@ impl Analyses {
                     let Some(a) = &o.analysis else { continue };
                     let named =
                         |p: &Option<PathBuf>| p.as_deref().map(|p| with_suffix(p, &o.outcome));
-                    write_plots(
-                        a,
-                        named(&args.forest).as_deref(),
-                        named(&args.funnel).as_deref(),
-                        args,
-                    )?;
+                    let (forest, funnel) = (named(&args.forest), named(&args.funnel));
+                    // Each instrument's plots name it, after the title given.
+                    let title = args.title.as_ref().map(|t| format!("{t}: {}", o.outcome));
+                    write_plots(a, (forest.as_deref(), funnel.as_deref()), args, title)?;
                 }
                 Ok(())
             }
@@ -767,19 +803,80 @@ fn with_suffix(path: &Path, outcome: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// The forest and funnel plots of one analysis, to the paths given.
 fn write_plots(
     analysis: &Analysis,
-    forest: Option<&Path>,
-    funnel: Option<&Path>,
+    (forest, funnel): (Option<&Path>, Option<&Path>),
     args: &AnalyzeArgs,
+    title: Option<String>,
 ) -> Result<(), Error> {
     if let Some(path) = forest {
-        save_plot!(analysis.forest_plot(), args, path)?;
+        save_plot!(forest_plot(analysis, args)?, &title, path)?;
     }
     if let Some(path) = funnel {
-        save_plot!(analysis.funnel_plot().contours(args.contours), args, path)?;
+        let title = title.or_else(|| analysis.outcome.clone());
+        save_plot!(analysis.funnel_plot().contours(args.contours), &title, path)?;
     }
     Ok(())
+}
+
+/// The forest plot with the command line's settings.
+fn forest_plot<'a>(analysis: &'a Analysis, args: &AnalyzeArgs) -> Result<ForestPlot<'a>, Error> {
+    let setting = |message: String| Error::from(cochran::ErrorKind::InvalidSetting(message));
+    let mut plot = analysis.forest_plot().both(args.both);
+    if let Some(labels) = &args.labels {
+        let (treatment, control) = arm_labels(labels).ok_or_else(|| {
+            setting(format!(
+                "--labels takes `treatment=NAME,control=NAME` (or `NAME,NAME`), found `{labels}`"
+            ))
+        })?;
+        plot = plot.arms(treatment, control);
+    }
+    if let Some(favours) = &args.favours {
+        let (left, right) = favours.split_once(',').ok_or_else(|| {
+            setting(format!(
+                "--favours takes the words left and right of the line of no effect, \
+                 separated by a comma (`Favours control,Favours MSC`), found `{favours}`"
+            ))
+        })?;
+        plot = plot.favours(left.trim(), right.trim());
+    }
+    match args.xlim[..] {
+        [] => {}
+        [low, high] => plot = plot.x_limits(low, high),
+        _ => return Err(setting("--xlim takes two numbers: LOW,HIGH".to_string())),
+    }
+    if let Some(decimals) = args.decimals {
+        plot = plot.decimals(decimals);
+    }
+    if let Some(sort) = &args.sort {
+        let order = match sort.trim().to_ascii_lowercase().as_str() {
+            "file" => StudyOrder::File,
+            "estimate" | "effect" => StudyOrder::Estimate,
+            "weight" => StudyOrder::Weight,
+            _ => StudyOrder::Given(column_order(analysis, args, sort)?),
+        };
+        plot = plot.sort(order);
+    }
+    Ok(plot)
+}
+
+/// `treatment=MSC,control=Baseline` (either order) or `MSC,Baseline`.
+fn arm_labels(text: &str) -> Option<(String, String)> {
+    let (first, second) = text.split_once(',')?;
+    let named = |part: &str| {
+        part.split_once('=')
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+    };
+    match (named(first), named(second)) {
+        (None, None) => Some((first.trim().to_string(), second.trim().to_string())),
+        (Some((k1, v1)), Some((k2, v2))) => match (k1.as_str(), k2.as_str()) {
+            ("treatment", "control") => Some((v1, v2)),
+            ("control", "treatment") => Some((v2, v1)),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn write_bubble(analysis: &Analysis, args: &AnalyzeArgs) -> Result<(), Error> {
@@ -788,7 +885,7 @@ fn write_bubble(analysis: &Analysis, args: &AnalyzeArgs) -> Result<(), Error> {
     };
     save_plot!(
         analysis.bubble_plot().prediction_band(args.prediction_band),
-        args,
+        &args.title,
         path
     )
 }

@@ -492,10 +492,26 @@ fn bad_settings_are_errors_not_panics() {
     );
 }
 
-fn scratch(name: &str) -> PathBuf {
+/// A scratch folder, removed with what it holds when dropped.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("cochran-plot-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 #[test]
@@ -588,4 +604,195 @@ fn clustered_effects_are_grouped_under_their_cluster_with_the_three_level_diamon
     assert!(svg.contains("Cluster-robust (CR2)"));
     assert!(svg.contains("56 effects in 11 clusters of `district`"));
     assert_eq!(squares(&svg).len(), 56);
+}
+
+/// Runs the command line and returns its standard error; it must succeed.
+fn cli(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_cochran"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    stderr
+}
+
+/// The labels of the study rows, top to bottom.
+fn row_labels(svg: &str, studies: &[&str]) -> Vec<String> {
+    let mut found: Vec<(f64, String)> = texts(svg)
+        .into_iter()
+        .filter(|t| studies.iter().any(|s| t.text.starts_with(s)))
+        .map(|t| (t.y, t.text))
+        .collect();
+    found.sort_by(|a, b| a.0.total_cmp(&b.0));
+    found.into_iter().map(|(_, t)| t).collect()
+}
+
+#[test]
+fn forest_settings_from_the_command_line() {
+    let dir = scratch("settings");
+    let path = dir.join("bcg.svg");
+    let path = path.to_str().unwrap();
+    let stderr = cli(&[
+        "analyze",
+        "datasets/bcg.csv",
+        "--measure",
+        "RR",
+        "--forest",
+        path,
+        "--labels",
+        "control=Unvaccinated,treatment=BCG",
+        "--favours",
+        "Favours BCG,Favours control",
+        "--xlim",
+        "0.05,5",
+        "--decimals",
+        "3",
+        "--sort",
+        "estimate",
+    ]);
+    assert!(stderr.contains(&format!("wrote {path}")), "{stderr}");
+    let svg = std::fs::read_to_string(path).unwrap();
+    for text in ["BCG", "Unvaccinated", "Favours BCG", "Favours control"] {
+        assert!(has_text(&svg, text), "{text}");
+    }
+    let analysis = bcg(AnalysisOptions::new(Measure::Rr));
+    let fit = analysis.fit();
+    let three = |x: f64| format!("{:.3}", x.exp());
+    let pooled = format!(
+        "{} [{}, {}]",
+        three(fit.estimate),
+        three(fit.ci_lower),
+        three(fit.ci_upper)
+    );
+    assert!(has_text(&svg, &pooled), "{pooled}");
+    assert!(
+        tick_labels(&svg).iter().any(|(v, _)| *v == 0.05),
+        "the axis starts at 0.05"
+    );
+    // Sorted by estimate: the labels run in the order of the risk ratios.
+    let names: Vec<&str> = analysis.studies.iter().map(|s| s.study.as_str()).collect();
+    let mut by_estimate: Vec<_> = analysis
+        .studies
+        .iter()
+        .map(|s| (s.yi, s.study.clone()))
+        .collect();
+    by_estimate.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let expected: Vec<String> = by_estimate.into_iter().map(|(_, s)| s).collect();
+    assert_eq!(row_labels(&svg, &names), expected);
+    // By a column of the file: the year.
+    cli(&[
+        "analyze",
+        "datasets/bcg.csv",
+        "--measure",
+        "RR",
+        "--forest",
+        path,
+        "--sort",
+        "year",
+    ]);
+    let svg = std::fs::read_to_string(path).unwrap();
+    let spec = cochran::data::TableSpec::numeric(&[]).with_text(&["year"]);
+    let years = cochran::data::Table::read("datasets/bcg.csv", &spec).unwrap();
+    let order = analysis.order_by(&years, "year").unwrap();
+    let expected: Vec<String> = order.iter().map(|&i| names[i].to_string()).collect();
+    assert_eq!(row_labels(&svg, &names), expected);
+    // Bad settings are errors that say what is expected.
+    for (flag, value, says) in [
+        ("--labels", "MSC", "--labels takes"),
+        ("--favours", "Only one", "--favours takes"),
+        ("--xlim", "1", "--xlim takes two numbers"),
+        ("--sort", "colour", "`colour`"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_cochran"))
+            .args([
+                "analyze",
+                "datasets/bcg.csv",
+                "--measure",
+                "RR",
+                "--forest",
+                path,
+                flag,
+                value,
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(stderr.contains(says), "{flag}: {stderr}");
+    }
+}
+
+#[test]
+fn both_diamonds_are_drawn_on_request() {
+    let analysis = bcg(AnalysisOptions::new(Measure::Rr).group_by("alloc"));
+    let common = bcg(AnalysisOptions::new(Measure::Rr)
+        .group_by("alloc")
+        .method(Method::Common));
+    let svg = analysis.forest_plot().both(true).to_svg().unwrap();
+    // Three subgroups and the overall result, each with both models.
+    assert_eq!(
+        diamonds(&svg),
+        2 * diamonds(&analysis.forest_plot().to_svg().unwrap())
+    );
+    let fit = common.fit();
+    let two = |x: f64| format!("{:.2}", x.exp());
+    let pooled = format!(
+        "{} [{}, {}]",
+        two(fit.estimate),
+        two(fit.ci_lower),
+        two(fit.ci_upper)
+    );
+    assert!(has_text(&svg, &pooled), "{pooled}");
+    assert!(has_text(&svg, "Common-effect model (95% CI)"));
+    assert!(has_text(&svg, "Subtotal, common effect (95% CI)"));
+    assert!(has_text(&svg, "Subtotal, random effects (95% CI)"));
+}
+
+#[test]
+fn excluded_studies_are_not_estimable_rows_and_imputed_values_have_footnotes() {
+    // Excluded for a missing value: a "Not estimable" row, in its place.
+    let dir = scratch("footnotes");
+    let csv = dir.join("one_missing.csv");
+    std::fs::write(&csv, "study,yi,vi\nA,0.1,0.01\nB,0.3,\nC,0.2,0.02\n").unwrap();
+    let analysis = Analysis::from_csv(&csv, &AnalysisOptions::new(Measure::Gen)).unwrap();
+    let svg = analysis.forest_plot().to_svg().unwrap();
+    assert_eq!(row_labels(&svg, &["A", "B ", "C"]), ["A", "B ᵃ", "C"]);
+    assert!(has_text(&svg, "Not estimable"));
+    assert!(has_text(&svg, "ᵃ not estimable: no value for vi"));
+    // Borrowed SDs: a mark on the study, the source under the plot.
+    let options = AnalysisOptions::new(Measure::Mc)
+        .outcome("HHS")
+        .r(0.5)
+        .impute_sd(cochran::SdImputation::Max);
+    let hip = Analysis::from_csv("datasets/hip_oa_msc.csv", &options).unwrap();
+    let svg = hip.forest_plot().to_svg().unwrap();
+    assert!(
+        has_text(&svg, "Harris Hip Score (HHS)"),
+        "named after its instrument"
+    );
+    let borrowed: Vec<&cochran::analysis::StudyResult> = hip
+        .studies
+        .iter()
+        .filter(|s| !s.imputed.is_empty())
+        .collect();
+    assert!(!borrowed.is_empty());
+    for study in borrowed {
+        let label = texts(&svg)
+            .into_iter()
+            .find(|t| t.text.starts_with(&study.study))
+            .unwrap();
+        assert!(
+            label.text.len() > study.study.len(),
+            "{} has its marks",
+            study.study
+        );
+        for imputed in &study.imputed {
+            let note = format!("{} {}", imputed.column, imputed.method);
+            assert!(
+                texts(&svg).iter().any(|t| t.text.ends_with(&note)),
+                "{note}"
+            );
+        }
+    }
 }

@@ -151,6 +151,7 @@ pub(crate) fn cluster_labels<'a>(
                 study: study.study.clone(),
                 row: study.row.unwrap_or(study.table_row + 1),
                 missing: vec![column.to_string()],
+                subgroup: study.subgroup.clone(),
             }),
         }
     }

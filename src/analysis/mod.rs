@@ -557,7 +557,7 @@ pub struct StudyResult {
     /// cluster's effects.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<std::sync::Arc<str>>,
-    /// Its data row in the file (1-based).
+    /// Its row in the file (the header is row 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<usize>,
     /// Effect size.

@@ -48,6 +48,7 @@ pub(crate) fn design(
                 study: study.study.clone(),
                 row: study.row.unwrap_or(study.table_row + 1),
                 missing: absent,
+                subgroup: study.subgroup.clone(),
             });
         }
     }

@@ -34,7 +34,7 @@ pub struct StudyEffect {
     /// Its subgroup, when the studies are grouped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subgroup: Option<String>,
-    /// Its data row in the file (1-based), when read from a file.
+    /// Its row in the file (the header is row 1), when read from a file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<usize>,
     /// The data the effect was computed from.
@@ -62,10 +62,13 @@ pub struct StudyEffect {
 pub struct Exclusion {
     /// The study's label.
     pub study: String,
-    /// Its data row in the file (1-based).
+    /// Its row in the file (the header is row 1).
     pub row: usize,
     /// The columns without a value.
     pub missing: Vec<String>,
+    /// Its subgroup, when the studies are grouped and it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subgroup: Option<String>,
 }
 
 /// The effect sizes of all included studies, in input order, with the studies
@@ -164,6 +167,7 @@ impl EffectSet {
                     study: label.clone(),
                     row: table.file_row(row),
                     missing,
+                    subgroup: subgroup.flatten(),
                 });
                 continue;
             }

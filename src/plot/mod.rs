@@ -31,7 +31,7 @@ mod scene;
 use std::path::Path;
 
 pub use bubble::BubblePlot;
-pub use forest::{Columns, ForestPlot};
+pub use forest::{Columns, ForestPlot, StudyOrder};
 pub use funnel::FunnelPlot;
 pub use gosh::GoshPlot;
 pub use influence::{BaujatPlot, InfluencePlot};

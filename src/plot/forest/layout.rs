@@ -91,6 +91,8 @@ pub(super) fn scene(plot: &ForestPlot) -> Result<Scene> {
             .iter()
             .flat_map(|g| g.columns.iter().map(|c| c.summed))
             .collect(),
+        order: plot.order.clone(),
+        both: plot.both,
     };
     let mut rows = match plot.refits {
         None => rows::rows(plot.analysis, &style),

@@ -13,6 +13,7 @@ use crate::effect::scales::Direction;
 use crate::error::Result;
 use crate::sensitivity::{Cumulative, LeaveOneOut};
 use rows::Refits;
+pub use rows::StudyOrder;
 
 use super::{ImageFormat, Output};
 
@@ -64,6 +65,8 @@ pub struct ForestPlot<'a> {
     decimals: usize,
     x_limits: Option<(f64, f64)>,
     refits: Option<Refits<'a>>,
+    order: StudyOrder,
+    both: bool,
 }
 
 impl<'a> ForestPlot<'a> {
@@ -71,7 +74,7 @@ impl<'a> ForestPlot<'a> {
     pub fn new(analysis: &'a Analysis) -> Self {
         ForestPlot {
             analysis,
-            title: None,
+            title: analysis.outcome.as_deref().map(instrument_title),
             width: None,
             plot_width: 320.0,
             font_size: 13.0,
@@ -83,10 +86,14 @@ impl<'a> ForestPlot<'a> {
             decimals: 2,
             x_limits: None,
             refits: None,
+            order: StudyOrder::File,
+            both: false,
         }
     }
 
-    /// A title above the plot.
+    /// A title above the plot. By default, the plot of one instrument's
+    /// analysis ([`Analysis::per_outcome`], `--outcome`) is titled with its
+    /// name; others have none.
     ///
     /// ```
     /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Or))?;
@@ -249,6 +256,36 @@ impl<'a> ForestPlot<'a> {
         self
     }
 
+    /// The order of the studies within each subgroup (default: as in the file).
+    ///
+    /// ```
+    /// use cochran::plot::StudyOrder;
+    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Rr))?;
+    /// let svg = analysis.forest_plot().sort(StudyOrder::Estimate).to_svg()?;
+    /// // Vandiviere (RR 0.20) now comes before Aronson (0.41).
+    /// assert!(svg.find("Vandiviere") < svg.find("Aronson"));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn sort(mut self, order: StudyOrder) -> Self {
+        self.order = order;
+        self
+    }
+
+    /// Draws the other model's diamond too, as R's meta does: the
+    /// common-effect model's above a random-effects one (or a random-effects
+    /// REML model's below a common-effect one). Not for clustered effects.
+    ///
+    /// ```
+    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Rr))?;
+    /// let svg = analysis.forest_plot().both(true).to_svg()?;
+    /// assert!(svg.contains("Common-effect model") && svg.contains("Random-effects model (REML)"));
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn both(mut self, both: bool) -> Self {
+        self.both = both;
+        self
+    }
+
     /// Draws the leave-one-out refits instead of the studies: one row per
     /// study left out, then the pooled result of all studies; I² in the last column.
     ///
@@ -347,5 +384,19 @@ impl<'a> ForestPlot<'a> {
             .iter()
             .all(|i| i.better == first)
             .then_some(first)
+    }
+}
+
+/// "Harris Hip Score (HHS)" for one instrument, "HHS, mHHS, WOMAC" for several
+/// pooled together.
+fn instrument_title(outcome: &str) -> String {
+    let registry = crate::effect::scales::ScaleRegistry::shared();
+    match outcome.split(',').map(str::trim).collect::<Vec<_>>()[..] {
+        [one] => match registry.find(one) {
+            Ok(scale) if scale.full_name.contains(&scale.name) => scale.full_name.clone(),
+            Ok(scale) => format!("{} ({})", scale.full_name, scale.name),
+            _ => one.to_string(),
+        },
+        ref several => several.join(", "),
     }
 }

@@ -2,8 +2,8 @@
 //! prints, in its order.
 
 use crate::analysis::{Analysis, Multilevel, Pooled};
-use crate::effect::BackTransform;
-use crate::model::{Fit, Method, Test};
+use crate::effect::{BackTransform, Exclusion};
+use crate::model::{Fit, MetaAnalysis, Method, Tau2, Test};
 use crate::plot::axis::{fixed, trimmed};
 use crate::sensitivity::Refit;
 
@@ -80,13 +80,105 @@ impl Row {
     }
 }
 
-/// Settings that change the rows' text.
+/// Settings that change the rows and their text.
 pub(crate) struct RowStyle {
     pub decimals: usize,
     /// The measure's back-transformation, with its harmonic mean size.
     pub back: Option<(BackTransform, f64)>,
     /// Which data columns show a total in pooled rows.
     pub summed: Vec<bool>,
+    /// The studies' order within each group.
+    pub order: StudyOrder,
+    /// Also the other model's diamond: common-effect beside random-effects.
+    pub both: bool,
+}
+
+/// The order of the studies in a forest plot (within each subgroup or
+/// cluster). Studies that could not be estimated come last, except in file
+/// order, where they keep their place.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub enum StudyOrder {
+    /// As in the file.
+    #[default]
+    File,
+    /// By effect size, smallest first.
+    Estimate,
+    /// By weight, largest first.
+    Weight,
+    /// In this order of [`Analysis::studies`] indices (e.g. from
+    /// [`Analysis::order_by`]); studies not listed follow in file order.
+    Given(Vec<usize>),
+}
+
+impl StudyOrder {
+    /// `members` (indices of studies) in this order; ties keep file order.
+    fn arrange(&self, analysis: &Analysis, members: &[usize]) -> Vec<usize> {
+        let mut sorted = members.to_vec();
+        let studies = &analysis.studies;
+        match self {
+            StudyOrder::File => {}
+            StudyOrder::Estimate => {
+                sorted.sort_by(|&a, &b| studies[a].yi.total_cmp(&studies[b].yi))
+            }
+            StudyOrder::Weight => {
+                sorted.sort_by(|&a, &b| studies[b].weight.total_cmp(&studies[a].weight))
+            }
+            StudyOrder::Given(order) => {
+                let mut rank = vec![usize::MAX; studies.len()];
+                for (position, &i) in order.iter().enumerate() {
+                    if let Some(r) = rank.get_mut(i) {
+                        *r = (*r).min(position);
+                    }
+                }
+                sorted.sort_by_key(|&i| rank[i]);
+            }
+        }
+        sorted
+    }
+}
+
+/// Footnote letters for what a row's numbers rest on (imputed or borrowed
+/// values, why a study could not be estimated), printed under the plot.
+#[derive(Default)]
+struct Footnotes(Vec<String>);
+
+const MARKS: [char; 26] = [
+    'ᵃ', 'ᵇ', 'ᶜ', 'ᵈ', 'ᵉ', 'ᶠ', 'ᵍ', 'ʰ', 'ⁱ', 'ʲ', 'ᵏ', 'ˡ', 'ᵐ', 'ⁿ', 'ᵒ', 'ᵖ', 'ʳ', 'ˢ', 'ᵗ',
+    'ᵘ', 'ᵛ', 'ʷ', 'ˣ', 'ʸ', 'ᶻ', '*',
+];
+
+impl Footnotes {
+    /// The superscript mark of `text`, numbered on first use.
+    fn mark(&mut self, text: String) -> String {
+        let i = match self.0.iter().position(|t| *t == text) {
+            Some(i) => i,
+            None => {
+                self.0.push(text);
+                self.0.len() - 1
+            }
+        };
+        mark_of(i)
+    }
+
+    fn marks(&mut self, texts: impl IntoIterator<Item = String>) -> String {
+        texts.into_iter().map(|t| self.mark(t)).collect()
+    }
+
+    /// One note row per footnote.
+    fn rows(self) -> impl Iterator<Item = Row> {
+        let text = |(i, text)| Row::plain(Kind::Note, format!("{} {text}", mark_of(i)));
+        self.0.into_iter().enumerate().map(text)
+    }
+}
+
+/// The `i`-th mark; past z, marks repeat with a count: ᵃ, …, ᶻ, *, ᵃ2, …
+fn mark_of(i: usize) -> String {
+    let mark = MARKS[i % MARKS.len()];
+    match i / MARKS.len() {
+        0 => mark.to_string(),
+        n => format!("{mark}{}", n + 1),
+    }
 }
 
 impl RowStyle {
@@ -107,11 +199,19 @@ impl RowStyle {
     }
 }
 
-/// Every row, subgroups first when there are any, then the overall result.
+/// Every row, subgroups first when there are any, then the overall result,
+/// then the footnotes.
 pub(crate) fn rows(analysis: &Analysis, style: &RowStyle) -> Vec<Row> {
+    let mut notes = Footnotes::default();
+    let mut out = pooled_and_study_rows(analysis, style, &mut notes);
+    out.extend(notes.rows());
+    out
+}
+
+fn pooled_and_study_rows(analysis: &Analysis, style: &RowStyle, notes: &mut Footnotes) -> Vec<Row> {
     let mut out = Vec::new();
     if let Some(multilevel) = &analysis.multilevel {
-        clustered_rows(analysis, multilevel, style, &mut out);
+        clustered_rows(analysis, multilevel, style, notes, &mut out);
         return out;
     }
     let all: Vec<usize> = (0..analysis.studies.len()).collect();
@@ -123,7 +223,8 @@ pub(crate) fn rows(analysis: &Analysis, style: &RowStyle) -> Vec<Row> {
                 .filter(|&i| analysis.studies[i].subgroup.as_deref() == Some(group.name.as_str()))
                 .collect();
             out.push(Row::plain(Kind::Heading, group.name.clone()));
-            study_rows(analysis, &members, style, &mut out);
+            let excluded = |x: &Exclusion| x.subgroup.as_deref() == Some(group.name.as_str());
+            study_rows(analysis, &members, excluded, style, notes, &mut out);
             // Only the overall result gets a prediction interval: within small
             // subgroups it is too wide to inform.
             let pooled = Pooling {
@@ -133,8 +234,15 @@ pub(crate) fn rows(analysis: &Analysis, style: &RowStyle) -> Vec<Row> {
             pooled_rows(analysis, &group.pooled, &members, &pooled, style, &mut out);
             out.push(Row::plain(Kind::Blank, String::new()));
         }
+        // Studies without a subgroup could not be placed in one.
+        let ungrouped = |x: &Exclusion| x.subgroup.is_none();
+        if analysis.excluded.iter().any(ungrouped) {
+            out.push(Row::plain(Kind::Heading, "No subgroup".to_string()));
+            study_rows(analysis, &[], ungrouped, style, notes, &mut out);
+            out.push(Row::plain(Kind::Blank, String::new()));
+        }
     } else {
-        study_rows(analysis, &all, style, &mut out);
+        study_rows(analysis, &all, |_| true, style, notes, &mut out);
     }
     let label = model_label(&analysis.overall.fit);
     let pooled = Pooling {
@@ -227,55 +335,125 @@ pub(crate) fn refit_rows(analysis: &Analysis, refits: Refits, style: &RowStyle) 
     out
 }
 
-fn study_rows(analysis: &Analysis, members: &[usize], style: &RowStyle, out: &mut Vec<Row>) {
-    for &i in members {
-        let s = &analysis.studies[i];
-        let data = analysis
-            .effects
-            .studies
-            .get(i)
-            .map(|e| values(&e.data).into_iter().map(format_value).collect())
-            .unwrap_or_default();
-        out.push(Row {
-            kind: Kind::Table,
-            bold: false,
-            label: s.study.clone(),
-            data,
-            mark: Mark::Square {
-                estimate: s.yi,
-                lower: s.ci_lower,
-                upper: s.ci_upper,
-                weight: s.weight,
-            },
-            effect: style.effect(s.yi, s.ci_lower, s.ci_upper),
-            weight: format!("{}%", fixed(s.weight, 1)),
+/// The studies of a group in the plot's order, and the excluded studies
+/// `excluded` picks as "Not estimable" rows, each marked with footnotes.
+fn study_rows(
+    analysis: &Analysis,
+    members: &[usize],
+    excluded: impl Fn(&Exclusion) -> bool,
+    style: &RowStyle,
+    notes: &mut Footnotes,
+    out: &mut Vec<Row>,
+) {
+    let mut entries: Vec<(usize, Result<usize, &Exclusion>)> = style
+        .order
+        .arrange(analysis, members)
+        .into_iter()
+        .enumerate()
+        .map(|(position, i)| (position, Ok(i)))
+        .collect();
+    let missing = analysis.excluded.iter().filter(|x| excluded(x));
+    entries.extend(missing.map(|x| (usize::MAX, Err(x))));
+    if style.order == StudyOrder::File {
+        let row = |entry: &Result<usize, &Exclusion>| match entry {
+            Ok(i) => analysis.studies[*i].row.unwrap_or(0),
+            Err(x) => x.row,
+        };
+        entries.sort_by_key(|(position, entry)| (row(entry), *position));
+    }
+    for (_, entry) in entries {
+        out.push(match entry {
+            Ok(i) => study_row(analysis, i, style, notes),
+            Err(x) => not_estimable(x, style, notes),
         });
+    }
+}
+
+fn study_row(analysis: &Analysis, i: usize, style: &RowStyle, notes: &mut Footnotes) -> Row {
+    let s = &analysis.studies[i];
+    let data = analysis
+        .effects
+        .studies
+        .get(i)
+        .map(|e| values(&e.data).into_iter().map(format_value).collect())
+        .unwrap_or_default();
+    let marks = notes.marks(
+        s.imputed
+            .iter()
+            .map(|m| format!("{} {}", m.column, m.method)),
+    );
+    Row {
+        kind: Kind::Table,
+        bold: false,
+        label: labelled(&s.study, &marks),
+        data,
+        mark: Mark::Square {
+            estimate: s.yi,
+            lower: s.ci_lower,
+            upper: s.ci_upper,
+            weight: s.weight,
+        },
+        effect: style.effect(s.yi, s.ci_lower, s.ci_upper),
+        weight: format!("{}%", fixed(s.weight, 1)),
+    }
+}
+
+/// RevMan's row for a study without an estimate: its label and the words
+/// "Not estimable", with a footnote saying what it lacks.
+fn not_estimable(x: &Exclusion, style: &RowStyle, notes: &mut Footnotes) -> Row {
+    let mark = notes.mark(format!(
+        "not estimable: no value for {}",
+        x.missing.join(", ")
+    ));
+    Row {
+        data: vec![String::new(); style.summed.len()],
+        effect: "Not estimable".to_string(),
+        ..Row::plain(Kind::Table, labelled(&x.study, &mark))
+    }
+}
+
+fn labelled(label: &str, marks: &str) -> String {
+    if marks.is_empty() {
+        label.to_string()
+    } else {
+        format!("{label} {marks}")
     }
 }
 
 /// Effects grouped by cluster (a heading over each cluster of several
 /// effects), then the three-level model's diamond, prediction interval and
 /// statistics.
-fn clustered_rows(analysis: &Analysis, m: &Multilevel, style: &RowStyle, out: &mut Vec<Row>) {
+fn clustered_rows(
+    analysis: &Analysis,
+    m: &Multilevel,
+    style: &RowStyle,
+    notes: &mut Footnotes,
+    out: &mut Vec<Row>,
+) {
     let clusters = &m.clusters;
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); clusters.count()];
     (0..clusters.len()).for_each(|i| members[clusters.of(i)].push(i));
     for (c, effects) in members.iter().enumerate() {
         let start = out.len();
-        study_rows(analysis, effects, style, out);
+        let effects = style.order.arrange(analysis, effects);
+        for &i in &effects {
+            out.push(study_row(analysis, i, style, notes));
+        }
         if effects.len() < 2 {
             continue;
         }
         let cluster = clusters.label(c);
-        for (row, &i) in out[start..].iter_mut().zip(effects) {
+        for (row, &i) in out[start..].iter_mut().zip(&effects) {
             let s = &analysis.studies[i];
             let instrument = s.instrument.as_deref();
-            row.label = match (s.study == cluster, instrument) {
+            let label = match (s.study == cluster, instrument) {
                 (true, Some(instrument)) => format!("  {instrument}"),
                 (true, None) => format!("  {}", s.study),
                 (false, Some(instrument)) => format!("  {} ({instrument})", s.study),
                 (false, None) => format!("  {}", s.study),
             };
+            let marks = row.label.strip_prefix(s.study.as_str()).unwrap_or_default();
+            row.label = label + marks;
         }
         // A bare number ("11") says nothing without its column ("district 11").
         let heading = if cluster.parse::<f64>().is_ok() {
@@ -389,19 +567,47 @@ fn pooled_rows(
 ) {
     let fit = &pooled.fit;
     let weight: f64 = members.iter().map(|&i| analysis.studies[i].weight).sum();
-    out.push(Row {
+    let other = style
+        .both
+        .then(|| other_model(analysis, members, fit))
+        .flatten();
+    let label = |fit: &Fit| match (&other, how.label) {
+        (Some(_), "Subtotal") => format!(
+            "Subtotal, {} ({}% CI)",
+            model_kind(fit),
+            trimmed(fit.level, 1)
+        ),
+        (Some(_), _) => format!("{} ({}% CI)", model_label(fit), trimmed(fit.level, 1)),
+        (None, label) => format!("{label} ({}% CI)", trimmed(fit.level, 1)),
+    };
+    let diamond = |fit: &Fit| Mark::Diamond {
+        estimate: fit.estimate,
+        lower: fit.ci_lower,
+        upper: fit.ci_upper,
+    };
+    let primary = Row {
         kind: Kind::Table,
         bold: true,
-        label: format!("{} ({}% CI)", how.label, trimmed(fit.level, 1)),
+        label: label(fit),
         data: totals(analysis, members, &style.summed),
-        mark: Mark::Diamond {
-            estimate: fit.estimate,
-            lower: fit.ci_lower,
-            upper: fit.ci_upper,
-        },
+        mark: diamond(fit),
         effect: style.effect(fit.estimate, fit.ci_lower, fit.ci_upper),
         weight: format!("{}%", fixed(weight, 1)),
+    };
+    // Its weights are not the plot's: no weight, no totals.
+    let secondary = other.as_ref().map(|o| Row {
+        data: vec![String::new(); style.summed.len()],
+        mark: diamond(o),
+        effect: style.effect(o.estimate, o.ci_lower, o.ci_upper),
+        bold: true,
+        ..Row::plain(Kind::Table, label(o))
     });
+    // The common-effect diamond above the random-effects one, as meta draws them.
+    match (secondary, matches!(fit.method, Method::Random(_))) {
+        (Some(common), true) => out.extend([common, primary]),
+        (Some(random), false) => out.extend([primary, random]),
+        (None, _) => out.push(primary),
+    }
     if let (true, Some(lower), Some(upper)) = (how.prediction, fit.pi_lower, fit.pi_upper) {
         let mut row = Row::plain(Kind::Table, "Prediction interval".to_string());
         row.mark = Mark::Interval { lower, upper };
@@ -410,6 +616,32 @@ fn pooled_rows(
     }
     out.push(Row::plain(Kind::Note, heterogeneity(fit)));
     out.push(Row::plain(Kind::Note, overall_effect(fit)));
+}
+
+/// The model the plot did not fit, on the same studies: common-effect for
+/// a random-effects plot, random-effects (REML) otherwise. `None` if it fails.
+fn other_model(analysis: &Analysis, members: &[usize], fit: &Fit) -> Option<Fit> {
+    let effects: Vec<_> = members
+        .iter()
+        .filter_map(|&i| analysis.effects.studies.get(i).map(|s| s.effect))
+        .collect();
+    let method = match fit.method {
+        Method::Random(_) => Method::Common,
+        _ => Method::Random(Tau2::Reml),
+    };
+    MetaAnalysis::new(method)
+        .test(fit.test)
+        .level(fit.level)
+        .fit(&effects)
+        .ok()
+}
+
+/// "common effect" or "random effects", for subtotal labels.
+fn model_kind(fit: &Fit) -> &'static str {
+    match fit.method {
+        Method::Random(_) => "random effects",
+        _ => "common effect",
+    }
 }
 
 /// Sums of the count columns over the members, blank elsewhere.
@@ -519,6 +751,8 @@ mod tests {
             decimals: 2,
             back: Some((BackTransform::Exp, f64::NAN)),
             summed: vec![],
+            order: StudyOrder::File,
+            both: false,
         };
         assert_eq!(
             style.effect(0.49f64.ln(), 0.34f64.ln(), 0.70f64.ln()),

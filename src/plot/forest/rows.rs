@@ -463,6 +463,10 @@ fn clustered_rows(
         };
         out.insert(start, Row::plain(Kind::Heading, heading));
     }
+    // Effects that could not be estimated belong to no cluster's model.
+    for x in &analysis.excluded {
+        out.push(not_estimable(x, style, notes));
+    }
     let fit = &m.fit;
     out.push(Row {
         kind: Kind::Table,

@@ -229,6 +229,10 @@ struct AnalyzeArgs {
     /// but the comma).
     #[arg(long, value_name = "point|comma")]
     decimal: Option<String>,
+    /// Instruments to add to the registry: a CSV file with its columns
+    /// (name, aliases, full_name, min, max, better, subscales, note).
+    #[arg(long, value_name = "FILE")]
+    scales: Option<PathBuf>,
     /// The sheet of a spreadsheet to read (default: the first).
     #[arg(long, value_name = "NAME")]
     sheet: Option<String>,
@@ -712,6 +716,9 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
     }
     if let Some(columns) = &args.columns {
         options.read = options.read.map_columns(columns)?;
+    }
+    if let Some(path) = &args.scales {
+        options = options.scales(ScaleRegistry::builtin_and_file(path)?);
     }
     if let Some(time) = &args.time {
         options = options.time(time.parse()?);

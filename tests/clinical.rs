@@ -20,7 +20,124 @@ fn an_unknown_instrument_lists_the_registered_ones() {
     );
     rejects(
         &["analyze", &file, "--measure", "MC"],
-        &["line 2", "`outcome`", "`Lequesne`", "HHS", "WOMAC", "OHS"],
+        &[
+            "line 2",
+            "`outcome`",
+            "`Lequesne`",
+            "HHS",
+            "WOMAC",
+            "OHS",
+            "--scales FILE",
+        ],
+    );
+}
+
+const LEQUESNE: &str =
+    "A,Lequesne,6,20,12,3,8,3,0.5\nB,Lequesne,6,30,14,4,9,3.5,0.5\nC,Lequesne,6,25,13,3,10,3,0.5\n";
+
+#[test]
+fn an_unregistered_instrument_blocks_only_raw_changes() {
+    let file = csv_file("lequesne_smcr.csv", &format!("{HEADER}{LEQUESNE}"));
+    let out = json(&["analyze", &file, "--measure", "SMCR", "--format", "json"]);
+    assert_eq!(out["k"], 3);
+    let warnings = out["warnings"].to_string();
+    assert!(
+        warnings.contains("instrument `Lequesne` is not registered"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("--scales FILE"), "{warnings}");
+    // The same effects as without an instrument: nothing was changed.
+    let bare = csv_file(
+        "lequesne_bare.csv",
+        &format!("{HEADER}{LEQUESNE}").replace(",Lequesne,", ",,"),
+    );
+    let plain = json(&["analyze", &bare, "--measure", "SMCR", "--format", "json"]);
+    assert_eq!(out["estimate"], plain["estimate"]);
+    // Per outcome and by name, it is analysed under the name it has.
+    let by = json(&[
+        "analyze",
+        &file,
+        "--measure",
+        "SMCR",
+        "--by",
+        "outcome",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(by["outcomes"][0]["outcome"], "Lequesne");
+    assert_eq!(by["outcomes"][0]["analysis"]["estimate"], plain["estimate"]);
+    let named = json(&[
+        "analyze",
+        &file,
+        "--measure",
+        "SMCR",
+        "--outcome",
+        "lequesne",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(named["k"], 3);
+    // A misspelt registered name is still an error listing the known ones.
+    rejects(
+        &["analyze", &file, "--measure", "SMCR", "--outcome", "HSS"],
+        &["`HSS`", "HHS"],
+    );
+}
+
+#[test]
+fn scales_adds_instruments_from_a_file() {
+    let scales = csv_file(
+        "lequesne_scales.csv",
+        "name,aliases,full_name,min,max,better,subscales,note\nLequesne,LI,Lequesne index,0,24,lower,,\n",
+    );
+    let file = csv_file("lequesne_mc.csv", &format!("{HEADER}{LEQUESNE}"));
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "analyze",
+            &file,
+            "--measure",
+            "MC",
+            "--scales",
+            &scales,
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        json(&args)
+    };
+    let raw = run(&[]);
+    assert_eq!(raw["k"], 3);
+    assert!(
+        raw["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| !w.to_string().contains("not registered"))
+    );
+    // Lower is better on the file's instrument: --improvement-positive flips the sign.
+    let flipped = run(&["--improvement-positive"]);
+    let (a, b) = (
+        raw["estimate"].as_f64().unwrap(),
+        flipped["estimate"].as_f64().unwrap(),
+    );
+    assert!((a + b).abs() <= 1e-12 * a.abs(), "{a} vs {b}");
+    // Its range is checked: 30 points exceed 0-24.
+    let outside = csv_file(
+        "lequesne_30.csv",
+        &format!("{HEADER}{LEQUESNE}D,Lequesne,6,20,30,3,8,3,0.5\n"),
+    );
+    rejects(
+        &["analyze", &outside, "--measure", "MC", "--scales", &scales],
+        &["line 5", "`mean_pre`", "30", "0-24"],
+    );
+    // A file that registers a known instrument again is refused with its line.
+    let twice = csv_file(
+        "hhs_again.csv",
+        "name,aliases,full_name,min,max,better,subscales,note\nHarris,HHS,Harris,0,100,higher,,\n",
+    );
+    rejects(
+        &["analyze", &file, "--measure", "MC", "--scales", &twice],
+        &["hhs_again.csv", "line 2", "registered already"],
     );
 }
 

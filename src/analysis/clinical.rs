@@ -84,6 +84,7 @@ pub(crate) fn summarise(
     effects: &EffectSet,
     pooled: [f64; 3],
     harmonisation: &Harmonisation,
+    registry: &ScaleRegistry,
 ) -> Option<ClinicalSummary> {
     let uses: Vec<&InstrumentUse> = effects
         .studies
@@ -135,7 +136,7 @@ pub(crate) fn summarise(
             .push("MIC values are instrument-specific: no comparison across instruments".into());
         return Some(summary);
     }
-    summary.mic = mic_comparisons(first, pooled, harmonisation);
+    summary.mic = mic_comparisons(first, pooled, harmonisation, registry);
     if summary.mic.is_empty() {
         summary.limitations.push(format!(
             "no minimal important change is registered for {}",
@@ -151,8 +152,9 @@ fn mic_comparisons(
     usage: &InstrumentUse,
     [estimate, ci_lower, ci_upper]: [f64; 3],
     harmonisation: &Harmonisation,
+    registry: &ScaleRegistry,
 ) -> Vec<MicComparison> {
-    let Ok(scale) = ScaleRegistry::shared().find(&usage.instrument) else {
+    let Ok(scale) = registry.find(&usage.instrument) else {
         return Vec::new();
     };
     let units = usage.factor.abs() * (usage.max - usage.min) / scale.span();

@@ -88,6 +88,8 @@ pub struct AnalysisOptions {
     pub read: crate::data::ReadOptions,
     /// τ² fixed instead of estimated (how subgroups share one).
     fixed_tau2: Option<f64>,
+    /// The instruments known to the analysis, when not the built-in ones.
+    scales: Option<std::sync::Arc<ScaleRegistry>>,
 }
 
 /// How subgroups get their between-study variance.
@@ -147,6 +149,7 @@ impl AnalysisOptions {
             time: None,
             prefer: Vec::new(),
             read: crate::data::ReadOptions::new(),
+            scales: None,
             fixed_tau2: None,
         }
     }
@@ -289,6 +292,32 @@ impl AnalysisOptions {
             .map(|c| c.trim().to_ascii_lowercase())
             .collect();
         self
+    }
+
+    /// The instruments the analysis knows: the built-in registry extended
+    /// with the user's (`--scales FILE`), for instruments it lacks.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// use cochran::effect::scales::ScaleRegistry;
+    /// let mut scales = ScaleRegistry::builtin();
+    /// let row = "name,aliases,full_name,min,max,better,subscales,note\nLequesne,,Lequesne index,0,24,lower,,\n";
+    /// scales.extend_from_csv(row.as_bytes(), "instrument,low,high,published,context,source\n".as_bytes())?;
+    /// let options = AnalysisOptions::new(Measure::Mc).scales(scales);
+    /// assert_eq!(options.registry().find("Lequesne")?.max, 24.0);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn scales(mut self, registry: ScaleRegistry) -> Self {
+        self.scales = Some(std::sync::Arc::new(registry));
+        self
+    }
+
+    /// The instruments the analysis knows (the built-in ones unless
+    /// [`scales`](Self::scales) set others).
+    pub fn registry(&self) -> &ScaleRegistry {
+        self.scales
+            .as_deref()
+            .unwrap_or_else(|| ScaleRegistry::shared())
     }
 
     /// Fits the meta-regression without an intercept.
@@ -777,31 +806,51 @@ pub struct OutcomeAnalysis {
     /// Its analysis.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub analysis: Option<Box<Analysis>>,
-    /// Why it could not be analysed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    /// Why it could not be analysed (written as its message in JSON).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "message")]
+    pub error: Option<std::sync::Arc<crate::Error>>,
+}
+
+fn message<S: serde::Serializer>(
+    error: &Option<std::sync::Arc<crate::Error>>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match error {
+        Some(e) => serializer.serialize_str(&e.to_string()),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// The registry's name of an instrument, or the name as written when it is
+/// not registered.
+fn canonical(registry: &ScaleRegistry, name: &str) -> String {
+    registry
+        .find(name)
+        .map_or_else(|_| name.trim().to_string(), |s| s.name.clone())
 }
 
 /// The rows whose instrument is `name` (through the registry, so aliases match).
-fn select_outcome(table: &Table, name: &str) -> Result<Table> {
-    let registry = ScaleRegistry::shared();
+fn select_outcome(table: &Table, name: &str, registry: &ScaleRegistry) -> Result<Table> {
     // One instrument, or several separated by commas (pooled across instruments).
-    let wanted: Vec<&String> = name
-        .split(',')
-        .map(|n| registry.find(n.trim()).map(|s| &s.name))
-        .collect::<Result<_>>()?;
+    let wanted: Vec<String> = name.split(',').map(|n| canonical(registry, n)).collect();
     let outcomes = table.text_column(OUTCOME_COLUMN).ok_or_else(|| {
         ErrorKind::InvalidSetting(format!(
             "selecting the outcome `{name}` needs an `{OUTCOME_COLUMN}` column"
         ))
     })?;
-    let matches = |row: usize| {
-        outcomes[row]
-            .as_deref()
-            .and_then(|o| registry.find(o).ok())
-            .is_some_and(|s| wanted.contains(&&s.name))
-    };
-    Ok(table.subset(matches))
+    let instrument = |row: usize| outcomes[row].as_deref().map(|o| canonical(registry, o));
+    // Unregistered names match as written, in any case.
+    let chosen = |i: &str| wanted.iter().any(|w| w.eq_ignore_ascii_case(i));
+    // A name neither registered nor in the file is a misspelling: say which are known.
+    for given in name.split(',') {
+        let in_file = (0..table.len()).any(|r| {
+            instrument(r).is_some_and(|i| i.eq_ignore_ascii_case(&canonical(registry, given)))
+        });
+        if !in_file {
+            registry.find(given)?;
+        }
+    }
+    Ok(table.subset(|row| instrument(row).is_some_and(|i| chosen(&i))))
 }
 
 /// The analysis again for each correlation, for the studies without a reported r.
@@ -967,7 +1016,7 @@ impl Analysis {
         let selected;
         let table = match &options.outcome {
             Some(name) => {
-                selected = select_outcome(table, name)?;
+                selected = select_outcome(table, name, options.registry())?;
                 &selected
             }
             None => table,
@@ -977,19 +1026,23 @@ impl Analysis {
         let table = if options.uses_person_time() {
             table
         } else {
-            let selection = selection::select(table, options.time)?;
+            let selection = selection::select(table, options.time, options.registry())?;
             said = (selection.notes, selection.warnings);
             chosen = selection.table;
             &chosen
         };
         let mut effects = EffectSet::from_table(table, options.measure, &options.effects)?;
         effects.warnings.extend(said.1);
-        said.0
-            .extend(selection::prefer(&mut effects, table, &options.prefer)?);
+        said.0.extend(selection::prefer(
+            &mut effects,
+            table,
+            &options.prefer,
+            options.registry(),
+        )?);
         harmonise(
             &mut effects,
             table,
-            ScaleRegistry::shared(),
+            options.registry(),
             &options.harmonisation,
         )?;
         let clusters = match &options.cluster {
@@ -1005,8 +1058,12 @@ impl Analysis {
             .map(str::to_string)
             .filter(|_| analysis.subgroups.is_some());
         analysis.outcome = options.outcome.clone();
-        analysis.clinical =
-            clinical::summarise(&analysis.effects, analysis.pooled(), &options.harmonisation);
+        analysis.clinical = clinical::summarise(
+            &analysis.effects,
+            analysis.pooled(),
+            &options.harmonisation,
+            options.registry(),
+        );
         analysis.r_sensitivity = r_sensitivity(table, options)?;
         Ok(analysis)
     }
@@ -1055,13 +1112,10 @@ impl Analysis {
             ))
         })?;
         let mut names: Vec<String> = Vec::new();
-        for (row, name) in outcomes.iter().enumerate() {
-            let Some(name) = name else { continue };
-            let scale = ScaleRegistry::shared()
-                .find(name)
-                .map_err(|e| table.error_at(row, e.in_column(OUTCOME_COLUMN)))?;
-            if !names.contains(&scale.name) {
-                names.push(scale.name.clone());
+        for name in outcomes.iter().flatten() {
+            let name = canonical(options.registry(), name);
+            if !names.contains(&name) {
+                names.push(name);
             }
         }
         Ok(names
@@ -1081,7 +1135,7 @@ impl Analysis {
                     Err(e) => OutcomeAnalysis {
                         outcome,
                         analysis: None,
-                        error: Some(e.to_string()),
+                        error: Some(std::sync::Arc::new(e)),
                     },
                 }
             })

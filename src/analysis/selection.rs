@@ -80,8 +80,7 @@ pub(crate) struct Selection {
 }
 
 /// The instrument (canonical name) of each row, `None` where it has none.
-fn instruments(table: &Table) -> Option<Vec<Option<String>>> {
-    let registry = ScaleRegistry::shared();
+fn instruments(table: &Table, registry: &ScaleRegistry) -> Option<Vec<Option<String>>> {
     let outcomes = table.text_column(OUTCOME_COLUMN)?;
     Some(
         outcomes
@@ -99,7 +98,11 @@ fn instruments(table: &Table) -> Option<Vec<Option<String>>> {
 }
 
 /// Chooses the follow-ups of `table`.
-pub(crate) fn select(table: &Table, time: Option<TimeSelection>) -> Result<Selection> {
+pub(crate) fn select(
+    table: &Table,
+    time: Option<TimeSelection>,
+    registry: &ScaleRegistry,
+) -> Result<Selection> {
     let mut selection = Selection {
         table: table.clone(),
         notes: Vec::new(),
@@ -111,7 +114,7 @@ pub(crate) fn select(table: &Table, time: Option<TimeSelection>) -> Result<Selec
             if has_time {
                 selection
                     .warnings
-                    .extend(several_follow_ups(table, time.is_none()));
+                    .extend(several_follow_ups(table, time.is_none(), registry));
             }
         }
         Some(chosen) => {
@@ -121,15 +124,15 @@ pub(crate) fn select(table: &Table, time: Option<TimeSelection>) -> Result<Selec
                 ))
                 .into());
             }
-            selection = choose_time(selection, chosen);
+            selection = choose_time(selection, chosen, registry);
         }
     }
     Ok(selection)
 }
 
 /// Each row's instrument, `None` throughout without an `outcome` column.
-fn row_instruments(table: &Table) -> Vec<Option<String>> {
-    instruments(table).unwrap_or_else(|| vec![None; table.len()])
+fn row_instruments(table: &Table, registry: &ScaleRegistry) -> Vec<Option<String>> {
+    instruments(table, registry).unwrap_or_else(|| vec![None; table.len()])
 }
 
 /// Rows grouped by study label and instrument, in order of first appearance.
@@ -161,8 +164,8 @@ fn time_text(t: Option<f64>) -> String {
 }
 
 /// Studies that report one instrument at several follow-ups.
-fn several_follow_ups(table: &Table, unchosen: bool) -> Vec<String> {
-    let instruments = row_instruments(table);
+fn several_follow_ups(table: &Table, unchosen: bool, registry: &ScaleRegistry) -> Vec<String> {
+    let instruments = row_instruments(table, registry);
     study_instrument_groups(table, &instruments)
         .into_iter()
         .filter_map(|rows| {
@@ -186,11 +189,11 @@ fn several_follow_ups(table: &Table, unchosen: bool) -> Vec<String> {
         .collect()
 }
 
-fn choose_time(selection: Selection, chosen: TimeSelection) -> Selection {
+fn choose_time(selection: Selection, chosen: TimeSelection, registry: &ScaleRegistry) -> Selection {
     let table = &selection.table;
     let mut keep = vec![false; table.len()];
     let mut left_out: Vec<String> = Vec::new();
-    let instruments = row_instruments(table);
+    let instruments = row_instruments(table, registry);
     for rows in study_instrument_groups(table, &instruments) {
         let time = |r: usize| table.value(TIME_COLUMN, r);
         let kept: Vec<usize> = match chosen {
@@ -250,16 +253,16 @@ pub(crate) fn prefer(
     effects: &mut EffectSet,
     table: &Table,
     prefer: &[String],
+    registry: &ScaleRegistry,
 ) -> Result<Option<String>> {
     if prefer.is_empty() {
         return Ok(None);
     }
-    let registry = ScaleRegistry::shared();
     let ranking: Vec<String> = prefer
         .iter()
         .map(|p| registry.find(p).map(|s| s.name.clone()))
         .collect::<Result<_>>()?;
-    let Some(instruments) = instruments(table) else {
+    let Some(instruments) = instruments(table, registry) else {
         return Err(ErrorKind::InvalidSetting(format!(
             "--prefer chooses among instruments: it needs an `{OUTCOME_COLUMN}` column"
         ))

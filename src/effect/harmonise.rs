@@ -96,17 +96,36 @@ pub fn harmonise(
     let Some(outcomes) = table.text_column(OUTCOME_COLUMN) else {
         return Ok(());
     };
+    let raw = matches!(set.measure, Measure::Mc | Measure::Mcd);
+    let mut unregistered: Vec<&str> = Vec::new();
     for study in &mut set.studies {
         let row = study.table_row;
         let Some(name) = &outcomes[row] else { continue };
         let located = |e: Error| table.error_at(row, e.in_column(OUTCOME_COLUMN));
-        let scale = registry.find(name).map_err(located)?;
+        let scale = match registry.find(name) {
+            Ok(scale) => scale,
+            // A standardised change needs no range: it proceeds, said below.
+            Err(_) if !raw => {
+                if !unregistered.contains(&name.as_str()) {
+                    unregistered.push(name);
+                }
+                continue;
+            }
+            Err(e) => return Err(located(unregistered_for_raw(e, name))),
+        };
         let usage = instrument_use(scale, table, row, set.measure, options)?;
         study.effect.yi *= usage.factor;
         study.effect.vi *= usage.factor * usage.factor;
         study.notes.extend(usage.conversions.iter().cloned());
         study.instrument = Some(Box::new(usage));
     }
+    set.warnings.extend(unregistered.iter().map(|name| {
+        format!(
+            "instrument `{name}` is not registered: its range and direction are unknown, so its \
+             scores are not checked against a range and its sign is not changed (--scales FILE \
+             adds it)"
+        )
+    }));
     set.summarise_notes();
     let uses: Vec<&InstrumentUse> = set
         .studies
@@ -114,6 +133,20 @@ pub fn harmonise(
         .filter_map(|s| s.instrument.as_deref())
         .collect();
     check_poolable(set.measure, &uses, options)
+}
+
+/// An unknown instrument under a raw mean change, whose units and direction
+/// must be known: the error says how to add it.
+fn unregistered_for_raw(error: Error, name: &str) -> Error {
+    let ErrorKind::UnknownName { valid, .. } = error.kind() else {
+        return error;
+    };
+    Error::new(ErrorKind::InvalidValue(format!(
+        "unknown instrument `{name}` (registered: {}): a raw mean change needs its range and \
+         direction; add it with --scales FILE (columns: name, aliases, full_name, min, max, \
+         better, subscales, note), or pool standardised changes (SMCR, SMCC)",
+        valid.join(", ")
+    )))
 }
 
 /// Scores within the instrument's range; changes and SDs within its width.

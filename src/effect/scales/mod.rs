@@ -164,13 +164,25 @@ impl ScaleRegistry {
             .deserialize::<InstrumentRow>()
             .enumerate()
         {
-            let row = row.map_err(|e| scale_file_error(e, i + 1))?;
+            // Lines: the header is line 1.
+            let line = i + 2;
+            let row = row.map_err(|e| scale_file_error(e, line))?;
             if row.max <= row.min {
                 return Err(Error::invalid(
                     "max",
                     format!("instrument `{}`: max must exceed min", row.name),
                 )
-                .at_row(i + 1));
+                .at_row(line));
+            }
+            let names = std::iter::once(row.name.as_str()).chain(row.aliases.split('|'));
+            for name in names.map(str::trim).filter(|n| !n.is_empty()) {
+                if let Some(known) = self.scales.iter().find(|s| s.answers_to(name)) {
+                    return Err(Error::invalid(
+                        "name",
+                        format!("`{name}` is registered already (as `{}`)", known.name),
+                    )
+                    .at_row(line));
+                }
             }
             self.scales.push(Scale {
                 aliases: row
@@ -194,10 +206,10 @@ impl ScaleRegistry {
             .deserialize::<MicRow>()
             .enumerate()
         {
-            let row = row.map_err(|e| scale_file_error(e, i + 1))?;
+            let row = row.map_err(|e| scale_file_error(e, i + 2))?;
             let scale = self
                 .find_mut(&row.instrument)
-                .map_err(|e| e.at_row(i + 1))?;
+                .map_err(|e| e.at_row(i + 2))?;
             scale.mic.push(Mic {
                 low: row.low,
                 high: row.high,
@@ -207,6 +219,29 @@ impl ScaleRegistry {
             });
         }
         Ok(())
+    }
+
+    /// The built-in instruments and those of a file in the registry's format
+    /// (`name, aliases, full_name, min, max, better, subscales, note`; see
+    /// `cochran scales`), for instruments cochran does not know.
+    ///
+    /// ```
+    /// use cochran::effect::scales::ScaleRegistry;
+    /// let path = std::env::temp_dir().join("cochran_doc_scales.csv");
+    /// std::fs::write(&path, "name,aliases,full_name,min,max,better,subscales,note\nLequesne,LI,Lequesne index,0,24,lower,,\n")?;
+    /// let registry = ScaleRegistry::builtin_and_file(&path)?;
+    /// assert_eq!(registry.find("LI")?.max, 24.0);
+    /// std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builtin_and_file(path: impl AsRef<std::path::Path>) -> Result<ScaleRegistry> {
+        let path = path.as_ref();
+        let text = std::fs::read(path).map_err(|e| Error::new(ErrorKind::Io(e)).in_file(path))?;
+        let mut registry = ScaleRegistry::builtin();
+        registry
+            .extend_from_csv(&text[..], &b""[..])
+            .map_err(|e| e.in_file(path))?;
+        Ok(registry)
     }
 
     /// The instrument with this name or alias (case-insensitive).

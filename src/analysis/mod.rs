@@ -1001,7 +1001,8 @@ fn predictions(fit: &Fit, options: &AnalysisOptions) -> Result<Option<Vec<Predic
 }
 
 impl Analysis {
-    /// Reads a CSV file and runs the analysis.
+    /// Reads a file (delimited text or a spreadsheet, see [`crate::data`])
+    /// and runs the analysis.
     pub fn from_csv(path: impl AsRef<Path>, options: &AnalysisOptions) -> Result<Analysis> {
         options.check()?;
         let path = path.as_ref();
@@ -1010,9 +1011,33 @@ impl Analysis {
     }
 
     /// Runs the analysis on a table that was read with
-    /// [`EffectSet::table_spec`] for the same measure.
+    /// [`AnalysisOptions::table_spec`] (every column the options use), or
+    /// with [`EffectSet::table_spec`] for the same measure when the options
+    /// need no other column. Grouping by a column the table was not grouped
+    /// by is an error, not an analysis without subgroups.
+    ///
+    /// ```
+    /// use cochran::data::Table;
+    /// use cochran::{Analysis, AnalysisOptions, EffectSet, Measure};
+    /// let options = AnalysisOptions::new(Measure::Rr).group_by("alloc");
+    /// let table = Table::read("datasets/bcg.csv", &options.table_spec())?;
+    /// assert_eq!(Analysis::from_table(&table, &options)?.subgroups.map(|g| g.len()), Some(3));
+    /// let ungrouped = Table::read("datasets/bcg.csv", &EffectSet::table_spec(Measure::Rr))?;
+    /// assert!(Analysis::from_table(&ungrouped, &options).is_err());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
     pub fn from_table(table: &Table, options: &AnalysisOptions) -> Result<Analysis> {
         options.check()?;
+        if let Some(column) = &options.group_by {
+            let wanted = column.trim().to_ascii_lowercase();
+            if table.group_column() != Some(wanted.as_str()) {
+                return Err(ErrorKind::InvalidSetting(format!(
+                    "the studies are to be grouped by `{column}`, but the table was read \
+                     without that grouping: read it with `options.table_spec()`"
+                ))
+                .into());
+            }
+        }
         let selected;
         let table = match &options.outcome {
             Some(name) => {

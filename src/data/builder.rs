@@ -273,7 +273,7 @@ fn check_duplicate_headers(headers: &[String]) -> Result<()> {
             continue;
         }
         if let Some(j) = headers[i + 1..].iter().position(|h| h == name) {
-            return Err(ErrorKind::Csv(format!(
+            return Err(ErrorKind::Unreadable(format!(
                 "the header names the column `{name}` twice (columns {} and {}); rename or \
                  remove one",
                 i + 1,

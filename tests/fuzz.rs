@@ -324,6 +324,22 @@ fn arguments(rng: &mut Rng, file: &Path, fits: &[&str], scratch: &Path) -> Vec<S
             "--forest",
             &scratch.join(format!("forest.{ext}")).display().to_string(),
         );
+        forest_settings(rng, &mut add);
+    }
+    if rng.chance(8) {
+        add(
+            "--columns",
+            rng.pick(&["study=author", "yi=effect,vi=var", "study", "n1=n1", "=x"]),
+        );
+    }
+    if rng.chance(5) {
+        add("--delimiter", rng.pick(&["semicolon", "tab", ";", "xx"]));
+    }
+    if rng.chance(5) {
+        add("--decimal", rng.pick(&["comma", "point", "both"]));
+    }
+    if rng.chance(3) {
+        add("--sheet", "Data");
     }
     if rng.chance(12) {
         let ext = if rng.chance(10) { "png" } else { "svg" };
@@ -339,6 +355,37 @@ fn arguments(rng: &mut Rng, file: &Path, fits: &[&str], scratch: &Path) -> Vec<S
         sensitivity_command(rng, &mut args, scratch);
     }
     args
+}
+
+/// The forest plot's settings, valid and not.
+fn forest_settings(rng: &mut Rng, add: &mut impl FnMut(&str, &str)) {
+    if rng.chance(30) {
+        add(
+            "--sort",
+            rng.pick(&["estimate", "weight", "year", "study", "nothing", "file"]),
+        );
+    }
+    if rng.chance(20) {
+        add(
+            "--xlim",
+            rng.pick(&["0.1,10", "-1,1", "5,1", "NaN,1", "0,0", "1"]),
+        );
+    }
+    if rng.chance(20) {
+        add("--decimals", rng.pick(&["0", "3", "40"]));
+    }
+    if rng.chance(20) {
+        add("--both", "");
+    }
+    if rng.chance(15) {
+        add(
+            "--labels",
+            rng.pick(&["treatment=A,control=B", "A,B", "x", "control=,treatment="]),
+        );
+    }
+    if rng.chance(15) {
+        add("--favours", rng.pick(&["Left,Right", "no comma", ","]));
+    }
 }
 
 /// Turns the `analyze` call into one of the sensitivity or bias subcommands,
@@ -626,4 +673,48 @@ fn the_command_line_survives_mutated_input() {
     if total.failures.is_empty() {
         std::fs::remove_dir_all(&root).ok();
     }
+}
+
+/// Spreadsheets with damaged bytes or cut short: errors, never panics or
+/// hangs (calamine unzips and parses XML the file controls).
+#[test]
+fn damaged_spreadsheets_are_errors_not_panics() {
+    let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuzz_sheets");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let fixtures = ["xlsx", "ods"].map(|ext| {
+        let path = common::repo_path(&format!("tests/data/bangertdrowns2004.{ext}"));
+        (ext, std::fs::read(path).unwrap())
+    });
+    let mut rng = Rng(20261130);
+    let mut failures = Vec::new();
+    for case in 0..200 {
+        let (ext, original) = &fixtures[case % fixtures.len()];
+        let mut bytes = original.clone();
+        if rng.chance(30) {
+            bytes.truncate(rng.below(bytes.len()));
+        } else {
+            for _ in 0..=rng.below(8) {
+                let at = rng.below(bytes.len());
+                bytes[at] = (rng.next() & 0xff) as u8;
+            }
+        }
+        let file = scratch.join(format!("case{case}.{ext}"));
+        std::fs::write(&file, &bytes).unwrap();
+        let args: Vec<String> = [
+            "analyze",
+            file.to_str().unwrap(),
+            "--measure",
+            "GEN",
+            "--format",
+            "json",
+        ]
+        .map(String::from)
+        .into();
+        if let Some(failure) = verdict(&args, run(&args)) {
+            failures.push(failure);
+        } else {
+            std::fs::remove_file(&file).ok();
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -323,6 +323,20 @@ mod tests {
     }
 
     #[test]
+    fn a_comma_is_not_a_period_at_the_default_size() {
+        fonts::ensure_loaded().unwrap();
+        // 13 pixels at scale 1, the forest plot's default: the comma's tail
+        // reaches below the period's dot.
+        let period = ink(&Text::new(10.0, 20.0, ".", 13.0), 40, 40);
+        let comma = ink(&Text::new(10.0, 20.0, ",", 13.0), 40, 40);
+        assert!(comma.3 > period.3, "comma {comma:?}, period {period:?}");
+        assert!(
+            comma.3 - comma.1 > period.3 - period.1,
+            "taller than the dot"
+        );
+    }
+
+    #[test]
     fn vertical_text_reads_upwards_about_its_anchor() {
         fonts::ensure_loaded().unwrap();
         let t = Text::new(50.0, 200.0, "Standard error", 20.0)

@@ -108,6 +108,16 @@ pub enum K0Estimator {
     R0,
 }
 
+impl std::fmt::Display for K0Estimator {
+    /// `L0` or `R0`, as Duval and Tweedie name them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            K0Estimator::L0 => "L0",
+            K0Estimator::R0 => "R0",
+        })
+    }
+}
+
 impl FromStr for K0Estimator {
     type Err = Error;
 

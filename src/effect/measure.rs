@@ -35,6 +35,24 @@ pub enum Design {
     TwoGroupRates,
 }
 
+impl std::fmt::Display for Design {
+    /// The design in words: "two-group continuous", "before/after", …
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Design::TwoGroupContinuous => "two-group continuous",
+            Design::BeforeAfter => "one-group before/after",
+            Design::ControlledBeforeAfter => "controlled before/after",
+            Design::TwoGroupBinary => "two-group binary",
+            Design::Precomputed => "precomputed effect",
+            Design::Proportion => "proportion",
+            Design::SingleMean => "single-mean",
+            Design::Correlation => "correlation",
+            Design::IncidenceRate => "incidence-rate",
+            Design::TwoGroupRates => "two-group rate",
+        })
+    }
+}
+
 /// An effect-size measure, named as in metafor's `escalc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -383,7 +401,7 @@ impl Measure {
             (Measure::Irr, StudyData::TwoRates(t)) => rates::log_rate_ratio(t),
             (Measure::Ird, StudyData::TwoRates(t)) => rates::rate_difference(t),
             _ => Err(Error::new(ErrorKind::InvalidSetting(format!(
-                "measure {self} needs {:?} data, but the study has {:?} data",
+                "measure {self} needs {} data, but the study has {} data",
                 self.design(),
                 data.design()
             )))),

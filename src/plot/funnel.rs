@@ -206,7 +206,7 @@ fn filled_key(scene: &mut Scene, f: &Frame, filled: &TrimAndFill) {
     scene.circle((x, y), 4.0, POINT);
     scene.circle((x, y), 2.6, (255, 255, 255));
     let text = format!(
-        "Filled by trim-and-fill ({} on the {}, {:?})",
+        "Filled by trim-and-fill ({} on the {}, {})",
         filled.k0, filled.side, filled.estimator
     );
     scene.text(Text::new(x + font, y, text, font));

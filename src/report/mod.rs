@@ -1092,7 +1092,7 @@ pub fn bias_text(analysis: &Analysis, bias: &crate::bias::SmallStudyEffects) -> 
     let t = &bias.trim_and_fill;
     let _ = writeln!(
         out,
-        "Trim-and-fill ({:?} estimator)\n  estimated missing studies on the {} side: {} (se {:.4})",
+        "Trim-and-fill ({} estimator)\n  estimated missing studies on the {} side: {} (se {:.4})",
         t.estimator, t.side, t.k0, t.se_k0
     );
     // Transforms that need the studies' sizes are left on the analysis scale

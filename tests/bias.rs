@@ -150,7 +150,7 @@ fn too_few_studies_are_refused() {
 #[test]
 fn the_command_line_reports_every_test_and_draws_the_filled_funnel() {
     let bcg = repo_path("datasets/bcg.csv");
-    let funnel = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bias_funnel.svg");
+    let funnel = common::output_path("bias_funnel.svg");
     let json = common::json(&[
         "bias",
         &bcg,
@@ -159,7 +159,7 @@ fn the_command_line_reports_every_test_and_draws_the_filled_funnel() {
         "--format",
         "json",
         "--funnel",
-        funnel.to_str().unwrap(),
+        &funnel,
     ]);
     for key in ["egger", "rank_test", "trim_and_fill", "fail_safe_n"] {
         assert!(json[key].is_object(), "{key}");

@@ -716,5 +716,11 @@ fn damaged_spreadsheets_are_errors_not_panics() {
             std::fs::remove_file(&file).ok();
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "files kept in {}:\n{}",
+        scratch.display(),
+        failures.join("\n")
+    );
+    std::fs::remove_dir_all(&scratch).ok();
 }

@@ -7,7 +7,13 @@ use serde_json::Value;
 
 /// bangertdrowns2004.csv (effects with decimals) rewritten with another delimiter, decimal commas, a byte-order
 /// mark and CRLF, an `Author` column, or trailing empty rows.
-fn variant(name: &str, delimiter: &str, decimal_comma: bool, author: bool, tail: bool) -> Scratch {
+fn variant(
+    name: &str,
+    delimiter: &str,
+    decimal_comma: bool,
+    author: bool,
+    tail: bool,
+) -> common::TempFile {
     let clean = std::fs::read_to_string(common::repo_path(CLEAN)).unwrap();
     let mut lines: Vec<String> = clean
         .lines()
@@ -59,7 +65,7 @@ fn variant(name: &str, delimiter: &str, decimal_comma: bool, author: bool, tail:
         "bom_crlf.csv" => [&b"\xef\xbb\xbf"[..], text.replace('\n', "\r\n").as_bytes()].concat(),
         _ => text.into_bytes(),
     };
-    Scratch::new(&format!("ingest_{name}"), &bytes)
+    common::scratch_file(&format!("ingest_{name}"), &bytes)
 }
 
 const CLEAN: &str = "datasets/bangertdrowns2004.csv";
@@ -99,31 +105,14 @@ fn assert_same(name: &str, ours: &Value, reference: &Value, note: Option<&str>) 
     }
 }
 
-/// A file in the tests' scratch folder, removed when dropped.
-struct Scratch(String);
-
-impl Scratch {
-    fn new(name: &str, bytes: &[u8]) -> Scratch {
-        let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-        std::fs::write(&path, bytes).unwrap();
-        Scratch(path.to_string_lossy().into_owned())
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 #[test]
 fn encodings_give_the_labels_of_utf8() {
     // Labels outside ASCII; the en dash is in Windows-1252 but not in Latin-1.
     let text = std::fs::read_to_string(common::repo_path(CLEAN))
         .unwrap()
         .replace("Ashworth", "Äshwörth–Séverine");
-    let utf8 = Scratch::new("accented_utf8.csv", text.as_bytes());
-    let reference = analyse(&utf8.0);
+    let utf8 = common::scratch_file("accented_utf8.csv", text.as_bytes());
+    let reference = analyse(&utf8);
     assert!(labels(&reference).contains(&Value::from("Äshwörth–Séverine 1992")));
     let clean = analyse(&common::repo_path(CLEAN));
     assert_eq!(reference["estimate"], clean["estimate"]);
@@ -147,8 +136,8 @@ fn encodings_give_the_labels_of_utf8() {
         ("cp1252.csv", cp1252.into_owned(), "decoded as Windows-1252"),
     ];
     for (name, bytes, note) in variants {
-        let file = Scratch::new(name, &bytes);
-        assert_same(name, &analyse(&file.0), &reference, Some(note));
+        let file = common::scratch_file(name, &bytes);
+        assert_same(name, &analyse(&file), &reference, Some(note));
     }
 }
 
@@ -183,9 +172,9 @@ fn renamed_columns_are_mapped_with_columns() {
         1,
     );
     assert_ne!(renamed, text);
-    let file = Scratch::new("renamed.csv", renamed.as_bytes());
+    let file = common::scratch_file("renamed.csv", renamed.as_bytes());
     let mapping = "study=Trial name,yi=SMD,vi=Var SMD";
-    let ours = analyse_with(&file.0, &["--columns", mapping]);
+    let ours = analyse_with(&file, &["--columns", mapping]);
     assert_same(
         "renamed",
         &ours,
@@ -194,7 +183,7 @@ fn renamed_columns_are_mapped_with_columns() {
     );
     // Without the mapping the file's names are suggested.
     common::rejects(
-        &["analyze", &file.0, "--measure", "GEN"],
+        &["analyze", &file, "--measure", "GEN"],
         &[
             "no column `yi`, `vi`",
             "the file's columns are `trial name`, `smd`, `var smd`",
@@ -206,7 +195,7 @@ fn renamed_columns_are_mapped_with_columns() {
         ("yi", "NAME=HEADER"),
     ] {
         common::rejects(
-            &["analyze", &file.0, "--measure", "GEN", "--columns", mapping],
+            &["analyze", &file, "--measure", "GEN", "--columns", mapping],
             &[says],
         );
     }
@@ -238,10 +227,10 @@ fn files_that_cannot_be_read_are_clear_errors() {
         ),
     ];
     for (name, bytes, says) in cases {
-        let file = Scratch::new(name, &bytes);
+        let file = common::scratch_file(name, &bytes);
         let mut fragments = vec![name];
         fragments.extend(says);
-        common::rejects(&["analyze", &file.0, "--measure", "GEN"], &fragments);
+        common::rejects(&["analyze", &file, "--measure", "GEN"], &fragments);
     }
     let csv = common::repo_path(CLEAN);
     let xlsx = common::repo_path("tests/data/bangertdrowns2004.xlsx");
@@ -306,7 +295,7 @@ fn every_variant_of_a_file_gives_the_clean_result() {
         ("trailing.csv", ",", false, false, true, None),
     ];
     for (name, delimiter, decimal_comma, author, tail, note) in variants {
-        let ours = analyse(&variant(name, delimiter, decimal_comma, author, tail).0);
+        let ours = analyse(&variant(name, delimiter, decimal_comma, author, tail));
         assert_same(name, &ours, &clean, note);
     }
 }

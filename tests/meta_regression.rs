@@ -387,7 +387,7 @@ fn a_study_without_a_moderator_value_is_excluded_with_a_warning() {
 #[test]
 fn the_bubble_plot_is_written_for_one_continuous_moderator() {
     let bcg = repo_path("datasets/bcg.csv");
-    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bubble.svg");
+    let path = common::output_path("bubble.svg");
     let out = common::cochran(&[
         "analyze",
         &bcg,
@@ -396,7 +396,7 @@ fn the_bubble_plot_is_written_for_one_continuous_moderator() {
         "--mods",
         "ablat",
         "--bubble",
-        path.to_str().unwrap(),
+        &path,
         "--prediction-band",
     ]);
     assert!(

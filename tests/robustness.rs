@@ -202,16 +202,9 @@ fn finding_5_a_funnel_plot_of_an_extreme_odds_ratio_finishes_quickly() {
         // original trigger, are now refused).
         "study,n1,mean1,sd1,n2,mean2,sd2\nA,10,5,1,10,6,1\nB,10,0.000001,1,10,6,1\n",
     );
-    let plot = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("f5.svg");
+    let plot = common::output_path("f5.svg");
     let started = Instant::now();
-    let out = cochran(&[
-        "analyze",
-        &file,
-        "--measure",
-        "ROM",
-        "--funnel",
-        plot.to_str().unwrap(),
-    ]);
+    let out = cochran(&["analyze", &file, "--measure", "ROM", "--funnel", &plot]);
     assert!(
         out.status.success(),
         "{}",
@@ -234,19 +227,15 @@ fn finding_6_a_forest_plot_too_tall_for_one_image_is_refused_not_cropped() {
         .map(|i| format!("S{i},{},0.01\n", (i % 7) as f64 / 10.0))
         .collect();
     let file = csv_file("f6.csv", &format!("study,yi,vi\n{rows}"));
-    let plot = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("f6.png");
+    let plot = common::output_path("f6.png");
     rejects(
-        &[
-            "analyze",
-            &file,
-            "--measure",
-            "GEN",
-            "--forest",
-            plot.to_str().unwrap(),
-        ],
+        &["analyze", &file, "--measure", "GEN", "--forest", &plot],
         &["pixels", "would be cropped"],
     );
-    assert!(!plot.exists(), "no cropped image is written");
+    assert!(
+        !std::path::Path::new(&*plot).exists(),
+        "no cropped image is written"
+    );
 }
 
 #[test]

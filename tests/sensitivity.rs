@@ -282,8 +282,10 @@ fn gosh_does_not_depend_on_the_number_of_threads() {
 #[test]
 fn the_command_line_streams_gosh_fits_and_draws_the_plot() {
     let normand = repo_path("datasets/normand1999.csv");
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let (out, plot) = (dir.join("gosh.csv"), dir.join("gosh.svg"));
+    let (out, plot) = (
+        common::output_path("gosh.csv"),
+        common::output_path("gosh.svg"),
+    );
     let json = common::json(&[
         "gosh",
         &normand,
@@ -292,9 +294,9 @@ fn the_command_line_streams_gosh_fits_and_draws_the_plot() {
         "--format",
         "json",
         "--out",
-        out.to_str().unwrap(),
+        &out,
         "--plot",
-        plot.to_str().unwrap(),
+        &plot,
     ]);
     assert_eq!(json["subsets"], 511);
     assert_eq!(json["summary"]["i2"]["min"], 0.0);
@@ -346,8 +348,7 @@ fn the_command_line_streams_gosh_fits_and_draws_the_plot() {
 #[test]
 fn the_command_line_draws_the_sensitivity_plots() {
     let bcg = repo_path("datasets/bcg.csv");
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let path = common::output_path;
     let (loo, cumulative, panels, baujat) = (
         path("loo.svg"),
         path("cumulative.svg"),

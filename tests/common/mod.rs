@@ -57,11 +57,53 @@ pub fn cochran(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-/// Writes a CSV into the tests' scratch folder and returns its path.
-pub fn csv_file(name: &str, text: &str) -> String {
+/// Writes a CSV into the tests' scratch folder; the file is removed when the
+/// returned path is dropped.
+pub fn csv_file(name: &str, text: &str) -> TempFile {
+    scratch_file(name, text.as_bytes())
+}
+
+/// Writes bytes into the tests' scratch folder; removed when dropped.
+pub fn scratch_file(name: &str, bytes: &[u8]) -> TempFile {
+    let path = output_path(name);
+    std::fs::write(&*path, bytes).unwrap();
+    path
+}
+
+/// A path in the tests' scratch folder for a program to write; the file is
+/// removed when the path is dropped.
+pub fn output_path(name: &str) -> TempFile {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
+    TempFile(path.to_string_lossy().into_owned())
+}
+
+/// A scratch file's path, removed with the file when dropped.
+#[derive(Debug)]
+pub struct TempFile(String);
+
+impl std::ops::Deref for TempFile {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for TempFile {
+    fn as_ref(&self) -> &std::path::Path {
+        std::path::Path::new(&self.0)
+    }
+}
+
+impl std::fmt::Display for TempFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Runs an analysis that must fail as bad input: exit code 2, an `error:` line

@@ -760,6 +760,23 @@ fn excluded_studies_are_not_estimable_rows_and_imputed_values_have_footnotes() {
     assert_eq!(row_labels(&svg, &["A", "B ", "C"]), ["A", "B ᵃ", "C"]);
     assert!(has_text(&svg, "Not estimable"));
     assert!(has_text(&svg, "ᵃ not estimable: no value for vi"));
+    // Clustered by study, an excluded row names its instrument: the study has others.
+    let options = AnalysisOptions::new(Measure::Smcr)
+        .outcome("HHS,mHHS,WOMAC")
+        .r(0.5)
+        .impute_sd(cochran::SdImputation::Max)
+        .improvement_positive(true)
+        .cluster("study");
+    let hip = Analysis::from_csv("datasets/hip_oa_msc.csv", &options).unwrap();
+    let svg = hip.forest_plot().to_svg().unwrap();
+    for x in &hip.excluded {
+        let label = format!("{} ({})", x.study, x.outcome.as_deref().unwrap());
+        assert!(
+            texts(&svg).iter().any(|t| t.text.starts_with(&label)),
+            "{label}"
+        );
+    }
+    assert!(!hip.excluded.is_empty());
     // Borrowed SDs: a mark on the study, the source under the plot.
     let options = AnalysisOptions::new(Measure::Mc)
         .outcome("HHS")

@@ -152,6 +152,7 @@ pub(crate) fn cluster_labels<'a>(
                 row: study.row.unwrap_or(study.table_row + 1),
                 missing: vec![column.to_string()],
                 subgroup: study.subgroup.clone(),
+                outcome: study.instrument.as_ref().map(|i| i.instrument.clone()),
             }),
         }
     }

@@ -49,6 +49,7 @@ pub(crate) fn design(
                 row: study.row.unwrap_or(study.table_row + 1),
                 missing: absent,
                 subgroup: study.subgroup.clone(),
+                outcome: study.instrument.as_ref().map(|i| i.instrument.clone()),
             });
         }
     }

@@ -69,6 +69,9 @@ pub struct Exclusion {
     /// Its subgroup, when the studies are grouped and it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subgroup: Option<String>,
+    /// Its instrument (the `outcome` column), when the file names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
 }
 
 /// The effect sizes of all included studies, in input order, with the studies
@@ -168,6 +171,9 @@ impl EffectSet {
                     row: table.file_row(row),
                     missing,
                     subgroup: subgroup.flatten(),
+                    outcome: table
+                        .text_column(super::harmonise::OUTCOME_COLUMN)
+                        .and_then(|o| o[row].clone()),
                 });
                 continue;
             }

@@ -433,6 +433,12 @@ fn clustered_rows(
     let clusters = &m.clusters;
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); clusters.count()];
     (0..clusters.len()).for_each(|i| members[clusters.of(i)].push(i));
+    // Where instruments differ, every row names its own.
+    let instruments: std::collections::BTreeSet<&str> = analysis
+        .studies
+        .iter()
+        .filter_map(|s| s.instrument.as_deref())
+        .collect();
     for (c, effects) in members.iter().enumerate() {
         let start = out.len();
         let effects = style.order.arrange(analysis, effects);
@@ -440,6 +446,14 @@ fn clustered_rows(
             out.push(study_row(analysis, i, style, notes));
         }
         if effects.len() < 2 {
+            let s = &analysis.studies[effects[0]];
+            if let (Some(instrument), true, Some(row)) =
+                (&s.instrument, instruments.len() > 1, out.last_mut())
+            {
+                row.label = row
+                    .label
+                    .replacen(&s.study, &format!("{} ({instrument})", s.study), 1);
+            }
             continue;
         }
         let cluster = clusters.label(c);
@@ -463,9 +477,16 @@ fn clustered_rows(
         };
         out.insert(start, Row::plain(Kind::Heading, heading));
     }
-    // Effects that could not be estimated belong to no cluster's model.
+    // Effects that could not be estimated belong to no cluster's model; the
+    // instrument tells a study's rows apart.
     for x in &analysis.excluded {
-        out.push(not_estimable(x, style, notes));
+        let mut row = not_estimable(x, style, notes);
+        if let Some(outcome) = &x.outcome {
+            row.label = row
+                .label
+                .replacen(&x.study, &format!("{} ({outcome})", x.study), 1);
+        }
+        out.push(row);
     }
     let fit = &m.fit;
     out.push(Row {

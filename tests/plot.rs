@@ -606,6 +606,18 @@ fn clustered_effects_are_grouped_under_their_cluster_with_the_three_level_diamon
     assert_eq!(squares(&svg).len(), 56);
 }
 
+/// The pooled ratio and its interval as the plot prints them.
+fn ratio_interval(analysis: &Analysis, decimals: usize) -> String {
+    let fit = analysis.fit();
+    let ratio = |x: f64| format!("{:.*}", decimals, x.exp());
+    format!(
+        "{} [{}, {}]",
+        ratio(fit.estimate),
+        ratio(fit.ci_lower),
+        ratio(fit.ci_upper)
+    )
+}
+
 /// Runs the command line and returns its standard error; it must succeed.
 fn cli(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_cochran"))
@@ -657,14 +669,7 @@ fn forest_settings_from_the_command_line() {
         assert!(has_text(&svg, text), "{text}");
     }
     let analysis = bcg(AnalysisOptions::new(Measure::Rr));
-    let fit = analysis.fit();
-    let three = |x: f64| format!("{:.3}", x.exp());
-    let pooled = format!(
-        "{} [{}, {}]",
-        three(fit.estimate),
-        three(fit.ci_lower),
-        three(fit.ci_upper)
-    );
+    let pooled = ratio_interval(&analysis, 3);
     assert!(has_text(&svg, &pooled), "{pooled}");
     assert!(
         tick_labels(&svg).iter().any(|(v, _)| *v == 0.05),
@@ -735,14 +740,7 @@ fn both_diamonds_are_drawn_on_request() {
         diamonds(&svg),
         2 * diamonds(&analysis.forest_plot().to_svg().unwrap())
     );
-    let fit = common.fit();
-    let two = |x: f64| format!("{:.2}", x.exp());
-    let pooled = format!(
-        "{} [{}, {}]",
-        two(fit.estimate),
-        two(fit.ci_lower),
-        two(fit.ci_upper)
-    );
+    let pooled = ratio_interval(&common, 2);
     assert!(has_text(&svg, &pooled), "{pooled}");
     assert!(has_text(&svg, "Common-effect model (95% CI)"));
     assert!(has_text(&svg, "Subtotal, common effect (95% CI)"));

@@ -297,9 +297,11 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
     let mut encoder = png::Encoder::new(&mut bytes, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
-    // Plots are mostly flat colour: adaptive filters and full compression
-    // shrink them several-fold for a few milliseconds more.
-    encoder.set_compression(png::Compression::Best);
+    // Plots are mostly flat colour: adaptive filters shrink them several-fold.
+    // The default level, not the best: with anti-aliased glyphs the best costs
+    // six times the time (280 ms instead of 44 ms for a 13-study forest plot
+    // at twice the size) to save a fifth of the bytes.
+    encoder.set_compression(png::Compression::Default);
     encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
     let png_error = |e: png::EncodingError| crate::Error::from(ErrorKind::Plot(e.to_string()));
     let mut writer = encoder.write_header().map_err(png_error)?;

@@ -782,10 +782,9 @@ fn excluded_studies_are_not_estimable_rows_and_imputed_values_have_footnotes() {
         .impute_sd(cochran::SdImputation::Max);
     let hip = Analysis::from_csv("datasets/hip_oa_msc.csv", &options).unwrap();
     let svg = hip.forest_plot().to_svg().unwrap();
-    assert!(
-        has_text(&svg, "Harris Hip Score (HHS)"),
-        "named after its instrument"
-    );
+    // Named after its instrument and the follow-up its studies share.
+    assert_eq!(hip.follow_up, Some(6.0));
+    assert!(has_text(&svg, "Harris Hip Score (HHS), 6 months"));
     let borrowed: Vec<&cochran::analysis::StudyResult> = hip
         .studies
         .iter()

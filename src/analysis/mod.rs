@@ -821,6 +821,14 @@ fn message<S: serde::Serializer>(
     }
 }
 
+/// The `time` every analysed study shares, when the column was read.
+fn common_follow_up(table: &Table, effects: &EffectSet) -> Option<f64> {
+    let times = table.column(TIME_COLUMN)?;
+    let mut rows = effects.studies.iter().map(|s| times[s.table_row]);
+    let first = rows.next()??;
+    rows.all(|t| t == Some(first)).then_some(first)
+}
+
 /// The registry's name of an instrument, or the name as written when it is
 /// not registered.
 fn canonical(registry: &ScaleRegistry, name: &str) -> String {
@@ -910,6 +918,10 @@ pub struct Analysis {
     /// The instrument selected with [`AnalysisOptions::outcome`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
+    /// The follow-up (the `time` column, in months) every analysed study
+    /// shares, when the file has the column and they do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<f64>,
     /// Instruments, conversions, percent of range and MIC comparisons.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clinical: Option<ClinicalSummary>,
@@ -1083,6 +1095,7 @@ impl Analysis {
             .map(str::to_string)
             .filter(|_| analysis.subgroups.is_some());
         analysis.outcome = options.outcome.clone();
+        analysis.follow_up = common_follow_up(table, &analysis.effects);
         analysis.clinical = clinical::summarise(
             &analysis.effects,
             analysis.pooled(),
@@ -1254,6 +1267,7 @@ impl Analysis {
             subgroups,
             subgroup_test,
             outcome: None,
+            follow_up: None,
             clinical: None,
             r_sensitivity: None,
             predictions,

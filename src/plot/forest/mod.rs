@@ -74,7 +74,13 @@ impl<'a> ForestPlot<'a> {
     pub fn new(analysis: &'a Analysis) -> Self {
         ForestPlot {
             analysis,
-            title: analysis.outcome.as_deref().map(instrument_title),
+            title: analysis
+                .outcome
+                .as_deref()
+                .map(|o| match analysis.follow_up {
+                    Some(months) => format!("{}, {months} months", instrument_title(o)),
+                    None => instrument_title(o),
+                }),
             width: None,
             plot_width: 320.0,
             font_size: 13.0,
@@ -93,7 +99,8 @@ impl<'a> ForestPlot<'a> {
 
     /// A title above the plot. By default, the plot of one instrument's
     /// analysis ([`Analysis::per_outcome`], `--outcome`) is titled with its
-    /// name; others have none.
+    /// name, and the follow-up when its studies share one ("Harris Hip
+    /// Score (HHS), 6 months"); others have none.
     ///
     /// ```
     /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Or))?;

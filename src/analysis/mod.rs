@@ -1025,8 +1025,8 @@ impl Analysis {
     /// Runs the analysis on a table that was read with
     /// [`AnalysisOptions::table_spec`] (every column the options use), or
     /// with [`EffectSet::table_spec`] for the same measure when the options
-    /// need no other column. Grouping by a column the table was not grouped
-    /// by is an error, not an analysis without subgroups.
+    /// need no other column: a table keeps the columns it did not parse as
+    /// text, so a grouping chosen after reading still groups the studies.
     ///
     /// ```
     /// use cochran::data::Table;
@@ -1035,21 +1035,21 @@ impl Analysis {
     /// let table = Table::read("datasets/bcg.csv", &options.table_spec())?;
     /// assert_eq!(Analysis::from_table(&table, &options)?.subgroups.map(|g| g.len()), Some(3));
     /// let ungrouped = Table::read("datasets/bcg.csv", &EffectSet::table_spec(Measure::Rr))?;
-    /// assert!(Analysis::from_table(&ungrouped, &options).is_err());
+    /// assert_eq!(Analysis::from_table(&ungrouped, &options)?.subgroups.map(|g| g.len()), Some(3));
     /// # Ok::<(), cochran::Error>(())
     /// ```
     pub fn from_table(table: &Table, options: &AnalysisOptions) -> Result<Analysis> {
         options.check()?;
-        if let Some(column) = &options.group_by {
-            let wanted = column.trim().to_ascii_lowercase();
-            if table.group_column() != Some(wanted.as_str()) {
-                return Err(ErrorKind::InvalidSetting(format!(
-                    "the studies are to be grouped by `{column}`, but the table was read \
-                     without that grouping: read it with `options.table_spec()`"
-                ))
-                .into());
+        // A table read without the grouping (EffectSet::table_spec) kept the
+        // column as text: group it here.
+        let regrouped;
+        let table = match &options.group_by {
+            Some(column) if table.group_column() != Some(column.trim().to_lowercase().as_str()) => {
+                regrouped = table.grouped_by(column)?;
+                &regrouped
             }
-        }
+            _ => table,
+        };
         let selected;
         let table = match &options.outcome {
             Some(name) => {

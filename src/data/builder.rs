@@ -114,7 +114,7 @@ impl TableBuilder {
                 .collect()
         };
         let numeric_index = present(&spec.numeric);
-        let text_index = present(&spec.text);
+        let mut text_index = present(&spec.text);
         let group_column = match &spec.group_by {
             Some(name) => Some(index(name).map(|_| name.clone()).ok_or_else(|| {
                 Error::new(ErrorKind::InvalidSetting(format!(
@@ -134,6 +134,19 @@ impl TableBuilder {
             ));
             Some(i)
         });
+        // Every other column is kept as text too, so that a grouping, a
+        // moderator or a cluster chosen after reading finds its values;
+        // numbers and labels are kept once.
+        for (i, header) in headers.iter().enumerate() {
+            let kept = |index: &[(String, usize)]| index.iter().any(|(_, j)| *j == i);
+            if !header.is_empty()
+                && Some(i) != study_index
+                && !kept(&numeric_index)
+                && !kept(&text_index)
+            {
+                text_index.push((header.clone(), i));
+            }
+        }
         Ok(TableBuilder {
             columns: vec![Vec::new(); numeric_index.len()],
             texts: vec![Vec::new(); text_index.len()],

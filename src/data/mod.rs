@@ -236,7 +236,16 @@ impl Table {
         self.column(column).and_then(|c| c[row])
     }
 
-    /// A text column that was asked for and is present in the file.
+    /// A column as text: one asked for as text, or any column neither read as
+    /// numbers nor holding the labels.
+    ///
+    /// ```
+    /// use cochran::data::{Table, TableSpec};
+    /// let t = Table::from_reader("study,yi,arm\nA,1,x\n".as_bytes(), None, &TableSpec::numeric(&["yi"]))?;
+    /// assert_eq!(t.text_column("arm"), Some(&[Some("x".to_string())][..]));
+    /// assert_eq!(t.text_column("yi"), None); // read as numbers
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
     pub fn text_column(&self, name: &str) -> Option<&[Option<String>]> {
         self.text.get(name).map(Vec::as_slice)
     }
@@ -246,6 +255,32 @@ impl Table {
     pub fn fill(&mut self, column: &str, row: usize, value: f64) {
         let rows = self.len();
         self.numeric.get_or_insert(column, || vec![None; rows])[row] = Some(value);
+    }
+
+    /// The same rows grouped by another column (one kept as text).
+    ///
+    /// ```
+    /// use cochran::data::{Table, TableSpec};
+    /// let t = Table::from_reader("study,yi,arm\nA,1,x\nB,2,\n".as_bytes(), None, &TableSpec::numeric(&["yi"]))?;
+    /// let grouped = t.grouped_by("Arm")?;
+    /// assert_eq!(grouped.groups(), Some(&[Some("x".to_string()), None][..]));
+    /// assert!(t.grouped_by("yi").is_err());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn grouped_by(&self, column: &str) -> Result<Table> {
+        let name = column.trim().to_lowercase();
+        let groups = self.text_column(&name).ok_or_else(|| {
+            Error::new(ErrorKind::InvalidSetting(format!(
+                "the grouping column `{column}` is not in the file (or was read as numbers); \
+                 its columns are {}",
+                crate::error::quoted(&self.headers)
+            )))
+        })?;
+        Ok(Table {
+            groups: Some(groups.to_vec()),
+            group_column: Some(name),
+            ..self.clone()
+        })
     }
 
     /// True when the file has the column (whether or not it was read as numbers).

@@ -132,33 +132,35 @@ impl SvgText {
             font.as_scaled(PxScale::from(p.size as f32))
                 .h_scale_factor(),
         );
+        // The outer group carries the anchor; the inner one the line's start
+        // and baseline and the scale from font units (y up) to the page (y
+        // down), so that each glyph is placed by its pen position alone.
+        let (x, y) = p.to_output(p.start, p.baseline, t.vertical);
+        let (x, y) = (num(x - p.anchor.0), num(y - p.anchor.1));
+        let k = fine(s);
+        let matrix = if t.vertical {
+            format!("0 -{k} -{k} 0 {x} {y}")
+        } else {
+            format!("{k} 0 0 -{k} {x} {y}")
+        };
         let _ = write!(
             self.body,
-            "<g aria-label=\"{}\" transform=\"translate({} {})\">",
+            "<g aria-label=\"{}\" transform=\"translate({} {})\"><g transform=\"matrix({matrix})\">",
             escape(&t.text),
             num(p.anchor.0),
             num(p.anchor.1)
         );
         for &(id, pen) in &p.line.glyphs {
-            let Some(outline) = self.glyph(t.bold, id) else {
-                continue;
-            };
-            // Relative to the anchor, which the group's translation carries.
-            let (x, y) = p.to_output(p.start + f64::from(pen), p.baseline, t.vertical);
-            let (x, y) = (x - p.anchor.0, y - p.anchor.1);
-            // Font units have y up; the page has y down.
-            let k = fine(s);
-            let matrix = if t.vertical {
-                format!("0 -{k} -{k} 0 {} {}", num(x), num(y))
-            } else {
-                format!("{k} 0 0 -{k} {} {}", num(x), num(y))
-            };
-            let _ = write!(
-                self.body,
-                "<use xlink:href=\"#{outline}\" transform=\"matrix({matrix})\"/>"
-            );
+            if let Some(outline) = self.glyph(t.bold, id) {
+                let units = f64::from(pen) / s;
+                let _ = write!(
+                    self.body,
+                    "<use xlink:href=\"#{outline}\" x=\"{}\"/>",
+                    tenth(units)
+                );
+            }
         }
-        self.body.push_str("</g>\n");
+        self.body.push_str("</g></g>\n");
     }
 
     /// The id of a glyph's outline, added to the definitions on first use;
@@ -236,6 +238,12 @@ fn path_data(curves: &[OutlineCurve]) -> String {
 fn fine(x: f64) -> String {
     let s = format!("{x:.8}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A position in font units (2048 to the em): a tenth is far below a pixel.
+fn tenth(x: f64) -> String {
+    let s = format!("{x:.1}");
+    s.strip_suffix(".0").unwrap_or(&s).to_string()
 }
 
 /// A position with at most three decimals and no trailing zeros.

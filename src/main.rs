@@ -830,6 +830,13 @@ fn write_plots(
 /// The forest plot with the command line's settings.
 fn forest_plot<'a>(analysis: &'a Analysis, args: &AnalyzeArgs) -> Result<ForestPlot<'a>, Error> {
     let setting = |message: String| Error::from(cochran::ErrorKind::InvalidSetting(message));
+    if args.both && analysis.multilevel.is_some() {
+        return Err(setting(
+            "--both draws the common-effect and random-effects diamonds of independent \
+             effects; with --cluster the plot shows the three-level model"
+                .to_string(),
+        ));
+    }
     let mut plot = analysis.forest_plot().both(args.both);
     if let Some(labels) = &args.labels {
         let (treatment, control) = arm_labels(labels).ok_or_else(|| {

@@ -747,6 +747,19 @@ fn both_diamonds_are_drawn_on_request() {
     assert!(has_text(&svg, "Common-effect model (95% CI)"));
     assert!(has_text(&svg, "Subtotal, common effect (95% CI)"));
     assert!(has_text(&svg, "Subtotal, random effects (95% CI)"));
+    // Not for the three-level model, whose plot has one diamond.
+    let out = Command::new(env!("CARGO_BIN_EXE_cochran"))
+        .args([
+            "analyze",
+            "tests/reference/data/konstantopoulos2011.csv",
+            "-m",
+            "GEN",
+        ])
+        .args(["--cluster", "district", "--forest", "x.svg", "--both"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--both"));
 }
 
 #[test]

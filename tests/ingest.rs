@@ -89,7 +89,7 @@ fn labels(v: &Value) -> Vec<Value> {
         .collect()
 }
 
-/// The same pooled result, the same labels, nothing excluded, and the note
+/// The same pooled result, the same labels and rows, nothing excluded, and the note
 /// saying what was detected.
 fn assert_same(name: &str, ours: &Value, reference: &Value, note: Option<&str>) {
     for key in [
@@ -98,6 +98,12 @@ fn assert_same(name: &str, ours: &Value, reference: &Value, note: Option<&str>) 
         assert_eq!(ours[key], reference[key], "{name}: {key}");
     }
     assert_eq!(labels(ours), labels(reference), "{name}");
+    // Each study's row as the file shows it: lines of text, rows of a sheet.
+    let rows = |v: &Value| -> Vec<Value> {
+        let studies = v["studies"].as_array().unwrap();
+        studies.iter().map(|s| s["row"].clone()).collect()
+    };
+    assert_eq!(rows(ours), rows(reference), "{name}");
     assert!(ours["excluded"].as_array().unwrap().is_empty(), "{name}");
     if let Some(note) = note {
         let notes = ours["notes"].to_string();

@@ -453,6 +453,25 @@ mod tests {
         // A quoted label over two lines moves the rows after it down a line.
         let e = read("study,yi\n\"A\nB\",1\nC,x\n", &TableSpec::numeric(&["yi"])).unwrap_err();
         assert_eq!(e.location().row, Some(4), "{e}");
+        // CRLF line ends count the same, from the first row on.
+        for text in [
+            "study,yi\nA,x\n",
+            "study,yi\r\nA,x\r\n",
+            "\u{feff}study,yi\r\n\r\nA,x\r\n",
+        ] {
+            let e = read(text, &TableSpec::numeric(&["yi"])).unwrap_err();
+            let expected = 2 + usize::from(text.contains("\r\n\r\n"));
+            assert_eq!(e.location().row, Some(expected), "{text:?}");
+        }
+        let crlf = read(
+            "study,yi\r\nA,1\r\n\"B\r\nb\",2\r\nC,3\r\n",
+            &TableSpec::numeric(&["yi"]),
+        )
+        .unwrap();
+        assert_eq!(
+            [crlf.file_row(0), crlf.file_row(1), crlf.file_row(2)],
+            [2, 3, 5]
+        );
         let e = read("study,yi\nA,1\nB,2,3\n", &TableSpec::numeric(&["yi"])).unwrap_err();
         assert_eq!(
             e.to_string(),

@@ -50,15 +50,16 @@ pub(super) fn read(bytes: &[u8], spec: &TableSpec) -> Result<Table> {
         .collect();
     let mut builder = TableBuilder::new(header, spec, Layout::Text, decimal_comma, notes)?;
     let mut record = csv::ByteRecord::new();
+    let mut lines = Lines::new(text.as_bytes());
     loop {
-        let line = csv.position().line() as usize;
+        let line = lines.at(csv.position().byte());
         if !csv
             .read_byte_record(&mut record)
             .map_err(|e| csv_error(e, line))?
         {
             break;
         }
-        let line = record.position().map_or(line, |p| p.line() as usize);
+        let line = record.position().map_or(line, |p| lines.at(p.byte()));
         if record.len() != builder.width() && !record.iter().all(<[u8]>::is_empty) {
             return Err(unequal_lengths(record.len(), builder.width(), line));
         }
@@ -71,6 +72,43 @@ pub(super) fn read(bytes: &[u8], spec: &TableSpec) -> Result<Table> {
         })?;
     }
     builder.finish()
+}
+
+/// Line numbers from byte offsets, counted once through the text. The csv
+/// reader's own line count trails by one after a CRLF line end (it counts a
+/// line when it meets the `\n` that starts the next record), so records are
+/// placed by where their first byte is.
+struct Lines<'t> {
+    text: &'t [u8],
+    counted_to: usize,
+    line: usize,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t [u8]) -> Self {
+        Lines {
+            text,
+            counted_to: 0,
+            line: 1,
+        }
+    }
+
+    /// The line (1-based) of the record that starts at `byte`, or right
+    /// after the line ends found there. Offsets must not decrease.
+    fn at(&mut self, byte: u64) -> usize {
+        let mut start = (byte as usize).min(self.text.len());
+        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start > self.counted_to {
+            let newlines = self.text[self.counted_to..start]
+                .iter()
+                .filter(|&&b| b == b'\n');
+            self.line += newlines.count();
+            self.counted_to = start;
+        }
+        self.line
+    }
 }
 
 /// "read as semicolon-separated values, with decimal commas accepted".

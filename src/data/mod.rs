@@ -2,8 +2,8 @@
 //! into a column-major [`Table`].
 //!
 //! Header names are matched case-insensitively and with surrounding spaces
-//! trimmed. Only the columns a caller asks for are parsed as numbers; other
-//! columns are ignored. A numeric cell is either a number, or missing: empty,
+//! trimmed. Only the columns a caller asks for are parsed as numbers; the
+//! others are kept as text ([`Table::text_column`]). A numeric cell is either a number, or missing: empty,
 //! `NA` or `N/A` (any case). Anything else is an error that names the file, the
 //! line (the header is line 1) or the sheet and cell (`Data!C5`), and the column.
 //!
@@ -37,7 +37,8 @@
 //! let table = Table::from_reader(csv.as_bytes(), None, &TableSpec::numeric(&["yi", "vi"]))?;
 //! assert_eq!(table.labels(), ["A", "B"]);
 //! assert_eq!(table.column("yi"), Some(&[Some(0.1), None][..]));
-//! assert_eq!(table.column("notes"), None); // not asked for
+//! assert_eq!(table.column("notes"), None); // not asked for as numbers
+//! assert_eq!(table.text_column("notes").map(|n| n.len()), Some(2)); // kept as text
 //! # Ok::<(), cochran::Error>(())
 //! ```
 

@@ -256,15 +256,10 @@ fn pooled_and_study_rows(analysis: &Analysis, style: &RowStyle, notes: &mut Foot
         } else {
             0.0
         };
+        let test_line = chi_squared(test.q, test.df, test.p_value, Some(i2));
         out.push(Row::plain(
             Kind::Note,
-            format!(
-                "Test for subgroup differences: χ² = {}, df = {} (P {}); I² = {}%",
-                fixed(test.q, 2),
-                trimmed(test.df, 0),
-                p_value(test.p_value),
-                fixed(i2, 0)
-            ),
+            format!("Test for subgroup differences: {test_line}"),
         ));
     }
     out
@@ -363,13 +358,20 @@ fn study_rows(
     }
     for (_, entry) in entries {
         out.push(match entry {
-            Ok(i) => study_row(analysis, i, style, notes),
-            Err(x) => not_estimable(x, style, notes),
+            Ok(i) => study_row(analysis, i, &analysis.studies[i].study, style, notes),
+            Err(x) => not_estimable(x, &x.study, style, notes),
         });
     }
 }
 
-fn study_row(analysis: &Analysis, i: usize, style: &RowStyle, notes: &mut Footnotes) -> Row {
+/// Study `i`'s row, labelled `label` and marked with its footnotes.
+fn study_row(
+    analysis: &Analysis,
+    i: usize,
+    label: &str,
+    style: &RowStyle,
+    notes: &mut Footnotes,
+) -> Row {
     let s = &analysis.studies[i];
     let data = analysis
         .effects
@@ -385,7 +387,7 @@ fn study_row(analysis: &Analysis, i: usize, style: &RowStyle, notes: &mut Footno
     Row {
         kind: Kind::Table,
         bold: false,
-        label: labelled(&s.study, &marks),
+        label: labelled(label, &marks),
         data,
         mark: Mark::Square {
             estimate: s.yi,
@@ -400,7 +402,7 @@ fn study_row(analysis: &Analysis, i: usize, style: &RowStyle, notes: &mut Footno
 
 /// RevMan's row for a study without an estimate: its label and the words
 /// "Not estimable", with a footnote saying what it lacks.
-fn not_estimable(x: &Exclusion, style: &RowStyle, notes: &mut Footnotes) -> Row {
+fn not_estimable(x: &Exclusion, label: &str, style: &RowStyle, notes: &mut Footnotes) -> Row {
     let mark = notes.mark(format!(
         "not estimable: no value for {}",
         x.missing.join(", ")
@@ -408,7 +410,7 @@ fn not_estimable(x: &Exclusion, style: &RowStyle, notes: &mut Footnotes) -> Row 
     Row {
         data: vec![String::new(); style.summed.len()],
         effect: "Not estimable".to_string(),
-        ..Row::plain(Kind::Table, labelled(&x.study, &mark))
+        ..Row::plain(Kind::Table, labelled(label, &mark))
     }
 }
 
@@ -440,53 +442,43 @@ fn clustered_rows(
         .filter_map(|s| s.instrument.as_deref())
         .collect();
     for (c, effects) in members.iter().enumerate() {
-        let start = out.len();
         let effects = style.order.arrange(analysis, effects);
-        for &i in &effects {
-            out.push(study_row(analysis, i, style, notes));
-        }
-        if effects.len() < 2 {
-            let s = &analysis.studies[effects[0]];
-            if let (Some(instrument), true, Some(row)) =
-                (&s.instrument, instruments.len() > 1, out.last_mut())
-            {
-                row.label = row
-                    .label
-                    .replacen(&s.study, &format!("{} ({instrument})", s.study), 1);
-            }
-            continue;
-        }
         let cluster = clusters.label(c);
-        for (row, &i) in out[start..].iter_mut().zip(&effects) {
+        let several = effects.len() > 1;
+        if several {
+            // A bare number ("11") says nothing without its column ("district 11").
+            let heading = if cluster.parse::<f64>().is_ok() {
+                format!("{} {cluster}", m.cluster_column)
+            } else {
+                cluster.to_string()
+            };
+            out.push(Row::plain(Kind::Heading, heading));
+        }
+        for &i in &effects {
             let s = &analysis.studies[i];
             let instrument = s.instrument.as_deref();
-            let label = match (s.study == cluster, instrument) {
-                (true, Some(instrument)) => format!("  {instrument}"),
-                (true, None) => format!("  {}", s.study),
-                (false, Some(instrument)) => format!("  {} ({instrument})", s.study),
-                (false, None) => format!("  {}", s.study),
+            // Under its cluster's heading an effect is indented, and named by
+            // its instrument where the heading already names the study.
+            let label = match (several, s.study == cluster, instrument) {
+                (false, _, Some(instrument)) if instruments.len() > 1 => {
+                    format!("{} ({instrument})", s.study)
+                }
+                (false, ..) => s.study.clone(),
+                (true, true, Some(instrument)) => format!("  {instrument}"),
+                (true, false, Some(instrument)) => format!("  {} ({instrument})", s.study),
+                (true, _, None) => format!("  {}", s.study),
             };
-            let marks = row.label.strip_prefix(s.study.as_str()).unwrap_or_default();
-            row.label = label + marks;
+            out.push(study_row(analysis, i, &label, style, notes));
         }
-        // A bare number ("11") says nothing without its column ("district 11").
-        let heading = if cluster.parse::<f64>().is_ok() {
-            format!("{} {cluster}", m.cluster_column)
-        } else {
-            cluster.to_string()
-        };
-        out.insert(start, Row::plain(Kind::Heading, heading));
     }
     // Effects that could not be estimated belong to no cluster's model; the
     // instrument tells a study's rows apart.
     for x in &analysis.excluded {
-        let mut row = not_estimable(x, style, notes);
-        if let Some(outcome) = &x.outcome {
-            row.label = row
-                .label
-                .replacen(&x.study, &format!("{} ({outcome})", x.study), 1);
-        }
-        out.push(row);
+        let label = match &x.outcome {
+            Some(outcome) => format!("{} ({outcome})", x.study),
+            None => x.study.clone(),
+        };
+        out.push(not_estimable(x, &label, style, notes));
     }
     let fit = &m.fit;
     out.push(Row {
@@ -520,16 +512,8 @@ fn clustered_rows(
     );
     out.push(row);
     let variance = |x: f64| fixed(x, 2.max(decimals_for(x)));
-    out.push(Row::plain(
-        Kind::Note,
-        format!(
-            "Heterogeneity: χ² = {}, df = {} (P {}); I² = {}%",
-            fixed(fit.q, 2),
-            trimmed(fit.q_df, 0),
-            p_value(fit.q_p_value),
-            fixed(fit.i2, 0)
-        ),
-    ));
+    let q_line = chi_squared(fit.q, fit.q_df, fit.q_p_value, Some(fit.i2));
+    out.push(Row::plain(Kind::Note, format!("Heterogeneity: {q_line}")));
     out.push(Row::plain(
         Kind::Note,
         format!(
@@ -707,12 +691,16 @@ fn heterogeneity(fit: &Fit) -> String {
         Method::Random(_) => format!("τ² = {}; ", fixed(fit.tau2, 2.max(decimals_for(fit.tau2)))),
         _ => String::new(),
     };
-    let i2 = fit
-        .i2
+    format!("Heterogeneity: {tau2}{}", chi_squared(q, df, p, fit.i2))
+}
+
+/// RevMan's `χ² = 152.23, df = 12 (P < 0.00001); I² = 92%` (I² when known).
+fn chi_squared(q: f64, df: f64, p: f64, i2: Option<f64>) -> String {
+    let i2 = i2
         .map(|i| format!("; I² = {}%", fixed(i, 0)))
         .unwrap_or_default();
     format!(
-        "Heterogeneity: {tau2}χ² = {}, df = {} (P {}){i2}",
+        "χ² = {}, df = {} (P {}){i2}",
         fixed(q, 2),
         trimmed(df, 0),
         p_value(p)

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cochran::bias::{BiasOptions, K0Estimator, Side};
+use cochran::data::ReadOptions;
 use cochran::effect::scales::ScaleRegistry;
 use cochran::plot::{ForestPlot, ImageFormat, StudyOrder};
 use cochran::sensitivity::Subsets;
@@ -437,7 +438,7 @@ fn column_order(
 ) -> Result<Vec<usize>, Error> {
     let spec = cochran::data::TableSpec::numeric(&[])
         .with_text(&[column])
-        .read_options(options(args)?.read);
+        .read_options(read_options(args)?);
     let table = cochran::data::Table::read(&args.file, &spec)?;
     analysis
         .order_by(&table, column)
@@ -705,18 +706,7 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
         options = options.cluster(column.as_str());
     }
     options = options.robust(args.robust);
-    if let Some(delimiter) = &args.delimiter {
-        options.read = options.read.delimiter_named(delimiter)?;
-    }
-    if let Some(decimal) = &args.decimal {
-        options.read = options.read.decimal_mark(decimal)?;
-    }
-    if let Some(sheet) = &args.sheet {
-        options.read = options.read.sheet(sheet.as_str());
-    }
-    if let Some(columns) = &args.columns {
-        options.read = options.read.map_columns(columns)?;
-    }
+    options.read = read_options(args)?;
     if let Some(path) = &args.scales {
         options = options.scales(ScaleRegistry::builtin_and_file(path)?);
     }
@@ -738,6 +728,24 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
         options = options.group_by(column);
     }
     Ok(options)
+}
+
+/// How the file is read: delimiter, decimal mark, sheet, column names.
+fn read_options(args: &AnalyzeArgs) -> Result<ReadOptions, Error> {
+    let mut read = ReadOptions::new();
+    if let Some(delimiter) = &args.delimiter {
+        read = read.delimiter_named(delimiter)?;
+    }
+    if let Some(decimal) = &args.decimal {
+        read = read.decimal_mark(decimal)?;
+    }
+    if let Some(sheet) = &args.sheet {
+        read = read.sheet(sheet.as_str());
+    }
+    if let Some(columns) = &args.columns {
+        read = read.map_columns(columns)?;
+    }
+    Ok(read)
 }
 
 /// One analysis, or one per instrument.

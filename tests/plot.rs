@@ -2,6 +2,8 @@
 //! numbers present, one diamond per pooled result, squares sized by weight, the
 //! line of no effect where the axis puts it, and a log axis for ratios.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -175,8 +177,8 @@ fn revman_statistics_lines() {
         "t under Knapp–Hartung"
     );
 
-    let common = bcg(AnalysisOptions::new(Measure::Or).method(Method::Common));
-    let svg = common.forest_plot().to_svg().unwrap();
+    let common_effect = bcg(AnalysisOptions::new(Measure::Or).method(Method::Common));
+    let svg = common_effect.forest_plot().to_svg().unwrap();
     assert!(
         svg.contains("Heterogeneity: χ² = "),
         "no τ² for a common effect"
@@ -711,29 +713,18 @@ fn forest_settings_from_the_command_line() {
         ("--xlim", "1", "--xlim takes two numbers"),
         ("--sort", "colour", "`colour`"),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_cochran"))
-            .args([
-                "analyze",
-                "datasets/bcg.csv",
-                "--measure",
-                "RR",
-                "--forest",
-                path,
-                flag,
-                value,
-            ])
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
-        assert!(stderr.contains(says), "{flag}: {stderr}");
+        let bcg = "datasets/bcg.csv";
+        common::rejects(
+            &["analyze", bcg, "-m", "RR", "--forest", path, flag, value],
+            &[says],
+        );
     }
 }
 
 #[test]
 fn both_diamonds_are_drawn_on_request() {
     let analysis = bcg(AnalysisOptions::new(Measure::Rr).group_by("alloc"));
-    let common = bcg(AnalysisOptions::new(Measure::Rr)
+    let common_effect = bcg(AnalysisOptions::new(Measure::Rr)
         .group_by("alloc")
         .method(Method::Common));
     let svg = analysis.forest_plot().both(true).to_svg().unwrap();
@@ -742,24 +733,18 @@ fn both_diamonds_are_drawn_on_request() {
         diamonds(&svg),
         2 * diamonds(&analysis.forest_plot().to_svg().unwrap())
     );
-    let pooled = ratio_interval(&common, 2);
+    let pooled = ratio_interval(&common_effect, 2);
     assert!(has_text(&svg, &pooled), "{pooled}");
     assert!(has_text(&svg, "Common-effect model (95% CI)"));
     assert!(has_text(&svg, "Subtotal, common effect (95% CI)"));
     assert!(has_text(&svg, "Subtotal, random effects (95% CI)"));
     // Not for the three-level model, whose plot has one diamond.
-    let out = Command::new(env!("CARGO_BIN_EXE_cochran"))
-        .args([
-            "analyze",
-            "tests/reference/data/konstantopoulos2011.csv",
-            "-m",
-            "GEN",
-        ])
-        .args(["--cluster", "district", "--forest", "x.svg", "--both"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--both"));
+    let data = "tests/reference/data/konstantopoulos2011.csv";
+    let cluster = ["--cluster", "district", "--forest", "x.svg", "--both"];
+    common::rejects(
+        &[&["analyze", data, "-m", "GEN"][..], &cluster].concat(),
+        &["--both"],
+    );
 }
 
 #[test]

@@ -846,19 +846,23 @@ fn select_outcome(table: &Table, name: &str, registry: &ScaleRegistry) -> Result
             "selecting the outcome `{name}` needs an `{OUTCOME_COLUMN}` column"
         ))
     })?;
-    let instrument = |row: usize| outcomes[row].as_deref().map(|o| canonical(registry, o));
+    let instruments: Vec<Option<String>> = outcomes
+        .iter()
+        .map(|o| o.as_deref().map(|o| canonical(registry, o)))
+        .collect();
     // Unregistered names match as written, in any case.
     let chosen = |i: &str| wanted.iter().any(|w| w.eq_ignore_ascii_case(i));
     // A name neither registered nor in the file is a misspelling: say which are known.
-    for given in name.split(',') {
-        let in_file = (0..table.len()).any(|r| {
-            instrument(r).is_some_and(|i| i.eq_ignore_ascii_case(&canonical(registry, given)))
-        });
+    for (given, wanted) in name.split(',').zip(&wanted) {
+        let in_file = instruments
+            .iter()
+            .flatten()
+            .any(|i| i.eq_ignore_ascii_case(wanted));
         if !in_file {
             registry.find(given)?;
         }
     }
-    Ok(table.subset(|row| instrument(row).is_some_and(|i| chosen(&i))))
+    Ok(table.subset(|row| instruments[row].as_deref().is_some_and(chosen)))
 }
 
 /// The analysis again for each correlation, for the studies without a reported r.

@@ -36,7 +36,6 @@ fn rows_only(name: &str, keep: &[usize], extra: &[&str]) -> serde_json::Value {
     }
     let file = csv_file(name, &text);
     let out = analyse(&file, extra);
-    std::fs::remove_file(&file).unwrap();
     out
 }
 
@@ -44,7 +43,6 @@ fn rows_only(name: &str, keep: &[usize], extra: &[&str]) -> serde_json::Value {
 fn several_follow_ups_are_named_when_none_is_chosen() {
     let file = csv_file("follow_ups_unchosen.csv", TABLE);
     let out = analyse(&file, &["--outcome", "HHS"]);
-    std::fs::remove_file(&file).unwrap();
     let warnings = out["warnings"].to_string();
     assert!(
         warnings.contains("A HHS is reported at several follow-ups (time: 3, 6, 12)"),
@@ -62,7 +60,6 @@ fn a_chosen_follow_up_gives_the_analysis_of_those_rows() {
     let file = csv_file("follow_ups_value.csv", TABLE);
     let at_6 = analyse(&file, &["--outcome", "HHS", "--time", "6"]);
     let latest = analyse(&file, &["--outcome", "HHS", "--time", "latest"]);
-    std::fs::remove_file(&file).unwrap();
     let expected_6 = rows_only("follow_ups_6.csv", &[2, 5], &[]);
     let expected_latest = rows_only("follow_ups_12.csv", &[3, 6], &[]);
     for (got, expected) in [(&at_6, &expected_6), (&latest, &expected_latest)] {
@@ -86,7 +83,6 @@ fn all_follow_ups_with_clusters_give_the_three_level_model() {
         &["--outcome", "HHS", "--time", "all", "--cluster", "study"],
     );
     let unclustered = analyse(&file, &["--outcome", "HHS", "--time", "all"]);
-    std::fs::remove_file(&file).unwrap();
     assert_eq!(out["model"], "three-level");
     assert_eq!(
         (out["k"].as_u64(), out["clusters"].as_u64()),
@@ -113,7 +109,6 @@ fn prefer_keeps_one_instrument_per_study() {
             "--improvement-positive",
         ],
     );
-    std::fs::remove_file(&file).unwrap();
     // A keeps HHS at 6, B HHS at 6, C its only instrument, WOMAC.
     let expected = rows_only(
         "follow_ups_prefer_expected.csv",
@@ -174,7 +169,6 @@ fn bad_follow_up_settings_are_clear_errors() {
         ],
         &["XYZ"],
     );
-    std::fs::remove_file(&file).unwrap();
     let rates = common::repo_path("datasets/nielweise2008.csv");
     rejects(
         &["analyze", &rates, "--measure", "IRR", "--time", "6"],

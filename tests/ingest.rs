@@ -420,6 +420,4 @@ fn delimiter_and_decimal_mark_can_be_set() {
         ],
         &["--decimal takes", "dot-ish"],
     );
-    std::fs::remove_file(&semicolons).unwrap();
-    std::fs::remove_file(&points).unwrap();
 }

@@ -411,7 +411,6 @@ fn the_bubble_plot_is_written_for_one_continuous_moderator() {
         "a ringed point per study"
     );
     assert!(svg.contains("ablat") && svg.contains("Risk Ratio (log scale)"));
-    std::fs::remove_file(path).ok();
 }
 
 #[test]

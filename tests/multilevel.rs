@@ -511,7 +511,6 @@ fn bad_dependence_settings_are_clear_errors() {
         &["analyze", &one, "--measure", "GEN", "--cluster", "district"],
         &["all 3 effects are in one cluster", "at least two clusters"],
     );
-    std::fs::remove_file(&one).unwrap();
 }
 
 #[test]
@@ -528,7 +527,6 @@ fn effects_without_a_cluster_are_excluded_and_named() {
         "--format",
         "json",
     ]);
-    std::fs::remove_file(&file).unwrap();
     assert_eq!(out["k"], 6);
     assert_eq!(out["excluded"][0]["study"], "D");
     assert_eq!(out["excluded"][0]["missing"][0], "district");

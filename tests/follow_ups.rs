@@ -34,9 +34,7 @@ fn rows_only(name: &str, keep: &[usize], extra: &[&str]) -> serde_json::Value {
         text.push_str(lines[r]);
         text.push('\n');
     }
-    let file = csv_file(name, &text);
-    let out = analyse(&file, extra);
-    out
+    analyse(&csv_file(name, &text), extra)
 }
 
 #[test]

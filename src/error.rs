@@ -154,6 +154,23 @@ pub enum ErrorKind {
     /// A plot could not be drawn or encoded.
     #[error("cannot draw the plot: {0}")]
     Plot(String),
+    /// The analysis's model does not support what was asked of it (a refit,
+    /// a test, a plot or an option): front ends say it in their own words.
+    #[error("{what} is not available for {model}")]
+    Unsupported {
+        /// What was asked.
+        what: crate::model::Capability,
+        /// The model that was asked.
+        model: crate::model::ModelKind,
+    },
+    /// Something that needs a part of the library this build leaves out.
+    #[error("{what} needs cochran's `{feature}` feature, which this build does not have")]
+    FeatureDisabled {
+        /// What was asked.
+        what: &'static str,
+        /// The Cargo feature it needs.
+        feature: &'static str,
+    },
 }
 
 /// Names in backticks, comma-separated, for messages.

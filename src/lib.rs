@@ -61,6 +61,8 @@ pub mod effect;
 mod error;
 mod hash;
 pub mod model;
+mod parallel;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod report;
 pub mod sensitivity;

@@ -13,6 +13,7 @@
 mod clinical;
 mod dependence;
 mod moderators;
+mod pooled;
 mod selection;
 
 use std::path::Path;
@@ -23,18 +24,19 @@ pub use clinical::{
     ClinicalSummary, InstrumentSummary, MicComparison, PercentOfRange, RSensitivity,
 };
 pub use dependence::{IgnoringDependence, Multilevel};
+pub use pooled::{BackTransformed, Companion, Pooled, PooledModel};
 pub use selection::{TIME_COLUMN, TimeSelection};
 
 use crate::data::Table;
 use crate::effect::harmonise::{Harmonisation, OUTCOME_COLUMN, harmonise};
 use crate::effect::scales::ScaleRegistry;
 use crate::effect::{
-    BackTransform, EffectOptions, EffectSet, Imputation, Measure, SdImputation, StudyData,
+    EffectOptions, EffectSet, Imputation, Measure, SdImputation, StudyData,
 };
 use crate::error::{ErrorKind, Result};
 use crate::hash::{LabelMap, LabelSet};
 use crate::model::{
-    Design, Fit, MetaAnalysis, Method, Prediction, Rve, SubgroupDifference, Tau2, Tau2Interval,
+    Capability, Design, Fit, ModelKind, MetaAnalysis, Method, Prediction, Rve, SubgroupDifference, Tau2,
     Test, subgroup_difference,
 };
 
@@ -86,6 +88,9 @@ pub struct AnalysisOptions {
     /// How the file is read where detection is not enough: delimiter,
     /// decimal mark, sheet, the user's column names.
     pub read: crate::data::ReadOptions,
+    /// Whether every pooled result also carries the other model (common
+    /// effect beside random effects, or REML beside a common effect).
+    pub companion: bool,
     /// τ² fixed instead of estimated (how subgroups share one).
     fixed_tau2: Option<f64>,
     /// The instruments known to the analysis, when not the built-in ones.
@@ -150,6 +155,7 @@ impl AnalysisOptions {
             prefer: Vec::new(),
             read: crate::data::ReadOptions::new(),
             scales: None,
+            companion: false,
             fixed_tau2: None,
         }
     }
@@ -542,25 +548,54 @@ impl AnalysisOptions {
             Rve::new(rho)?;
         }
         if self.cluster.is_some() {
-            let refused = [
-                (self.permutations.is_some(), "--permutations"),
-                (!self.predictions.is_empty(), "--predict"),
-                (!self.r_sensitivity.is_empty(), "--r-sensitivity"),
+            let asked = [
+                (self.permutations.is_some(), Capability::PermutationTest),
+                (!self.predictions.is_empty(), Capability::Predictions),
+                (!self.r_sensitivity.is_empty(), Capability::RSensitivity),
                 (
                     self.group_by
                         .as_deref()
                         .is_some_and(|g| g != OUTCOME_COLUMN),
-                    "--by",
+                    Capability::Subgroups,
                 ),
+                (self.companion, Capability::BothModels),
             ];
-            if let Some((_, option)) = refused.iter().find(|(on, _)| *on) {
-                return Err(ErrorKind::InvalidSetting(format!(
-                    "{option} is not available with --cluster yet"
-                ))
-                .into());
+            for (_, what) in asked.into_iter().filter(|(on, _)| *on) {
+                ModelKind::ThreeLevel.check(what)?;
             }
         }
         Ok(())
+    }
+
+    /// Also fits the other model for every pooled result (overall and each
+    /// subgroup): the common-effect model beside random effects, or
+    /// random effects (REML) beside a common effect, so that a forest plot
+    /// can show both diamonds. Not for clustered effects.
+    ///
+    /// ```
+    /// use cochran::{Analysis, AnalysisOptions, Measure};
+    /// let options = AnalysisOptions::new(Measure::Rr).companion(true);
+    /// let analysis = Analysis::from_csv("datasets/bcg.csv", &options)?;
+    /// let pooled = analysis.model.univariate().unwrap();
+    /// assert!(pooled.companion.as_ref().unwrap().fit.tau2 == 0.0);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn companion(mut self, on: bool) -> Self {
+        self.companion = on;
+        self
+    }
+
+    /// A pooled result of `fit`, with its companion when asked for.
+    fn pooled<'a>(
+        &self,
+        fit: Fit,
+        studies: impl Iterator<Item = &'a StudyData>,
+    ) -> Result<Pooled> {
+        let mut pooled = Pooled::new(fit, self.measure, studies)?;
+        if self.companion {
+            pooled.companion = Companion::of(&pooled.fit);
+        }
+        Ok(pooled)
     }
 
     fn model(&self) -> MetaAnalysis {
@@ -608,184 +643,6 @@ pub struct StudyResult {
     /// The clinical instrument.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instrument: Option<String>,
-}
-
-/// Estimate and intervals back-transformed to the ratio scale (exp).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct BackTransformed {
-    /// The measure's inverse transformation.
-    pub transform: BackTransform,
-    /// The harmonic mean sample size (PFT) or person-time (IRFT) it used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub harmonic_mean: Option<f64>,
-    /// The estimate on the natural scale.
-    pub estimate: f64,
-    /// The lower confidence limit.
-    pub ci_lower: f64,
-    /// The upper confidence limit.
-    pub ci_upper: f64,
-    /// The lower prediction limit.
-    pub pi_lower: Option<f64>,
-    /// The upper prediction limit.
-    pub pi_upper: Option<f64>,
-}
-
-impl BackTransformed {
-    /// The fit's estimate and limits through `transform`; `studies` are the
-    /// pooled studies' data, whose harmonic mean size some transforms need.
-    fn of<'a>(
-        fit: &Fit,
-        transform: BackTransform,
-        studies: impl Iterator<Item = &'a StudyData>,
-    ) -> Self {
-        let prediction = fit.pi_lower.zip(fit.pi_upper);
-        let pooled = [fit.estimate, fit.ci_lower, fit.ci_upper];
-        BackTransformed::new(pooled, prediction, transform, studies)
-    }
-
-    /// [estimate, lower, upper] and the prediction interval through `transform`.
-    fn new<'a>(
-        [estimate, ci_lower, ci_upper]: [f64; 3],
-        prediction: Option<(f64, f64)>,
-        transform: BackTransform,
-        studies: impl Iterator<Item = &'a StudyData>,
-    ) -> Self {
-        let harmonic_mean = transform.needs_size().then(|| harmonic_mean_size(studies));
-        let size = harmonic_mean.unwrap_or(f64::NAN);
-        let f = |x: f64| transform.apply(x, size);
-        BackTransformed {
-            transform,
-            harmonic_mean,
-            estimate: f(estimate),
-            ci_lower: f(ci_lower),
-            ci_upper: f(ci_upper),
-            pi_lower: prediction.map(|p| f(p.0)),
-            pi_upper: prediction.map(|p| f(p.1)),
-        }
-    }
-}
-
-/// The harmonic mean of the studies' sample sizes or person-times.
-fn harmonic_mean_size<'a>(studies: impl Iterator<Item = &'a StudyData>) -> f64 {
-    let (count, inverse_sum) = studies
-        .filter_map(|s| match s {
-            StudyData::Proportion(p) => Some(p.n),
-            StudyData::Rate(r) => Some(r.time),
-            _ => None,
-        })
-        .fold((0.0, 0.0), |(c, sum), size| (c + 1.0, sum + 1.0 / size));
-    count / inverse_sum
-}
-
-/// A pooled result with its τ² interval and, for ratio measures, the back-transformed values.
-#[derive(Debug, Clone, Serialize)]
-pub struct Pooled {
-    /// The fitted model. With moderators there is no single pooled effect: its
-    /// keys (`estimate`, `se`, `ci_lower`, …) are `null` and `coefficients` has
-    /// the model.
-    #[serde(flatten, serialize_with = "fit_fields")]
-    pub fit: Fit,
-    /// The Q-profile interval for τ² (random effects, k ≥ 2); its keys are
-    /// serialised as `null` when there is none, so the JSON keeps one shape.
-    #[serde(flatten, serialize_with = "interval_or_nulls")]
-    pub tau2_interval: Option<Tau2Interval>,
-    /// exp of the estimate and intervals, for OR, RR and ROM.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub back_transformed: Option<BackTransformed>,
-    /// True when a three-level model replaces this one (dependent effects).
-    #[serde(skip)]
-    pub superseded: bool,
-}
-
-impl Pooled {
-    fn is_superseded(&self) -> bool {
-        self.superseded
-    }
-}
-
-impl Pooled {
-    /// `studies`: the pooled studies' data.
-    fn new<'a>(
-        fit: Fit,
-        measure: Measure,
-        studies: impl Iterator<Item = &'a StudyData>,
-    ) -> Result<Self> {
-        Pooled::with_interval(fit, measure, studies, true)
-    }
-
-    /// [`Pooled::new`], without the τ² interval unless `interval`.
-    fn with_interval<'a>(
-        fit: Fit,
-        measure: Measure,
-        studies: impl Iterator<Item = &'a StudyData>,
-        interval: bool,
-    ) -> Result<Self> {
-        let tau2_interval = if interval { fit.tau2_interval()? } else { None };
-        let back_transformed = measure
-            .back_transform()
-            .filter(|_| fit.regression.is_none())
-            .map(|t| BackTransformed::of(&fit, t, studies));
-        Ok(Pooled {
-            fit,
-            tau2_interval,
-            back_transformed,
-            superseded: false,
-        })
-    }
-}
-
-/// The keys of a pooled effect, which a meta-regression does not have.
-const POOLED_EFFECT_KEYS: [&str; 9] = [
-    "estimate",
-    "se",
-    "statistic",
-    "p_value",
-    "df",
-    "ci_lower",
-    "ci_upper",
-    "pi_lower",
-    "pi_upper",
-];
-
-fn fit_fields<S: serde::Serializer>(
-    fit: &Fit,
-    serializer: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    if fit.regression.is_none() {
-        return fit.serialize(serializer);
-    }
-    let mut value = serde_json::to_value(fit).map_err(serde::ser::Error::custom)?;
-    if let Some(map) = value.as_object_mut() {
-        for key in POOLED_EFFECT_KEYS {
-            map.insert(key.to_string(), serde_json::Value::Null);
-        }
-    }
-    value.serialize(serializer)
-}
-
-fn interval_or_nulls<S: serde::Serializer>(
-    interval: &Option<Tau2Interval>,
-    serializer: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    struct Nullable {
-        tau2_ci_lower: Option<f64>,
-        tau2_ci_upper: Option<f64>,
-        i2_ci_lower: Option<f64>,
-        i2_ci_upper: Option<f64>,
-        h2_ci_lower: Option<f64>,
-        h2_ci_upper: Option<f64>,
-    }
-    let i = interval.as_ref();
-    Nullable {
-        tau2_ci_lower: i.map(|i| i.tau2_ci_lower),
-        tau2_ci_upper: i.map(|i| i.tau2_ci_upper),
-        i2_ci_lower: i.map(|i| i.i2_ci_lower),
-        i2_ci_upper: i.map(|i| i.i2_ci_upper),
-        h2_ci_lower: i.map(|i| i.h2_ci_lower),
-        h2_ci_upper: i.map(|i| i.h2_ci_upper),
-    }
-    .serialize(serializer)
 }
 
 /// The pooled result of one subgroup.
@@ -880,7 +737,8 @@ fn r_sensitivity(table: &Table, options: &AnalysisOptions) -> Result<Option<Vec<
             };
             rerun.effects.r = Some(r);
             rerun.effects.impute_r = false;
-            Analysis::from_table(table, &rerun).map(|a| RSensitivity::of(r, a.fit()))
+            let analysis = Analysis::from_table(table, &rerun)?;
+            Ok(RSensitivity::of(r, analysis.fit_for(Capability::RSensitivity)?))
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Some(rows))
@@ -891,14 +749,10 @@ fn r_sensitivity(table: &Table, options: &AnalysisOptions) -> Result<Option<Vec<
 pub struct Analysis {
     /// The effect-size measure.
     pub measure: Measure,
-    /// The overall pooled result; with `multilevel` it treats dependent
-    /// effects as independent and is not serialised (the three-level model's
-    /// keys take its place).
-    #[serde(flatten, skip_serializing_if = "Pooled::is_superseded")]
-    pub overall: Pooled,
-    /// The three-level model, when effects are clustered (`--cluster`).
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub multilevel: Option<Multilevel>,
+    /// The pooled model: of independent effects, or the three-level model
+    /// when effects are clustered. Its keys are the JSON's top-level keys.
+    #[serde(flatten)]
+    pub model: PooledModel,
     /// Everything the reader must know: exclusions, assumptions, limits.
     pub warnings: Vec<String>,
     /// Adjustments made to studies (continuity corrections, assumed r).
@@ -1251,17 +1105,19 @@ impl Analysis {
                 s.cluster = Some(labels[m.clusters.of(i)].clone());
             }
         }
-        let data = effects.studies.iter().map(|s| &s.data);
-        // A superseded fit needs no τ² interval: it is not reported.
-        let mut overall = Pooled::with_interval(fit, options.measure, data, multilevel.is_none())?;
-        overall.superseded = multilevel.is_some();
         let mut notes = effects.notes.clone();
         notes.extend(multilevel.as_ref().map(dependence::cluster_note));
+        let model = match multilevel {
+            Some(m) => PooledModel::ThreeLevel(Box::new(m)),
+            None => {
+                let data = effects.studies.iter().map(|s| &s.data);
+                PooledModel::Univariate(options.pooled(fit, data)?)
+            }
+        };
         let (subgroups, subgroup_test) = subgroups(&effects, options, &mut warnings)?;
         Ok(Analysis {
             measure: options.measure,
-            overall,
-            multilevel,
+            model,
             warnings,
             notes,
             studies,
@@ -1279,22 +1135,22 @@ impl Analysis {
         })
     }
 
-    /// The overall fitted model (the two-level one, which treats clustered
-    /// effects as independent: see [`multilevel`](Self::multilevel)).
-    pub fn fit(&self) -> &Fit {
-        &self.overall.fit
+    /// The fitted model of independent effects; `None` when the pooled
+    /// model is another (see [`model`](Self::model)).
+    pub fn fit(&self) -> Option<&Fit> {
+        self.model.univariate().map(|p| &p.fit)
     }
 
-    /// The pooled estimate and its confidence limits: the three-level model's
-    /// when effects are clustered, the fit's otherwise.
+    /// The fit of independent effects for `what`, which needs one;
+    /// [`ErrorKind::Unsupported`] for every other model.
+    pub(crate) fn fit_for(&self, what: Capability) -> Result<&Fit> {
+        self.model.univariate_for(what).map(|p| &p.fit)
+    }
+
+    /// The pooled estimate and its confidence limits (the three-level
+    /// model's when effects are clustered).
     pub fn pooled(&self) -> [f64; 3] {
-        match &self.multilevel {
-            Some(m) => m.pooled(),
-            None => {
-                let fit = self.fit();
-                [fit.estimate, fit.ci_lower, fit.ci_upper]
-            }
-        }
+        self.model.pooled()
     }
 }
 
@@ -1550,11 +1406,7 @@ fn subgroups(
         );
         results.push(SubgroupResult {
             name,
-            pooled: Pooled::new(
-                fit,
-                options.measure,
-                members.iter().map(|&i| &effects.studies[i].data),
-            )?,
+            pooled: options.pooled(fit, members.iter().map(|&i| &effects.studies[i].data))?,
         });
     }
     let test = match shared {

@@ -9,6 +9,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub(super) enum Cell<'a> {
     Empty,
     Text(&'a str),
+    #[cfg_attr(not(feature = "spreadsheet"), allow(dead_code))]
     Number(f64),
     /// Anything else (a spreadsheet's error value, a date, a boolean), as
     /// it displays: a label, never a number.

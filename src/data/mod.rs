@@ -44,7 +44,11 @@
 
 mod builder;
 mod read_options;
+#[cfg(feature = "spreadsheet")]
 mod sheet;
+
+/// The extensions read as spreadsheets.
+const SPREADSHEET_EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];
 mod text;
 
 use std::io::Read;
@@ -144,10 +148,17 @@ impl Table {
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
-        if sheet::EXTENSIONS.contains(&extension.as_str()) {
+        if SPREADSHEET_EXTENSIONS.contains(&extension.as_str()) {
+            #[cfg(feature = "spreadsheet")]
             return sheet::read(path, spec)
                 .map(|t| t.with_source(path))
                 .map_err(|e| e.in_file(path));
+            #[cfg(not(feature = "spreadsheet"))]
+            return Err(Error::new(ErrorKind::FeatureDisabled {
+                what: "reading spreadsheets",
+                feature: "spreadsheet",
+            })
+            .in_file(path));
         }
         let bytes = std::fs::read(path).map_err(|e| Error::new(ErrorKind::Io(e)).in_file(path))?;
         text::read(&bytes, spec)
@@ -395,6 +406,7 @@ pub(crate) enum Layout {
     Text,
     /// Rows of a spreadsheet's sheet, whose used range starts at this column
     /// (0-based).
+    #[cfg_attr(not(feature = "spreadsheet"), allow(dead_code))]
     Sheet { name: String, first_column: usize },
 }
 

@@ -9,9 +9,6 @@ use super::builder::{Cell, TableBuilder};
 use super::{Layout, Table, TableSpec};
 use crate::error::{Error, ErrorKind, Result};
 
-/// The extensions read as spreadsheets.
-pub(super) const EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];
-
 /// Reads the chosen sheet (or the first) of a spreadsheet file.
 pub(super) fn read(path: &Path, spec: &TableSpec) -> Result<Table> {
     if spec.read.delimiter.is_some() {

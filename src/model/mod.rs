@@ -21,6 +21,7 @@
 //! The intercept-only model never builds a k × k matrix: each iteration of an
 //! estimator is a pass over the studies, so a fit costs O(k) time and memory.
 
+mod capability;
 mod coefficients;
 mod confint;
 mod deletion;
@@ -42,6 +43,7 @@ use std::str::FromStr;
 use serde::{Serialize, Serializer};
 use statrs::distribution::ContinuousCDF;
 
+pub use capability::{Capability, ModelKind};
 pub use coefficients::{Coefficient, Prediction, Regression};
 pub use confint::Tau2Interval;
 pub use design::{Design, DesignBuilder, INTERCEPT};

@@ -19,7 +19,6 @@
 //! studies with variance 10⁴ thus leaves tr PP accurate, where the textbook
 //! form Σw² − 2Σw³/Σw + (Σw²/Σw)² cancels to zero.
 
-use rayon::prelude::*;
 
 use super::design::Design;
 use super::regression::{Projection, Sums, Weights};
@@ -159,10 +158,7 @@ fn sum<const M: usize>(effects: &[Effect], f: impl Fn(&Effect) -> [f64; M] + Syn
     if effects.len() <= CHUNK {
         return sum_chunk(effects, &f);
     }
-    effects
-        .par_chunks(CHUNK)
-        .map(|chunk| sum_chunk(chunk, &f))
-        .collect::<Vec<_>>()
+    crate::parallel::chunks(effects, CHUNK, |_, chunk| sum_chunk(chunk, &f))
         .into_iter()
         .fold([0.0; M], add)
 }

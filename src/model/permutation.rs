@@ -9,7 +9,6 @@
 //! is drawn from a generator seeded by the seed and i alone, so results are the
 //! same whatever the number of threads; the first is the observed order.
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use super::design::Design;
@@ -80,17 +79,15 @@ impl MetaAnalysis {
                 .collect()
         };
         let representative = representatives(&groups);
-        let mut results: Vec<Option<Statistics>> = orders
-            .par_iter()
-            .map(|order| {
+        let mut results: Vec<Option<Statistics>> = crate::parallel::map(0..orders.len(), |i| {
+                let order = &orders[i];
                 let rows: Vec<usize> = if exact {
                     order.iter().map(|&g| representative[g]).collect()
                 } else {
                     order.clone()
                 };
                 self.statistics(effects, design.select(&rows)).ok()
-            })
-            .collect();
+            });
         if !exact {
             results[0] = Some(observed.clone());
         }

@@ -18,7 +18,6 @@
 // Index loops read like the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
-use rayon::prelude::*;
 
 use super::design::Design;
 use super::linalg::{Cholesky, quadratic_form};
@@ -430,15 +429,14 @@ const CHUNK: usize = 8192;
 
 /// `pass(first index, studies)` on consecutive chunks, in parallel when there
 /// are several, results in chunk order.
-fn chunked<T: Send>(effects: &[Effect], pass: impl Fn(usize, &[Effect]) -> T + Sync) -> Vec<T> {
+fn chunked<T: Send>(
+    effects: &[Effect],
+    pass: impl Fn(usize, &[Effect]) -> T + Sync + Send,
+) -> Vec<T> {
     if effects.len() <= CHUNK {
         return vec![pass(0, effects)];
     }
-    effects
-        .par_chunks(CHUNK)
-        .enumerate()
-        .map(|(c, chunk)| pass(c * CHUNK, chunk))
-        .collect()
+    crate::parallel::chunks(effects, CHUNK, pass)
 }
 
 fn add_matrices<const P: usize>(a: [[f64; P]; P], b: [[f64; P]; P]) -> [[f64; P]; P] {

@@ -74,7 +74,7 @@ impl<'a> BubblePlot<'a> {
 
     /// The meta-regression and its one continuous moderator's column.
     fn model(&self) -> Result<(&'a Regression, &'a Design)> {
-        let fit = self.analysis.fit();
+        let fit = self.analysis.fit_for(crate::model::Capability::BubblePlot)?;
         let refuse = |what: String| {
             ErrorKind::InvalidSetting(format!(
                 "a bubble plot needs a meta-regression on exactly one continuous moderator \
@@ -82,7 +82,7 @@ impl<'a> BubblePlot<'a> {
             ))
         };
         let (Some(regression), Some(design)) = (&fit.regression, fit.design()) else {
-            return Err(refuse("this analysis has no moderators (--mods)".into()).into());
+            return Err(refuse("this analysis has no moderators".into()).into());
         };
         let one_numeric =
             design.has_intercept() && design.p() == 2 && design.names()[1] == design.sources()[1];
@@ -138,7 +138,7 @@ impl<'a> BubblePlot<'a> {
     fn curve(&self, r: &Regression, lo: f64, hi: f64) -> Vec<Point> {
         let (b0, b1) = (r.coefficients[0].estimate, r.coefficients[1].estimate);
         let v = &r.covariance;
-        let tau2 = self.analysis.fit().tau2;
+        let tau2 = self.analysis.fit().map_or(0.0, |f| f.tau2);
         (0..=CURVE_POINTS)
             .map(|n| {
                 let x = lo + (hi - lo) * n as f64 / CURVE_POINTS as f64;

@@ -10,6 +10,7 @@ use super::scene::{BLACK, GREY, Rgb, Scene, Text};
 use crate::analysis::Analysis;
 use crate::bias::TrimAndFill;
 use crate::error::Result;
+use crate::model::Capability;
 
 /// Study points.
 const POINT: Rgb = (47, 85, 151);
@@ -85,7 +86,7 @@ impl<'a> FunnelPlot<'a> {
     }
 
     fn scene(&self) -> Result<Scene> {
-        super::single_pooled_effect(self.analysis, "a funnel plot")?;
+        super::single_pooled_effect(self.analysis, Capability::FunnelPlot)?;
         let (mut scene, font) = self.canvas.start()?;
         let frame = self.frame(font);
         if self.contours {
@@ -102,7 +103,7 @@ impl<'a> FunnelPlot<'a> {
     /// The funnel's centre: the pooled estimate, with filled studies if any.
     fn centre(&self) -> f64 {
         self.filled
-            .map_or(self.analysis.overall.fit.estimate, |f| f.estimate)
+            .map_or(self.analysis.pooled()[0], |f| f.estimate)
     }
 
     /// Every point: the studies (false) and the filled ones (true), as (yi, se).

@@ -51,6 +51,7 @@ impl<'a> GoshPlot<'a> {
     );
 
     fn scene(&self) -> Result<Scene> {
+        let fit = self.analysis.fit_for(crate::model::Capability::GoshPlot)?;
         let (mut scene, font) = self.canvas.start()?;
         let scatter = &self.gosh.scatter;
         let (lo, hi) = self.estimate_range();
@@ -66,7 +67,7 @@ impl<'a> GoshPlot<'a> {
                 scene.circle((frame.x.px(estimate), frame.y.px(i2)), 2.2, POINT);
             }
         }
-        let overall = self.analysis.fit().estimate;
+        let overall = fit.estimate;
         let at = frame.x.px(frame.x.clamp(overall));
         scene.dashed(vec![(at, frame.top), (at, frame.bottom)], GREY, 1.0);
         let what = if self.gosh.exhaustive {

@@ -11,7 +11,7 @@ use super::frame::Frame;
 use super::scene::{Align, GREY, Rgb, Scene, Text};
 use crate::analysis::Analysis;
 use crate::error::Result;
-use crate::model::Method;
+use crate::model::{Capability, Method, ModelKind};
 use crate::sensitivity::{Baujat, Influence, InfluenceRow};
 
 const POINT: Rgb = (47, 85, 151);
@@ -53,6 +53,7 @@ impl<'a> BaujatPlot<'a> {
     );
 
     fn scene(&self) -> Result<Scene> {
+        let fit = self.analysis.fit_for(Capability::BaujatPlot)?;
         let (mut scene, font) = self.canvas.start()?;
         let points = &self.baujat.studies;
         let most = |f: fn(&crate::sensitivity::BaujatPoint) -> f64| {
@@ -86,7 +87,7 @@ impl<'a> BaujatPlot<'a> {
             };
             scene.text(Text::new(at.0 + dx, at.1 - 6.0, label, font * 0.85).align(align));
         }
-        let x_title = match self.analysis.fit().method {
+        let x_title = match fit.method {
             Method::Random(_) => "Squared Pearson residual",
             _ => "Contribution to the overall heterogeneity (Q)",
         };
@@ -109,6 +110,7 @@ impl<'a> BaujatPlot<'a> {
 #[derive(Debug, Clone)]
 pub struct InfluencePlot<'a> {
     influence: &'a Influence,
+    model: ModelKind,
     canvas: Canvas,
 }
 
@@ -124,8 +126,15 @@ impl<'a> InfluencePlot<'a> {
     pub fn new(influence: &'a Influence) -> Self {
         InfluencePlot {
             influence,
+            model: ModelKind::Univariate,
             canvas: Canvas::new(800.0, 960.0),
         }
+    }
+
+    /// The diagnostics are of an analysis with this kind of model.
+    pub(crate) fn of_model(mut self, model: ModelKind) -> Self {
+        self.model = model;
+        self
     }
 
     chart_settings!(
@@ -155,6 +164,7 @@ impl<'a> InfluencePlot<'a> {
     }
 
     fn scene(&self) -> Result<Scene> {
+        self.model.check(Capability::InfluencePlot)?;
         let (mut scene, font) = self.canvas.start()?;
         let small = font * 0.85;
         let (width, height) = self.canvas.size;

@@ -36,7 +36,8 @@ pub use funnel::FunnelPlot;
 pub use gosh::GoshPlot;
 pub use influence::{BaujatPlot, InfluencePlot};
 
-use crate::analysis::Analysis;
+use crate::analysis::{Analysis, PooledModel};
+use crate::model::Capability;
 use crate::effect::{Design, Measure};
 use crate::error::{Error, ErrorKind, Result};
 use scene::Scene;
@@ -106,7 +107,7 @@ impl Analysis {
         &'a self,
         influence: &'a crate::sensitivity::Influence,
     ) -> InfluencePlot<'a> {
-        InfluencePlot::new(influence)
+        InfluencePlot::new(influence).of_model(self.model.kind())
     }
 
     /// A GOSH plot of this analysis' subsets; see [`GoshPlot`] for its settings.
@@ -115,12 +116,18 @@ impl Analysis {
     }
 }
 
-/// Forest and funnel plots draw one pooled effect, which a meta-regression does not have.
-fn single_pooled_effect(analysis: &Analysis, plot: &str) -> Result<()> {
-    if analysis.fit().regression.is_some() {
+/// Forest and funnel plots draw one pooled effect, which a meta-regression
+/// does not have; and only of the models that support them.
+fn single_pooled_effect(analysis: &Analysis, what: Capability) -> Result<()> {
+    analysis.model.check(what)?;
+    let moderated = match &analysis.model {
+        PooledModel::Univariate(p) => p.fit.regression.is_some(),
+        PooledModel::ThreeLevel(m) => m.fit.regression.is_some(),
+    };
+    if moderated {
         return Err(ErrorKind::InvalidSetting(format!(
-            "{plot} shows one pooled effect, which a meta-regression does not have; \
-             draw a bubble plot of the moderator instead (--bubble)"
+            "{what} shows one pooled effect, which a meta-regression does not have; \
+             a bubble plot of the moderator shows the model"
         ))
         .into());
     }

@@ -15,7 +15,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use crate::analysis::{Analysis, OutcomeAnalysis, Pooled, StudyResult, SubgroupTau2};
+use crate::analysis::{Analysis, OutcomeAnalysis, Pooled, PooledModel, StudyResult, SubgroupTau2};
 use crate::effect::scales::ScaleRegistry;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{Method, Regression, Test};
@@ -27,16 +27,19 @@ pub const TEXT_STUDY_LIMIT: usize = 100;
 /// warnings and notes.
 pub fn text(analysis: &Analysis) -> String {
     let mut out = String::new();
-    if let Some(multilevel) = &analysis.multilevel {
-        multilevel_section(&mut out, analysis, multilevel);
-        clinical_section(&mut out, analysis);
-        study_table(&mut out, analysis);
-        imputed_section(&mut out, analysis);
-        list(&mut out, "Warnings", &analysis.warnings);
-        list(&mut out, "Notes", &analysis.notes);
-        return out;
-    }
-    let fit = analysis.fit();
+    let overall = match &analysis.model {
+        PooledModel::Univariate(pooled) => pooled,
+        PooledModel::ThreeLevel(multilevel) => {
+            multilevel_section(&mut out, analysis, multilevel);
+            clinical_section(&mut out, analysis);
+            study_table(&mut out, analysis);
+            imputed_section(&mut out, analysis);
+            list(&mut out, "Warnings", &analysis.warnings);
+            list(&mut out, "Notes", &analysis.notes);
+            return out;
+        }
+    };
+    let fit = &overall.fit;
     let model = match (fit.method, fit.regression.is_some()) {
         (Method::Random(t), false) => format!("Random-effects model (tau^2 estimator: {t})"),
         (Method::Random(t), true) => format!("Mixed-effects model (tau^2 estimator: {t})"),
@@ -68,7 +71,7 @@ pub fn text(analysis: &Analysis) -> String {
         );
     }
     out.push('\n');
-    pooled_section(&mut out, analysis, &analysis.overall, "");
+    pooled_section(&mut out, analysis, overall, "");
     if let Some(groups) = &analysis.subgroups {
         let column = analysis.group_column.as_deref().unwrap_or("subgroup");
         let shared = if analysis.subgroup_tau2 == Some(SubgroupTau2::Common) {
@@ -655,7 +658,7 @@ pub fn write_json(analysis: &Analysis, writer: impl Write) -> Result<()> {
 pub fn write_csv(analysis: &Analysis, writer: impl Write) -> Result<()> {
     let mut csv = csv::Writer::from_writer(writer);
     let grouped = analysis.subgroups.is_some();
-    let clustered = analysis.multilevel.is_some();
+    let clustered = analysis.model.three_level().is_some();
     let mut header = vec!["study"];
     if grouped {
         header.push("subgroup");
@@ -879,9 +882,8 @@ pub fn refits_text(
     refits: &[crate::sensitivity::Refit],
 ) -> String {
     let mut out = String::new();
-    let fit = analysis.fit();
     let scale = scale_note(analysis.measure);
-    let _ = writeln!(out, "{heading}: {} model{scale}\n", fit.method);
+    let _ = writeln!(out, "{heading}: {} model{scale}\n", method_name(analysis));
     let labels: Vec<String> = refits.iter().map(|r| shortened(&r.study)).collect();
     let width = labels
         .iter()
@@ -1053,15 +1055,24 @@ pub fn write_influence_csv(
     csv.flush().map_err(|e| ErrorKind::Write(e).into())
 }
 
+/// The pooling method of the model of independent effects ("REML", "FE"), or
+/// the model's kind.
+fn method_name(analysis: &Analysis) -> String {
+    match analysis.fit() {
+        Some(fit) => fit.method.to_string(),
+        None => analysis.model.kind().to_string(),
+    }
+}
+
 /// Egger's test, the rank test, trim-and-fill and fail-safe N as text.
 pub fn bias_text(analysis: &Analysis, bias: &crate::bias::SmallStudyEffects) -> String {
     let mut out = String::new();
-    let fit = analysis.fit();
     let scale = scale_note(analysis.measure);
     let _ = writeln!(
         out,
         "Small-study effects: {} model, k = {}{scale}\n",
-        fit.method, bias.k
+        method_name(analysis),
+        bias.k
     );
     let e = &bias.egger;
     let statistic = match e.df {

@@ -6,7 +6,6 @@
 //! summary, the streamed rows and the density are the same whatever the
 //! number of threads, and memory does not grow with the number of subsets.
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analysis::Analysis;
@@ -284,7 +283,7 @@ impl Analysis {
         subsets: Subsets,
         mut each: impl FnMut(&GoshFit) -> Result<()>,
     ) -> Result<Gosh> {
-        let fit = self.fit();
+        let fit = self.fit_for(crate::model::Capability::Gosh)?;
         fit.check_pooled("GOSH", 2)?;
         let plan = Plan::new(fit.k, subsets)?;
         let model = fit.same_model();
@@ -294,16 +293,16 @@ impl Analysis {
         let mut start = 0;
         while start < plan.count {
             let end = (start + BLOCK).min(plan.count);
-            let fits = (start..end)
-                .into_par_iter()
-                .map_init(
-                    || (Vec::new(), Vec::new()),
-                    |(members, subset), index| {
-                        plan.members(index, members);
-                        subset_fit(&model, effects, members, subset)
-                    },
-                )
-                .collect::<Result<Vec<GoshFit>>>()?;
+            let fits = crate::parallel::map_with(
+                0..(end - start) as usize,
+                || (Vec::new(), Vec::new()),
+                |(members, subset), offset| {
+                    plan.members(start + offset as u64, members);
+                    subset_fit(&model, effects, members, subset)
+                },
+            )
+            .into_iter()
+            .collect::<Result<Vec<GoshFit>>>()?;
             for fit in &fits {
                 for (r, x) in running
                     .iter_mut()

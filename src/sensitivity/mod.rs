@@ -20,14 +20,13 @@ pub use gosh::{
     GoshFit, GoshSummary, MAX_POINTS, Scatter, Spread, Subsets,
 };
 
-use rayon::prelude::*;
 use serde::Serialize;
 use statrs::distribution::ContinuousCDF;
 
 use crate::analysis::Analysis;
 use crate::effect::Effect;
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{Deletions, Fit, Hints};
+use crate::model::{Capability, Deletions, Fit, Hints};
 
 /// The pooled result of one refit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -88,9 +87,11 @@ impl Analysis {
     /// The model refitted without each study in turn (metafor's `leave1out()`),
     /// with the same method, test and level.
     pub fn leave_one_out(&self) -> Result<LeaveOneOut> {
-        self.fit().check_pooled("leave-one-out", 2)?;
-        let studies =
-            self.without_each(|left_out, refit| Refit::of(&self.studies[left_out].study, refit))?;
+        let fit = self.fit_for(Capability::LeaveOneOut)?;
+        fit.check_pooled("leave-one-out", 2)?;
+        let studies = self.without_each(fit, |left_out, refit| {
+            Refit::of(&self.studies[left_out].study, refit)
+        })?;
         Ok(LeaveOneOut { studies })
     }
 }
@@ -116,7 +117,7 @@ impl Analysis {
     /// # Ok::<(), cochran::Error>(())
     /// ```
     pub fn cumulative(&self, order: &[usize]) -> Result<Cumulative> {
-        let fit = self.fit();
+        let fit = self.fit_for(Capability::Cumulative)?;
         fit.check_pooled("a cumulative meta-analysis", 1)?;
         let k = self.studies.len();
         let mut seen = vec![false; k];
@@ -132,14 +133,13 @@ impl Analysis {
         }
         let model = fit.same_model();
         let effects = fit.effects();
-        let studies = (1..=k)
-            .into_par_iter()
-            .map(|n| {
-                let first: Vec<Effect> = order[..n].iter().map(|&i| effects[i]).collect();
-                let refit = model.fit(&first)?;
-                Ok(Refit::of(&self.studies[order[n - 1]].study, &refit))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let studies = crate::parallel::map(1..k + 1, |n| {
+            let first: Vec<Effect> = order[..n].iter().map(|&i| effects[i]).collect();
+            let refit = model.fit(&first)?;
+            Ok(Refit::of(&self.studies[order[n - 1]].study, &refit))
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
         Ok(Cumulative { studies })
     }
 
@@ -264,10 +264,10 @@ impl Analysis {
 
     /// Influence diagnostics and the Baujat plot from one set of leave-one-out refits.
     pub fn influence_and_baujat(&self) -> Result<(Influence, Baujat)> {
-        let fit = self.fit();
+        let fit = self.fit_for(Capability::Influence)?;
         fit.check_pooled("influence diagnostics", 3)?;
         let effects = fit.effects();
-        let refits = self.without_each(|left_out, refit| {
+        let refits = self.without_each(fit, |left_out, refit| {
             // The refit's weights, for Knapp–Hartung's scale factor.
             let sum_w: f64 = refit
                 .effects()
@@ -284,7 +284,7 @@ impl Analysis {
                 knha: refit.test == crate::model::Test::Knha,
             }
         })?;
-        let influence = self.influence_from(&refits);
+        let influence = self.influence_from(fit, &refits);
         let studies = refits
             .iter()
             .zip(effects)
@@ -298,8 +298,7 @@ impl Analysis {
         Ok((influence, Baujat { studies }))
     }
 
-    fn influence_from(&self, refits: &[Deleted]) -> Influence {
-        let fit = self.fit();
+    fn influence_from(&self, fit: &Fit, refits: &[Deleted]) -> Influence {
         let effects = fit.effects();
         let k = effects.len();
         let weights = fit.weights();
@@ -369,14 +368,15 @@ impl Analysis {
     /// `keep` and dropped, in parallel and in input order. Refits start from
     /// the full fit's τ², and one grid of the full data's sums stands in for
     /// each refit's search for other maxima of the likelihood where it can.
-    fn without_each<T: Send>(&self, keep: impl Fn(usize, &Fit) -> T + Sync) -> Result<Vec<T>> {
-        let fit = self.fit();
+    fn without_each<T: Send>(
+        &self,
+        fit: &Fit,
+        keep: impl Fn(usize, &Fit) -> T + Sync + Send,
+    ) -> Result<Vec<T>> {
         let model = fit.same_model();
         let effects = fit.effects();
         let deletions = Deletions::new(fit.method, effects, fit.tau2)?;
-        (0..effects.len())
-            .into_par_iter()
-            .map(|left_out| {
+        crate::parallel::map(0..effects.len(), |left_out| {
                 let mut rest = Vec::with_capacity(effects.len() - 1);
                 rest.extend_from_slice(&effects[..left_out]);
                 rest.extend_from_slice(&effects[left_out + 1..]);
@@ -398,8 +398,9 @@ impl Analysis {
                     only_maximum: Some(&only),
                 };
                 Ok(keep(left_out, &model.fit_with(rest, hints)?))
-            })
-            .collect()
+        })
+        .into_iter()
+        .collect()
     }
 }
 

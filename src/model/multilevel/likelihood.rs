@@ -197,17 +197,13 @@ fn sum_chunks<T: Send>(
     add: impl Fn(&mut T, usize) + Sync,
     merge: impl Fn(T, T) -> T,
 ) -> T {
-    use rayon::prelude::*;
     let chunks = clusters.div_ceil(CLUSTERS_PER_CHUNK);
-    let parts: Vec<T> = (0..chunks)
-        .into_par_iter()
-        .map(|chunk| {
-            let mut part = zero();
-            let end = ((chunk + 1) * CLUSTERS_PER_CHUNK).min(clusters);
-            (chunk * CLUSTERS_PER_CHUNK..end).for_each(|j| add(&mut part, j));
-            part
-        })
-        .collect();
+    let parts: Vec<T> = crate::parallel::map(0..chunks, |chunk| {
+        let mut part = zero();
+        let end = ((chunk + 1) * CLUSTERS_PER_CHUNK).min(clusters);
+        (chunk * CLUSTERS_PER_CHUNK..end).for_each(|j| add(&mut part, j));
+        part
+    });
     parts.into_iter().fold(zero(), merge)
 }
 

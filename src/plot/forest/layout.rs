@@ -267,15 +267,14 @@ fn widen_for_group_headings(groups: &[ColumnGroup], widths: &mut [f64], m: &Metr
 
 /// "Risk Ratio" over "IV, Random, 95% CI", as RevMan heads the effect columns.
 fn effect_headings(plot: &ForestPlot) -> [String; 2] {
-    let fit = &plot.analysis.overall.fit;
-    let (pooling, model) = match fit.method {
-        _ if plot.analysis.multilevel.is_some() => ("IV", "Three-level"),
-        Method::Random(_) => ("IV", "Random"),
-        Method::MantelHaenszel => ("M-H", "Fixed"),
-        Method::Peto => ("Peto", "Fixed"),
-        _ => ("IV", "Common"),
+    let (pooling, model) = match plot.analysis.fit().map(|f| f.method) {
+        None => ("IV", "Three-level"),
+        Some(Method::Random(_)) => ("IV", "Random"),
+        Some(Method::MantelHaenszel) => ("M-H", "Fixed"),
+        Some(Method::Peto) => ("Peto", "Fixed"),
+        Some(_) => ("IV", "Common"),
     };
-    let level = crate::plot::axis::trimmed(fit.level, 1);
+    let level = crate::plot::axis::trimmed(plot.analysis.model.level(), 1);
     [
         natural_title(plot.analysis.measure).to_string(),
         format!("{pooling}, {model}, {level}% CI"),
@@ -474,8 +473,8 @@ fn axis_below(scene: &mut Scene, plot: &ForestPlot, axis: &Axis, m: &Metrics, y:
 pub(super) fn back_transform(plot: &ForestPlot) -> Option<(BackTransform, f64)> {
     let size = plot
         .analysis
-        .overall
-        .back_transformed
+        .model
+        .back_transformed()
         .and_then(|b| b.harmonic_mean)
         .unwrap_or(f64::NAN);
     plot.analysis.measure.back_transform().map(|b| (b, size))

@@ -10,7 +10,8 @@ use std::path::Path;
 use crate::analysis::Analysis;
 use crate::effect::Design;
 use crate::effect::scales::Direction;
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
+use crate::model::Capability;
 use crate::sensitivity::{Cumulative, LeaveOneOut};
 use rows::Refits;
 pub use rows::StudyOrder;
@@ -283,7 +284,8 @@ impl<'a> ForestPlot<'a> {
     /// REML model's below a common-effect one). Not for clustered effects.
     ///
     /// ```
-    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &cochran::AnalysisOptions::new(cochran::Measure::Rr))?;
+    /// # let options = cochran::AnalysisOptions::new(cochran::Measure::Rr).companion(true);
+    /// # let analysis = cochran::Analysis::from_csv("datasets/bcg.csv", &options)?;
     /// let svg = analysis.forest_plot().both(true).to_svg()?;
     /// assert!(svg.contains("Common-effect model") && svg.contains("Random-effects model (REML)"));
     /// # Ok::<(), cochran::Error>(())
@@ -352,7 +354,22 @@ impl<'a> ForestPlot<'a> {
     }
 
     fn scene(&self) -> Result<super::scene::Scene> {
-        super::single_pooled_effect(self.analysis, "a forest plot")?;
+        super::single_pooled_effect(self.analysis, Capability::ForestPlot)?;
+        if let Some(refits) = self.refits {
+            self.analysis.model.check(refits.capability())?;
+        }
+        if self.both {
+            self.analysis.model.check(Capability::BothModels)?;
+            let companion = self.analysis.model.univariate().and_then(|p| p.companion.as_ref());
+            if companion.is_none() {
+                return Err(ErrorKind::InvalidSetting(
+                    "both diamonds need the other model, which the analysis fits when asked \
+                     (AnalysisOptions::companion)"
+                        .into(),
+                )
+                .into());
+            }
+        }
         super::fonts::ensure_loaded()?;
         layout::scene(self)
     }

@@ -1,9 +1,9 @@
 //! The forest plot's rows as text and marks, before any geometry: what RevMan
 //! prints, in its order.
 
-use crate::analysis::{Analysis, Multilevel, Pooled};
+use crate::analysis::{Analysis, Multilevel, Pooled, PooledModel};
 use crate::effect::{BackTransform, Exclusion};
-use crate::model::{Fit, MetaAnalysis, Method, Tau2, Test};
+use crate::model::{Capability, Fit, Method, Test};
 use crate::plot::axis::{fixed, trimmed};
 use crate::sensitivity::Refit;
 
@@ -210,10 +210,13 @@ pub(crate) fn rows(analysis: &Analysis, style: &RowStyle) -> Vec<Row> {
 
 fn pooled_and_study_rows(analysis: &Analysis, style: &RowStyle, notes: &mut Footnotes) -> Vec<Row> {
     let mut out = Vec::new();
-    if let Some(multilevel) = &analysis.multilevel {
-        clustered_rows(analysis, multilevel, style, notes, &mut out);
-        return out;
-    }
+    let overall = match &analysis.model {
+        PooledModel::Univariate(pooled) => pooled,
+        PooledModel::ThreeLevel(multilevel) => {
+            clustered_rows(analysis, multilevel, style, notes, &mut out);
+            return out;
+        }
+    };
     let all: Vec<usize> = (0..analysis.studies.len()).collect();
     if let Some(groups) = &analysis.subgroups {
         for group in groups {
@@ -244,12 +247,12 @@ fn pooled_and_study_rows(analysis: &Analysis, style: &RowStyle, notes: &mut Foot
     } else {
         study_rows(analysis, &all, |_| true, style, notes, &mut out);
     }
-    let label = model_label(&analysis.overall.fit);
+    let label = model_label(&overall.fit);
     let pooled = Pooling {
         label: &label,
         prediction: true,
     };
-    pooled_rows(analysis, &analysis.overall, &all, &pooled, style, &mut out);
+    pooled_rows(analysis, overall, &all, &pooled, style, &mut out);
     if let Some(test) = &analysis.subgroup_test {
         let i2 = if test.q > 0.0 {
             ((test.q - test.df) / test.q).max(0.0) * 100.0
@@ -275,6 +278,14 @@ pub(crate) enum Refits<'a> {
 }
 
 impl Refits<'_> {
+    /// What the refits are, for the model's capabilities.
+    pub fn capability(&self) -> Capability {
+        match self {
+            Refits::LeaveOneOut(_) => Capability::LeaveOneOut,
+            Refits::Cumulative(_) => Capability::Cumulative,
+        }
+    }
+
     /// The heading of the label column.
     pub fn label_heading(&self) -> &'static str {
         match self {
@@ -306,22 +317,22 @@ pub(crate) fn refit_rows(analysis: &Analysis, refits: Refits, style: &RowStyle) 
                 .map_or(String::new(), |i2| format!("{}%", fixed(i2, 0))),
         })
         .collect();
-    if let Refits::LeaveOneOut(_) = refits {
+    // Refits are of the model of independent effects.
+    if let (Refits::LeaveOneOut(_), Some(overall)) = (refits, analysis.model.univariate()) {
         let all: Vec<usize> = (0..analysis.studies.len()).collect();
-        let label = format!("All studies: {}", model_label(&analysis.overall.fit));
+        let label = format!("All studies: {}", model_label(&overall.fit));
         let pooled = Pooling {
             label: &label,
             prediction: false,
         };
-        pooled_rows(analysis, &analysis.overall, &all, &pooled, style, &mut out);
+        pooled_rows(analysis, overall, &all, &pooled, style, &mut out);
         // The weight column holds I² here, not weights.
         if let Some(row) = out
             .iter_mut()
             .rev()
             .find(|r| matches!(r.mark, Mark::Diamond { .. }))
         {
-            row.weight = analysis
-                .overall
+            row.weight = overall
                 .fit
                 .i2
                 .map_or(String::new(), |i2| format!("{}%", fixed(i2, 0)));
@@ -576,10 +587,8 @@ fn pooled_rows(
 ) {
     let fit = &pooled.fit;
     let weight: f64 = members.iter().map(|&i| analysis.studies[i].weight).sum();
-    let other = style
-        .both
-        .then(|| other_model(analysis, members, fit))
-        .flatten();
+    // The analysis fitted the other model when both were asked for.
+    let other = pooled.companion.as_ref().filter(|_| style.both).map(|c| &c.fit);
     let label = |fit: &Fit| match (&other, how.label) {
         (Some(_), "Subtotal") => format!(
             "Subtotal, {} ({}% CI)",
@@ -604,7 +613,7 @@ fn pooled_rows(
         weight: format!("{}%", fixed(weight, 1)),
     };
     // Its weights are not the plot's: no weight, no totals.
-    let secondary = other.as_ref().map(|o| Row {
+    let secondary = other.map(|o| Row {
         data: vec![String::new(); style.summed.len()],
         mark: diamond(o),
         effect: style.effect(o.estimate, o.ci_lower, o.ci_upper),
@@ -625,24 +634,6 @@ fn pooled_rows(
     }
     out.push(Row::plain(Kind::Note, heterogeneity(fit)));
     out.push(Row::plain(Kind::Note, overall_effect(fit)));
-}
-
-/// The model the plot did not fit, on the same studies: common-effect for
-/// a random-effects plot, random-effects (REML) otherwise. `None` if it fails.
-fn other_model(analysis: &Analysis, members: &[usize], fit: &Fit) -> Option<Fit> {
-    let effects: Vec<_> = members
-        .iter()
-        .filter_map(|&i| analysis.effects.studies.get(i).map(|s| s.effect))
-        .collect();
-    let method = match fit.method {
-        Method::Random(_) => Method::Common,
-        _ => Method::Random(Tau2::Reml),
-    };
-    MetaAnalysis::new(method)
-        .test(fit.test)
-        .level(fit.level)
-        .fit(&effects)
-        .ok()
 }
 
 /// "common effect" or "random effects", for subtotal labels.

@@ -2,7 +2,7 @@
 //! numbers present, one diamond per pooled result, squares sized by weight, the
 //! line of no effect where the axis puts it, and a log axis for ratios.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -123,7 +123,7 @@ fn tick_labels(svg: &str) -> Vec<(f64, f64)> {
 }
 
 fn bcg(options: AnalysisOptions) -> Analysis {
-    Analysis::from_csv("datasets/bcg.csv", &options).unwrap()
+    Analysis::from_csv(repo_path("datasets/bcg.csv"), &options).unwrap()
 }
 
 fn fmt2(x: f64) -> String {
@@ -436,7 +436,7 @@ fn every_design_has_its_data_columns() {
         ),
     ];
     for (file, measure, headings) in cases {
-        let analysis = Analysis::from_csv(file, &AnalysisOptions::new(measure)).unwrap();
+        let analysis = Analysis::from_csv(repo_path(file), &AnalysisOptions::new(measure)).unwrap();
         let svg = analysis.forest_plot().to_svg().unwrap();
         for heading in headings {
             assert!(has_text(&svg, heading), "{file}: {heading}");
@@ -534,7 +534,7 @@ fn cli_writes_both_plots_in_both_formats_for_every_design() {
         for ext in ["png", "svg"] {
             let forest = dir.join(format!("forest-{measure}.{ext}"));
             let funnel = dir.join(format!("funnel-{measure}.{ext}"));
-            let status = Command::new(env!("CARGO_BIN_EXE_cochran"))
+            let status = common::command()
                 .args(["analyze", file, "--measure", measure, "--contours"])
                 .arg("--forest")
                 .arg(&forest)
@@ -556,7 +556,7 @@ fn cli_writes_both_plots_in_both_formats_for_every_design() {
             }
         }
     }
-    let bad = Command::new(env!("CARGO_BIN_EXE_cochran"))
+    let bad = common::command()
         .args([
             "analyze",
             "datasets/bcg.csv",
@@ -577,10 +577,7 @@ fn clustered_effects_are_grouped_under_their_cluster_with_the_three_level_diamon
         .cluster("district")
         .robust(true);
     let analysis = Analysis::from_csv(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/reference/data/konstantopoulos2011.csv"
-        ),
+        repo_path("tests/reference/data/konstantopoulos2011.csv"),
         &options,
     )
     .unwrap();
@@ -624,7 +621,7 @@ fn ratio_interval(analysis: &Analysis, decimals: usize) -> String {
 
 /// Runs the command line and returns its standard error; it must succeed.
 fn cli(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_cochran"))
+    let out = common::command()
         .args(args)
         .output()
         .unwrap();
@@ -765,7 +762,7 @@ fn excluded_studies_are_not_estimable_rows_and_imputed_values_have_footnotes() {
         .impute_sd(cochran::SdImputation::Max)
         .improvement_positive(true)
         .cluster("study");
-    let hip = Analysis::from_csv("datasets/hip_oa_msc.csv", &options).unwrap();
+    let hip = Analysis::from_csv(repo_path("datasets/hip_oa_msc.csv"), &options).unwrap();
     let svg = hip.forest_plot().to_svg().unwrap();
     for x in &hip.excluded {
         let label = format!("{} ({})", x.study, x.outcome.as_deref().unwrap());
@@ -780,7 +777,7 @@ fn excluded_studies_are_not_estimable_rows_and_imputed_values_have_footnotes() {
         .outcome("HHS")
         .r(0.5)
         .impute_sd(cochran::SdImputation::Max);
-    let hip = Analysis::from_csv("datasets/hip_oa_msc.csv", &options).unwrap();
+    let hip = Analysis::from_csv(repo_path("datasets/hip_oa_msc.csv"), &options).unwrap();
     let svg = hip.forest_plot().to_svg().unwrap();
     // Named after its instrument and the follow-up its studies share.
     assert_eq!(hip.follow_up, Some(6.0));

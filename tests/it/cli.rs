@@ -1,7 +1,7 @@
 //! The `cochran` binary end to end: output formats, exit codes, and a clear
 //! message (never a panic) for every kind of bad input.
 
-mod common;
+use crate::common;
 
 use common::{cochran, csv_file, json, rejects, repo_path};
 

@@ -10,7 +10,7 @@
 //!   tests/reference/conversions/summary_conversions.R (R 4.2.2, qnorm/qt), which follows
 //!   R `meta`'s algorithm (an independent transcription of the published formulas).
 
-mod common;
+use crate::common;
 
 use cochran::ErrorKind;
 use cochran::effect::summary::{

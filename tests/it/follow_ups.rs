@@ -1,6 +1,6 @@
 //! Choosing follow-ups (`--time`) and one instrument per study (`--prefer`).
 
-mod common;
+use crate::common;
 
 use common::{csv_file, json, rejects};
 

@@ -2,7 +2,7 @@
 //! metafor's escalc, rma and transf functions (tests/reference/outcomes/measures.json,
 //! written by tests/reference/generate.R).
 
-mod common;
+use crate::common;
 
 use cochran::{Analysis, AnalysisOptions, Measure, Method};
 use common::{compare, golden, repo_path};

@@ -5,7 +5,7 @@
 //!
 //! `PROPTEST_CASES=2000 cargo test --release --test multilevel_properties` runs more cases.
 
-mod common;
+use crate::common;
 
 use cochran::{Clusters, Effect, Rve, Tau2, Test, ThreeLevel, ThreeLevelFit};
 use proptest::prelude::*;

@@ -3,7 +3,7 @@
 //! FE and every τ² estimator × z and Knapp–Hartung, on numeric, categorical and
 //! two-moderator models, with and without an intercept.
 
-mod common;
+use crate::common;
 
 use cochran::{Analysis, AnalysisOptions, Measure, Method, Test};
 use common::{compare, golden, repo_path};

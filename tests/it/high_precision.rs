@@ -3,7 +3,7 @@
 //! tests/reference/high_precision/generate.py): variance ratios up to 1e12, effect scales
 //! from 1e-12 to 1e12, τ² far above the variances and τ² near 0, k = 2, 3, 5.
 
-mod common;
+use crate::common;
 
 use cochran::{Effect, MetaAnalysis, Method, Tau2, Test};
 use common::{HIGH_PRECISION, golden};

@@ -1,7 +1,7 @@
 //! Every measure × τ² estimator × test against metafor's results
 //! (tests/reference/*.json, written by tests/reference/generate.R).
 
-mod common;
+use crate::common;
 
 use cochran::{Analysis, AnalysisOptions, Measure, Method, Test};
 use common::{compare, golden, repo_path};

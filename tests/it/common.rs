@@ -37,21 +37,33 @@ pub fn compare(what: &str, actual: Option<&Value>, expected: &Value) -> Option<S
     }
 }
 
+/// The repository's root folder (the tests belong to the command-line crate in
+/// `cli/`; data, datasets and references are at the root).
+pub const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
 /// Reads a reference file from tests/reference.
 pub fn golden(name: &str) -> Value {
-    let path = format!("{}/tests/reference/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{ROOT}/tests/reference/{name}.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// The path of a repository file.
 pub fn repo_path(relative: &str) -> String {
-    format!("{}/{relative}", env!("CARGO_MANIFEST_DIR"))
+    format!("{ROOT}/{relative}")
+}
+
+/// The `cochran` binary built for the tests, started in the repository's
+/// root so that relative paths name its files.
+pub fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cochran"));
+    command.current_dir(ROOT);
+    command
 }
 
 /// Runs the `cochran` binary built for the tests.
 pub fn cochran(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cochran"))
+    command()
         .args(args)
         .output()
         .expect("the binary runs")

@@ -1,7 +1,7 @@
 //! Small-study effects against metafor's regtest, ranktest, trimfill and fsn
 //! (tests/reference/bias/bias.json, written by tests/reference/generate.R).
 
-mod common;
+use crate::common;
 
 use cochran::bias::{self, BiasOptions, K0Estimator};
 use common::{compare, golden, golden_analysis, repo_path};

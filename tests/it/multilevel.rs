@@ -1,7 +1,7 @@
 //! Dependent effects against metafor's rma.mv, clubSandwich's CR2 tests and
 //! robumeta's correlated-effects RVE (tests/reference/multilevel).
 
-mod common;
+use crate::common;
 
 use cochran::{Clusters, Design, Effect, Rve, Tau2, Test, ThreeLevel};
 use common::{assert_agrees, compare, golden, repo_path};

@@ -1,7 +1,7 @@
 //! Mantel–Haenszel and Peto pooling against metafor's rma.mh and rma.peto
 //! (tests/reference/binary/mh_peto.json, written by tests/reference/generate.R).
 
-mod common;
+use crate::common;
 
 use cochran::{Analysis, AnalysisOptions, Measure, Method};
 use common::{compare, golden, repo_path};

@@ -1,7 +1,7 @@
 //! Sensitivity analyses against metafor (tests/reference/sensitivity/*.json,
 //! written by tests/reference/generate.R).
 
-mod common;
+use crate::common;
 
 use cochran::{Analysis, AnalysisOptions, Measure, Method, Test};
 use common::{compare, golden, golden_analysis, repo_path};

@@ -6,11 +6,11 @@
 //!
 //! Every run must end in bounded time and memory with exit code 0 or 2 (1 only
 //! for an output that cannot be written), never a panic, and a success must
-//! report finite numbers only. `COCHRAN_FUZZ_CASES=50000 cargo test --release
-//! --test fuzz` runs more cases; `COCHRAN_FUZZ_SEED` picks another sequence;
+//! report finite numbers only. `cargo test` runs a few hundred cases;
+//! `COCHRAN_FUZZ_CASES=50000 cargo test --release -- fuzz` runs more; `COCHRAN_FUZZ_SEED` picks another sequence;
 //! `COCHRAN_FUZZ_SHOW=1` prints the refusals' messages.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const DEFAULT_CASES: usize = 2000;
+/// Cases in every `cargo test`: enough to catch a new panic on the common
+/// paths in seconds; the long loop is `COCHRAN_FUZZ_CASES`.
+const DEFAULT_CASES: usize = 300;
 /// Wall-clock limit of one run (debug build, slowest plots included).
 const TIME_LIMIT: Duration = Duration::from_secs(30);
 /// Address-space limit of one run, in KiB.
@@ -440,6 +442,7 @@ fn run(args: &[String]) -> Option<(i32, String, String, Duration)> {
         .arg(format!("ulimit -v {MEMORY_LIMIT_KB} && exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_cochran"))
         .args(args)
+        .current_dir(common::ROOT)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,7 +1,7 @@
 //! Before/after clinical scores: instruments, harmonisation, recovered
 //! statistics, per-outcome analyses, and the properties harmonisation must keep.
 
-mod common;
+use crate::common;
 
 use cochran::data::Table;
 use cochran::effect::harmonise::{Harmonisation, harmonise};

@@ -1,7 +1,7 @@
 //! Files as spreadsheets and other tools export them (issue 12, first part):
 //! every variant of a real dataset gives the result and labels of the clean CSV.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 

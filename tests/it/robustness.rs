@@ -2,7 +2,7 @@
 //! (Estimator accuracy on ill-conditioned data is in tests/high_precision.rs,
 //! invariants in tests/properties.rs, mutated input in tests/fuzz.rs.)
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,22 @@
+//! The integration tests, one binary: each file is a module, so a change to
+//! the library relinks one test executable, not twenty.
+
+mod common;
+mod bias;
+mod cli;
+mod clinical;
+mod follow_ups;
+mod fuzz;
+mod high_precision;
+mod ingest;
+mod mantel_haenszel;
+mod meta_regression;
+mod metafor_reference;
+mod multilevel;
+mod multilevel_properties;
+mod outcomes;
+mod plot;
+mod properties;
+mod robustness;
+mod sensitivity;
+mod summary_conversions;

@@ -25,7 +25,7 @@ fn main() -> Result<(), cochran::Error> {
     }
     println!(
         "\nAs JSON:\n{}",
-        serde_json::to_string_pretty(analysis.fit()).expect("serialisable")
+        serde_json::to_string_pretty(&analysis.model).expect("serialisable")
     );
     Ok(())
 }

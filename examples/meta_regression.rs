@@ -23,9 +23,8 @@ fn main() -> Result<(), cochran::Error> {
 
     let regression = analysis
         .fit()
-        .regression
-        .as_ref()
-        .expect("a meta-regression");
+        .and_then(|fit| fit.regression.as_ref())
+        .expect("a meta-regression of independent effects");
     let latitude = &regression.coefficients[1];
     println!(
         "Latitude: {:.4} per degree (p = {:.2e}; permutation p = {:.4} from {} permutations)",

@@ -163,6 +163,15 @@ pub enum ErrorKind {
         /// The model that was asked.
         model: crate::model::ModelKind,
     },
+    /// A plot or test of one pooled effect asked of a meta-regression, which
+    /// has coefficients instead.
+    #[error(
+        "{what} shows one pooled effect, which a meta-regression does not have; a bubble plot of the moderator shows the model"
+    )]
+    NoPooledEffect {
+        /// What was asked.
+        what: crate::model::Capability,
+    },
     /// Something that needs a part of the library this build leaves out.
     #[error("{what} needs cochran's `{feature}` feature, which this build does not have")]
     FeatureDisabled {

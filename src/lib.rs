@@ -24,7 +24,7 @@
 //!     .method(Method::Random(Tau2::Reml))
 //!     .test(Test::Knha);
 //! let analysis = Analysis::from_csv("datasets/bcg.csv", &options)?;
-//! assert_eq!(analysis.fit().k, 13);
+//! assert_eq!(analysis.model.k(), 13);
 //! println!("{}", cochran::report::text(&analysis));
 //! let json = serde_json::to_string(&analysis).expect("serialisable");
 //! assert!(json.contains("\"tau2\""));

@@ -7,14 +7,20 @@ use std::ops::Range;
 
 /// `work(i)` for every `i` in `indices`, in index order.
 #[cfg(feature = "parallel")]
-pub(crate) fn map<R: Send>(indices: Range<usize>, work: impl Fn(usize) -> R + Sync + Send) -> Vec<R> {
+pub(crate) fn map<R: Send>(
+    indices: Range<usize>,
+    work: impl Fn(usize) -> R + Sync + Send,
+) -> Vec<R> {
     use rayon::prelude::*;
     indices.into_par_iter().map(work).collect()
 }
 
 /// `work(i)` for every `i` in `indices`, in index order.
 #[cfg(not(feature = "parallel"))]
-pub(crate) fn map<R: Send>(indices: Range<usize>, work: impl Fn(usize) -> R + Sync + Send) -> Vec<R> {
+pub(crate) fn map<R: Send>(
+    indices: Range<usize>,
+    work: impl Fn(usize) -> R + Sync + Send,
+) -> Vec<R> {
     indices.map(work).collect()
 }
 

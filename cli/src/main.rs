@@ -8,11 +8,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cochran::bias::{BiasOptions, K0Estimator, Side};
 use cochran::data::ReadOptions;
 use cochran::effect::scales::ScaleRegistry;
+use cochran::model::{Capability, ModelKind};
 use cochran::plot::{ForestPlot, ImageFormat, StudyOrder};
 use cochran::sensitivity::Subsets;
 use cochran::{
-    Analysis, AnalysisOptions, Error, Measure, Method, OutcomeAnalysis, SdImputation, SubgroupTau2,
-    Test, report,
+    Analysis, AnalysisOptions, Error, ErrorKind, Measure, Method, OutcomeAnalysis, SdImputation,
+    SubgroupTau2, Test, report,
 };
 
 /// Saves a plot, at twice the size for PNG, with the title given (if any),
@@ -330,20 +331,16 @@ fn main() -> ExitCode {
         Command::Influence(args) => run_influence(&args),
         Command::Bias(args) => run_bias(&args),
         Command::Gosh(args) => run_gosh(&args),
-        Command::Scales { format } => outcome_of(print_scales(format), 1),
+        Command::Scales { format } => outcome_of(print_scales(format), 1, "scales"),
     }
 }
 
 fn run(args: &AnalyzeArgs) -> ExitCode {
-    // The funnel and bubble plots draw the two-level model: not of clustered effects.
-    let (command, used): (&str, &[&str]) = if args.cluster.is_some() {
-        ("analyze --cluster", &["--forest", "--cluster"])
-    } else {
-        ("analyze", &["--forest", "--funnel", "--bubble"])
-    };
-    let options = match refuse_unused(args, command, used).and_then(|()| options(args)) {
+    let command = "analyze";
+    let used = ["--forest", "--funnel", "--bubble"];
+    let options = match refuse_unused(args, command, &used).and_then(|()| options(args)) {
         Ok(options) => options,
-        Err(error) => return fail(&error, 2),
+        Err(error) => return fail(&error, 2, command),
     };
     let result = if args
         .by
@@ -356,17 +353,17 @@ fn run(args: &AnalyzeArgs) -> ExitCode {
     };
     let analyses = match result {
         Ok(analyses) => analyses,
-        Err(error) => return fail_for(&error),
+        Err(error) => return fail_for(&error, command),
     };
     if let Err(error) = analyses.write_plots(args) {
-        return fail_for(&error);
+        return fail_for(&error, command);
     }
     // Failing to write the result is the machine's fault, not the input's.
     let printed = analyses.print(args.format);
     // The process ends here: freeing a million studies one by one would only
     // delay the exit (about 0.1 s), the operating system reclaims it at once.
     std::mem::forget(analyses);
-    outcome_of(printed, 1)
+    outcome_of(printed, 1, command)
 }
 
 /// Leave-one-out (`order` None) or the cumulative analysis in the order of a
@@ -409,7 +406,7 @@ fn run_refits(args: &AnalyzeArgs, order: Option<&str>) -> ExitCode {
         });
     let (analysis, refits) = match result {
         Ok(done) => done,
-        Err(error) => return fail_for(&error),
+        Err(error) => return fail_for(&error, command),
     };
     let (heading, column) = match order {
         None => (
@@ -427,7 +424,7 @@ fn run_refits(args: &AnalyzeArgs, order: Option<&str>) -> ExitCode {
         &serde_json::json!({ "studies": refits }),
         |out| report::write_refits_csv(&refits, out),
     );
-    outcome_of(printed, 1)
+    outcome_of(printed, 1, command)
 }
 
 /// The studies' order by the values of `column` in the file.
@@ -447,7 +444,8 @@ fn column_order(
 
 fn run_influence(args: &InfluenceArgs) -> ExitCode {
     let input = &args.input;
-    let result = refuse_unused(input, "influence", &[])
+    let command = "influence";
+    let result = refuse_unused(input, command, &[])
         .and_then(|()| options(input))
         .and_then(|options| Analysis::from_csv(&input.file, &options))
         .and_then(|analysis| {
@@ -462,7 +460,7 @@ fn run_influence(args: &InfluenceArgs) -> ExitCode {
         });
     let influence = match result {
         Ok(influence) => influence,
-        Err(error) => return fail_for(&error),
+        Err(error) => return fail_for(&error, command),
     };
     let printed = emit(
         input.format,
@@ -470,13 +468,14 @@ fn run_influence(args: &InfluenceArgs) -> ExitCode {
         &influence,
         |out| report::write_influence_csv(&influence, out),
     );
-    outcome_of(printed, 1)
+    outcome_of(printed, 1, command)
 }
 
 fn run_bias(args: &BiasArgs) -> ExitCode {
     let input = &args.input;
-    let result = refuse_unused(input, "bias", &["--funnel"])
-        .and_then(|()| refuse_csv(input.format, "bias"))
+    let command = "bias";
+    let result = refuse_unused(input, command, &["--funnel"])
+        .and_then(|()| refuse_csv(input.format, command))
         .and_then(|()| bias_options(args))
         .and_then(|bias| {
             let analysis = options(input).and_then(|o| Analysis::from_csv(&input.file, &o))?;
@@ -495,7 +494,7 @@ fn run_bias(args: &BiasArgs) -> ExitCode {
         });
     let (analysis, found) = match result {
         Ok(done) => done,
-        Err(error) => return fail_for(&error),
+        Err(error) => return fail_for(&error, command),
     };
     let printed = emit(
         input.format,
@@ -503,13 +502,14 @@ fn run_bias(args: &BiasArgs) -> ExitCode {
         &found,
         |_| Err(no_csv("bias")),
     );
-    outcome_of(printed, 1)
+    outcome_of(printed, 1, command)
 }
 
 fn run_gosh(args: &GoshArgs) -> ExitCode {
     let input = &args.input;
-    let result = refuse_unused(input, "gosh", &["--seed"])
-        .and_then(|()| refuse_csv(input.format, "gosh"))
+    let command = "gosh";
+    let result = refuse_unused(input, command, &["--seed"])
+        .and_then(|()| refuse_csv(input.format, command))
         .and_then(|()| {
             let analysis = options(input).and_then(|o| Analysis::from_csv(&input.file, &o))?;
             let subsets = match args.subsets {
@@ -537,7 +537,7 @@ fn run_gosh(args: &GoshArgs) -> ExitCode {
         });
     let gosh = match result {
         Ok(gosh) => gosh,
-        Err(error) => return fail_for(&error),
+        Err(error) => return fail_for(&error, command),
     };
     let printed = emit(
         input.format,
@@ -545,7 +545,7 @@ fn run_gosh(args: &GoshArgs) -> ExitCode {
         &gosh,
         |_| Err(no_csv("gosh")),
     );
-    outcome_of(printed, 1)
+    outcome_of(printed, 1, command)
 }
 
 fn bias_options(args: &BiasArgs) -> Result<BiasOptions, Error> {
@@ -567,14 +567,6 @@ fn refuse_unused(args: &AnalyzeArgs, command: &str, used: &[&str]) -> Result<(),
         ("--forest", args.forest.is_some(), draws("--forest")),
         ("--funnel", args.funnel.is_some(), draws("--funnel")),
         ("--bubble", args.bubble.is_some(), draws("--bubble")),
-        (
-            "--cluster",
-            args.cluster.is_some(),
-            format!(
-                "`cochran {command}` does not model dependent effects yet: drop --cluster, or \
-                 use one effect per study"
-            ),
-        ),
         (
             "--seed",
             args.seed.is_some() && args.permutations.is_none(),
@@ -630,20 +622,61 @@ fn emit(
 }
 
 /// Exit code 2 for the input's errors, 1 for the machine's.
-fn fail_for(error: &Error) -> ExitCode {
-    fail(error, if error.is_input_error() { 2 } else { 1 })
+fn fail_for(error: &Error, command: &str) -> ExitCode {
+    fail(error, if error.is_input_error() { 2 } else { 1 }, command)
 }
 
-fn outcome_of(result: Result<(), Error>, code: u8) -> ExitCode {
+fn outcome_of(result: Result<(), Error>, code: u8, command: &str) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => fail(&error, code),
+        Err(error) => fail(&error, code, command),
     }
 }
 
-fn fail(error: &Error, code: u8) -> ExitCode {
-    eprintln!("error: {error}");
+fn fail(error: &Error, code: u8, command: &str) -> ExitCode {
+    eprintln!("error: {}", message(error, command));
     ExitCode::from(code)
+}
+
+/// The library's error in the command line's words: what the library calls a
+/// capability of a model is a subcommand, a flag or a plot here.
+fn message(error: &Error, command: &str) -> String {
+    let (what, model) = match error.kind() {
+        ErrorKind::Unsupported { what, model } => (what, model),
+        ErrorKind::NoPooledEffect { .. } => return format!("{error}: draw it with --bubble"),
+        _ => return error.to_string(),
+    };
+    let with = match model {
+        ModelKind::ThreeLevel => "--cluster",
+        _ => "this model",
+    };
+    let flag = match what {
+        Capability::ForestPlot => Some("--forest"),
+        Capability::FunnelPlot => Some("--funnel"),
+        Capability::BubblePlot => Some("--bubble"),
+        Capability::BaujatPlot => Some("--baujat"),
+        Capability::InfluencePlot | Capability::GoshPlot => Some("--plot"),
+        _ => None,
+    };
+    let option = match what {
+        Capability::PermutationTest => Some("--permutations"),
+        Capability::Predictions => Some("--predict"),
+        Capability::RSensitivity => Some("--r-sensitivity"),
+        Capability::Subgroups => Some("--by"),
+        Capability::BothModels => Some("--both"),
+        _ => None,
+    };
+    match (flag, option) {
+        (Some(flag), _) => format!(
+            "`cochran {command} {with}` does not draw {flag} ({what} is not available for {model})"
+        ),
+        (_, Some(option)) => format!(
+            "{option} is not available with {with} yet ({what} is not available for {model})"
+        ),
+        _ => format!(
+            "`cochran {command}` does not model dependent effects yet ({what} is not available for {model}): drop {with}, or use one effect per study"
+        ),
+    }
 }
 
 fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
@@ -705,7 +738,7 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
     if let Some(column) = &args.cluster {
         options = options.cluster(column.as_str());
     }
-    options = options.robust(args.robust);
+    options = options.robust(args.robust).companion(args.both);
     options.read = read_options(args)?;
     if let Some(path) = &args.scales {
         options = options.scales(ScaleRegistry::builtin_and_file(path)?);
@@ -838,13 +871,6 @@ fn write_plots(
 /// The forest plot with the command line's settings.
 fn forest_plot<'a>(analysis: &'a Analysis, args: &AnalyzeArgs) -> Result<ForestPlot<'a>, Error> {
     let setting = |message: String| Error::from(cochran::ErrorKind::InvalidSetting(message));
-    if args.both && analysis.multilevel.is_some() {
-        return Err(setting(
-            "--both draws the common-effect and random-effects diamonds of independent \
-             effects; with --cluster the plot shows the three-level model"
-                .to_string(),
-        ));
-    }
     let mut plot = analysis.forest_plot().both(args.both);
     if let Some(labels) = &args.labels {
         let (treatment, control) = arm_labels(labels).ok_or_else(|| {

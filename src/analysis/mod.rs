@@ -30,14 +30,12 @@ pub use selection::{TIME_COLUMN, TimeSelection};
 use crate::data::Table;
 use crate::effect::harmonise::{Harmonisation, OUTCOME_COLUMN, harmonise};
 use crate::effect::scales::ScaleRegistry;
-use crate::effect::{
-    EffectOptions, EffectSet, Imputation, Measure, SdImputation, StudyData,
-};
+use crate::effect::{EffectOptions, EffectSet, Imputation, Measure, SdImputation, StudyData};
 use crate::error::{ErrorKind, Result};
 use crate::hash::{LabelMap, LabelSet};
 use crate::model::{
-    Capability, Design, Fit, ModelKind, MetaAnalysis, Method, Prediction, Rve, SubgroupDifference, Tau2,
-    Test, subgroup_difference,
+    Capability, Design, Fit, MetaAnalysis, Method, ModelKind, Prediction, Rve, SubgroupDifference,
+    Tau2, Test, subgroup_difference,
 };
 
 /// Everything that defines an analysis. Start from [`AnalysisOptions::new`]; the
@@ -249,7 +247,7 @@ impl AnalysisOptions {
     /// use cochran::{Analysis, AnalysisOptions, Measure};
     /// let options = AnalysisOptions::new(Measure::Rr).moderators(&["ablat"]).permutations(200, 7);
     /// let analysis = Analysis::from_csv("datasets/bcg.csv", &options)?;
-    /// let regression = analysis.fit().regression.as_ref().unwrap();
+    /// let regression = analysis.fit().unwrap().regression.as_ref().unwrap();
     /// assert!(regression.qm_p_value_permutation.unwrap() < 0.05);
     /// # Ok::<(), cochran::Error>(())
     /// ```
@@ -288,7 +286,7 @@ impl AnalysisOptions {
     /// use cochran::{Analysis, AnalysisOptions, Measure};
     /// let options = AnalysisOptions::new(Measure::Rr).moderators(&["ablat"]);
     /// let analysis = Analysis::from_csv("datasets/bcg.csv", &options)?;
-    /// let regression = analysis.fit().regression.as_ref().unwrap();
+    /// let regression = analysis.fit().unwrap().regression.as_ref().unwrap();
     /// assert_eq!(regression.coefficients[1].name, "ablat");
     /// # Ok::<(), cochran::Error>(())
     /// ```
@@ -586,11 +584,7 @@ impl AnalysisOptions {
     }
 
     /// A pooled result of `fit`, with its companion when asked for.
-    fn pooled<'a>(
-        &self,
-        fit: Fit,
-        studies: impl Iterator<Item = &'a StudyData>,
-    ) -> Result<Pooled> {
+    fn pooled<'a>(&self, fit: Fit, studies: impl Iterator<Item = &'a StudyData>) -> Result<Pooled> {
         let mut pooled = Pooled::new(fit, self.measure, studies)?;
         if self.companion {
             pooled.companion = Companion::of(&pooled.fit);
@@ -738,7 +732,10 @@ fn r_sensitivity(table: &Table, options: &AnalysisOptions) -> Result<Option<Vec<
             rerun.effects.r = Some(r);
             rerun.effects.impute_r = false;
             let analysis = Analysis::from_table(table, &rerun)?;
-            Ok(RSensitivity::of(r, analysis.fit_for(Capability::RSensitivity)?))
+            Ok(RSensitivity::of(
+                r,
+                analysis.fit_for(Capability::RSensitivity)?,
+            ))
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Some(rows))
@@ -1111,7 +1108,7 @@ impl Analysis {
             Some(m) => PooledModel::ThreeLevel(Box::new(m)),
             None => {
                 let data = effects.studies.iter().map(|s| &s.data);
-                PooledModel::Univariate(options.pooled(fit, data)?)
+                PooledModel::Univariate(Box::new(options.pooled(fit, data)?))
             }
         };
         let (subgroups, subgroup_test) = subgroups(&effects, options, &mut warnings)?;

@@ -32,7 +32,7 @@ use crate::model::{Capability, Fit, Method, ModelKind, Tau2Interval};
 pub enum PooledModel {
     /// Independent effects: common effect or random effects, with or without
     /// moderators; inverse variance, Mantel–Haenszel or Peto.
-    Univariate(Pooled),
+    Univariate(Box<Pooled>),
     /// Effects nested in clusters.
     ThreeLevel(Box<Multilevel>),
 }
@@ -59,7 +59,7 @@ impl PooledModel {
     /// The model of independent effects, if it is one.
     pub fn univariate(&self) -> Option<&Pooled> {
         match self {
-            PooledModel::Univariate(p) => Some(p),
+            PooledModel::Univariate(p) => Some(p.as_ref()),
             _ => None,
         }
     }
@@ -76,8 +76,13 @@ impl PooledModel {
     /// `Unsupported` error for every other model.
     pub(crate) fn univariate_for(&self, what: Capability) -> Result<&Pooled> {
         self.check(what)?;
-        self.univariate()
-            .ok_or_else(|| crate::ErrorKind::Unsupported { what, model: self.kind() }.into())
+        self.univariate().ok_or_else(|| {
+            crate::ErrorKind::Unsupported {
+                what,
+                model: self.kind(),
+            }
+            .into()
+        })
     }
 
     /// The pooled estimate and its confidence limits (the intercept with moderators).
@@ -303,4 +308,3 @@ fn interval_or_nulls<S: serde::Serializer>(
     }
     .serialize(serializer)
 }
-

@@ -261,7 +261,10 @@ impl BiasOptions {
 impl Analysis {
     /// Egger's test, the rank test, trim-and-fill and fail-safe N on the overall model.
     pub fn small_study_effects(&self, options: &BiasOptions) -> Result<SmallStudyEffects> {
-        small_study_effects(self.fit_for(crate::model::Capability::SmallStudyEffects)?, options)
+        small_study_effects(
+            self.fit_for(crate::model::Capability::SmallStudyEffects)?,
+            options,
+        )
     }
 }
 

@@ -19,7 +19,6 @@
 //! studies with variance 10⁴ thus leaves tr PP accurate, where the textbook
 //! form Σw² − 2Σw³/Σw + (Σw²/Σw)² cancels to zero.
 
-
 use super::design::Design;
 use super::regression::{Projection, Sums, Weights};
 use super::standardise::Standardised;

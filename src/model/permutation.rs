@@ -80,14 +80,14 @@ impl MetaAnalysis {
         };
         let representative = representatives(&groups);
         let mut results: Vec<Option<Statistics>> = crate::parallel::map(0..orders.len(), |i| {
-                let order = &orders[i];
-                let rows: Vec<usize> = if exact {
-                    order.iter().map(|&g| representative[g]).collect()
-                } else {
-                    order.clone()
-                };
-                self.statistics(effects, design.select(&rows)).ok()
-            });
+            let order = &orders[i];
+            let rows: Vec<usize> = if exact {
+                order.iter().map(|&g| representative[g]).collect()
+            } else {
+                order.clone()
+            };
+            self.statistics(effects, design.select(&rows)).ok()
+        });
         if !exact {
             results[0] = Some(observed.clone());
         }

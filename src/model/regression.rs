@@ -18,7 +18,6 @@
 // Index loops read like the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
-
 use super::design::Design;
 use super::linalg::{Cholesky, quadratic_form};
 use super::moments::add;

@@ -74,7 +74,9 @@ impl<'a> BubblePlot<'a> {
 
     /// The meta-regression and its one continuous moderator's column.
     fn model(&self) -> Result<(&'a Regression, &'a Design)> {
-        let fit = self.analysis.fit_for(crate::model::Capability::BubblePlot)?;
+        let fit = self
+            .analysis
+            .fit_for(crate::model::Capability::BubblePlot)?;
         let refuse = |what: String| {
             ErrorKind::InvalidSetting(format!(
                 "a bubble plot needs a meta-regression on exactly one continuous moderator \

@@ -37,9 +37,9 @@ pub use gosh::GoshPlot;
 pub use influence::{BaujatPlot, InfluencePlot};
 
 use crate::analysis::{Analysis, PooledModel};
-use crate::model::Capability;
 use crate::effect::{Design, Measure};
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::Capability;
 use scene::Scene;
 
 /// An image file format.
@@ -125,11 +125,7 @@ fn single_pooled_effect(analysis: &Analysis, what: Capability) -> Result<()> {
         PooledModel::ThreeLevel(m) => m.fit.regression.is_some(),
     };
     if moderated {
-        return Err(ErrorKind::InvalidSetting(format!(
-            "{what} shows one pooled effect, which a meta-regression does not have; \
-             a bubble plot of the moderator shows the model"
-        ))
-        .into());
+        return Err(ErrorKind::NoPooledEffect { what }.into());
     }
     Ok(())
 }

@@ -259,6 +259,7 @@ impl Analysis {
     /// # Ok::<(), cochran::Error>(())
     /// ```
     pub fn baujat(&self) -> Result<Baujat> {
+        self.model.check(Capability::Baujat)?;
         Ok(self.influence_and_baujat()?.1)
     }
 
@@ -377,27 +378,26 @@ impl Analysis {
         let effects = fit.effects();
         let deletions = Deletions::new(fit.method, effects, fit.tau2)?;
         crate::parallel::map(0..effects.len(), |left_out| {
-                let mut rest = Vec::with_capacity(effects.len() - 1);
-                rest.extend_from_slice(&effects[..left_out]);
-                rest.extend_from_slice(&effects[left_out + 1..]);
-                let only = |fisher: f64| {
-                    deletions
-                        .as_ref()
-                        .is_some_and(|d| d.only_maximum(left_out, fisher))
-                };
-                let (start, known_score) = match deletions.as_ref().and_then(|d| d.start(left_out))
-                {
-                    Some((start, known)) => (start, Some(known)),
-                    None => (fit.tau2, None),
-                };
-                let hints = Hints {
-                    start: Some(start),
-                    known_score,
-                    at_zero: deletions.as_ref().and_then(|d| d.at_zero(left_out)),
-                    centre: deletions.as_ref().map(Deletions::centre),
-                    only_maximum: Some(&only),
-                };
-                Ok(keep(left_out, &model.fit_with(rest, hints)?))
+            let mut rest = Vec::with_capacity(effects.len() - 1);
+            rest.extend_from_slice(&effects[..left_out]);
+            rest.extend_from_slice(&effects[left_out + 1..]);
+            let only = |fisher: f64| {
+                deletions
+                    .as_ref()
+                    .is_some_and(|d| d.only_maximum(left_out, fisher))
+            };
+            let (start, known_score) = match deletions.as_ref().and_then(|d| d.start(left_out)) {
+                Some((start, known)) => (start, Some(known)),
+                None => (fit.tau2, None),
+            };
+            let hints = Hints {
+                start: Some(start),
+                known_score,
+                at_zero: deletions.as_ref().and_then(|d| d.at_zero(left_out)),
+                centre: deletions.as_ref().map(Deletions::centre),
+                only_maximum: Some(&only),
+            };
+            Ok(keep(left_out, &model.fit_with(rest, hints)?))
         })
         .into_iter()
         .collect()

@@ -54,7 +54,7 @@ fn trim_and_fill_agrees_with_trimfill_for_both_estimators() {
             let label = format!("{label} {estimator}");
             let theirs = &case["trim_and_fill"][estimator];
             let estimator: K0Estimator = estimator.parse().unwrap();
-            let ours = bias::trim_and_fill(analysis.fit(), estimator, None).unwrap();
+            let ours = bias::trim_and_fill(analysis.fit().unwrap(), estimator, None).unwrap();
             assert_eq!(
                 ours.side.to_string(),
                 theirs["side"].as_str().unwrap(),
@@ -100,7 +100,7 @@ fn fail_safe_n_agrees_with_fsn() {
     for case in golden("bias/bias")["cases"].as_array().unwrap() {
         let (label, analysis) = golden_analysis(case);
         let theirs = &case["fail_safe_n"];
-        let effects = analysis.fit().effects();
+        let effects = analysis.fit().unwrap().effects();
         let ours = bias::fail_safe_n(effects, None);
         let whole = |key: &str| theirs[key].as_f64().unwrap();
         assert_eq!(ours.rosenthal, whole("rosenthal"), "{label}");

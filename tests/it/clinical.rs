@@ -518,7 +518,7 @@ fn the_library_selects_an_outcome_by_alias() {
         .r(0.5)
         .impute_sd(cochran::SdImputation::Mean);
     let analysis = Analysis::from_csv(repo_path("datasets/hip_oa_msc.csv"), &options).unwrap();
-    assert_eq!(analysis.fit().k, 2);
+    assert_eq!(analysis.fit().unwrap().k, 2);
     assert!(
         analysis
             .studies

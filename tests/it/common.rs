@@ -63,10 +63,7 @@ pub fn command() -> Command {
 
 /// Runs the `cochran` binary built for the tests.
 pub fn cochran(args: &[&str]) -> Output {
-    command()
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    command().args(args).output().expect("the binary runs")
 }
 
 /// Writes a CSV into the tests' scratch folder; the file is removed when the

@@ -1,10 +1,11 @@
 //! The integration tests, one binary: each file is a module, so a change to
 //! the library relinks one test executable, not twenty.
 
-mod common;
 mod bias;
+mod capabilities;
 mod cli;
 mod clinical;
+mod common;
 mod follow_ups;
 mod fuzz;
 mod high_precision;

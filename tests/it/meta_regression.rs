@@ -189,7 +189,7 @@ fn permutation_tests_agree_with_metafors_permutest() {
             .moderators(&[mods])
             .permutations(case["iter"].as_f64().unwrap() as usize, 20261130);
         let analysis = Analysis::from_csv(&file, &options).unwrap();
-        let regression = analysis.fit().regression.as_ref().unwrap();
+        let regression = analysis.fit().unwrap().regression.as_ref().unwrap();
         let test = regression.permutation_test.as_ref().unwrap();
         assert_eq!(test.exact, case["exact"].as_bool().unwrap(), "{label}");
         assert_eq!(
@@ -232,6 +232,7 @@ fn permutation_results_do_not_depend_on_the_number_of_threads() {
             Analysis::from_csv(repo_path("datasets/bcg.csv"), &options).unwrap()
         })
         .fit()
+        .unwrap()
         .regression
         .as_ref()
         .unwrap()

@@ -104,7 +104,7 @@ fn forest_plots_show_transformed_measures_on_their_natural_scale() {
     let pritz = repo_path("datasets/pritz1997.csv");
     let analysis = Analysis::from_csv(&pritz, &AnalysisOptions::new(Measure::Pft)).unwrap();
     let svg = analysis.forest_plot().to_svg().unwrap();
-    let back = analysis.overall.back_transformed.unwrap();
+    let back = *analysis.model.back_transformed().unwrap();
     let pooled = format!(
         "{:.2} [{:.2}, {:.2}]",
         back.estimate, back.ci_lower, back.ci_upper

@@ -2,10 +2,9 @@
 //! numbers present, one diamond per pooled result, squares sized by weight, the
 //! line of no effect where the axis puts it, and a log axis for ratios.
 
-use crate::common;
+use crate::common::{self, repo_path};
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use cochran::effect::{StudyData, TwoByTwo};
 use cochran::{Analysis, AnalysisOptions, EffectSet, Measure, Method, Test};
@@ -207,7 +206,7 @@ fn intervals_past_the_axis_end_in_arrows() {
     };
     assert_eq!(arrows(&analysis.forest_plot().to_svg().unwrap()), 0);
     let clipped = analysis.forest_plot().x_limits(0.2, 2.0).to_svg().unwrap();
-    let fit = analysis.fit();
+    let fit = analysis.fit().unwrap();
     let prediction = (fit.pi_lower.unwrap(), fit.pi_upper.unwrap());
     let past = analysis
         .studies
@@ -239,7 +238,7 @@ fn square_sizes_follow_the_weights() {
 #[test]
 fn null_line_sits_at_no_effect() {
     let smd = Analysis::from_csv(
-        "datasets/normand1999.csv",
+        repo_path("datasets/normand1999.csv"),
         &AnalysisOptions::new(Measure::Smd),
     )
     .unwrap();
@@ -297,7 +296,7 @@ fn ratio_measures_get_a_log_axis() {
     assert!(!all_close(&spacing(&ticks, |v| v), 0.03), "{ticks:?}");
 
     let smd = Analysis::from_csv(
-        "datasets/normand1999.csv",
+        repo_path("datasets/normand1999.csv"),
         &AnalysisOptions::new(Measure::Smd),
     )
     .unwrap();
@@ -582,7 +581,7 @@ fn clustered_effects_are_grouped_under_their_cluster_with_the_three_level_diamon
     )
     .unwrap();
     let svg = analysis.forest_plot().to_svg().unwrap();
-    let m = analysis.multilevel.as_ref().unwrap();
+    let m = analysis.model.three_level().unwrap();
     // One heading per district, its schools beneath it, in the file's order.
     let labels: Vec<String> = texts(&svg).into_iter().map(|t| t.text).collect();
     let heading = labels.iter().position(|t| t == "district 11").unwrap();
@@ -609,7 +608,7 @@ fn clustered_effects_are_grouped_under_their_cluster_with_the_three_level_diamon
 
 /// The pooled ratio and its interval as the plot prints them.
 fn ratio_interval(analysis: &Analysis, decimals: usize) -> String {
-    let fit = analysis.fit();
+    let fit = analysis.fit().unwrap();
     let ratio = |x: f64| format!("{:.*}", decimals, x.exp());
     format!(
         "{} [{}, {}]",
@@ -621,10 +620,7 @@ fn ratio_interval(analysis: &Analysis, decimals: usize) -> String {
 
 /// Runs the command line and returns its standard error; it must succeed.
 fn cli(args: &[&str]) -> String {
-    let out = common::command()
-        .args(args)
-        .output()
-        .unwrap();
+    let out = common::command().args(args).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{args:?}: {stderr}");
     stderr
@@ -699,7 +695,7 @@ fn forest_settings_from_the_command_line() {
     ]);
     let svg = std::fs::read_to_string(path).unwrap();
     let spec = cochran::data::TableSpec::numeric(&[]).with_text(&["year"]);
-    let years = cochran::data::Table::read("datasets/bcg.csv", &spec).unwrap();
+    let years = cochran::data::Table::read(repo_path("datasets/bcg.csv"), &spec).unwrap();
     let order = analysis.order_by(&years, "year").unwrap();
     let expected: Vec<String> = order.iter().map(|&i| names[i].to_string()).collect();
     assert_eq!(row_labels(&svg, &names), expected);
@@ -720,7 +716,15 @@ fn forest_settings_from_the_command_line() {
 
 #[test]
 fn both_diamonds_are_drawn_on_request() {
-    let analysis = bcg(AnalysisOptions::new(Measure::Rr).group_by("alloc"));
+    // The plot draws the other model; the analysis fits it.
+    let refused = bcg(AnalysisOptions::new(Measure::Rr))
+        .forest_plot()
+        .both(true)
+        .to_svg();
+    assert!(refused.unwrap_err().to_string().contains("companion"));
+    let analysis = bcg(AnalysisOptions::new(Measure::Rr)
+        .group_by("alloc")
+        .companion(true));
     let common_effect = bcg(AnalysisOptions::new(Measure::Rr)
         .group_by("alloc")
         .method(Method::Common));

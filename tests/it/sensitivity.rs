@@ -468,8 +468,8 @@ fn leave_one_out_shortcuts_agree_with_refits_from_scratch() {
                 AnalysisOptions::new(Measure::Gen).method(method.parse::<Method>().unwrap());
             let analysis = Analysis::from_csv(&path, &options).unwrap();
             let loo = analysis.leave_one_out().unwrap();
-            let model = analysis.fit().same_model();
-            let effects = analysis.fit().effects();
+            let model = analysis.fit().unwrap().same_model();
+            let effects = analysis.fit().unwrap().effects();
             for (i, refit) in loo.studies.iter().enumerate() {
                 let rest: Vec<cochran::Effect> = effects
                     .iter()

@@ -360,7 +360,11 @@ impl<'a> ForestPlot<'a> {
         }
         if self.both {
             self.analysis.model.check(Capability::BothModels)?;
-            let companion = self.analysis.model.univariate().and_then(|p| p.companion.as_ref());
+            let companion = self
+                .analysis
+                .model
+                .univariate()
+                .and_then(|p| p.companion.as_ref());
             if companion.is_none() {
                 return Err(ErrorKind::InvalidSetting(
                     "both diamonds need the other model, which the analysis fits when asked \

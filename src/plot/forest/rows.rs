@@ -588,7 +588,11 @@ fn pooled_rows(
     let fit = &pooled.fit;
     let weight: f64 = members.iter().map(|&i| analysis.studies[i].weight).sum();
     // The analysis fitted the other model when both were asked for.
-    let other = pooled.companion.as_ref().filter(|_| style.both).map(|c| &c.fit);
+    let other = pooled
+        .companion
+        .as_ref()
+        .filter(|_| style.both)
+        .map(|c| &c.fit);
     let label = |fit: &Fit| match (&other, how.label) {
         (Some(_), "Subtotal") => format!(
             "Subtotal, {} ({}% CI)",

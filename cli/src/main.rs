@@ -131,13 +131,11 @@ struct GoshArgs {
 struct AnalyzeArgs {
     /// The CSV file: a header line, then one row per study.
     file: PathBuf,
-    /// Effect-size measure: MD, SMD, ROM (two groups, continuous); MC, SMCC, SMCR
-    /// (before/after); SMCRD, MCD (controlled before/after); OR, RR, RD (two
-    /// groups, binary); GEN (yi with vi or sei).
-    #[arg(long, short)]
+    /// Effect-size measure (metafor's escalc names).
+    #[arg(long, short, long_help = measure_help())]
     measure: String,
-    /// FE (alias EE, CE) for the common-effect model, or a tau^2 estimator:
-    /// DL, HE, HS, SJ, ML, REML, EB, PM.
+    /// FE (alias EE, CE) for the common-effect model, MH (Mantel-Haenszel) or
+    /// PETO for 2x2 tables, or a tau^2 estimator: DL, HE, HS, SJ, ML, REML, EB, PM.
     #[arg(long, default_value = "REML")]
     method: String,
     /// z, or knha for Knapp-Hartung (t with k - 1 df).
@@ -321,6 +319,14 @@ enum Format {
 enum ImputeSd {
     Mean,
     Max,
+}
+
+/// Every measure the library knows, by design.
+fn measure_help() -> String {
+    format!(
+        "Effect-size measure (metafor's escalc names):\n{}",
+        Measure::help()
+    )
 }
 
 fn main() -> ExitCode {

@@ -53,6 +53,297 @@ impl std::fmt::Display for Design {
     }
 }
 
+/// What the library knows of a measure: one row per measure, in the order of
+/// [`Measure::ALL`]; names, titles, help and errors are made from it.
+struct MeasureRow {
+    /// The row's measure: the table's test checks the order by it.
+    #[cfg_attr(not(test), allow(dead_code))]
+    measure: Measure,
+    name: &'static str,
+    description: &'static str,
+    design: Design,
+    /// The analysis scale, when it is not the natural one.
+    scale: Option<&'static str>,
+    /// What the back-transformed estimate is, when it is not the description.
+    natural: Option<&'static str>,
+    back_transform: Option<BackTransform>,
+    /// A ratio, analysed on the log scale.
+    ratio: bool,
+}
+
+const TABLE: [MeasureRow; 27] = [
+    MeasureRow {
+        measure: Measure::Md,
+        name: "MD",
+        description: "mean difference",
+        design: Design::TwoGroupContinuous,
+        scale: None,
+        natural: None,
+        back_transform: None,
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Smd,
+        name: "SMD",
+        description: "Hedges' g standardised mean difference",
+        design: Design::TwoGroupContinuous,
+        scale: None,
+        natural: None,
+        back_transform: None,
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Rom,
+        name: "ROM",
+        description: "log ratio of means",
+        design: Design::TwoGroupContinuous,
+        scale: Some("log"),
+        natural: Some("ratio of means"),
+        back_transform: Some(BackTransform::Exp),
+        ratio: true,
+    },
+    MeasureRow {
+        measure: Measure::Mc,
+        name: "MC",
+        description: "mean change (post - pre)",
+        design: Design::BeforeAfter,
+        scale: None,
+        natural: None,
+        back_transform: None,
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Smcc,
+        name: "SMCC",
+        description: "standardised mean change (change-score SD)",
+        design: Design::BeforeAfter,
+        scale: None,
+        natural: None,
+        back_transform: None,
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Smcr,
+        name: "SMCR",
+        description: "standardised mean change (pre-treatment SD)",
+        design: Design::BeforeAfter,
+        scale: None,
+        natural: None,
+        back_transform: None,
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Smcrd,
+        name: "SMCRD",
+        description: "difference of standardised mean changes, treatment - control",
+        design: Design::ControlledBeforeAfter,
+        scale: None,
+        natural: None,
+        back_transform: None,
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Mcd,
+        name: "MCD",
+        description: "difference of mean changes, treatment - control",
+        design: Design::ControlledBeforeAfter,
+        scale: None,
+        natural: None,
+        back_transform: None,
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Or,
+        name: "OR",
+        description: "log odds ratio",
+        design: Design::TwoGroupBinary,
+        scale: Some("log"),
+        natural: Some("OR"),
+        back_transform: Some(BackTransform::Exp),
+        ratio: true,
+    },
+    MeasureRow {
+        measure: Measure::Rr,
+        name: "RR",
+        description: "log risk ratio",
+        design: Design::TwoGroupBinary,
+        scale: Some("log"),
+        natural: Some("RR"),
+        back_transform: Some(BackTransform::Exp),
+        ratio: true,
+    },
+    MeasureRow {
+        measure: Measure::Rd,
+        name: "RD",
+        description: "risk difference",
+        design: Design::TwoGroupBinary,
+        scale: None,
+        natural: None,
+        back_transform: None,
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Gen,
+        name: "GEN",
+        description: "precomputed effect size",
+        design: Design::Precomputed,
+        scale: None,
+        natural: None,
+        back_transform: None,
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Pr,
+        name: "PR",
+        description: "proportion",
+        design: Design::Proportion,
+        scale: None,
+        natural: Some("proportion"),
+        back_transform: None,
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Pln,
+        name: "PLN",
+        description: "log proportion",
+        design: Design::Proportion,
+        scale: Some("log"),
+        natural: Some("proportion"),
+        back_transform: Some(BackTransform::Exp),
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Plo,
+        name: "PLO",
+        description: "logit proportion",
+        design: Design::Proportion,
+        scale: Some("logit"),
+        natural: Some("proportion"),
+        back_transform: Some(BackTransform::InverseLogit),
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Pas,
+        name: "PAS",
+        description: "arcsine square-root transformed proportion",
+        design: Design::Proportion,
+        scale: Some("arcsine"),
+        natural: Some("proportion"),
+        back_transform: Some(BackTransform::InverseArcsine),
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Pft,
+        name: "PFT",
+        description: "Freeman-Tukey double-arcsine transformed proportion",
+        design: Design::Proportion,
+        scale: Some("Freeman-Tukey"),
+        natural: Some("proportion"),
+        back_transform: Some(BackTransform::InverseFreemanTukey),
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Mn,
+        name: "MN",
+        description: "mean",
+        design: Design::SingleMean,
+        scale: None,
+        natural: Some("mean"),
+        back_transform: None,
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Mnln,
+        name: "MNLN",
+        description: "log mean",
+        design: Design::SingleMean,
+        scale: Some("log"),
+        natural: Some("mean"),
+        back_transform: Some(BackTransform::Exp),
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Cor,
+        name: "COR",
+        description: "correlation coefficient",
+        design: Design::Correlation,
+        scale: None,
+        natural: Some("correlation"),
+        back_transform: None,
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Zcor,
+        name: "ZCOR",
+        description: "Fisher's r-to-z transformed correlation",
+        design: Design::Correlation,
+        scale: Some("Fisher's z"),
+        natural: Some("correlation"),
+        back_transform: Some(BackTransform::Tanh),
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Ir,
+        name: "IR",
+        description: "incidence rate",
+        design: Design::IncidenceRate,
+        scale: None,
+        natural: Some("incidence rate"),
+        back_transform: None,
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Irln,
+        name: "IRLN",
+        description: "log incidence rate",
+        design: Design::IncidenceRate,
+        scale: Some("log"),
+        natural: Some("incidence rate"),
+        back_transform: Some(BackTransform::Exp),
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Irs,
+        name: "IRS",
+        description: "square-root transformed incidence rate",
+        design: Design::IncidenceRate,
+        scale: Some("square-root"),
+        natural: Some("incidence rate"),
+        back_transform: Some(BackTransform::Square),
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Irft,
+        name: "IRFT",
+        description: "Freeman-Tukey transformed incidence rate",
+        design: Design::IncidenceRate,
+        scale: Some("Freeman-Tukey"),
+        natural: Some("incidence rate"),
+        back_transform: Some(BackTransform::InverseRateFreemanTukey),
+        ratio: false,
+    },
+    MeasureRow {
+        measure: Measure::Irr,
+        name: "IRR",
+        description: "log incidence rate ratio",
+        design: Design::TwoGroupRates,
+        scale: Some("log"),
+        natural: Some("rate ratio"),
+        back_transform: Some(BackTransform::Exp),
+        ratio: true,
+    },
+    MeasureRow {
+        measure: Measure::Ird,
+        name: "IRD",
+        description: "incidence rate difference",
+        design: Design::TwoGroupRates,
+        scale: None,
+        natural: None,
+        back_transform: None,
+        ratio: false,
+    },
+];
+
 /// An effect-size measure, named as in metafor's `escalc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -146,96 +437,29 @@ impl Measure {
         Measure::Ird,
     ];
 
+    /// The measure's row of the table.
+    fn row(self) -> &'static MeasureRow {
+        &TABLE[self as usize]
+    }
+
     /// The name metafor uses (`"SMD"`, `"RR"`, …).
     pub fn name(self) -> &'static str {
-        match self {
-            Measure::Md => "MD",
-            Measure::Smd => "SMD",
-            Measure::Rom => "ROM",
-            Measure::Mc => "MC",
-            Measure::Smcc => "SMCC",
-            Measure::Smcr => "SMCR",
-            Measure::Smcrd => "SMCRD",
-            Measure::Mcd => "MCD",
-            Measure::Or => "OR",
-            Measure::Rr => "RR",
-            Measure::Rd => "RD",
-            Measure::Gen => "GEN",
-            Measure::Pr => "PR",
-            Measure::Pln => "PLN",
-            Measure::Plo => "PLO",
-            Measure::Pas => "PAS",
-            Measure::Pft => "PFT",
-            Measure::Mn => "MN",
-            Measure::Mnln => "MNLN",
-            Measure::Cor => "COR",
-            Measure::Zcor => "ZCOR",
-            Measure::Ir => "IR",
-            Measure::Irln => "IRLN",
-            Measure::Irs => "IRS",
-            Measure::Irft => "IRFT",
-            Measure::Irr => "IRR",
-            Measure::Ird => "IRD",
-        }
+        self.row().name
     }
 
     /// A description for reports.
     pub fn description(self) -> &'static str {
-        match self {
-            Measure::Md => "mean difference",
-            Measure::Smd => "Hedges' g standardised mean difference",
-            Measure::Rom => "log ratio of means",
-            Measure::Mc => "mean change (post - pre)",
-            Measure::Smcc => "standardised mean change (change-score SD)",
-            Measure::Smcr => "standardised mean change (pre-treatment SD)",
-            Measure::Smcrd => "difference of standardised mean changes, treatment - control",
-            Measure::Mcd => "difference of mean changes, treatment - control",
-            Measure::Or => "log odds ratio",
-            Measure::Rr => "log risk ratio",
-            Measure::Rd => "risk difference",
-            Measure::Gen => "precomputed effect size",
-            Measure::Pr => "proportion",
-            Measure::Pln => "log proportion",
-            Measure::Plo => "logit proportion",
-            Measure::Pas => "arcsine square-root transformed proportion",
-            Measure::Pft => "Freeman-Tukey double-arcsine transformed proportion",
-            Measure::Mn => "mean",
-            Measure::Mnln => "log mean",
-            Measure::Cor => "correlation coefficient",
-            Measure::Zcor => "Fisher's r-to-z transformed correlation",
-            Measure::Ir => "incidence rate",
-            Measure::Irln => "log incidence rate",
-            Measure::Irs => "square-root transformed incidence rate",
-            Measure::Irft => "Freeman-Tukey transformed incidence rate",
-            Measure::Irr => "log incidence rate ratio",
-            Measure::Ird => "incidence rate difference",
-        }
+        self.row().description
     }
 
     /// The design whose data the measure needs.
     pub fn design(self) -> Design {
-        match self {
-            Measure::Md | Measure::Smd | Measure::Rom => Design::TwoGroupContinuous,
-            Measure::Mc | Measure::Smcc | Measure::Smcr => Design::BeforeAfter,
-            Measure::Smcrd | Measure::Mcd => Design::ControlledBeforeAfter,
-            Measure::Or | Measure::Rr | Measure::Rd => Design::TwoGroupBinary,
-            Measure::Gen => Design::Precomputed,
-            Measure::Pr | Measure::Pln | Measure::Plo | Measure::Pas | Measure::Pft => {
-                Design::Proportion
-            }
-            Measure::Mn | Measure::Mnln => Design::SingleMean,
-            Measure::Cor | Measure::Zcor => Design::Correlation,
-            Measure::Ir | Measure::Irln | Measure::Irs | Measure::Irft => Design::IncidenceRate,
-            Measure::Irr | Measure::Ird => Design::TwoGroupRates,
-        }
+        self.row().design
     }
 
     /// True for ratios, analysed on the log scale and reported back-transformed.
     pub fn is_ratio(self) -> bool {
-        matches!(
-            self,
-            Measure::Rom | Measure::Or | Measure::Rr | Measure::Irr
-        )
+        self.row().ratio
     }
 
     /// The scale the measure is analysed on, when it is not the natural one
@@ -247,16 +471,7 @@ impl Measure {
     /// assert_eq!(Measure::Md.transformed_scale(), None);
     /// ```
     pub fn transformed_scale(self) -> Option<&'static str> {
-        Some(match self {
-            Measure::Rom | Measure::Or | Measure::Rr | Measure::Irr => "log",
-            Measure::Pln | Measure::Mnln | Measure::Irln => "log",
-            Measure::Plo => "logit",
-            Measure::Pas => "arcsine",
-            Measure::Pft | Measure::Irft => "Freeman-Tukey",
-            Measure::Zcor => "Fisher's z",
-            Measure::Irs => "square-root",
-            _ => return None,
-        })
+        self.row().scale
     }
 
     /// What the back-transformed estimate is (`"RR"`, `"proportion"`, …).
@@ -266,17 +481,7 @@ impl Measure {
     /// assert_eq!(Measure::Pft.natural_name(), "proportion");
     /// ```
     pub fn natural_name(self) -> &'static str {
-        match self {
-            Measure::Rom => "ratio of means",
-            Measure::Or => "OR",
-            Measure::Rr => "RR",
-            Measure::Irr => "rate ratio",
-            Measure::Pr | Measure::Pln | Measure::Plo | Measure::Pas | Measure::Pft => "proportion",
-            Measure::Mn | Measure::Mnln => "mean",
-            Measure::Cor | Measure::Zcor => "correlation",
-            Measure::Ir | Measure::Irln | Measure::Irs | Measure::Irft => "incidence rate",
-            other => other.description(),
-        }
+        self.row().natural.unwrap_or(self.row().description)
     }
 
     /// How the pooled estimate and its limits return to the natural scale
@@ -289,17 +494,31 @@ impl Measure {
     /// assert_eq!(Measure::Md.back_transform(), None);
     /// ```
     pub fn back_transform(self) -> Option<BackTransform> {
-        match self {
-            Measure::Rom | Measure::Or | Measure::Rr | Measure::Irr => Some(BackTransform::Exp),
-            Measure::Pln | Measure::Mnln | Measure::Irln => Some(BackTransform::Exp),
-            Measure::Plo => Some(BackTransform::InverseLogit),
-            Measure::Pas => Some(BackTransform::InverseArcsine),
-            Measure::Pft => Some(BackTransform::InverseFreemanTukey),
-            Measure::Zcor => Some(BackTransform::Tanh),
-            Measure::Irs => Some(BackTransform::Square),
-            Measure::Irft => Some(BackTransform::InverseRateFreemanTukey),
-            _ => None,
+        self.row().back_transform
+    }
+
+    /// One line per design, with its measures, for help texts:
+    /// `two-group binary — OR: log odds ratio; RR: log risk ratio; RD: risk difference`.
+    ///
+    /// ```
+    /// use cochran::Measure;
+    /// let help = Measure::help();
+    /// assert!(Measure::ALL.iter().all(|m| help.contains(m.name())));
+    /// ```
+    pub fn help() -> String {
+        let mut lines: Vec<(Design, Vec<String>)> = Vec::new();
+        for row in &TABLE {
+            let entry = format!("{}: {}", row.name, row.description);
+            match lines.iter_mut().find(|(d, _)| *d == row.design) {
+                Some((_, entries)) => entries.push(entry),
+                None => lines.push((row.design, vec![entry])),
+            }
         }
+        lines
+            .into_iter()
+            .map(|(design, entries)| format!("{design} — {}", entries.join("; ")))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// The columns a study must have a value in. For GEN, `vi` may be replaced
@@ -439,5 +658,30 @@ impl FromStr for Measure {
                 }
                 .into()
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_has_one_row_per_measure_in_order() {
+        assert_eq!(TABLE.len(), Measure::ALL.len());
+        for (i, (row, measure)) in TABLE.iter().zip(Measure::ALL).enumerate() {
+            assert_eq!((row.measure, measure as usize), (measure, i));
+            assert_eq!(row.name.parse::<Measure>().unwrap(), measure);
+            // A ratio is on the log scale and returns by exp.
+            if row.ratio {
+                assert_eq!(row.scale, Some("log"));
+                assert_eq!(row.back_transform, Some(BackTransform::Exp));
+            }
+            assert_eq!(
+                row.scale.is_some(),
+                row.back_transform.is_some(),
+                "{}",
+                row.name
+            );
+        }
     }
 }

@@ -170,12 +170,19 @@ fn sensitivity(c: &mut Criterion) {
 
 /// `clusters` clusters of four synthetic effects, with a shift per cluster.
 fn clustered(clusters: usize) -> (Vec<Effect>, Clusters) {
-    let mut effects = synthetic(4 * clusters);
+    clustered_by(clusters, 4)
+}
+
+/// `clusters` clusters of `size` synthetic effects, with a shift per cluster.
+fn clustered_by(clusters: usize, size: usize) -> (Vec<Effect>, Clusters) {
+    let mut effects = synthetic(size * clusters);
     let shifts = synthetic(clusters);
     for (i, e) in effects.iter_mut().enumerate() {
-        e.yi += shifts[i / 4].yi;
+        e.yi += shifts[i / size].yi;
     }
-    let labels: Vec<String> = (0..4 * clusters).map(|i| format!("c{}", i / 4)).collect();
+    let labels: Vec<String> = (0..size * clusters)
+        .map(|i| format!("c{}", i / size))
+        .collect();
     (effects, Clusters::new(&labels).unwrap())
 }
 
@@ -193,6 +200,13 @@ fn multilevel(c: &mut Criterion) {
     let fit = ThreeLevel::reml().fit(&effects, &clusters).unwrap();
     group.bench_function("CR2 robust tests, 1000 clusters x 4", |b| {
         b.iter(|| black_box(&fit).robust().unwrap())
+    });
+    let (large_effects, large_clusters) = clustered_by(5, 60);
+    let large_fit = ThreeLevel::reml()
+        .fit(&large_effects, &large_clusters)
+        .unwrap();
+    group.bench_function("CR2 robust tests, 5 clusters x 60", |b| {
+        b.iter(|| black_box(&large_fit).robust().unwrap())
     });
     group.bench_function("RVE rho 0.8, 1000 clusters x 4", |b| {
         b.iter(|| {

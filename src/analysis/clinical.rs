@@ -12,6 +12,7 @@ use crate::model::Fit;
 
 /// One instrument among the pooled studies.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct InstrumentSummary {
     /// The registered instrument.
     pub instrument: String,
@@ -29,6 +30,7 @@ pub struct InstrumentSummary {
 
 /// The pooled change (and its interval) as a percentage of the range.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct PercentOfRange {
     /// Pooled change, percent of the range.
     pub estimate: f64,
@@ -40,6 +42,7 @@ pub struct PercentOfRange {
 
 /// The pooled improvement against one published minimal important change.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct MicComparison {
     /// The MIC as published.
     pub published: String,
@@ -65,6 +68,7 @@ pub struct MicComparison {
 
 /// The clinical reading of a before/after analysis on registered instruments.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ClinicalSummary {
     /// The instruments pooled.
     pub instruments: Vec<InstrumentSummary>,
@@ -193,6 +197,7 @@ fn mic_comparisons(
 
 /// One row of the sensitivity analysis over the pre/post correlation.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct RSensitivity {
     /// The correlation assumed for studies that do not report one.
     pub r: f64,

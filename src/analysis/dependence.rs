@@ -16,6 +16,7 @@ use crate::model::{
 /// The three-level model of an analysis with `--cluster`, and what it
 /// replaces.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Multilevel {
     /// The column whose values define the clusters.
     pub cluster_column: String,
@@ -37,6 +38,7 @@ pub struct Multilevel {
 
 /// The usual random-effects result of the same effects, as if independent.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct IgnoringDependence {
     /// The pooled estimate.
     pub estimate: f64,

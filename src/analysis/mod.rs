@@ -41,6 +41,7 @@ use crate::model::{
 /// Everything that defines an analysis. Start from [`AnalysisOptions::new`]; the
 /// defaults are REML, a z test and a 95% level.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AnalysisOptions {
     /// The effect-size measure.
     pub measure: Measure,
@@ -605,6 +606,7 @@ impl AnalysisOptions {
 
 /// One study's row of the results table.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct StudyResult {
     /// The study's label.
     pub study: String,
@@ -641,6 +643,7 @@ pub struct StudyResult {
 
 /// The pooled result of one subgroup.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct SubgroupResult {
     /// The subgroup's value in the grouping column.
     pub name: String,
@@ -651,6 +654,7 @@ pub struct SubgroupResult {
 
 /// The analysis of one instrument, or why there is none.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct OutcomeAnalysis {
     /// The instrument.
     pub outcome: String,
@@ -743,6 +747,7 @@ fn r_sensitivity(table: &Table, options: &AnalysisOptions) -> Result<Option<Vec<
 
 /// A complete analysis, serialisable as the JSON that `cochran analyze --format json` prints.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Analysis {
     /// The effect-size measure.
     pub measure: Measure,
@@ -793,6 +798,7 @@ pub struct Analysis {
 
 /// A prediction of the meta-regression at named moderator values.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct PredictionResult {
     /// The moderator values, as given.
     pub values: std::collections::BTreeMap<String, String>,

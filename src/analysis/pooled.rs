@@ -121,6 +121,7 @@ impl PooledModel {
 /// The other model of a pooled result, fitted by the analysis when both are
 /// to be shown (forest plots with both diamonds).
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Companion {
     /// Its fit, on the same studies.
     #[serde(flatten)]
@@ -147,6 +148,7 @@ impl Companion {
 
 /// Estimate and intervals back-transformed to the ratio scale (exp).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct BackTransformed {
     /// The measure's inverse transformation.
     pub transform: BackTransform,
@@ -214,6 +216,7 @@ fn harmonic_mean_size<'a>(studies: impl Iterator<Item = &'a StudyData>) -> f64 {
 
 /// A pooled result with its τ² interval and, for ratio measures, the back-transformed values.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Pooled {
     /// The fitted model. With moderators there is no single pooled effect: its
     /// keys (`estimate`, `se`, `ci_lower`, …) are `null` and `coefficients` has

@@ -37,6 +37,7 @@ pub const POWER_WARNING_BELOW: usize = 10;
 /// with the model's method and test (metafor's `regtest(model = "rma",
 /// predictor = "sei")`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct EggerTest {
     /// z, or t under Knapp–Hartung, of the standard error's coefficient.
     pub statistic: f64,
@@ -54,6 +55,7 @@ pub struct EggerTest {
 
 /// Begg and Mazumdar's rank correlation test (metafor's `ranktest()`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct RankTest {
     /// Kendall's τ_b between the standardised effects and their variances.
     pub tau: f64,
@@ -142,6 +144,7 @@ fn unknown(what: &'static str, given: &str, valid: &[&str]) -> Error {
 
 /// A study imputed by trim-and-fill: the mirror image of a study on the other side.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct FilledStudy {
     /// Its effect size.
     pub yi: f64,
@@ -152,6 +155,7 @@ pub struct FilledStudy {
 /// Trim-and-fill (metafor's `trimfill()`): the number of studies missing on
 /// one side and the model refitted with their mirror images filled in.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct TrimAndFill {
     /// The estimator of k0.
     pub estimator: K0Estimator,
@@ -179,6 +183,7 @@ pub struct TrimAndFill {
 
 /// Fail-safe N: how many unpublished null studies would undo the result (metafor's `fsn()`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct FailSafeN {
     /// Rosenthal's, with Stouffer's combined z and a one-tailed α of .05.
     pub rosenthal: f64,
@@ -193,6 +198,7 @@ pub struct FailSafeN {
 
 /// Every test of small-study effects on one model.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct SmallStudyEffects {
     /// The number of studies.
     pub k: usize,
@@ -210,6 +216,7 @@ pub struct SmallStudyEffects {
 
 /// Choices for the tests of small-study effects; the defaults are metafor's.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct BiasOptions {
     estimator: K0Estimator,
     side: Option<Side>,

@@ -65,6 +65,7 @@ pub const SUBGROUP_COLUMN: &str = "subgroup";
 
 /// Which columns to read, and how.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct TableSpec {
     numeric: Vec<String>,
     text: Vec<String>,

@@ -15,6 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 /// # Ok::<(), cochran::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ReadOptions {
     pub(crate) delimiter: Option<u8>,
     pub(crate) decimal_comma: Option<bool>,

@@ -15,6 +15,7 @@ pub const OUTCOME_COLUMN: &str = "outcome";
 
 /// How effects on clinical instruments are put on a common footing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Harmonisation {
     /// Flip the sign of lower-is-better instruments so that a positive change
     /// always means improvement.
@@ -24,11 +25,39 @@ pub struct Harmonisation {
 }
 
 impl Harmonisation {
+    /// No change of sign, no rescaling.
+    pub fn new() -> Self {
+        Harmonisation::default()
+    }
+
+    /// Flips the sign of lower-is-better instruments so that a positive
+    /// change always means improvement.
+    ///
+    /// ```
+    /// use cochran::effect::harmonise::Harmonisation;
+    /// assert!(Harmonisation::new().improvement_positive(true).improvement_positive);
+    /// ```
+    pub fn improvement_positive(mut self, on: bool) -> Self {
+        self.improvement_positive = on;
+        self
+    }
+
+    /// Converts raw changes to a 0–`target` range of each instrument.
+    ///
+    /// ```
+    /// use cochran::effect::harmonise::Harmonisation;
+    /// assert_eq!(Harmonisation::new().rescale(100.0).rescale, Some(100.0));
+    /// ```
+    pub fn rescale(mut self, target: f64) -> Self {
+        self.rescale = Some(target);
+        self
+    }
+
     /// Checks the settings: a rescaling target must be a positive number.
     ///
     /// ```
     /// use cochran::effect::harmonise::Harmonisation;
-    /// let bad = Harmonisation { rescale: Some(f64::NAN), ..Default::default() };
+    /// let bad = Harmonisation::new().rescale(f64::NAN);
     /// assert!(bad.check().is_err());
     /// ```
     pub fn check(&self) -> Result<()> {
@@ -47,6 +76,7 @@ impl Harmonisation {
 
 /// How one study's instrument was read and converted.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct InstrumentUse {
     /// The registered instrument.
     pub instrument: String,

@@ -25,6 +25,7 @@ pub enum SdImputation {
 
 /// One value that was not reported but recovered or imputed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Imputation {
     /// The column it fills.
     pub column: String,

@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// Choices that affect how studies become effects.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[non_exhaustive]
 pub struct EffectOptions {
     /// The pre/post correlation for studies without an `r` value (before/after designs).
     pub r: Option<f64>,
@@ -28,6 +29,7 @@ pub struct EffectOptions {
 
 /// One included study: its label, data, effect size and any adjustment made.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct StudyEffect {
     /// The study's label.
     pub study: String,
@@ -59,6 +61,7 @@ pub struct StudyEffect {
 
 /// A study left out because a value it needs is missing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Exclusion {
     /// The study's label.
     pub study: String,
@@ -77,6 +80,7 @@ pub struct Exclusion {
 /// The effect sizes of all included studies, in input order, with the studies
 /// that were excluded and what was adjusted.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct EffectSet {
     /// The measure computed.
     pub measure: Measure,

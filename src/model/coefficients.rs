@@ -16,6 +16,7 @@ use crate::stats::{t_quantile, t_upper_tail};
 
 /// One coefficient of a meta-regression.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Coefficient {
     /// `intrcpt`, a numeric moderator's name, or a categorical moderator's name
     /// followed by the level (`allocrandom`).
@@ -39,6 +40,7 @@ pub struct Coefficient {
 
 /// The moderators' part of a fitted meta-regression.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Regression {
     /// In model-matrix order: the intercept, then the moderators as given.
     pub coefficients: Vec<Coefficient>,
@@ -218,6 +220,7 @@ fn omnibus(
 /// The fitted value of a meta-regression at one point of the moderators, as
 /// metafor's `predict(fit, newmods = ...)` gives it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Prediction {
     /// The model-matrix row predicted at (intercept first).
     pub x: Vec<f64>,

@@ -12,6 +12,7 @@ use crate::error::Result;
 
 /// A confidence interval for τ² and the matching bounds of I² and H².
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Tau2Interval {
     /// Lower bound of τ².
     pub tau2_ci_lower: f64,

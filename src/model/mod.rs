@@ -707,6 +707,7 @@ impl Heterogeneity {
 /// Fields that cannot be computed (heterogeneity with one study, a prediction
 /// interval from one study) are `None`, serialised as `null`.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Fit {
     /// Common effect or the τ² estimator.
     pub method: Method,

@@ -22,6 +22,7 @@ const COMPARISON_TOLERANCE: f64 = 1.490_116_119_384_765_6e-8;
 
 /// The outcome of a permutation test.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct PermutationTest {
     /// The number of permutations fitted (all distinct ones when exact).
     pub permutations: usize,

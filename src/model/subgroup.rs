@@ -10,6 +10,7 @@ use crate::error::{ErrorKind, Result};
 /// squared standard error (the test RevMan and R's `meta` report when τ² is
 /// estimated within each subgroup).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct SubgroupDifference {
     /// Q between subgroups.
     pub q: f64,

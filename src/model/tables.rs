@@ -15,6 +15,7 @@ use crate::error::{ErrorKind, Result};
 
 /// A χ² test: statistic, degrees of freedom and p-value.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ChiSquareTest {
     /// The statistic.
     pub statistic: f64,

@@ -45,6 +45,7 @@ pub enum Subsets {
 
 /// The model fitted to one subset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct GoshFit {
     /// The studies in the subset (indices into the analysis' studies).
     pub members: Vec<usize>,
@@ -62,6 +63,7 @@ pub struct GoshFit {
 
 /// Smallest, largest and mean value over the subsets.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Spread {
     /// Smallest.
     pub min: f64,
@@ -73,6 +75,7 @@ pub struct Spread {
 
 /// The spread of each statistic over the subsets.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct GoshSummary {
     /// Pooled estimates.
     pub estimate: Spread,
@@ -86,6 +89,7 @@ pub struct GoshSummary {
 
 /// The result of a GOSH analysis: what was fitted and the spread of the results.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Gosh {
     /// The number of studies.
     pub k: usize,
@@ -106,6 +110,7 @@ pub struct Gosh {
 /// The (estimate, I²) pairs of the subsets: every pair when there are few,
 /// else their counts on a fine grid.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Scatter {
     /// Every pair, when there are at most [`MAX_POINTS`].
     pub points: Vec<(f64, f64)>,

@@ -30,6 +30,7 @@ use crate::model::{Capability, Deletions, Fit, Hints};
 
 /// The pooled result of one refit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Refit {
     /// The study the refit concerns (the one left out).
     pub study: String,
@@ -78,6 +79,7 @@ impl Refit {
 
 /// The model refitted without each study in turn, in input order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct LeaveOneOut {
     /// One refit per study; `study` names the one left out.
     pub studies: Vec<Refit>,
@@ -98,6 +100,7 @@ impl Analysis {
 
 /// The model refitted as the studies are added one at a time, in a chosen order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Cumulative {
     /// One refit per step; `study` names the one added at that step. The first
     /// step, one study, has no heterogeneity values.
@@ -197,6 +200,7 @@ impl Analysis {
 
 /// How much one study shapes the result: metafor's `influence()` diagnostics.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct InfluenceRow {
     /// The study.
     pub study: String,
@@ -227,6 +231,7 @@ pub struct InfluenceRow {
 
 /// Influence diagnostics of every study, in input order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Influence {
     /// One row per study.
     pub studies: Vec<InfluenceRow>,
@@ -406,6 +411,7 @@ impl Analysis {
 
 /// One study in the Baujat plot.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct BaujatPoint {
     /// The study.
     pub study: String,
@@ -419,6 +425,7 @@ pub struct BaujatPoint {
 
 /// The Baujat plot's coordinates (Baujat et al. 2002), in input order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Baujat {
     /// One point per study.
     pub studies: Vec<BaujatPoint>,

@@ -460,10 +460,7 @@ fn flipping_direction_twice_is_the_identity() {
     let table = womac_table(7, 8);
     let original = EffectSet::from_table(&table, Measure::Mc, &EffectOptions::default()).unwrap();
     let mut twice = original.clone();
-    let flip = Harmonisation {
-        improvement_positive: true,
-        rescale: None,
-    };
+    let flip = Harmonisation::new().improvement_positive(true);
     harmonise(&mut twice, &table, ScaleRegistry::shared(), &flip).unwrap();
     assert!(
         twice
@@ -483,10 +480,7 @@ fn rescaling_then_pooling_equals_pooling_then_rescaling() {
         let table = womac_table(seed, 6 + seed as usize);
         let raw = EffectSet::from_table(&table, Measure::Mc, &EffectOptions::default()).unwrap();
         let mut rescaled = raw.clone();
-        let to_100 = Harmonisation {
-            improvement_positive: false,
-            rescale: Some(100.0),
-        };
+        let to_100 = Harmonisation::new().rescale(100.0);
         harmonise(&mut rescaled, &table, ScaleRegistry::shared(), &to_100).unwrap();
         for estimator in Tau2::ALL {
             let model = MetaAnalysis::random(estimator);

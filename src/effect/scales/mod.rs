@@ -47,6 +47,7 @@ impl fmt::Display for Direction {
 /// A published minimal important change, as an improvement in points of the
 /// instrument's default range.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Mic {
     /// The value, or the lower end of a published range, in points.
     pub low: f64,
@@ -62,6 +63,7 @@ pub struct Mic {
 
 /// One registered instrument.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Scale {
     /// The name used in the `outcome` column and on the command line.
     pub name: String,

@@ -650,6 +650,7 @@ fn residual_heterogeneity(blocks: &Blocks) -> Result<Heterogeneity> {
 
 /// A fitted three-level model, as metafor's `rma.mv` reports it.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ThreeLevelFit {
     /// REML or ML.
     pub method: Tau2,

@@ -31,6 +31,7 @@ const NOT_ESTIMABLE: f64 = 1e-10;
 
 /// One coefficient with cluster-robust inference.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct RobustCoefficient {
     /// `intrcpt` or the moderator's name.
     pub name: String,
@@ -483,6 +484,7 @@ fn weighted_fit(blocks: &Blocks, weights: &[f64]) -> Result<(Vec<f64>, Vec<f64>)
 
 /// A robust-variance-estimation fit (correlated effects).
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct RveFit {
     /// The assumed correlation between effects of a cluster.
     pub rho: f64,

@@ -66,6 +66,7 @@ mod parallel;
 pub mod plot;
 pub mod report;
 pub mod sensitivity;
+pub mod setting;
 mod stats;
 
 pub use analysis::{Analysis, AnalysisOptions, OutcomeAnalysis, SubgroupResult, SubgroupTau2};
@@ -76,6 +77,7 @@ pub use model::{
     Prediction, Regression, RobustCoefficient, Rve, RveFit, SubgroupDifference, Tau2, Tau2Interval,
     Test, ThreeLevel, ThreeLevelFit, subgroup_difference,
 };
+pub use setting::Setting;
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

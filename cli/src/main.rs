@@ -13,7 +13,7 @@ use cochran::plot::{ForestPlot, ImageFormat, StudyOrder};
 use cochran::sensitivity::Subsets;
 use cochran::{
     Analysis, AnalysisOptions, Error, ErrorKind, Measure, Method, OutcomeAnalysis, SdImputation,
-    SubgroupTau2, Test, report,
+    Setting, SubgroupTau2, Test, report,
 };
 
 /// Saves a plot, at twice the size for PNG, with the title given (if any),
@@ -330,6 +330,7 @@ fn measure_help() -> String {
 }
 
 fn main() -> ExitCode {
+    Setting::use_names(flag);
     match Cli::parse().command {
         Command::Analyze(args) => run(&args),
         Command::LeaveOneOut(args) => run_refits(&args, None),
@@ -338,6 +339,40 @@ fn main() -> ExitCode {
         Command::Bias(args) => run_bias(&args),
         Command::Gosh(args) => run_gosh(&args),
         Command::Scales { format } => outcome_of(print_scales(format), 1, "scales"),
+    }
+}
+
+/// The flag that sets what the library's messages point to.
+fn flag(setting: Setting) -> &'static str {
+    match setting {
+        Setting::Measure => "--measure",
+        Setting::Method => "--method",
+        Setting::Test => "--test",
+        Setting::Moderators => "--mods",
+        Setting::Predict => "--predict",
+        Setting::Permutations => "--permutations",
+        Setting::Cluster => "--cluster",
+        Setting::Robust => "--robust",
+        Setting::Rve => "--rve",
+        Setting::Strict => "--strict",
+        Setting::Time => "--time",
+        Setting::Prefer => "--prefer",
+        Setting::Outcome => "--outcome",
+        Setting::ByOutcome => "--by outcome",
+        Setting::Rescale => "--rescale",
+        Setting::ImprovementPositive => "--improvement-positive",
+        Setting::Scales => "--scales",
+        Setting::Correlation => "--r",
+        Setting::ImputeCorrelation => "--r impute",
+        Setting::CorrelationSensitivity => "--r-sensitivity",
+        Setting::FailSafeTarget => "--fsn-target",
+        Setting::Subsets => "--subsets",
+        Setting::Sheet => "--sheet",
+        Setting::Delimiter => "--delimiter",
+        Setting::Decimal => "--decimal",
+        Setting::Columns => "--columns",
+        Setting::Format => "--format",
+        _ => "an option",
     }
 }
 

@@ -2,6 +2,7 @@
 //! studies: several instruments, follow-ups or arms of the same patients),
 //! fitted with the three-level model, with CR2 or RVE inference on request.
 
+use crate::setting::Setting;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
@@ -177,8 +178,10 @@ pub(crate) fn fit(
         Method::Random(Tau2::Ml) => Tau2::Ml,
         other => {
             return Err(ErrorKind::InvalidSetting(format!(
-                "--cluster fits the three-level model by REML or ML (--method REML or ML), \
-                 not {other}"
+                "{} fits the three-level model by REML or ML ({} REML or ML), \
+                 not {other}",
+                Setting::Cluster,
+                Setting::Method
             ))
             .into());
         }
@@ -254,7 +257,7 @@ pub(crate) fn robust_warnings(multilevel: &Multilevel) -> Vec<String> {
 fn explain(error: crate::Error, column: &str) -> crate::Error {
     match error.kind() {
         ErrorKind::InvalidSetting(message) if message.contains("cluster") => {
-            ErrorKind::InvalidSetting(format!("--cluster {column}: {message}")).into()
+            ErrorKind::InvalidSetting(format!("{} {column}: {message}", Setting::Cluster)).into()
         }
         _ => error,
     }

@@ -16,6 +16,7 @@ mod moderators;
 mod pooled;
 mod selection;
 
+use crate::setting::Setting;
 use std::path::Path;
 
 use serde::Serialize;
@@ -502,9 +503,14 @@ impl AnalysisOptions {
         self.check_dependence()?;
         self.harmonisation.check()?;
         let outside = |r: &&f64| !(-1.0..=1.0).contains(*r);
-        let assumed = self.effects.r.iter().find(outside).map(|r| ("--r", r));
+        let assumed = self
+            .effects
+            .r
+            .iter()
+            .find(outside)
+            .map(|r| (Setting::Correlation, r));
         let rerun = self.r_sensitivity.iter().find(outside);
-        if let Some((option, r)) = assumed.or(rerun.map(|r| ("--r-sensitivity", r))) {
+        if let Some((option, r)) = assumed.or(rerun.map(|r| (Setting::CorrelationSensitivity, r))) {
             return Err(ErrorKind::InvalidSetting(format!(
                 "{option} takes correlations in [-1, 1], found {r}"
             ))
@@ -524,24 +530,26 @@ impl AnalysisOptions {
     fn check_dependence(&self) -> Result<()> {
         if self.time.is_some() && self.uses_person_time() {
             return Err(ErrorKind::InvalidSetting(format!(
-                "--time selects follow-ups of clinical data; for {} the `time` column is \
+                "{} selects follow-ups of clinical data; for {} the `time` column is \
                  person-time",
+                Setting::Time,
                 self.measure
             ))
             .into());
         }
-        let without_cluster = |option: &str| {
+        let without_cluster = |option: Setting| {
             Err(ErrorKind::InvalidSetting(format!(
-                "{option} needs --cluster COLUMN: robust inference is about clusters of \
-                 dependent effects (usually --cluster study)"
+                "{option} needs {cluster} COLUMN: robust inference is about clusters of \
+                 dependent effects (usually {cluster} study)",
+                cluster = Setting::Cluster
             ))
             .into())
         };
         if self.cluster.is_none() && self.robust {
-            return without_cluster("--robust");
+            return without_cluster(Setting::Robust);
         }
         if self.cluster.is_none() && self.rve_rho.is_some() {
-            return without_cluster("--rve");
+            return without_cluster(Setting::Rve);
         }
         if let Some(rho) = self.rve_rho {
             Rve::new(rho)?;
@@ -818,7 +826,11 @@ fn permutation_test(
     seed: u64,
 ) -> Result<()> {
     let design = fit.design().cloned().ok_or_else(|| {
-        ErrorKind::InvalidSetting("--permutations needs a meta-regression (--mods)".into())
+        ErrorKind::InvalidSetting(format!(
+            "{} needs a meta-regression ({})",
+            Setting::Permutations,
+            Setting::Moderators
+        ))
     })?;
     let test = options
         .model()
@@ -834,9 +846,12 @@ fn predictions(fit: &Fit, options: &AnalysisOptions) -> Result<Option<Vec<Predic
         return Ok(None);
     }
     let (Some(regression), Some(design)) = (&fit.regression, fit.design()) else {
-        return Err(
-            ErrorKind::InvalidSetting("--predict needs a meta-regression (--mods)".into()).into(),
-        );
+        return Err(ErrorKind::InvalidSetting(format!(
+            "{} needs a meta-regression ({})",
+            Setting::Predict,
+            Setting::Moderators
+        ))
+        .into());
     };
     options
         .predictions
@@ -997,11 +1012,12 @@ impl Analysis {
     pub fn per_outcome(table: &Table, options: &AnalysisOptions) -> Result<Vec<OutcomeAnalysis>> {
         options.check()?;
         if !options.prefer.is_empty() {
-            return Err(ErrorKind::InvalidSetting(
-                "--prefer keeps one instrument per study when pooling across instruments; \
-                 with --by outcome each analysis has one instrument already"
-                    .into(),
-            )
+            return Err(ErrorKind::InvalidSetting(format!(
+                "{} keeps one instrument per study when pooling across instruments; \
+                 with {} each analysis has one instrument already",
+                Setting::Prefer,
+                Setting::ByOutcome
+            ))
             .into());
         }
         let outcomes = table.text_column(OUTCOME_COLUMN).ok_or_else(|| {
@@ -1044,9 +1060,10 @@ impl Analysis {
     /// Runs the analysis on effect sizes already computed.
     pub fn from_effects(effects: EffectSet, options: &AnalysisOptions) -> Result<Analysis> {
         if options.cluster.is_some() {
-            return Err(ErrorKind::InvalidSetting(
-                "--cluster needs the table the effects came from: use Analysis::from_table".into(),
-            )
+            return Err(ErrorKind::InvalidSetting(format!(
+                "{} needs the table the effects came from: use Analysis::from_table",
+                Setting::Cluster
+            ))
             .into());
         }
         Analysis::with_design(effects, options, None, None)
@@ -1071,7 +1088,8 @@ impl Analysis {
         };
         if options.effects.strict && !dependent.is_empty() {
             return Err(ErrorKind::InvalidValue(format!(
-                "effects of the same study are not independent (--strict): {}",
+                "effects of the same study are not independent ({}): {}",
+                Setting::Strict,
                 dependent.join("; ")
             ))
             .into());
@@ -1238,10 +1256,15 @@ fn dependence_warnings(effects: &EffectSet) -> Vec<String> {
                 "study `{label}` contributes {} effects (rows {}): effects of the same study \
                  share its patients or its design and are not independent; pooled as if they \
                  were, the study counts more than once. Model the dependence with \
-                 --cluster study, or pool one effect per study (--outcome, --by outcome, \
-                 --time, --prefer)",
+                 {cluster} study, or pool one effect per study ({outcome}, {by}, \
+                 {time}, {prefer})",
                 seen.len(),
-                seen.join(", ")
+                seen.join(", "),
+                cluster = Setting::Cluster,
+                outcome = Setting::Outcome,
+                by = Setting::ByOutcome,
+                time = Setting::Time,
+                prefer = Setting::Prefer
             )
         })
         .collect()
@@ -1280,7 +1303,8 @@ fn fit_tables(
     let method = options.method;
     if moderators {
         return Err(ErrorKind::InvalidSetting(format!(
-            "{method} pools a single effect; meta-regression (--mods) needs an inverse-variance method"
+            "{method} pools a single effect; meta-regression ({}) needs an inverse-variance method",
+            Setting::Moderators
         ))
         .into());
     }
@@ -1297,8 +1321,9 @@ fn fit_tables(
         .map(|&i| match &effects.studies[i].data {
             StudyData::TwoByTwo(t) => Ok(*t),
             _ => Err(ErrorKind::InvalidSetting(format!(
-                "--method {method} pools 2x2 tables: the measure must be OR, RR or RD \
+                "{} {method} pools 2x2 tables: the measure must be OR, RR or RD \
                  (columns events1, n1, events2, n2), not {}",
+                Setting::Method,
                 options.measure
             ))
             .into()),
@@ -1328,7 +1353,8 @@ fn exclusion_warnings(effects: &EffectSet) -> Vec<String> {
     let more = effects.excluded.len().saturating_sub(EXCLUSIONS_NAMED);
     if more > 0 {
         warnings.push(format!(
-            "and {more} more studies excluded for missing values; --format json lists all"
+            "and {more} more studies excluded for missing values; {} json lists all",
+            Setting::Format
         ));
     }
     warnings

@@ -3,6 +3,7 @@
 //! out is said in the notes; several follow-ups of one study that nobody chose
 //! between are a warning.
 
+use crate::setting::Setting;
 use std::fmt;
 use std::str::FromStr;
 
@@ -54,8 +55,9 @@ impl FromStr for TimeSelection {
         match s.parse::<f64>() {
             Ok(t) if t.is_finite() => Ok(TimeSelection::Value(t)),
             _ => Err(ErrorKind::InvalidSetting(format!(
-                "--time takes a follow-up value (as in the `{TIME_COLUMN}` column), `latest` or \
-                 `all`, found `{s}`"
+                "{} takes a follow-up value (as in the `{TIME_COLUMN}` column), `latest` or \
+                 `all`, found `{s}`",
+                Setting::Time
             ))
             .into()),
         }
@@ -120,7 +122,8 @@ pub(crate) fn select(
         Some(chosen) => {
             if !has_time {
                 return Err(ErrorKind::InvalidSetting(format!(
-                    "--time {chosen} needs a `{TIME_COLUMN}` column with each row's follow-up"
+                    "{} {chosen} needs a `{TIME_COLUMN}` column with each row's follow-up",
+                    Setting::Time
                 ))
                 .into());
             }
@@ -178,11 +181,13 @@ fn several_follow_ups(table: &Table, unchosen: bool, registry: &ScaleRegistry) -
             (times.len() > 1 && unchosen).then(|| {
                 let listed: Vec<String> = times.iter().map(|t| format!("{t}")).collect();
                 format!(
-                    "{} is reported at several follow-ups ({}: {}): choose one with --time \
-                     VALUE or --time latest, or keep them all with --time all and --cluster study",
+                    "{} is reported at several follow-ups ({}: {}): choose one with {time} \
+                     VALUE or {time} latest, or keep them all with {time} all and {cluster} study",
                     describe(table, &instruments, rows[0]),
                     TIME_COLUMN,
-                    listed.join(", ")
+                    listed.join(", "),
+                    time = Setting::Time,
+                    cluster = Setting::Cluster
                 )
             })
         })
@@ -232,7 +237,8 @@ fn choose_time(selection: Selection, chosen: TimeSelection, registry: &ScaleRegi
     let mut notes = selection.notes;
     if !left_out.is_empty() {
         notes.push(format!(
-            "--time {chosen}: {} row{} left out: {}",
+            "{} {chosen}: {} row{} left out: {}",
+            Setting::Time,
             left_out.len(),
             if left_out.len() == 1 { "" } else { "s" },
             left_out.join("; ")
@@ -264,7 +270,8 @@ pub(crate) fn prefer(
         .collect::<Result<_>>()?;
     let Some(instruments) = instruments(table, registry) else {
         return Err(ErrorKind::InvalidSetting(format!(
-            "--prefer chooses among instruments: it needs an `{OUTCOME_COLUMN}` column"
+            "{} chooses among instruments: it needs an `{OUTCOME_COLUMN}` column",
+            Setting::Prefer
         ))
         .into());
     };
@@ -293,7 +300,8 @@ pub(crate) fn prefer(
             })
             .collect();
         format!(
-            "--prefer {}: one instrument per study; left out: {}",
+            "{} {}: one instrument per study; left out: {}",
+            Setting::Prefer,
             prefer.join(","),
             listed.join("; ")
         )

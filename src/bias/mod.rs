@@ -17,6 +17,7 @@
 
 mod kendall;
 
+use crate::setting::Setting;
 use std::fmt;
 use std::str::FromStr;
 
@@ -280,7 +281,8 @@ pub fn small_study_effects(fit: &Fit, options: &BiasOptions) -> Result<SmallStud
     fit.check_pooled("the tests of small-study effects", 3)?;
     if let Some(target) = options.orwin_target.filter(|t| !t.is_finite()) {
         return Err(ErrorKind::InvalidSetting(format!(
-            "Orwin's target (--fsn-target) must be a finite effect, found {target}"
+            "Orwin's target ({}) must be a finite effect, found {target}",
+            Setting::FailSafeTarget
         ))
         .into());
     }

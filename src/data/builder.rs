@@ -4,6 +4,7 @@
 
 use super::{LABEL_COLUMNS, Layout, Named, STUDY_COLUMN, SUBGROUP_COLUMN, Table, TableSpec};
 use crate::error::{Error, ErrorKind, Result};
+use crate::setting::Setting;
 
 /// A cell as a reader found it.
 pub(super) enum Cell<'a> {
@@ -256,23 +257,29 @@ fn rename_columns(
     for (name, header) in &spec.read.columns {
         let i = headers.iter().position(|h| h == header).ok_or_else(|| {
             setting(format!(
-                "--columns maps `{header}` to `{name}`, but the file has no column `{header}`; \
+                "{} maps `{header}` to `{name}`, but the file has no column `{header}`; \
                  its columns are {}",
+                Setting::Columns,
                 crate::error::quoted(headers)
             ))
         })?;
         if renamed.iter().any(|(n, _)| n == name) {
-            return Err(setting(format!("--columns maps two columns to `{name}`")));
+            return Err(setting(format!(
+                "{} maps two columns to `{name}`",
+                Setting::Columns
+            )));
         }
         if header != name && headers.iter().any(|h| h == name) {
             return Err(setting(format!(
-                "--columns maps `{header}` to `{name}`, but the file also has a column \
-                 `{name}`; rename or remove one"
+                "{} maps `{header}` to `{name}`, but the file also has a column \
+                 `{name}`; rename or remove one",
+                Setting::Columns
             )));
         }
         let written = written[i].trim().to_string();
         notes.push(format!(
-            "the column `{written}` is read as `{name}` (--columns)"
+            "the column `{written}` is read as `{name}` ({})",
+            Setting::Columns
         ));
         headers[i] = name.clone();
         renamed.push((name.clone(), written));

@@ -2,6 +2,7 @@
 //! decimal mark, the sheet of a spreadsheet and the names of its columns.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::setting::Setting;
 
 /// Settings that override what the reader detects, and the user's names
 /// for the columns cochran expects.
@@ -65,8 +66,9 @@ impl ReadOptions {
             }
             _ => {
                 return Err(setting(format!(
-                    "--delimiter takes comma, semicolon, tab, pipe or one ASCII character, \
-                     found `{name}`"
+                    "{} takes comma, semicolon, tab, pipe or one ASCII character, \
+                     found `{name}`",
+                    Setting::Delimiter
                 )));
             }
         };
@@ -85,7 +87,8 @@ impl ReadOptions {
             "comma" | "," => Ok(self.decimal_comma(true)),
             "point" | "." | "period" | "dot" => Ok(self.decimal_comma(false)),
             other => Err(setting(format!(
-                "--decimal takes `point` or `comma`, found `{other}`"
+                "{} takes `point` or `comma`, found `{other}`",
+                Setting::Decimal
             ))),
         }
     }
@@ -147,8 +150,9 @@ impl ReadOptions {
                 .filter(|(n, h)| !n.trim().is_empty() && !h.trim().is_empty())
                 .ok_or_else(|| {
                     setting(format!(
-                        "--columns takes NAME=HEADER pairs separated by commas \
+                        "{} takes NAME=HEADER pairs separated by commas \
                          (e.g. `study=Author,events1=tpos`), found `{}`",
+                        Setting::Columns,
                         pair.trim()
                     ))
                 })?;

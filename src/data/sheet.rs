@@ -1,6 +1,7 @@
 //! Spreadsheets (.xlsx, .xlsm, .xlsb, .xls, .ods), read with calamine: one
 //! sheet, whose first used row is the header.
 
+use crate::setting::Setting;
 use std::path::Path;
 
 use calamine::{Data, Reader};
@@ -12,9 +13,10 @@ use crate::error::{Error, ErrorKind, Result};
 /// Reads the chosen sheet (or the first) of a spreadsheet file.
 pub(super) fn read(path: &Path, spec: &TableSpec) -> Result<Table> {
     if spec.read.delimiter.is_some() {
-        return Err(ErrorKind::InvalidSetting(
-            "--delimiter applies to text files; this is a spreadsheet".into(),
-        )
+        return Err(ErrorKind::InvalidSetting(format!(
+            "{} applies to text files; this is a spreadsheet",
+            Setting::Delimiter
+        ))
         .into());
     }
     let unreadable = |e: calamine::Error| Error::new(ErrorKind::Unreadable(e.to_string()));
@@ -39,8 +41,9 @@ pub(super) fn read(path: &Path, spec: &TableSpec) -> Result<Table> {
     };
     let mut notes = vec![if names.len() > 1 {
         format!(
-            "read the sheet `{name}` (the workbook's sheets: {}; --sheet chooses)",
-            names.join(", ")
+            "read the sheet `{name}` (the workbook's sheets: {}; {} chooses)",
+            names.join(", "),
+            Setting::Sheet
         )
     } else {
         format!("read the sheet `{name}`")
@@ -69,8 +72,9 @@ pub(super) fn read(path: &Path, spec: &TableSpec) -> Result<Table> {
     builder.finish().map_err(|e| match e.kind() {
         ErrorKind::Empty if names.len() > 1 => Error::new(ErrorKind::Unreadable(format!(
             "the sheet `{name}` has no data rows (a header row followed by one row per study is \
-             expected); the workbook's sheets are {}: --sheet chooses one",
-            crate::error::quoted(&names)
+             expected); the workbook's sheets are {}: {} chooses one",
+            crate::error::quoted(&names),
+            Setting::Sheet
         ))),
         _ => e.in_sheet(&name, None),
     })

@@ -1,6 +1,7 @@
 //! Delimited text files: the encoding, the delimiter and the decimal mark
 //! are detected, then the rows go to the [`TableBuilder`].
 
+use crate::setting::Setting;
 use std::borrow::Cow;
 
 use super::builder::{Cell, TableBuilder};
@@ -18,9 +19,10 @@ const DELIMITERS: [(u8, &str); 4] = [
 /// Reads a delimited text file held in memory.
 pub(super) fn read(bytes: &[u8], spec: &TableSpec) -> Result<Table> {
     if spec.read.sheet.is_some() {
-        return Err(ErrorKind::InvalidSetting(
-            "--sheet applies to spreadsheets (.xlsx, .xls, .ods); this is a text file".into(),
-        )
+        return Err(ErrorKind::InvalidSetting(format!(
+            "{} applies to spreadsheets (.xlsx, .xls, .ods); this is a text file",
+            Setting::Sheet
+        ))
         .into());
     }
     let (text, encoding) = decode(bytes)?;

@@ -3,6 +3,7 @@
 //! studies poolable (a common 0–100 range, a common direction of improvement).
 //! Every conversion is recorded on the study it was applied to.
 
+use crate::setting::Setting;
 use serde::Serialize;
 
 use super::scales::{Direction, Scale, ScaleRegistry};
@@ -64,8 +65,9 @@ impl Harmonisation {
         match self.rescale {
             Some(target) if !(target.is_finite() && target > 0.0) => {
                 Err(ErrorKind::InvalidSetting(format!(
-                    "--rescale takes the top of the common range, a positive number such as \
-                     100; found {target}"
+                    "{} takes the top of the common range, a positive number such as \
+                     100; found {target}",
+                    Setting::Rescale
                 ))
                 .into())
             }
@@ -152,8 +154,9 @@ pub fn harmonise(
     set.warnings.extend(unregistered.iter().map(|name| {
         format!(
             "instrument `{name}` is not registered: its range and direction are unknown, so its \
-             scores are not checked against a range and its sign is not changed (--scales FILE \
-             adds it)"
+             scores are not checked against a range and its sign is not changed ({} FILE \
+             adds it)",
+            Setting::Scales
         )
     }));
     set.summarise_notes();
@@ -173,9 +176,10 @@ fn unregistered_for_raw(error: Error, name: &str) -> Error {
     };
     Error::new(ErrorKind::InvalidValue(format!(
         "unknown instrument `{name}` (registered: {}): a raw mean change needs its range and \
-         direction; add it with --scales FILE (columns: name, aliases, full_name, min, max, \
+         direction; add it with {} FILE (columns: name, aliases, full_name, min, max, \
          better, subscales, note), or pool standardised changes (SMCR, SMCC)",
-        valid.join(", ")
+        valid.join(", "),
+        Setting::Scales
     )))
 }
 
@@ -277,19 +281,23 @@ fn check_poolable(
     {
         return Err(ErrorKind::InvalidSetting(format!(
             "pooling raw mean changes of different instruments or ranges ({} {}-{} and {} {}-{}) is refused: \
-             use a standardised measure (--measure SMCR) or convert to a common range (--rescale 100), \
-             or analyse each outcome on its own (--by outcome or --outcome NAME)",
-            first.instrument, first.min, first.max, other.instrument, other.min, other.max
+             use a standardised measure ({measure} SMCR) or convert to a common range ({rescale} 100), \
+             or analyse each outcome on its own ({by} or {outcome} NAME)",
+            first.instrument, first.min, first.max, other.instrument, other.min, other.max,
+            measure = Setting::Measure,
+            rescale = Setting::Rescale,
+            by = Setting::ByOutcome,
+            outcome = Setting::Outcome
         ))
         .into());
     }
     let mixed = used.iter().any(|u| u.better != first.better);
     if mixed && !options.improvement_positive {
-        return Err(ErrorKind::InvalidSetting(
+        return Err(ErrorKind::InvalidSetting(format!(
             "the instruments point in opposite directions (higher is better on some, lower on others): \
-             add --improvement-positive so that a positive change always means improvement"
-                .into(),
-        )
+             add {} so that a positive change always means improvement",
+            Setting::ImprovementPositive
+        ))
         .into());
     }
     Ok(())

@@ -4,6 +4,7 @@
 //! report all three SDs, and SDs borrowed from other studies. Every recovered
 //! value is filled into the table and recorded, so the output can flag it.
 
+use crate::setting::Setting;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -191,11 +192,12 @@ fn impute_correlation(table: &mut Table, imputed: &mut [Vec<Imputation>]) -> Res
         .filter(|r| (-1.0..=1.0).contains(r))
         .collect();
     if derived.is_empty() {
-        return Err(ErrorKind::InvalidSetting(
-            "--r impute needs at least one study that reports the SD before, after and of the change \
-             (sd_pre, sd_post, sd_change); none does: give --r VALUE instead"
-                .into(),
-        )
+        return Err(ErrorKind::InvalidSetting(format!(
+            "{} needs at least one study that reports the SD before, after and of the change \
+             (sd_pre, sd_post, sd_change); none does: give {} VALUE instead",
+            Setting::ImputeCorrelation,
+            Setting::Correlation
+        ))
         .into());
     }
     let r = derived.iter().sum::<f64>() / derived.len() as f64;

@@ -1,5 +1,6 @@
 //! From a table of studies to effect sizes, reporting every exclusion and adjustment.
 
+use crate::setting::Setting;
 use serde::Serialize;
 
 use super::harmonise::InstrumentUse;
@@ -385,7 +386,7 @@ fn described_needs(measure: Measure) -> Vec<String> {
             let mut alternatives: Vec<String> =
                 substitutes(c).iter().map(|s| s.to_string()).collect();
             if is_correlation(c) {
-                alternatives.push("--r VALUE".into());
+                alternatives.push(format!("{} VALUE", Setting::Correlation));
             }
             match alternatives.is_empty() {
                 true => c.to_string(),
@@ -407,9 +408,11 @@ impl<'a> Columns<'a> {
         if let Some(r) = options.r
             && !(-1.0..=1.0).contains(&r)
         {
-            return Err(
-                ErrorKind::InvalidSetting(format!("--r must lie in [-1, 1], found {r}")).into(),
-            );
+            return Err(ErrorKind::InvalidSetting(format!(
+                "{} must lie in [-1, 1], found {r}",
+                Setting::Correlation
+            ))
+            .into());
         }
         let obtainable = |column: &str| {
             table.has_column(column)
@@ -581,8 +584,9 @@ impl<'a> Columns<'a> {
             .any(|c| self.resolved(c, row).is_some_and(|(_, assumed)| assumed));
         if assumed_r {
             notes.push(format!(
-                "pre/post correlation r = {} assumed (from --r)",
-                self.r_default.unwrap_or(f64::NAN)
+                "pre/post correlation r = {} assumed (from {})",
+                self.r_default.unwrap_or(f64::NAN),
+                Setting::Correlation
             ));
         }
         Ok((data, notes))

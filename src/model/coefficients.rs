@@ -2,6 +2,7 @@
 //! reports it: the coefficient table, the omnibus test of the moderators (QM)
 //! and the pseudo-R².
 
+use crate::setting::Setting;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, FisherSnedecor};
 
@@ -93,11 +94,11 @@ pub(crate) fn regression(
         }
     };
     if s2w == 0.0 {
-        return Err(ErrorKind::InvalidSetting(
+        return Err(ErrorKind::InvalidSetting(format!(
             "the moderators fit the effects exactly (no residual variation), so under \
-             Knapp-Hartung every standard error would be 0; use the z test (--test z)"
-                .into(),
-        )
+             Knapp-Hartung every standard error would be 0; use the z test ({} z)",
+            Setting::Test
+        ))
         .into());
     }
     let variance_scale = data.spread(1.0).powi(2);

@@ -15,6 +15,7 @@
 //! # Ok::<(), cochran::Error>(())
 //! ```
 
+use crate::setting::Setting;
 use serde::Serialize;
 
 use super::linalg::Cholesky;
@@ -168,8 +169,9 @@ impl Design {
             .find(|(n, _)| !moderators.iter().any(|m| m.eq_ignore_ascii_case(n)))
         {
             return Err(ErrorKind::InvalidSetting(format!(
-                "--predict names `{name}`, which is not a moderator of the model; its moderators are: {}",
-                moderators.join(", ")
+                "{predict} names `{name}`, which is not a moderator of the model; its moderators are: {}",
+                moderators.join(", "),
+                predict = Setting::Predict
             ))
             .into());
         }
@@ -180,7 +182,8 @@ impl Design {
                 .map(|(_, v)| v.trim())
                 .ok_or_else(|| {
                     ErrorKind::InvalidSetting(format!(
-                        "--predict needs a value for every moderator; `{moderator}` has none"
+                        "{} needs a value for every moderator; `{moderator}` has none",
+                        Setting::Predict
                     ))
                     .into()
                 })
@@ -197,7 +200,8 @@ impl Design {
                     .filter(|x| x.is_finite())
                     .ok_or_else(|| {
                         ErrorKind::InvalidSetting(format!(
-                            "--predict: moderator `{source}` is numeric, found `{text}`"
+                            "{}: moderator `{source}` is numeric, found `{text}`",
+                            Setting::Predict
                         ))
                     })?;
                 row.push(x);
@@ -240,7 +244,8 @@ impl Design {
             Ok(())
         } else {
             Err(ErrorKind::InvalidSetting(format!(
-                "--predict: `{level}` is not a level of `{moderator}`; its levels are: {}",
+                "{}: `{level}` is not a level of `{moderator}`; its levels are: {}",
+                Setting::Predict,
                 levels.join(", ")
             ))
             .into())

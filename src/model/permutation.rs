@@ -9,6 +9,7 @@
 //! is drawn from a generator seeded by the seed and i alone, so results are the
 //! same whatever the number of threads; the first is the observed order.
 
+use crate::setting::Setting;
 use serde::Serialize;
 
 use super::design::Design;
@@ -60,7 +61,10 @@ impl MetaAnalysis {
         seed: u64,
     ) -> Result<PermutationTest> {
         let design = self.design.as_ref().ok_or_else(|| {
-            ErrorKind::InvalidSetting("a permutation test needs moderators (--mods)".into())
+            ErrorKind::InvalidSetting(format!(
+                "a permutation test needs moderators ({})",
+                Setting::Moderators
+            ))
         })?;
         if permutations < 2 {
             return Err(ErrorKind::InvalidSetting(format!(

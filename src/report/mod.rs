@@ -12,6 +12,7 @@
 //! # Ok::<(), cochran::Error>(())
 //! ```
 
+use crate::setting::Setting;
 use std::fmt::Write as _;
 use std::io::Write;
 
@@ -570,8 +571,9 @@ fn study_table(out: &mut String, analysis: &Analysis) {
     if studies.len() > TEXT_STUDY_LIMIT {
         let _ = writeln!(
             out,
-            "Studies: {} (table omitted above {TEXT_STUDY_LIMIT}; use --format csv or json)\n",
-            studies.len()
+            "Studies: {} (table omitted above {TEXT_STUDY_LIMIT}; use {} csv or json)\n",
+            studies.len(),
+            Setting::Format
         );
         return;
     }

@@ -6,6 +6,7 @@
 //! summary, the streamed rows and the density are the same whatever the
 //! number of threads, and memory does not grow with the number of subsets.
 
+use crate::setting::Setting;
 use serde::Serialize;
 
 use crate::analysis::Analysis;
@@ -214,7 +215,8 @@ impl Plan {
             Subsets::Default => {
                 return Err(ErrorKind::InvalidSetting(format!(
                     "GOSH on k = {k} studies ({all} subsets) needs a number of random \
-                     subsets (--subsets N) above {DEFAULT_RANDOM_MAX_K} studies"
+                     subsets ({} N) above {DEFAULT_RANDOM_MAX_K} studies",
+                    Setting::Subsets
                 ))
                 .into());
             }

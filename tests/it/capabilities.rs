@@ -152,3 +152,15 @@ fn the_same_calls_work_on_independent_effects() {
     assert!(analysis.small_study_effects(&BiasOptions::new()).is_ok());
     assert!(analysis.funnel_plot().to_svg().is_ok());
 }
+
+/// Library messages name the setting as the library spells it; the command
+/// line, which registers its flags, says `--predict` (tests/it/meta_regression.rs).
+#[test]
+fn library_messages_name_settings_not_flags() {
+    let options = AnalysisOptions::new(Measure::Gen).predict(&[("year", "2000")]);
+    let error = analysis(options).expect_err("predictions need moderators");
+    let message = error.to_string();
+    assert!(message.contains("`predict`"), "{message}");
+    assert!(message.contains("`moderators`"), "{message}");
+    assert!(!message.contains("--"), "{message}");
+}

@@ -311,7 +311,7 @@ fn bad_moderators_are_clear_errors() {
     );
     run(
         &["--mods", "ablat", "--predict", "dose=3"],
-        &["`dose`", "not a moderator"],
+        &["--predict names `dose`", "not a moderator"],
     );
     run(
         &["--mods", "alloc", "--predict", "alloc=sometimes"],

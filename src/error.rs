@@ -172,6 +172,12 @@ pub enum ErrorKind {
         /// What was asked.
         what: crate::model::Capability,
     },
+    /// A CSV asked of a result that has no table.
+    #[error("{what} has no table to write as CSV")]
+    NoTable {
+        /// The result.
+        what: &'static str,
+    },
     /// Something that needs a part of the library this build leaves out.
     #[error("{what} needs cochran's `{feature}` feature, which this build does not have")]
     FeatureDisabled {

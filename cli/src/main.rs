@@ -10,6 +10,7 @@ use cochran::data::ReadOptions;
 use cochran::effect::scales::ScaleRegistry;
 use cochran::model::{Capability, ModelKind};
 use cochran::plot::{ForestPlot, ImageFormat, StudyOrder};
+use cochran::report::{BiasReport, RefitsReport, Report};
 use cochran::sensitivity::Subsets;
 use cochran::{
     Analysis, AnalysisOptions, Error, ErrorKind, Measure, Method, OutcomeAnalysis, SdImputation,
@@ -338,7 +339,10 @@ fn main() -> ExitCode {
         Command::Influence(args) => run_influence(&args),
         Command::Bias(args) => run_bias(&args),
         Command::Gosh(args) => run_gosh(&args),
-        Command::Scales { format } => outcome_of(print_scales(format), 1, "scales"),
+        Command::Scales { format } => match refuse_csv(format, "scales") {
+            Ok(()) => outcome_of(print_scales(format), 1, "scales"),
+            Err(error) => fail_for(&error, "scales"),
+        },
     }
 }
 
@@ -461,9 +465,7 @@ fn run_refits(args: &AnalyzeArgs, order: Option<&str>) -> ExitCode {
     };
     let printed = emit(
         args.format,
-        || report::refits_text(&analysis, &heading, column, &refits),
-        &serde_json::json!({ "studies": refits }),
-        |out| report::write_refits_csv(&refits, out),
+        &RefitsReport::new(&analysis, &heading, column, &refits),
     );
     outcome_of(printed, 1, command)
 }
@@ -503,12 +505,7 @@ fn run_influence(args: &InfluenceArgs) -> ExitCode {
         Ok(influence) => influence,
         Err(error) => return fail_for(&error, command),
     };
-    let printed = emit(
-        input.format,
-        || report::influence_text(&influence),
-        &influence,
-        |out| report::write_influence_csv(&influence, out),
-    );
+    let printed = emit(input.format, &influence);
     outcome_of(printed, 1, command)
 }
 
@@ -537,12 +534,7 @@ fn run_bias(args: &BiasArgs) -> ExitCode {
         Ok(done) => done,
         Err(error) => return fail_for(&error, command),
     };
-    let printed = emit(
-        input.format,
-        || report::bias_text(&analysis, &found),
-        &found,
-        |_| Err(no_csv("bias")),
-    );
+    let printed = emit(input.format, &BiasReport::new(&analysis, &found));
     outcome_of(printed, 1, command)
 }
 
@@ -580,12 +572,7 @@ fn run_gosh(args: &GoshArgs) -> ExitCode {
         Ok(gosh) => gosh,
         Err(error) => return fail_for(&error, command),
     };
-    let printed = emit(
-        input.format,
-        || report::gosh_text(&gosh),
-        &gosh,
-        |_| Err(no_csv("gosh")),
-    );
+    let printed = emit(input.format, &gosh);
     outcome_of(printed, 1, command)
 }
 
@@ -644,20 +631,15 @@ fn png_scale(path: &Path) -> f64 {
 }
 
 /// Prints a result to standard output in the chosen format.
-fn emit(
-    format: Format,
-    text: impl FnOnce() -> String,
-    json: &impl serde::Serialize,
-    csv: impl FnOnce(&mut dyn Write) -> Result<(), Error>,
-) -> Result<(), Error> {
+fn emit(format: Format, result: &dyn Report) -> Result<(), Error> {
     let mut out = BufWriter::new(std::io::stdout().lock());
     match format {
-        Format::Text => out.write_all(text().as_bytes()).map_err(io_error)?,
+        Format::Text => out.write_all(result.text().as_bytes()).map_err(io_error)?,
         Format::Json => {
-            serde_json::to_writer(&mut out, json).map_err(|e| io_error(e.into()))?;
+            result.write_json(&mut out)?;
             writeln!(out).map_err(io_error)?;
         }
-        Format::Csv => csv(&mut out)?,
+        Format::Csv => result.write_csv(&mut out)?,
     }
     out.flush().map_err(io_error)
 }
@@ -830,26 +812,10 @@ enum Analyses {
 
 impl Analyses {
     fn print(&self, format: Format) -> Result<(), Error> {
-        let mut out = BufWriter::new(std::io::stdout().lock());
-        match (self, format) {
-            (Analyses::One(a), Format::Text) => out
-                .write_all(report::text(a).as_bytes())
-                .map_err(io_error)?,
-            (Analyses::One(a), Format::Json) => {
-                report::write_json(a, &mut out)?;
-                writeln!(out).map_err(io_error)?;
-            }
-            (Analyses::One(a), Format::Csv) => report::write_csv(a, &mut out)?,
-            (Analyses::PerOutcome(o), Format::Text) => out
-                .write_all(report::outcomes_text(o).as_bytes())
-                .map_err(io_error)?,
-            (Analyses::PerOutcome(o), Format::Json) => {
-                report::write_outcomes_json(o, &mut out)?;
-                writeln!(out).map_err(io_error)?;
-            }
-            (Analyses::PerOutcome(o), Format::Csv) => report::write_outcomes_csv(o, &mut out)?,
+        match self {
+            Analyses::One(a) => emit(format, a.as_ref()),
+            Analyses::PerOutcome(o) => emit(format, o),
         }
-        out.flush().map_err(io_error)
     }
 
     fn write_plots(&self, args: &AnalyzeArgs) -> Result<(), Error> {
@@ -980,18 +946,7 @@ fn write_bubble(analysis: &Analysis, args: &AnalyzeArgs) -> Result<(), Error> {
 }
 
 fn print_scales(format: Format) -> Result<(), Error> {
-    let registry = ScaleRegistry::shared();
-    let mut out = BufWriter::new(std::io::stdout().lock());
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, registry).map_err(|e| io_error(e.into()))?;
-            writeln!(out).map_err(io_error)?;
-        }
-        _ => out
-            .write_all(report::scales_text(registry).as_bytes())
-            .map_err(io_error)?,
-    }
-    out.flush().map_err(io_error)
+    emit(format, ScaleRegistry::shared())
 }
 
 fn io_error(e: std::io::Error) -> Error {

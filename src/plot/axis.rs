@@ -4,6 +4,7 @@
 //! those of proportions, correlations and rates analysed on other scales.
 
 use crate::effect::BackTransform;
+use crate::report::number::trimmed;
 
 /// A horizontal or vertical axis over `[lo, hi]` (analysis scale), drawn from
 /// pixel `from` to pixel `to`.
@@ -225,36 +226,9 @@ fn log_candidates(lo: f64, hi: f64, mantissas: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// `x` with `decimals` decimals, never printing `-0.00`.
-pub(crate) fn fixed(x: f64, decimals: usize) -> String {
-    let s = format!("{x:.decimals$}");
-    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
-        s[1..].to_string()
-    } else {
-        s
-    }
-}
-
-/// `x` with at most `decimals` decimals and no trailing zeros (`0.5`, `2`, `0`).
-pub(crate) fn trimmed(x: f64, decimals: usize) -> String {
-    let s = fixed(x, decimals);
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn zero_is_never_negative() {
-        assert_eq!(fixed(-0.0001, 2), "0.00");
-        assert_eq!(trimmed(-1e-17, 4), "0");
-        assert_eq!(trimmed(-0.5, 4), "-0.5");
-    }
 
     #[test]
     fn linear_ticks_are_round() {

@@ -18,6 +18,7 @@ mod multilevel_properties;
 mod outcomes;
 mod plot;
 mod properties;
+mod reports;
 mod robustness;
 mod sensitivity;
 mod summary_conversions;

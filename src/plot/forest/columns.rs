@@ -1,7 +1,7 @@
 //! The left-hand data columns: what each design reports per study.
 
 use crate::effect::{Design, StudyData};
-use crate::plot::axis::trimmed;
+use crate::report::number::trimmed;
 
 /// One block of data columns under a shared heading ("Treatment", "Control").
 #[derive(Debug, Clone, PartialEq)]

@@ -274,7 +274,7 @@ fn effect_headings(plot: &ForestPlot) -> [String; 2] {
         Some(Method::Peto) => ("Peto", "Fixed"),
         Some(_) => ("IV", "Common"),
     };
-    let level = crate::plot::axis::trimmed(plot.analysis.model.level(), 1);
+    let level = crate::report::number::trimmed(plot.analysis.model.level(), 1);
     [
         natural_title(plot.analysis.measure).to_string(),
         format!("{pooling}, {model}, {level}% CI"),

@@ -4,7 +4,7 @@
 use crate::analysis::{Analysis, Multilevel, Pooled, PooledModel};
 use crate::effect::{BackTransform, Exclusion};
 use crate::model::{Capability, Fit, Method, Test};
-use crate::plot::axis::{fixed, trimmed};
+use crate::report::number::{fixed, p_revman, small_decimals, trimmed};
 use crate::sensitivity::Refit;
 
 use super::columns::{format_value, values};
@@ -522,7 +522,7 @@ fn clustered_rows(
         style.natural(fit.pi_upper)
     );
     out.push(row);
-    let variance = |x: f64| fixed(x, 2.max(decimals_for(x)));
+    let variance = |x: f64| fixed(x, 2.max(small_decimals(x)));
     let q_line = chi_squared(fit.q, fit.q_df, fit.q_p_value, Some(fit.i2));
     out.push(Row::plain(Kind::Note, format!("Heterogeneity: {q_line}")));
     out.push(Row::plain(
@@ -545,7 +545,7 @@ fn clustered_rows(
         Kind::Note,
         format!(
             "Test for overall effect: {statistic} (P {}); {} effects in {} clusters of `{}`",
-            p_value(fit.p_value),
+            p_revman(fit.p_value),
             fit.k,
             fit.clusters,
             m.cluster_column
@@ -564,7 +564,7 @@ fn clustered_rows(
                 style.effect(robust.estimate, robust.ci_lower, robust.ci_upper),
                 fixed(robust.statistic.abs(), 2),
                 fixed(robust.df, 1),
-                p_value(robust.p_value)
+                p_revman(robust.p_value)
             ),
         ));
     }
@@ -683,7 +683,10 @@ fn heterogeneity(fit: &Fit) -> String {
         return "Heterogeneity: not applicable".to_string();
     }
     let tau2 = match fit.method {
-        Method::Random(_) => format!("τ² = {}; ", fixed(fit.tau2, 2.max(decimals_for(fit.tau2)))),
+        Method::Random(_) => format!(
+            "τ² = {}; ",
+            fixed(fit.tau2, 2.max(small_decimals(fit.tau2)))
+        ),
         _ => String::new(),
     };
     format!("Heterogeneity: {tau2}{}", chi_squared(q, df, p, fit.i2))
@@ -698,19 +701,8 @@ fn chi_squared(q: f64, df: f64, p: f64, i2: Option<f64>) -> String {
         "χ² = {}, df = {} (P {}){i2}",
         fixed(q, 2),
         trimmed(df, 0),
-        p_value(p)
+        p_revman(p)
     )
-}
-
-/// Enough decimals to show a small τ² as more than zeros.
-fn decimals_for(x: f64) -> usize {
-    // Below 1e-8, a tau^2 is where an iterative estimator stopped on the
-    // boundary, not a variance anyone would report: it prints as 0.00.
-    if x > 1e-8 && x < 0.01 {
-        (-x.log10().floor()) as usize + 1
-    } else {
-        2
-    }
 }
 
 /// "Test for overall effect: Z = 3.97 (P < 0.0001)", or t with its df under Knapp–Hartung.
@@ -722,36 +714,12 @@ fn overall_effect(fit: &Fit) -> String {
         (Test::Knha, Some(df)) => format!("t = {}, df = {}", fixed(stat.abs(), 2), trimmed(df, 0)),
         _ => format!("Z = {}", fixed(stat.abs(), 2)),
     };
-    format!("Test for overall effect: {name} (P {})", p_value(p))
-}
-
-/// A p-value as RevMan prints it: `= 0.04`, `= 0.003`, `< 0.00001`.
-pub(crate) fn p_value(p: f64) -> String {
-    if !p.is_finite() {
-        return "= NA".to_string();
-    }
-    if p < 0.00001 {
-        return "< 0.00001".to_string();
-    }
-    let decimals = match p {
-        p if p >= 0.01 => 2,
-        p if p >= 0.001 => 3,
-        p if p >= 0.0001 => 4,
-        _ => 5,
-    };
-    format!("= {}", fixed(p, decimals))
+    format!("Test for overall effect: {name} (P {})", p_revman(p))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn p_values_read_like_revman() {
-        assert_eq!(p_value(0.456), "= 0.46");
-        assert_eq!(p_value(0.0031), "= 0.003");
-        assert_eq!(p_value(0.000_000_1), "< 0.00001");
-    }
 
     #[test]
     fn ratio_effects_are_back_transformed() {

@@ -109,6 +109,23 @@ pub enum ErrorKind {
         /// The cell's text.
         found: String,
     },
+    /// A numeric cell of a spreadsheet holds a date.
+    #[error("expected a number, found the date {date} (the cell is formatted as a date)")]
+    DateNotANumber {
+        /// The date as year-month-day.
+        date: String,
+    },
+    /// The input is larger than cochran reads: a file, a part of a
+    /// spreadsheet, a line, a cell or the table.
+    #[error("{what} exceeds the limit of {limit} {unit} that cochran reads")]
+    TooLarge {
+        /// What is too large, as a phrase.
+        what: String,
+        /// The limit.
+        limit: u64,
+        /// What the limit counts (bytes, cells, rows, …).
+        unit: &'static str,
+    },
     /// A value is a number but not an admissible one (negative SD, events > n, …).
     #[error("{0}")]
     InvalidValue(String),

@@ -2,6 +2,7 @@
 //! hand over a header and rows of cells; this module maps the columns,
 //! parses the cells and remembers where each row came from.
 
+use super::limits::{MAX_TABLE_VALUES, too_large};
 use super::{LABEL_COLUMNS, Layout, Named, STUDY_COLUMN, SUBGROUP_COLUMN, Table, TableSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::setting::Setting;
@@ -12,8 +13,11 @@ pub(super) enum Cell<'a> {
     Text(&'a str),
     #[cfg_attr(not(feature = "spreadsheet"), allow(dead_code))]
     Number(f64),
-    /// Anything else (a spreadsheet's error value, a date, a boolean), as
-    /// it displays: a label, never a number.
+    /// A date-formatted spreadsheet cell, as year-month-day.
+    #[cfg_attr(not(feature = "spreadsheet"), allow(dead_code))]
+    Date(&'a str),
+    /// Anything else (a spreadsheet's error value, a boolean), as it
+    /// displays: a label, never a number.
     Other(String),
 }
 
@@ -32,6 +36,7 @@ impl Cell<'_> {
             Cell::Empty => None,
             Cell::Text(t) => Some(t.to_string()).filter(|t| !t.is_empty()),
             Cell::Number(x) => Some(x.to_string()),
+            Cell::Date(d) => Some(d.to_string()),
             Cell::Other(t) => Some(t.clone()),
         }
     }
@@ -44,6 +49,10 @@ impl Cell<'_> {
             Cell::Number(x) if x.is_finite() => Ok(Some(*x)),
             Cell::Number(x) => Err(not_a_number(x.to_string())),
             Cell::Text(t) => parse_number(t, decimal_comma),
+            Cell::Date(d) => Err(ErrorKind::DateNotANumber {
+                date: d.to_string(),
+            }
+            .into()),
             Cell::Other(t) => Err(not_a_number(t.clone())),
         }
     }
@@ -139,13 +148,12 @@ impl TableBuilder {
         // Every other column is kept as text too, so that a grouping, a
         // moderator or a cluster chosen after reading finds its values;
         // numbers and labels are kept once.
+        let mut kept = vec![false; headers.len()];
+        for (_, i) in numeric_index.iter().chain(&text_index) {
+            kept[*i] = true;
+        }
         for (i, header) in headers.iter().enumerate() {
-            let kept = |index: &[(String, usize)]| index.iter().any(|(_, j)| *j == i);
-            if !header.is_empty()
-                && Some(i) != study_index
-                && !kept(&numeric_index)
-                && !kept(&text_index)
-            {
+            if !header.is_empty() && Some(i) != study_index && !kept[i] {
                 text_index.push((header.clone(), i));
             }
         }
@@ -174,6 +182,27 @@ impl TableBuilder {
     pub(super) fn push<'r>(&mut self, row: usize, cell: impl Fn(usize) -> Cell<'r>) -> Result<()> {
         if (0..self.headers.len()).all(|i| cell(i).is_empty()) {
             return Ok(());
+        }
+        self.push_with_value(row, cell)
+    }
+
+    /// Adds a row known to hold a value in some cell.
+    pub(super) fn push_with_value<'r>(
+        &mut self,
+        row: usize,
+        cell: impl Fn(usize) -> Cell<'r>,
+    ) -> Result<()> {
+        let kept = self.numeric_index.len() + self.text_index.len() + 2;
+        if (self.labels.len() + 1).saturating_mul(kept) > MAX_TABLE_VALUES {
+            return Err(too_large(
+                format!(
+                    "the table ({} rows of {} columns kept)",
+                    self.labels.len() + 1,
+                    kept
+                ),
+                MAX_TABLE_VALUES as u64,
+                "values",
+            ));
         }
         for ((name, i), column) in self.numeric_index.iter().zip(&mut self.columns) {
             let value = cell(*i).number(self.decimal_comma);
@@ -253,29 +282,42 @@ fn rename_columns(
     notes: &mut Vec<String>,
 ) -> Result<Vec<(String, String)>> {
     let setting = |message: String| Error::new(ErrorKind::InvalidSetting(message));
-    let mut renamed = Vec::new();
+    // The file's own headers, before any renaming, for lookups and messages.
+    let original = headers.to_vec();
+    let as_written: Vec<String> = written.iter().map(|w| w.trim().to_string()).collect();
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    let mut mapped: Vec<(usize, &str)> = Vec::new();
     for (name, header) in &spec.read.columns {
-        let i = headers.iter().position(|h| h == header).ok_or_else(|| {
+        let i = original.iter().position(|h| h == header).ok_or_else(|| {
             setting(format!(
                 "{} maps `{header}` to `{name}`, but the file has no column `{header}`; \
                  its columns are {}",
                 Setting::Columns,
-                crate::error::quoted(headers)
+                crate::error::quoted(&as_written)
             ))
         })?;
+        if let Some((_, other)) = mapped.iter().find(|(j, _)| *j == i) {
+            return Err(setting(format!(
+                "{} maps the column `{}` to both `{other}` and `{name}`; one column is read \
+                 as one name",
+                Setting::Columns,
+                as_written[i]
+            )));
+        }
         if renamed.iter().any(|(n, _)| n == name) {
             return Err(setting(format!(
                 "{} maps two columns to `{name}`",
                 Setting::Columns
             )));
         }
-        if header != name && headers.iter().any(|h| h == name) {
+        if header != name && original.iter().any(|h| h == name) {
             return Err(setting(format!(
                 "{} maps `{header}` to `{name}`, but the file also has a column \
                  `{name}`; rename or remove one",
                 Setting::Columns
             )));
         }
+        mapped.push((i, name));
         let written = written[i].trim().to_string();
         notes.push(format!(
             "the column `{written}` is read as `{name}` ({})",
@@ -289,16 +331,17 @@ fn rename_columns(
 
 /// Two columns of the same name: which one is meant cannot be guessed.
 fn check_duplicate_headers(headers: &[String]) -> Result<()> {
-    for (i, name) in headers.iter().enumerate() {
+    let mut seen = std::collections::HashMap::with_capacity(headers.len());
+    for (j, name) in headers.iter().enumerate() {
         if name.is_empty() {
             continue;
         }
-        if let Some(j) = headers[i + 1..].iter().position(|h| h == name) {
+        if let Some(i) = seen.insert(name.as_str(), j) {
             return Err(ErrorKind::Unreadable(format!(
                 "the header names the column `{name}` twice (columns {} and {}); rename or \
                  remove one",
                 i + 1,
-                i + j + 2
+                j + 1
             ))
             .into());
         }

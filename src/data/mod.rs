@@ -43,6 +43,7 @@
 //! ```
 
 mod builder;
+pub mod limits;
 mod read_options;
 #[cfg(feature = "spreadsheet")]
 mod sheet;

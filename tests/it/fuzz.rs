@@ -436,10 +436,19 @@ fn sensitivity_command(rng: &mut Rng, args: &mut Vec<String>, scratch: &Path) {
 
 /// Runs the binary under the time and memory limits; `None` when it was killed.
 fn run(args: &[String]) -> Option<(i32, String, String, Duration)> {
+    run_within(args, MEMORY_LIMIT_KB)
+}
+
+/// An exit code, standard output and error, and the time taken.
+pub type Outcome = (i32, String, String, Duration);
+
+/// Runs the binary with an address space of `memory_kb` KiB at most;
+/// `None` when it was killed for taking longer than the time limit.
+pub fn run_within(args: &[String], memory_kb: u64) -> Option<Outcome> {
     let start = Instant::now();
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg(format!("ulimit -v {MEMORY_LIMIT_KB} && exec \"$0\" \"$@\""))
+        .arg(format!("ulimit -v {memory_kb} && exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_cochran"))
         .args(args)
         .current_dir(common::ROOT)
@@ -507,7 +516,10 @@ fn non_finite(value: &Value, path: &str, problems: &mut Vec<String>) {
 }
 
 /// What is wrong with one run, if anything.
-fn verdict(args: &[String], outcome: Option<(i32, String, String, Duration)>) -> Option<String> {
+pub fn verdict(
+    args: &[String],
+    outcome: Option<(i32, String, String, Duration)>,
+) -> Option<String> {
     let Some((code, stdout, stderr, _)) = outcome else {
         return Some(format!("hang (over {TIME_LIMIT:?}): {args:?}"));
     };

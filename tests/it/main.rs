@@ -9,6 +9,7 @@ mod common;
 mod follow_ups;
 mod fuzz;
 mod high_precision;
+mod hostile;
 mod ingest;
 mod mantel_haenszel;
 mod meta_regression;

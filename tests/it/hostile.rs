@@ -1,0 +1,375 @@
+//! Hostile and careless input (issue 19): spreadsheets that claim far cells,
+//! inflate to gigabytes, declare billions of strings, repeat a row a billion
+//! times or loop in their sector tables; headers of 100,000 columns. Each is
+//! built here at test time and run through the command line under a memory
+//! limit: a clear error (exit 2) or a result, never an abort, a panic or a
+//! hang.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::fuzz::{Outcome, run_within, verdict};
+
+/// The address space a hostile run may use: far below what the files claim.
+const MEMORY_KB: u64 = 1536 * 1024;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("hostile");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// Runs `cochran analyze FILE --measure GEN ARGS --format json` under the
+/// memory limit; fails the test on a panic, an abort, a hang or a non-finite
+/// success.
+fn analyze(file: &Path, args: &[&str]) -> Outcome {
+    let mut all: Vec<String> = ["analyze", file.to_str().unwrap(), "--measure", "GEN"]
+        .map(String::from)
+        .into();
+    all.extend(args.iter().map(|a| a.to_string()));
+    all.extend(["--format".into(), "json".into()]);
+    let outcome = run_within(&all, MEMORY_KB);
+    if let Some(problem) = verdict(&all, outcome.clone()) {
+        panic!("{problem}");
+    }
+    outcome.expect("finished")
+}
+
+/// The run was refused (exit 2) with a message holding every fragment.
+fn refused(outcome: &Outcome, fragments: &[&str]) {
+    let (code, _, stderr, _) = outcome;
+    assert_eq!(*code, 2, "{stderr}");
+    for fragment in fragments {
+        assert!(stderr.contains(fragment), "`{fragment}` not in: {stderr}");
+    }
+}
+
+/// Writes a part of a zip.
+type Part<'a> = &'a dyn Fn(&mut dyn Write);
+
+/// A copy of a fixture's zip with some parts replaced; `write` writes each.
+fn rezip(fixture: &str, out: &Path, replaced: &[(&str, Part)]) {
+    let bytes = std::fs::read(crate::common::repo_path(fixture)).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    for i in 0..archive.len() {
+        let mut part = archive.by_index(i).unwrap();
+        let name = part.name().unwrap().into_owned();
+        if replaced.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        let mut content = Vec::new();
+        part.read_to_end(&mut content).unwrap();
+        writer.start_file(name, options).unwrap();
+        writer.write_all(&content).unwrap();
+    }
+    for (name, write) in replaced {
+        writer.start_file(*name, options).unwrap();
+        write(&mut writer);
+    }
+    writer.finish().unwrap();
+}
+
+const SHEET_START: &str =
+    "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>";
+const SHEET_END: &str = "</sheetData></worksheet>";
+const HEADER_ROW: &str = "<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>study</t></is></c><c r=\"B1\" t=\"inlineStr\"><is><t>yi</t></is></c><c r=\"C1\" t=\"inlineStr\"><is><t>vi</t></is></c></row>";
+
+fn data_rows(rows: usize) -> String {
+    (2..rows + 2)
+        .map(|r| {
+            format!(
+                "<row r=\"{r}\"><c r=\"A{r}\" t=\"inlineStr\"><is><t>S{r}</t></is></c>\
+                 <c r=\"B{r}\"><v>0.{r}</v></c><c r=\"C{r}\"><v>0.0{r}</v></c></row>"
+            )
+        })
+        .collect()
+}
+
+fn xlsx_sheet(name: &str, sheet: &dyn Fn(&mut dyn Write)) -> PathBuf {
+    let out = scratch(name);
+    rezip(
+        "tests/data/bangertdrowns2004.xlsx",
+        &out,
+        &[("xl/worksheets/sheet1.xml", sheet)],
+    );
+    out
+}
+
+#[test]
+fn a_cell_in_the_far_corner_costs_no_memory() {
+    // Item 1: A1 and XFD1048576 made calamine allocate ~550 GB.
+    let file = xlsx_sheet("far_corner.xlsx", &|w| {
+        let far = "<row r=\"1048576\"><c r=\"XFD1048576\"><v>1</v></c></row>";
+        write!(
+            w,
+            "{SHEET_START}{HEADER_ROW}{}{far}{SHEET_END}",
+            data_rows(5)
+        )
+        .unwrap();
+    });
+    let (code, stdout, stderr, _) = analyze(&file, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"k\":5"), "{stdout}");
+}
+
+#[test]
+fn a_sheet_that_inflates_beyond_the_limit_is_refused() {
+    // Item 2: a few hundred KB that inflate to hundreds of MB of whitespace.
+    let file = xlsx_sheet("bomb.xlsx", &|w| {
+        write!(w, "{SHEET_START}{HEADER_ROW}").unwrap();
+        let blanks = vec![b' '; 1 << 20];
+        for _ in 0..200 {
+            w.write_all(&blanks).unwrap();
+        }
+        write!(w, "{SHEET_END}").unwrap();
+    });
+    assert!(std::fs::metadata(&file).unwrap().len() < 2 << 20);
+    refused(
+        &analyze(&file, &[]),
+        &[
+            "xl/worksheets/sheet1.xml",
+            "exceeds the limit of 134217728 bytes",
+        ],
+    );
+}
+
+#[test]
+fn more_cells_than_the_limit_are_refused() {
+    // Item 2: a sheet of a size Excel allows, far beyond a meta-analysis.
+    let file = xlsx_sheet("many_cells.xlsx", &|w| {
+        write!(w, "{SHEET_START}{HEADER_ROW}").unwrap();
+        let row: String = "<c><v>1</v></c>".repeat(100);
+        for _ in 0..21_000 {
+            write!(w, "<row>{row}</row>").unwrap();
+        }
+        write!(w, "{SHEET_END}").unwrap();
+    });
+    refused(
+        &analyze(&file, &[]),
+        &["exceeds the limit of 2000000 cells"],
+    );
+}
+
+#[test]
+fn shared_strings_that_declare_billions_are_refused() {
+    // Item 3: `uniqueCount` of 4e9 reserved 96 GB; u64::MAX panicked.
+    for (name, count) in [("4e9", "4000000000"), ("max", "18446744073709551615")] {
+        let shared = move |w: &mut dyn Write| {
+            write!(
+                w,
+                "<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" \
+                 count=\"{count}\" uniqueCount=\"{count}\"><si><t>study</t></si></sst>"
+            )
+            .unwrap();
+        };
+        let file = scratch(&format!("strings_{name}.xlsx"));
+        rezip(
+            "tests/data/bangertdrowns2004.xlsx",
+            &file,
+            &[("xl/sharedStrings.xml", &shared)],
+        );
+        refused(&analyze(&file, &[]), &["declares", "holds 1"]);
+    }
+}
+
+/// A compound file (.xls) of a header, one FAT sector and `sectors` more,
+/// whose FAT is `fat` (the rest free).
+fn compound_file(fat: &[u32], sectors: usize) -> Vec<u8> {
+    let mut header = vec![0u8; 512];
+    header[..8].copy_from_slice(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    header[24..26].copy_from_slice(&0x3Eu16.to_le_bytes());
+    header[26..28].copy_from_slice(&3u16.to_le_bytes());
+    header[28..30].copy_from_slice(&0xFFFEu16.to_le_bytes());
+    header[30..32].copy_from_slice(&9u16.to_le_bytes());
+    header[32..34].copy_from_slice(&6u16.to_le_bytes());
+    header[44..48].copy_from_slice(&1u32.to_le_bytes()); // one FAT sector
+    header[48..52].copy_from_slice(&1u32.to_le_bytes()); // directory at sector 1
+    header[56..60].copy_from_slice(&4096u32.to_le_bytes());
+    header[60..64].copy_from_slice(&0xFFFF_FFFEu32.to_le_bytes()); // no mini FAT
+    header[68..72].copy_from_slice(&0xFFFF_FFFEu32.to_le_bytes()); // no DIFAT sectors
+    for slot in header[76..512].chunks_exact_mut(4) {
+        slot.copy_from_slice(&0xFFFF_FFFFu32.to_le_bytes());
+    }
+    header[76..80].copy_from_slice(&0u32.to_le_bytes()); // the FAT is sector 0
+    let mut fat_sector = vec![0xFFu8; 512];
+    for (slot, entry) in fat_sector.chunks_exact_mut(4).zip(fat) {
+        slot.copy_from_slice(&entry.to_le_bytes());
+    }
+    let mut bytes = header;
+    bytes.extend(fat_sector);
+    bytes.extend(vec![0u8; 512 * sectors]);
+    bytes
+}
+
+#[test]
+fn xls_sector_tables_that_loop_or_point_away_are_refused() {
+    // Item 4: a loop grew memory without end; a far pointer panicked.
+    const FAT_SECTOR: u32 = 0xFFFF_FFFD;
+    let cases = [
+        ("loop.xls", vec![FAT_SECTOR, 2, 1], "loops"),
+        (
+            "far.xls",
+            vec![FAT_SECTOR, 4000, 0xFFFF_FFFE],
+            "past its end",
+        ),
+    ];
+    for (name, fat, fragment) in cases {
+        let file = scratch(name);
+        std::fs::write(&file, compound_file(&fat, 2)).unwrap();
+        refused(&analyze(&file, &[]), &["damaged", fragment]);
+    }
+}
+
+/// An .ods whose content is `tables` (the fixture's other parts kept).
+fn ods(name: &str, styles: &str, tables: &str) -> PathBuf {
+    let content = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+         <office:document-content xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" \
+         xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\" \
+         xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" \
+         xmlns:style=\"urn:oasis:names:tc:opendocument:xmlns:style:1.0\" office:version=\"1.2\">\
+         <office:automatic-styles>{styles}</office:automatic-styles><office:body>\
+         <office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>"
+    );
+    let out = scratch(name);
+    let write = move |w: &mut dyn Write| w.write_all(content.as_bytes()).unwrap();
+    rezip(
+        "tests/data/bangertdrowns2004.ods",
+        &out,
+        &[("content.xml", &write)],
+    );
+    out
+}
+
+fn ods_cell(value: &str) -> String {
+    match value.parse::<f64>() {
+        Ok(_) => format!(
+            "<table:table-cell office:value-type=\"float\" office:value=\"{value}\"><text:p>{value}</text:p></table:table-cell>"
+        ),
+        Err(_) => format!(
+            "<table:table-cell office:value-type=\"string\"><text:p>{value}</text:p></table:table-cell>"
+        ),
+    }
+}
+
+fn ods_row(cells: &[&str]) -> String {
+    let cells: String = cells.iter().map(|c| ods_cell(c)).collect();
+    format!("<table:table-row>{cells}</table:table-row>")
+}
+
+fn ods_table(name: &str, style: &str, rows: &str) -> String {
+    format!("<table:table table:name=\"{name}\"{style}>{rows}</table:table>")
+}
+
+fn ods_studies() -> String {
+    let mut rows = ods_row(&["study", "yi", "vi"]);
+    for i in 1..=4 {
+        rows += &ods_row(&[&format!("S{i}"), &format!("0.{i}"), "0.04"]);
+    }
+    rows
+}
+
+#[test]
+fn an_ods_row_repeated_a_billion_times_is_refused() {
+    // Item 5: `number-rows-repeated="1000000000"` on a row of 95 cells aborted.
+    let repeated = "<table:table-row table:number-rows-repeated=\"1000000000\">\
+                    <table:table-cell office:value-type=\"float\" office:value=\"1\" \
+                    table:number-columns-repeated=\"95\"/></table:table-row>";
+    let rows = ods_studies() + repeated;
+    let file = ods("repeated.ods", "", &ods_table("Data", "", &rows));
+    refused(
+        &analyze(&file, &[]),
+        &["exceeds the limit of 2000000 cells"],
+    );
+}
+
+#[test]
+fn ods_values_beyond_the_last_row_are_refused_not_lost() {
+    // Item 19: rows past the sheet's limit vanished without a word.
+    let empty = "<table:table-row table:number-rows-repeated=\"1048570\"><table:table-cell/></table:table-row>";
+    let rows = ods_studies() + empty + &ods_row(&["S9", "0.9", "0.04"]).repeat(3);
+    let file = ods("beyond.ods", "", &ods_table("Data", "", &rows));
+    refused(
+        &analyze(&file, &[]),
+        &["row 1048577", "exceeds the limit of 1048576 rows"],
+    );
+}
+
+#[test]
+fn a_hidden_first_sheet_is_passed_over_and_said() {
+    // Item 19: a hidden first sheet was analysed without a word.
+    let hidden_style = "<style:style style:name=\"ta2\" style:family=\"table\">\
+                        <style:table-properties table:display=\"false\"/></style:style>";
+    let decoy = ods_row(&["study", "yi", "vi"]) + &ods_row(&["Decoy", "9", "0.01"]).repeat(3);
+    let tables = ods_table("Old", " table:style-name=\"ta2\"", &decoy)
+        + &ods_table("Data", "", &ods_studies());
+    let file = ods("hidden.ods", hidden_style, &tables);
+    let (code, stdout, stderr, _) = analyze(&file, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"k\":4"), "{stdout}");
+    assert!(stdout.contains("read the sheet `Data`"), "{stdout}");
+    assert!(
+        stdout.contains("hidden sheets passed over: `Old`"),
+        "{stdout}"
+    );
+    let (code, stdout, _, _) = analyze(&file, &["--sheet", "Old"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("the sheet `Old` is hidden"), "{stdout}");
+}
+
+#[test]
+fn a_date_in_a_numeric_column_is_called_a_date() {
+    // Item 20: a date cell was reported as its serial number.
+    let date = "<table:table-row>".to_string()
+        + &ods_cell("S5")
+        + "<table:table-cell office:value-type=\"date\" office:date-value=\"2023-03-15\">\
+           <text:p>15/03/2023</text:p></table:table-cell>"
+        + &ods_cell("0.04")
+        + "</table:table-row>";
+    let file = ods(
+        "date.ods",
+        "",
+        &ods_table("Data", "", &(ods_studies() + &date)),
+    );
+    refused(
+        &analyze(&file, &[]),
+        &["Data!B6", "column `yi`", "found the date 2023-03-15"],
+    );
+}
+
+#[test]
+fn an_empty_first_sheet_names_the_others() {
+    // Item 22: "no data rows" with no hint of the other sheets.
+    let tables = ods_table(
+        "Empty",
+        "",
+        "<table:table-row><table:table-cell/></table:table-row>",
+    ) + &ods_table("Data", "", &ods_studies());
+    let file = ods("empty_first.ods", "", &tables);
+    refused(
+        &analyze(&file, &[]),
+        &["`Empty` has no data rows", "`Data`", "--sheet"],
+    );
+}
+
+#[test]
+fn a_header_of_100000_columns_is_read_in_linear_time() {
+    // Item 8: header handling was quadratic (31 s for 100,000 columns).
+    let file = scratch("wide.csv");
+    let header: Vec<String> = ["study", "yi", "vi"]
+        .map(String::from)
+        .into_iter()
+        .chain((0..100_000).map(|i| format!("extra{i}")))
+        .collect();
+    let mut text = header.join(",") + "\n";
+    for i in 1..=3 {
+        text += &format!("S{i},0.{i},0.04{}\n", ",".repeat(100_000));
+    }
+    std::fs::write(&file, text).unwrap();
+    let (code, stdout, stderr, took) = analyze(&file, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"k\":3"));
+    assert!(took.as_secs() < 10, "{took:?}");
+}

@@ -61,6 +61,7 @@ pub mod effect;
 mod error;
 mod hash;
 pub mod model;
+pub mod output;
 mod parallel;
 #[cfg(feature = "plot")]
 pub mod plot;

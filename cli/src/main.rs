@@ -383,7 +383,8 @@ fn flag(setting: Setting) -> &'static str {
 fn run(args: &AnalyzeArgs) -> ExitCode {
     let command = "analyze";
     let used = ["--forest", "--funnel", "--bubble"];
-    let options = match refuse_unused(args, command, &used).and_then(|()| options(args)) {
+    let checked = refuse_unused(args, command, &used).and_then(|()| check_outputs(args, &[]));
+    let options = match checked.and_then(|()| options(args)) {
         Ok(options) => options,
         Err(error) => return fail(&error, 2, command),
     };
@@ -419,6 +420,7 @@ fn run_refits(args: &AnalyzeArgs, order: Option<&str>) -> ExitCode {
         Some(_) => "cumulative",
     };
     let result = refuse_unused(args, command, &["--forest"])
+        .and_then(|()| check_outputs(args, &[]))
         .and_then(|()| options(args))
         .and_then(|options| Analysis::from_csv(&args.file, &options))
         .and_then(|analysis| {
@@ -489,6 +491,7 @@ fn run_influence(args: &InfluenceArgs) -> ExitCode {
     let input = &args.input;
     let command = "influence";
     let result = refuse_unused(input, command, &[])
+        .and_then(|()| check_outputs(input, &[&args.plot, &args.baujat]))
         .and_then(|()| options(input))
         .and_then(|options| Analysis::from_csv(&input.file, &options))
         .and_then(|analysis| {
@@ -513,6 +516,7 @@ fn run_bias(args: &BiasArgs) -> ExitCode {
     let input = &args.input;
     let command = "bias";
     let result = refuse_unused(input, command, &["--funnel"])
+        .and_then(|()| check_outputs(input, &[]))
         .and_then(|()| refuse_csv(input.format, command))
         .and_then(|()| bias_options(args))
         .and_then(|bias| {
@@ -542,6 +546,7 @@ fn run_gosh(args: &GoshArgs) -> ExitCode {
     let input = &args.input;
     let command = "gosh";
     let result = refuse_unused(input, command, &["--seed"])
+        .and_then(|()| check_outputs(input, &[&args.plot, &args.out]))
         .and_then(|()| refuse_csv(input.format, command))
         .and_then(|()| {
             let analysis = options(input).and_then(|o| Analysis::from_csv(&input.file, &o))?;
@@ -554,14 +559,12 @@ fn run_gosh(args: &GoshArgs) -> ExitCode {
             };
             let gosh = match &args.out {
                 None => analysis.gosh(subsets)?,
-                Some(path) => {
-                    let file = std::fs::File::create(path)
-                        .map_err(|e| Error::from(cochran::ErrorKind::Write(e)).in_file(path))?;
-                    let mut rows = report::GoshCsv::new(BufWriter::new(file));
+                Some(path) => cochran::output::write_atomically(path, |out| {
+                    let mut rows = report::GoshCsv::new(out);
                     let gosh = analysis.gosh_each(subsets, |fit| rows.write(fit))?;
-                    rows.finish().map_err(|e| e.in_file(path))?;
-                    gosh
-                }
+                    rows.finish()?;
+                    Ok(gosh)
+                })?,
             };
             if let Some(path) = &args.plot {
                 save_plot!(analysis.gosh_plot(&gosh), &input.title, path)?;
@@ -585,6 +588,20 @@ fn bias_options(args: &BiasArgs) -> Result<BiasOptions, Error> {
         options = options.orwin_target(target);
     }
     Ok(options)
+}
+
+/// Refuses an output onto an input (the data, the scales) or two outputs
+/// onto one file, before anything is computed.
+fn check_outputs(args: &AnalyzeArgs, more: &[&Option<PathBuf>]) -> Result<(), Error> {
+    let inputs: Vec<&Path> = std::iter::once(args.file.as_path())
+        .chain(args.scales.as_deref())
+        .collect();
+    let outputs: Vec<&Path> = [&args.forest, &args.funnel, &args.bubble]
+        .into_iter()
+        .chain(more.iter().copied())
+        .filter_map(|p| p.as_deref())
+        .collect();
+    cochran::output::check_paths(&inputs, &outputs)
 }
 
 /// The plot options of `analyze` that a subcommand does not draw are errors,
@@ -826,13 +843,31 @@ impl Analyses {
                 write_bubble(a, args)
             }
             Analyses::PerOutcome(outcomes) => {
-                for o in outcomes {
-                    let Some(a) = &o.analysis else { continue };
-                    let named =
-                        |p: &Option<PathBuf>| p.as_deref().map(|p| with_suffix(p, &o.outcome));
-                    let (forest, funnel) = (named(&args.forest), named(&args.funnel));
+                let analysed: Vec<(&str, &Analysis)> = outcomes
+                    .iter()
+                    .filter_map(|o| Some((o.outcome.as_str(), o.analysis.as_deref()?)))
+                    .collect();
+                let suffixes = unique_suffixes(analysed.iter().map(|(name, _)| *name));
+                let named = |p: &Option<PathBuf>, suffix: &str| {
+                    p.as_deref().map(|p| with_suffix(p, suffix))
+                };
+                let paths: Vec<(Option<PathBuf>, Option<PathBuf>)> = suffixes
+                    .iter()
+                    .map(|suffix| (named(&args.forest, suffix), named(&args.funnel, suffix)))
+                    .collect();
+                let all: Vec<&Path> = paths
+                    .iter()
+                    .flat_map(|(f, u)| [f.as_deref(), u.as_deref()])
+                    .flatten()
+                    .chain(args.bubble.as_deref())
+                    .collect();
+                let inputs: Vec<&Path> = std::iter::once(args.file.as_path())
+                    .chain(args.scales.as_deref())
+                    .collect();
+                cochran::output::check_paths(&inputs, &all)?;
+                for ((outcome, a), (forest, funnel)) in analysed.iter().zip(&paths) {
                     // Each instrument's plots name it, after the title given.
-                    let title = args.title.as_ref().map(|t| format!("{t}: {}", o.outcome));
+                    let title = args.title.as_ref().map(|t| format!("{t}: {outcome}"));
                     write_plots(a, (forest.as_deref(), funnel.as_deref()), args, title)?;
                 }
                 Ok(())
@@ -841,12 +876,34 @@ impl Analyses {
     }
 }
 
+/// The outcomes as file-name suffixes (`Pain score` → `Pain_score`), made
+/// unique: a second outcome of the same suffix gets `_2`, and is told.
+fn unique_suffixes<'a>(outcomes: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut taken: Vec<String> = Vec::new();
+    for outcome in outcomes {
+        let safe: String = outcome
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '_' })
+            .collect();
+        let mut suffix = safe.clone();
+        let mut n = 1;
+        while taken.iter().any(|t| t.eq_ignore_ascii_case(&suffix)) {
+            n += 1;
+            suffix = format!("{safe}_{n}");
+        }
+        if n > 1 {
+            eprintln!(
+                "note: the plots of outcome `{outcome}` end in `_{suffix}` (`_{safe}` is another \
+                 outcome's)"
+            );
+        }
+        taken.push(suffix);
+    }
+    taken
+}
+
 /// `plots/forest.png` for HHS becomes `plots/forest_HHS.png`.
-fn with_suffix(path: &Path, outcome: &str) -> PathBuf {
-    let safe: String = outcome
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { '_' })
-        .collect();
+fn with_suffix(path: &Path, safe: &str) -> PathBuf {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -23,6 +23,9 @@ pub(crate) struct KendallTest {
 /// τ_b in O(n log n) (Knight's algorithm): pairs sorted by x then y, the
 /// discordant pairs counted as the exchanges of a merge sort by y.
 pub(crate) fn kendall_test(x: &[f64], y: &[f64]) -> KendallTest {
+    // −0 and 0 are one value: sorting (total_cmp) and ties (==) must agree.
+    let positive_zero = |v: &[f64]| -> Vec<f64> { v.iter().map(|x| x + 0.0).collect() };
+    let (x, y) = (&positive_zero(x)[..], &positive_zero(y)[..]);
     let n = x.len();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| x[a].total_cmp(&x[b]).then(y[a].total_cmp(&y[b])));
@@ -140,6 +143,17 @@ fn normal_p_value(tau: f64, n: usize, tied_x: &[u64], tied_y: &[u64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn negative_zero_is_zero() {
+        // Issue 19, item 9: an effect written -0.00 changed τ.
+        let y = [2.0, 1.0, 3.0, 4.0];
+        let signed = kendall_test(&[-0.0, 0.0, 1.0, 2.0], &y);
+        assert_eq!(signed, kendall_test(&[0.0, 0.0, 1.0, 2.0], &y));
+        assert_eq!(signed.tau, tau_b_by_pairs(&[0.0, 0.0, 1.0, 2.0], &y));
+        let swapped = kendall_test(&y, &[-0.0, 0.0, 1.0, 2.0]);
+        assert_eq!(swapped, kendall_test(&y, &[0.0, 0.0, 1.0, 2.0]));
+    }
 
     /// The straightforward O(n²) count the fast algorithm must agree with.
     fn tau_b_by_pairs(x: &[f64], y: &[f64]) -> f64 {

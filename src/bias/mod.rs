@@ -286,6 +286,7 @@ pub fn small_study_effects(fit: &Fit, options: &BiasOptions) -> Result<SmallStud
         ))
         .into());
     }
+    check_testable(fit.effects())?;
     // One regression on the standard errors serves Egger's test and the side of trim-and-fill.
     let regression = on_standard_errors(fit, fit.effects())?;
     let side = options.side.unwrap_or_else(|| side_of(&regression));
@@ -313,6 +314,31 @@ pub fn small_study_effects(fit: &Fit, options: &BiasOptions) -> Result<SmallStud
         fail_safe_n: fail_safe_n(fit.effects(), options.orwin_target),
         warnings,
     })
+}
+
+/// Small-study effects are differences between studies of different sizes:
+/// with one variance for all, or one effect for all, there is nothing to test.
+fn check_testable(effects: &[Effect]) -> Result<()> {
+    let all_equal =
+        |value: fn(&Effect) -> f64| effects.iter().all(|e| value(e) == value(&effects[0]));
+    if all_equal(|e| e.vi) {
+        return Err(ErrorKind::InvalidValue(
+            "every study has the same variance, so there are no smaller and larger studies to \
+             compare: the tests of small-study effects (Egger's regression on the standard \
+             errors, the rank test, trim-and-fill) are undefined"
+                .into(),
+        )
+        .into());
+    }
+    if all_equal(|e| e.yi) {
+        return Err(ErrorKind::InvalidValue(
+            "every study has the same effect, so it cannot depend on the study's size: the \
+             tests of small-study effects are undefined"
+                .into(),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// The model of `fit` with the studies' standard errors as the moderator.

@@ -146,7 +146,10 @@ impl Output {
             ImageFormat::Png => self.scene.to_png(self.scale)?,
             ImageFormat::Svg => self.scene.to_svg(self.scale)?.into_bytes(),
         };
-        std::fs::write(path, bytes).map_err(|e| Error::from(ErrorKind::Write(e)).in_file(path))
+        crate::output::write_atomically(path, |out| {
+            out.write_all(&bytes)
+                .map_err(|e| ErrorKind::Write(e).into())
+        })
     }
 }
 

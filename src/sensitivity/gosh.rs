@@ -21,6 +21,9 @@ pub const EXHAUSTIVE_MAX_K: usize = 20;
 pub const DEFAULT_RANDOM_MAX_K: usize = 30;
 /// Random subsets drawn by default for 20 < k ≤ 30 (metafor's default).
 pub const DEFAULT_SUBSETS: u64 = 1_000_000;
+
+/// The most subsets fitted in one analysis (about an hour on two cores).
+pub const MAX_SUBSETS: u64 = 1_000_000_000;
 /// Up to this many subsets the fits are kept as points for the plot; beyond,
 /// only their density.
 pub const MAX_POINTS: u64 = 20_000;
@@ -208,13 +211,16 @@ struct Plan {
 
 impl Plan {
     fn new(k: usize, subsets: Subsets) -> Result<Self> {
-        let all = if k < 64 { (1u64 << k) - 1 } else { u64::MAX };
+        // 2^k − 1 subsets; from k = 64 on more than a u64 counts, and never
+        // enumerated (a 64-bit mask would wrap).
+        let all = if k < 64 { Some((1u64 << k) - 1) } else { None };
+        let all_text = all.map_or(format!("2^{k} - 1"), |a| a.to_string());
         let (count, seed) = match subsets {
-            Subsets::Default if k <= EXHAUSTIVE_MAX_K => (all, None),
+            Subsets::Default if k <= EXHAUSTIVE_MAX_K => (all.unwrap_or(u64::MAX), None),
             Subsets::Default if k <= DEFAULT_RANDOM_MAX_K => (DEFAULT_SUBSETS, Some(1)),
             Subsets::Default => {
                 return Err(ErrorKind::InvalidSetting(format!(
-                    "GOSH on k = {k} studies ({all} subsets) needs a number of random \
+                    "GOSH on k = {k} studies ({all_text} subsets) needs a number of random \
                      subsets ({} N) above {DEFAULT_RANDOM_MAX_K} studies",
                     Setting::Subsets
                 ))
@@ -225,7 +231,16 @@ impl Plan {
                     ErrorKind::InvalidSetting("GOSH needs at least one subset".into()).into(),
                 );
             }
-            Subsets::Random { count, .. } if count >= all => (all, None),
+            Subsets::Random { count, .. } if count > MAX_SUBSETS => {
+                return Err(ErrorKind::InvalidSetting(format!(
+                    "GOSH fits at most {MAX_SUBSETS} subsets; {} asks for {count}",
+                    Setting::Subsets
+                ))
+                .into());
+            }
+            Subsets::Random { count, .. } if all.is_some_and(|all| count >= all) => {
+                (all.unwrap_or(u64::MAX), None)
+            }
             Subsets::Random { count, seed } => (count, Some(seed)),
         };
         Ok(Plan {
@@ -365,6 +380,42 @@ fn subset_fit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subsets_of_64_or_more_studies_are_drawn_not_enumerated() {
+        // Issue 19, item 12: with k >= 64 a 64-bit mask wrapped.
+        for k in [64, 70] {
+            let plan = Plan::new(
+                k,
+                Subsets::Random {
+                    count: MAX_SUBSETS,
+                    seed: 3,
+                },
+            )
+            .unwrap();
+            assert!(plan.random.is_some(), "k = {k}");
+            let mut members = Vec::new();
+            plan.members(0, &mut members);
+            assert!(!members.is_empty() && members.iter().all(|&i| i < k));
+        }
+        let too_many = Plan::new(
+            70,
+            Subsets::Random {
+                count: u64::MAX,
+                seed: 3,
+            },
+        );
+        assert!(too_many.is_err());
+        let enumerated = Plan::new(
+            10,
+            Subsets::Random {
+                count: 5000,
+                seed: 3,
+            },
+        )
+        .unwrap();
+        assert_eq!((enumerated.count, enumerated.random), (1023, None));
+    }
 
     #[test]
     fn random_subsets_are_reproducible_and_never_empty() {

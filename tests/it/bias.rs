@@ -214,3 +214,68 @@ fn the_command_line_refuses_what_it_cannot_do() {
         &["/nonexistent/dir/f.png"],
     );
 }
+
+/// Issue 19, items 9 and 23: equal variances are named as such (not as a
+/// constant moderator `sei` nobody gave); effects all ±0 are not a τ of −inf;
+/// an effect written `-0.00` reads as `0.00`.
+#[test]
+fn degenerate_data_are_named_and_negative_zero_is_zero() {
+    let file = |name: &str, rows: &[(&str, &str)]| {
+        let body: String = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (yi, vi))| format!("S{i},{yi},{vi}\n"))
+            .collect();
+        common::scratch_file(name, format!("study,yi,vi\n{body}").as_bytes())
+    };
+    let equal = file(
+        "equal_vi.csv",
+        &[
+            ("0.1", "0.04"),
+            ("0.3", "0.04"),
+            ("0.2", "0.04"),
+            ("0.5", "0.04"),
+        ],
+    );
+    common::rejects(
+        &["bias", &equal, "--measure", "GEN"],
+        &["every study has the same variance"],
+    );
+    let zeros = file(
+        "zeros.csv",
+        &[
+            ("-0.00", "0.04"),
+            ("0.00", "0.01"),
+            ("-0", "0.09"),
+            ("0", "0.02"),
+        ],
+    );
+    common::rejects(
+        &["bias", &zeros, "--measure", "GEN"],
+        &["every study has the same effect"],
+    );
+    let rows = [
+        ("0.00", "0.04"),
+        ("0.31", "0.01"),
+        ("-0.22", "0.09"),
+        ("0.45", "0.02"),
+        ("0.00", "0.05"),
+        ("0.12", "0.03"),
+    ];
+    let signed: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|&(yi, vi)| (if yi == "0.00" { "-0.00" } else { yi }, vi))
+        .collect();
+    let json = |path: &str| {
+        let out = common::cochran(&["bias", path, "--measure", "GEN", "--format", "json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let plain = json(&file("plain_zero.csv", &rows));
+    let negative = json(&file("negative_zero.csv", &signed));
+    assert_eq!(plain["rank_test"], negative["rank_test"]);
+}

@@ -373,3 +373,102 @@ fn a_header_of_100000_columns_is_read_in_linear_time() {
     assert!(stdout.contains("\"k\":3"));
     assert!(took.as_secs() < 10, "{took:?}");
 }
+
+// Data lost or overwritten.
+
+#[test]
+fn an_output_onto_the_input_is_refused_through_links_too() {
+    // Item 16: `gosh data.csv --out data.csv` replaced the data.
+    let original = std::fs::read(crate::common::repo_path("datasets/bcg.csv")).unwrap();
+    let data = crate::common::scratch_file("own_data.csv", &original);
+    let link = crate::common::output_path("own_data_link.csv");
+    std::os::unix::fs::symlink(&*data, &*link).unwrap();
+    let rr = ["--measure", "RR"];
+    for args in [
+        vec!["gosh", &data, "--out", &data],
+        vec!["analyze", &data, "--forest", &link],
+        vec!["leave-one-out", &data, "--forest", &data],
+        vec!["influence", &data, "--plot", &link],
+        vec!["bias", &data, "--funnel", &data],
+    ] {
+        let mut args = args.clone();
+        args.extend(rr);
+        crate::common::rejects(&args, &["is the input", "choose another path"]);
+        assert_eq!(std::fs::read(&*data).unwrap(), original, "{args:?}");
+    }
+}
+
+#[test]
+fn two_outputs_onto_one_file_are_refused_or_made_unique() {
+    // Item 17: `--forest s.png --funnel s.png`, and outcomes `Pain-score`
+    // and `Pain score`, wrote one file twice.
+    let bcg = crate::common::repo_path("datasets/bcg.csv");
+    let same = crate::common::output_path("same.svg");
+    crate::common::rejects(
+        &[
+            "analyze",
+            &bcg,
+            "--measure",
+            "RR",
+            "--forest",
+            &same,
+            "--funnel",
+            &same,
+        ],
+        &["same file", "same.svg"],
+    );
+    let csv = "study,outcome,n,mean_pre,sd_pre,mean_post,sd_post\n\
+               A,Pain-score,10,60,10,40,12\nB,Pain-score,12,62,11,45,10\n\
+               C,Pain score,20,58,9,41,11\nD,Pain score,15,61,10,44,12\n";
+    let data = crate::common::scratch_file("pain.csv", csv.as_bytes());
+    let forest = crate::common::output_path("pain.svg");
+    let out = crate::common::cochran(&[
+        "analyze",
+        &data,
+        "--measure",
+        "SMCR",
+        "--r",
+        "0.5",
+        "--by",
+        "outcome",
+        "--forest",
+        &forest,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let first = crate::common::output_path("pain_Pain_score.svg");
+    let second = crate::common::output_path("pain_Pain_score_2.svg");
+    assert!(
+        Path::new(&*first).exists() && Path::new(&*second).exists(),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`Pain score` end in `_Pain_score_2`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_failed_run_leaves_the_older_output_as_it_was() {
+    // Item 18: a failure while writing left a truncated file in place of
+    // the older one. GOSH of 48 studies without a number of subsets fails
+    // after the output was opened.
+    let older = crate::common::scratch_file("older_gosh.csv", b"estimate,i2\n0.1,20\n");
+    let data = crate::common::repo_path("datasets/bangertdrowns2004.csv");
+    crate::common::rejects(
+        &["gosh", &data, "--measure", "GEN", "--out", &older],
+        &["random subsets"],
+    );
+    assert_eq!(std::fs::read(&*older).unwrap(), b"estimate,i2\n0.1,20\n");
+    let folder = Path::new(&*older).parent().unwrap();
+    let leftovers = std::fs::read_dir(folder)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .contains("older_gosh.csv.cochran")
+        })
+        .count();
+    assert_eq!(leftovers, 0, "a temporary file was left behind");
+}

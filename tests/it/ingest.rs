@@ -199,6 +199,16 @@ fn renamed_columns_are_mapped_with_columns() {
         ("yi=Effect", "no column `effect`"),
         ("yi=SMD,yi=Var SMD", "two columns to `yi`"),
         ("yi", "NAME=HEADER"),
+        // Issue 19, item 21: one column under two names, and the file's own
+        // headers (not the names mapped so far) in the list.
+        (
+            "yi=SMD,vi=SMD",
+            "maps the column `SMD` to both `yi` and `vi`",
+        ),
+        (
+            "yi=SMD,vi=Variance",
+            "its columns are `Trial name`, `SMD`, `Var SMD`",
+        ),
     ] {
         common::rejects(
             &["analyze", &file, "--measure", "GEN", "--columns", mapping],

@@ -150,13 +150,9 @@ pub(crate) fn cluster_labels<'a>(
                 labels.push(l);
                 kept.push(study);
             }
-            None => effects.excluded.push(Exclusion {
-                study: study.study.clone(),
-                row: study.row.unwrap_or(study.table_row + 1),
-                missing: vec![column.to_string()],
-                subgroup: study.subgroup.clone(),
-                outcome: study.instrument.as_ref().map(|i| i.instrument.clone()),
-            }),
+            None => effects
+                .excluded
+                .push(Exclusion::of_study(&study, vec![column.to_string()])),
         }
     }
     effects.studies = kept;

@@ -516,7 +516,33 @@ impl AnalysisOptions {
             ))
             .into());
         }
-        Ok(())
+        self.check_correlation_used()
+    }
+
+    /// A pre/post correlation given for a measure that has none would be
+    /// ignored in silence (or, rerun, print a table of identical rows).
+    fn check_correlation_used(&self) -> Result<()> {
+        let uses = |c: &&str| matches!(*c, "r" | "r1" | "r2");
+        if self.measure.required_columns().iter().any(uses) {
+            return Ok(());
+        }
+        let given = [
+            (
+                !self.r_sensitivity.is_empty(),
+                Setting::CorrelationSensitivity,
+            ),
+            (self.effects.r.is_some(), Setting::Correlation),
+            (self.effects.impute_r, Setting::ImputeCorrelation),
+        ];
+        match given.into_iter().find(|(set, _)| *set) {
+            Some((_, option)) => Err(ErrorKind::InvalidSetting(format!(
+                "{option} sets the pre/post correlation of before/after measures (MC, SMCC, \
+                 SMCR, MCD, SMCRD); {} has none",
+                self.measure
+            ))
+            .into()),
+            None => Ok(()),
+        }
     }
 
     /// True for the rate measures, whose `time` column is person-time, not follow-up.
@@ -1246,19 +1272,33 @@ fn dependence_warnings(effects: &EffectSet) -> Vec<String> {
             .row
             .map_or_else(|| "?".to_string(), |r| r.to_string())
     };
-    first_seen
+    // Named as exclusions are: the first few, then a count.
+    let more = first_seen.len().saturating_sub(EXCLUSIONS_NAMED);
+    let rows = |seen: &[usize]| {
+        let mut listed: Vec<String> = seen
+            .iter()
+            .take(EXCLUSIONS_NAMED)
+            .map(|&i| row(i))
+            .collect();
+        if seen.len() > EXCLUSIONS_NAMED {
+            listed.push(format!("and {} more", seen.len() - EXCLUSIONS_NAMED));
+        }
+        listed
+    };
+    let mut warnings: Vec<String> = first_seen
         .into_iter()
+        .take(EXCLUSIONS_NAMED)
         .map(|label| (label, &members[label]))
-        .filter(|(_, seen)| seen.len() > 1)
         .map(|(label, seen)| {
-            let seen: Vec<String> = seen.iter().map(|&i| row(i)).collect();
+            let count = seen.len();
+            let seen = rows(seen);
             format!(
                 "study `{label}` contributes {} effects (rows {}): effects of the same study \
                  share its patients or its design and are not independent; pooled as if they \
                  were, the study counts more than once. Model the dependence with \
                  {cluster} study, or pool one effect per study ({outcome}, {by}, \
                  {time}, {prefer})",
-                seen.len(),
+                count,
                 seen.join(", "),
                 cluster = Setting::Cluster,
                 outcome = Setting::Outcome,
@@ -1267,7 +1307,13 @@ fn dependence_warnings(effects: &EffectSet) -> Vec<String> {
                 prefer = Setting::Prefer
             )
         })
-        .collect()
+        .collect();
+    if more > 0 {
+        warnings.push(format!(
+            "and {more} more studies contribute several effects each"
+        ));
+    }
+    warnings
 }
 
 /// Tables without any event (or without any non-event) in both groups: they
@@ -1343,17 +1389,17 @@ fn exclusion_warnings(effects: &EffectSet) -> Vec<String> {
         .take(EXCLUSIONS_NAMED)
         .map(|x| {
             format!(
-                "study `{}` (row {}) excluded: no value for {}",
+                "study `{}` (row {}) excluded: {}",
                 x.study,
                 x.row,
-                x.missing.join(", ")
+                x.reason()
             )
         })
         .collect();
     let more = effects.excluded.len().saturating_sub(EXCLUSIONS_NAMED);
     if more > 0 {
         warnings.push(format!(
-            "and {more} more studies excluded for missing values; {} json lists all",
+            "and {more} more studies excluded; {} json lists all",
             Setting::Format
         ));
     }
@@ -1368,7 +1414,7 @@ fn no_studies_reason(effects: &EffectSet) -> String {
         .excluded
         .iter()
         .take(EXCLUSIONS_NAMED)
-        .map(|x| format!("`{}` (row {}: no {})", x.study, x.row, x.missing.join(", ")))
+        .map(|x| format!("`{}` (row {}: {})", x.study, x.row, x.reason()))
         .collect();
     let all = match effects.excluded.len() {
         1 => "the only study was".to_string(),
@@ -1378,10 +1424,7 @@ fn no_studies_reason(effects: &EffectSet) -> String {
         0 => String::new(),
         n => format!("; and {n} more"),
     };
-    format!(
-        ": {all} excluded for missing values: {}{more}",
-        which.join("; ")
-    )
+    format!(": {all} excluded: {}{more}", which.join("; "))
 }
 
 fn study_results(effects: &EffectSet, weights: &[f64], level: f64) -> Vec<StudyResult> {

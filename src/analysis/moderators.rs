@@ -44,13 +44,7 @@ pub(crate) fn design(
         if absent.is_empty() {
             kept.push(study);
         } else {
-            effects.excluded.push(Exclusion {
-                study: study.study.clone(),
-                row: study.row.unwrap_or(study.table_row + 1),
-                missing: absent,
-                subgroup: study.subgroup.clone(),
-                outcome: study.instrument.as_ref().map(|i| i.instrument.clone()),
-            });
+            effects.excluded.push(Exclusion::of_study(&study, absent));
         }
     }
     effects.studies = kept;

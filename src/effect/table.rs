@@ -70,12 +70,60 @@ pub struct Exclusion {
     pub row: usize,
     /// The columns without a value.
     pub missing: Vec<String>,
+    /// Groups without participants and without events (`n1` of 0/0): no
+    /// information, as a missing value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub empty_groups: Vec<String>,
     /// Its subgroup, when the studies are grouped and it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subgroup: Option<String>,
     /// Its instrument (the `outcome` column), when the file names one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
+}
+
+impl Exclusion {
+    /// A study already computed, left out for values that a later step
+    /// needs (a moderator, a cluster).
+    pub(crate) fn of_study(study: &StudyEffect, missing: Vec<String>) -> Exclusion {
+        Exclusion {
+            study: study.study.clone(),
+            row: study.row.unwrap_or(study.table_row + 1),
+            missing,
+            empty_groups: Vec::new(),
+            subgroup: study.subgroup.clone(),
+            outcome: study.instrument.as_ref().map(|i| i.instrument.clone()),
+        }
+    }
+
+    /// Why the study was left out: "no value for sd1, n2", "no participants
+    /// in n1 (0 events of 0)".
+    pub fn reason(&self) -> String {
+        match self.missing.is_empty() {
+            false => format!("no value for {}", self.missing.join(", ")),
+            true => format!(
+                "no participants in {} (0 events of 0)",
+                self.empty_groups.join(", ")
+            ),
+        }
+    }
+}
+
+/// Group sizes with their events, for the designs that count events among
+/// participants: a group of 0 of 0 has nothing to say.
+fn empty_groups(table: &Table, measure: Measure, row: usize) -> Vec<String> {
+    let groups: &[(&str, &str)] = match measure.design() {
+        Design::TwoGroupBinary => &[("events1", "n1"), ("events2", "n2")],
+        Design::Proportion => &[("events", "n")],
+        _ => &[],
+    };
+    groups
+        .iter()
+        .filter(|(events, n)| {
+            table.value(n, row) == Some(0.0) && table.value(events, row) == Some(0.0)
+        })
+        .map(|(_, n)| n.to_string())
+        .collect()
 }
 
 /// The effect sizes of all included studies, in input order, with the studies
@@ -163,7 +211,8 @@ impl EffectSet {
             if subgroup == Some(None) {
                 missing.push(table.group_column().unwrap_or_default().to_string());
             }
-            if !missing.is_empty() {
+            let empty_groups = empty_groups(table, measure, row);
+            if !missing.is_empty() || !empty_groups.is_empty() {
                 if options.strict {
                     let error = ErrorKind::MissingValue {
                         study: label.clone(),
@@ -175,6 +224,7 @@ impl EffectSet {
                     study: label.clone(),
                     row: table.file_row(row),
                     missing,
+                    empty_groups,
                     subgroup: subgroup.flatten(),
                     outcome: table
                         .text_column(super::harmonise::OUTCOME_COLUMN)

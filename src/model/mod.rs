@@ -354,6 +354,17 @@ impl MetaAnalysis {
             ))
             .into());
         }
+        if matches!(self.method, Method::MantelHaenszel | Method::Peto) && self.test != Test::Z {
+            // metafor's rma.mh and rma.peto have only the z test.
+            return Err(ErrorKind::InvalidSetting(format!(
+                "{} pools 2x2 tables with the z test only; {} {} applies to inverse-variance \
+                 models",
+                self.method,
+                crate::Setting::Test,
+                self.test
+            ))
+            .into());
+        }
         check_level(self.level)
     }
 

@@ -472,3 +472,85 @@ fn a_failed_run_leaves_the_older_output_as_it_was() {
         .count();
     assert_eq!(leftovers, 0, "a temporary file was left behind");
 }
+
+// Messages.
+
+#[test]
+fn options_that_would_be_ignored_are_refused() {
+    let bcg = crate::common::repo_path("datasets/bcg.csv");
+    // Item 24: --r-sensitivity with a measure that has no correlation.
+    crate::common::rejects(
+        &[
+            "analyze",
+            &bcg,
+            "--measure",
+            "RR",
+            "--r-sensitivity",
+            "0.2,0.8",
+        ],
+        &["--r-sensitivity", "RR has none"],
+    );
+    // Item 27: Mantel-Haenszel ran with the z test after --test knha.
+    crate::common::rejects(
+        &[
+            "analyze",
+            &bcg,
+            "--measure",
+            "OR",
+            "--method",
+            "MH",
+            "--test",
+            "knha",
+        ],
+        &["z test only", "--test knha"],
+    );
+}
+
+#[test]
+fn a_group_of_no_participants_excludes_its_row_only() {
+    // Item 27: a 0/0 group aborted the whole file.
+    let csv = "study,events1,n1,events2,n2\nA,3,20,5,20\nB,0,0,4,18\nC,2,15,6,16\nD,4,25,8,24\n";
+    let data = crate::common::scratch_file("empty_group.csv", csv.as_bytes());
+    let out = crate::common::cochran(&["analyze", &data, "--measure", "OR", "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["k"], 3);
+    assert_eq!(json["excluded"][0]["empty_groups"][0], "n1");
+    let warnings = json["warnings"].to_string();
+    assert!(
+        warnings.contains("`B` (row 3) excluded: no participants in n1"),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn the_dependence_warning_is_capped_as_exclusions_are() {
+    // Item 26: every row of every repeated study was listed (8 MB for a
+    // million rows).
+    let mut csv = String::from("study,yi,vi\n");
+    for i in 0..2000 {
+        csv += &format!("S{},0.{},0.04\n", i / 2, i % 7);
+    }
+    for i in 0..50 {
+        csv += &format!("Big,0.{},0.05\n", i % 9);
+    }
+    let data = crate::common::scratch_file("dependent.csv", csv.as_bytes());
+    let out = crate::common::cochran(&["analyze", &data, "--measure", "GEN", "--format", "json"]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings: Vec<&str> = json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    assert!(warnings.len() <= 12, "{}", warnings.len());
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("and 991 more studies contribute")),
+        "{warnings:?}"
+    );
+    assert!(warnings.concat().len() < 10_000);
+}

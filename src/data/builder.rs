@@ -66,6 +66,17 @@ fn parse_number(text: &str, decimal_comma: bool) -> Result<Option<f64>> {
     if text.is_empty() || text.eq_ignore_ascii_case("na") || text.eq_ignore_ascii_case("n/a") {
         return Ok(None);
     }
+    if decimal_comma && looks_like_thousands(text) {
+        return Err(ErrorKind::InvalidValue(format!(
+            "`{text}` could be {} (a point between thousands) or {} (a decimal point), and this \
+             file's decimal mark is the comma; write the number without the point, or set the \
+             decimal mark with {} point",
+            text.replace('.', ""),
+            text.parse::<f64>().unwrap_or(f64::NAN),
+            Setting::Decimal
+        ))
+        .into());
+    }
     let converted;
     let text = if decimal_comma && text.matches(',').count() == 1 && !text.contains('.') {
         converted = text.replace(',', ".");
@@ -77,6 +88,22 @@ fn parse_number(text: &str, decimal_comma: bool) -> Result<Option<f64>> {
         Ok(x) if x.is_finite() => Ok(Some(x)),
         _ => Err(not_a_number(text.to_string())),
     }
+}
+
+/// `2.000`, `12.345.678`: groups of three digits after points, the first
+/// group not zero: in a decimal-comma file, a point between thousands.
+fn looks_like_thousands(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let mut groups = digits.split('.');
+    let first = groups.next().unwrap_or_default();
+    let rest: Vec<&str> = groups.collect();
+    !rest.is_empty()
+        && (1..=3).contains(&first.len())
+        && !first.starts_with('0')
+        && first.bytes().all(|b| b.is_ascii_digit())
+        && rest
+            .iter()
+            .all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Collects rows into a [`Table`], column by column.

@@ -557,6 +557,27 @@ impl<'a> Columns<'a> {
     /// A reported change that disagrees with post − pre by more than the
     /// rounding of the three reported numbers allows.
     fn contradiction(&self, row: usize) -> Option<String> {
+        self.change_contradiction(row)
+            .or_else(|| self.variance_contradiction(row))
+    }
+
+    /// A sampling variance and a standard error that do not agree (one of
+    /// them from another column or another study): vi is used, and said.
+    fn variance_contradiction(&self, row: usize) -> Option<String> {
+        let (vi, sei) = (self.value("vi", row)?, self.value("sei", row)?);
+        let (low, high) = (sei - half_last_digit(sei), sei + half_last_digit(sei));
+        let (vi_low, vi_high) = (vi - half_last_digit(vi), vi + half_last_digit(vi));
+        let agree = vi_high >= low.max(0.0).powi(2) && vi_low <= high * high;
+        (!agree).then(|| {
+            format!(
+                "the reported vi {vi} disagrees with sei^2 = {} beyond rounding (sei {sei}); \
+                 vi is used",
+                crate::report::number::trimmed(sei * sei, 6)
+            )
+        })
+    }
+
+    fn change_contradiction(&self, row: usize) -> Option<String> {
         let v = |c: &str| self.value(c, row);
         let (change, pre, post) = (v("mean_change")?, v("mean_pre")?, v("mean_post")?);
         let rounding = [change, pre, post]

@@ -554,3 +554,49 @@ fn the_dependence_warning_is_capped_as_exclusions_are() {
     );
     assert!(warnings.concat().len() < 10_000);
 }
+
+// Wrong numbers with exit 0.
+
+#[test]
+fn a_point_in_a_decimal_comma_file_is_not_a_decimal_point_in_silence() {
+    // Item 13: `2.000` (two thousand, or two) was read as 2.
+    let csv = "study;yi;vi\nA;0,5;0,04\nB;2.000;0,05\nC;0,3;0,02\n";
+    let data = crate::common::scratch_file("thousands.csv", csv.as_bytes());
+    crate::common::rejects(
+        &["analyze", &data, "--measure", "GEN"],
+        &[
+            "line 3",
+            "column `yi`",
+            "`2.000` could be 2000",
+            "--decimal point",
+        ],
+    );
+    let points = "study;yi;vi\nA;0.5;0.04\nB;2.000;0.05\nC;0.3;0.02\n";
+    let data = crate::common::scratch_file("points.csv", points.as_bytes());
+    let out = crate::common::cochran(&["analyze", &data, "--measure", "GEN", "--decimal", "point"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_variance_and_a_standard_error_that_disagree_are_said() {
+    // Item 25: vi and sei 25-fold apart, vi used in silence.
+    let csv = "study,yi,vi,sei\nA,0.5,0.04,0.2\nB,0.25,0.05,1.118\nC,0.3,0.02,0.1414\n";
+    let data = crate::common::scratch_file("vi_sei.csv", csv.as_bytes());
+    let out = crate::common::cochran(&["analyze", &data, "--measure", "GEN", "--format", "json"]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = json["warnings"].to_string();
+    assert!(
+        warnings
+            .contains("study `B` (row 3): the reported vi 0.05 disagrees with sei^2 = 1.249924"),
+        "{warnings}"
+    );
+    assert!(
+        !warnings.contains("`A`") && !warnings.contains("`C`"),
+        "{warnings}"
+    );
+}

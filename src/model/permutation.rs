@@ -18,6 +18,48 @@ use crate::effect::Effect;
 use crate::error::{ErrorKind, Result};
 use crate::stats::SplitMix;
 
+/// Permutations fitted at a time: the memory a test holds, whatever the
+/// number of permutations asked for.
+const CHUNK: usize = 4096;
+
+/// Counts, as the permutations are fitted, of those at least as extreme as
+/// the observed statistics.
+struct Tally {
+    permutations: usize,
+    fitted: u64,
+    beyond: Vec<u64>,
+    qm_beyond: u64,
+}
+
+impl Tally {
+    fn new(p: usize) -> Tally {
+        Tally {
+            permutations: 0,
+            fitted: 0,
+            beyond: vec![0; p],
+            qm_beyond: 0,
+        }
+    }
+
+    /// Counts a chunk's fits; a permutation whose model failed counts in
+    /// neither the shares' numerators nor their denominators.
+    fn add(&mut self, observed: &Statistics, fits: &[Option<Statistics>]) {
+        self.permutations += fits.len();
+        for s in fits.iter().flatten() {
+            self.fitted += 1;
+            for (j, count) in self.beyond.iter_mut().enumerate() {
+                let bar = observed.0[j].abs() - COMPARISON_TOLERANCE;
+                *count += u64::from(s.0[j].abs() >= bar);
+            }
+            self.qm_beyond += u64::from(s.1 >= observed.1 - COMPARISON_TOLERANCE);
+        }
+    }
+
+    fn share(&self, count: u64) -> f64 {
+        count as f64 / self.fitted as f64
+    }
+}
+
 /// metafor's comparison tolerance: √ε.
 const COMPARISON_TOLERANCE: f64 = 1.490_116_119_384_765_6e-8;
 
@@ -76,43 +118,47 @@ impl MetaAnalysis {
         let groups = row_groups(design);
         let distinct = distinct_permutations(&groups);
         let exact = distinct <= permutations as f64;
-        let orders: Vec<Vec<usize>> = if exact {
-            multiset_permutations(&groups)
-        } else {
-            (0..permutations)
-                .map(|i| random_order(design.k(), seed, i))
-                .collect()
-        };
         let representative = representatives(&groups);
-        let mut results: Vec<Option<Statistics>> = crate::parallel::map(0..orders.len(), |i| {
-            let order = &orders[i];
-            let rows: Vec<usize> = if exact {
-                order.iter().map(|&g| representative[g]).collect()
-            } else {
-                order.clone()
-            };
-            self.statistics(effects, design.select(&rows)).ok()
-        });
-        if !exact {
-            results[0] = Some(observed.clone());
+        let fit = |rows: Vec<usize>| self.statistics(effects, design.select(&rows)).ok();
+        let mut tally = Tally::new(design.p());
+        if exact {
+            let mut arrangement = groups.clone();
+            arrangement.sort_unstable();
+            let mut more = true;
+            while more {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                while more && chunk.len() < CHUNK {
+                    chunk.push(arrangement.clone());
+                    more = next_permutation(&mut arrangement);
+                }
+                tally.add(
+                    &observed,
+                    &crate::parallel::map(0..chunk.len(), |i| {
+                        fit(chunk[i].iter().map(|&g| representative[g]).collect())
+                    }),
+                );
+            }
+        } else {
+            // The first permutation is the observed order.
+            tally.add(&observed, &[Some(observed.clone())]);
+            for start in (1..permutations).step_by(CHUNK) {
+                let end = (start + CHUNK).min(permutations);
+                tally.add(
+                    &observed,
+                    &crate::parallel::map(start..end, |i| fit(random_order(design.k(), seed, i))),
+                );
+            }
         }
-        let fitted: Vec<&Statistics> = results.iter().flatten().collect();
-        let share = |extreme: &dyn Fn(&Statistics) -> bool| {
-            fitted.iter().filter(|s| extreme(s)).count() as f64 / fitted.len() as f64
-        };
-        let p_values = (0..design.p())
-            .map(|j| {
-                let bar = observed.0[j].abs() - COMPARISON_TOLERANCE;
-                share(&|s| s.0[j].abs() >= bar).min(1.0)
-            })
-            .collect();
-        let qm_p_value = share(&|s| s.1 >= observed.1 - COMPARISON_TOLERANCE);
         Ok(PermutationTest {
-            permutations: orders.len(),
+            permutations: tally.permutations,
             exact,
             seed: (!exact).then_some(seed),
-            p_values,
-            qm_p_value,
+            p_values: tally
+                .beyond
+                .iter()
+                .map(|&n| tally.share(n).min(1.0))
+                .collect(),
+            qm_p_value: tally.share(tally.qm_beyond),
         })
     }
 
@@ -191,6 +237,7 @@ fn distinct_permutations(groups: &[usize]) -> f64 {
 }
 
 /// Every distinct arrangement of the group labels, in lexicographic order.
+#[cfg(test)]
 fn multiset_permutations(groups: &[usize]) -> Vec<Vec<usize>> {
     let mut current: Vec<usize> = groups.to_vec();
     current.sort_unstable();

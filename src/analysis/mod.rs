@@ -988,8 +988,19 @@ impl Analysis {
             Some(column) => Some(dependence::cluster_labels(table, &mut effects, column)?),
             None => None,
         };
+        let before: Vec<usize> = effects.studies.iter().map(|s| s.table_row).collect();
         let design =
             moderators::design(table, &mut effects, &options.moderators, options.intercept)?;
+        // Studies without a moderator value were excluded: their cluster labels go too.
+        let clusters = clusters.map(|labels| {
+            let mut kept = effects.studies.iter().map(|s| s.table_row).peekable();
+            labels
+                .into_iter()
+                .zip(before)
+                .filter(|(_, row)| kept.next_if_eq(row).is_some())
+                .map(|(label, _)| label)
+                .collect()
+        });
         let mut analysis = Analysis::with_design(effects, options, design, clusters)?;
         analysis.notes.extend(said.0);
         analysis.group_column = table

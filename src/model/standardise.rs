@@ -16,6 +16,11 @@ use crate::error::{ErrorKind, Result};
 /// Largest standardised distance of an effect from the centre, 2^150 (≈ 1.4e45
 /// standard errors): beyond it the squares in Q could leave double precision.
 const MAX_STANDARDISED_DEVIATION: f64 = 1.427_247_692_705_96e45;
+/// Smallest standardised distance of the farthest effect from the centre,
+/// 2^-300 (≈ 4.9e-91 standard errors), unless all coincide: below it the
+/// squares in Q, weighted, could fall below double precision's smallest
+/// numbers and Knapp–Hartung's spread would round to zero.
+const MIN_STANDARDISED_SPREAD: f64 = 4.909_093_465_297_727e-91;
 /// Largest ratio of the largest to the smallest sampling variance, 2^600
 /// (≈ 4e180): beyond it squared weights could leave double precision.
 const MAX_VARIANCE_RATIO_LOG2: i32 = 600;
@@ -34,6 +39,31 @@ pub(crate) struct Standardised {
     v_max: f64,
     /// The model matrix; `None` for the intercept-only model.
     design: Option<Arc<Design>>,
+}
+
+/// Effects that differ, but by a vanishing share of their standard errors:
+/// the variances say nothing about such differences in double precision.
+fn check_spread(scaled: &[Effect], effects: &[Effect], v_large: f64) -> Result<()> {
+    let (index, farthest) = scaled
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i, e.yi.abs()))
+        .fold((0, 0.0), |best, x| if x.1 > best.1 { x } else { best });
+    if farthest == 0.0 || farthest >= MIN_STANDARDISED_SPREAD {
+        return Ok(());
+    }
+    Err(ErrorKind::Unpoolable {
+        index,
+        column: "vi",
+        message: format!(
+            "the sampling variances (up to {v_large:e}) dwarf the differences between the \
+             effects (this one, {:e}, lies {farthest:.1e} standard errors from the others): \
+             ratios of a variance to a squared difference above 1e180 cannot be pooled in \
+             double precision",
+            effects[index].yi
+        ),
+    }
+    .into())
 }
 
 impl Standardised {
@@ -109,6 +139,7 @@ impl Standardised {
                 vi: e.vi * inverse_variance_scale,
             });
         }
+        check_spread(&scaled, effects, v_large)?;
         Ok(Standardised {
             v_min: effects[dominant].vi / variance_scale,
             v_max: effects[largest].vi / variance_scale,

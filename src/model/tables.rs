@@ -76,9 +76,15 @@ impl Cells {
     }
 }
 
+/// Data from which the estimator has nothing to estimate: metafor reports
+/// the estimate as missing; this is the input's limit, not a failure.
 fn undefined(what: &str) -> crate::error::Error {
-    ErrorKind::Numerical(format!(
-        "the Mantel-Haenszel {what} is undefined: no table has events in both the right cells"
+    ErrorKind::InvalidValue(format!(
+        "the Mantel-Haenszel {what} is not estimable from these tables: in every table one \
+         of the groups has no events (or no non-events), and metafor reports it as missing; \
+         pool them with Peto's method ({method} PETO, odds ratio) or an inverse-variance \
+         model ({method} FE or REML), which add 1/2 to the zero cells",
+        method = crate::Setting::Method
     ))
     .into()
 }

@@ -291,6 +291,7 @@ impl Analysis {
             }
         })?;
         let influence = self.influence_from(fit, &refits);
+        check_finite(&influence, fit)?;
         let studies = refits
             .iter()
             .zip(effects)
@@ -429,4 +430,36 @@ pub struct BaujatPoint {
 pub struct Baujat {
     /// One point per study.
     pub studies: Vec<BaujatPoint>,
+}
+
+/// Diagnostics that are not numbers (effects that agree exactly leave
+/// Knapp–Hartung's spread at 0) are refused, as metafor stops on them.
+fn check_finite(influence: &Influence, fit: &Fit) -> Result<()> {
+    let undefined = influence.studies.iter().find(|s| {
+        ![
+            s.rstudent,
+            s.dffits,
+            s.cooks_distance,
+            s.cov_ratio,
+            s.dfbetas,
+        ]
+        .iter()
+        .all(|x| x.is_finite())
+    });
+    let Some(study) = undefined else {
+        return Ok(());
+    };
+    let why = match fit.test {
+        crate::model::Test::Knha => format!(
+            ": under Knapp-Hartung the model's residual spread is 0 with or without it (the \
+             effects agree exactly); use the {} z",
+            crate::Setting::Test
+        ),
+        _ => String::new(),
+    };
+    Err(crate::ErrorKind::InvalidValue(format!(
+        "influence diagnostics are undefined for these studies (those of `{}` are not numbers){why}",
+        study.study
+    ))
+    .into())
 }

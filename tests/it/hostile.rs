@@ -608,13 +608,77 @@ fn thirty_million_permutations_are_counted_not_stored() {
     // the memory limit; it is stopped after a while, still running.
     let bcg = crate::common::repo_path("datasets/bcg.csv");
     let args: Vec<String> = [
-        "analyze", &bcg, "--measure", "RR", "--mods", "ablat", "--permutations", "30000000",
+        "analyze",
+        &bcg,
+        "--measure",
+        "RR",
+        "--mods",
+        "ablat",
+        "--permutations",
+        "30000000",
     ]
     .map(String::from)
     .into();
-    let outcome =
-        crate::fuzz::run_limited(&args, MEMORY_KB, std::time::Duration::from_secs(20));
+    let outcome = crate::fuzz::run_limited(&args, MEMORY_KB, std::time::Duration::from_secs(20));
     if let Some((code, _, stderr, _)) = outcome {
         assert_eq!(code, 0, "{stderr}");
     }
+}
+
+#[test]
+fn variances_that_dwarf_the_effects_are_refused_not_a_zero_width_interval() {
+    // Item 10: with variances of 1e300 to 1e308 Knapp-Hartung reported se 0,
+    // p 0 and a zero-width interval: the weighted squares left double
+    // precision. A unit-free ratio (variance to squared difference) beyond
+    // 1e180 is refused, as tiny variances are.
+    let csv = "study,yi,vi\nA,0.1,1e300\nB,0.5,1e304\nC,-0.2,1e306\nD,0.9,1e308\nE,0.3,3e307\n";
+    let data = crate::common::scratch_file("huge_variances.csv", csv.as_bytes());
+    for test in ["knha", "z"] {
+        crate::common::rejects(
+            &["analyze", &data, "--measure", "GEN", "--test", test],
+            &["dwarf the differences", "double precision"],
+        );
+    }
+    crate::common::rejects(
+        &["influence", &data, "--measure", "GEN", "--test", "knha"],
+        &["dwarf the differences"],
+    );
+}
+
+#[test]
+fn a_mantel_haenszel_odds_ratio_without_estimate_is_bad_input_not_a_failure() {
+    // Item 15: no events in any treatment arm exited 1 ("numerical failure").
+    // metafor 3.8-1's rma.mh() reports the estimate as missing (NA) for these
+    // tables; cochran says so and names the methods that pool them.
+    let csv = "study,events1,n1,events2,n2\nA,0,20,3,20\nB,0,30,5,31\nC,0,25,2,24\n";
+    let data = crate::common::scratch_file("mh_no_events.csv", csv.as_bytes());
+    for measure in ["OR", "RR"] {
+        crate::common::rejects(
+            &["analyze", &data, "--measure", measure, "--method", "MH"],
+            &[
+                "not estimable",
+                "metafor reports it as missing",
+                "--method PETO",
+            ],
+        );
+    }
+}
+
+#[test]
+fn influence_that_is_not_a_number_is_refused() {
+    // Item 11: `influence --test knha` printed NaN and exited 0 for identical
+    // studies; metafor 3.8-1's influence() stops on them ("the leading minor
+    // of order 1 is not positive definite").
+    let csv = "study,yi,vi\nA,0.3,0.04\nB,0.3,0.04\nC,0.3,0.04\nD,0.3,0.04\n";
+    let data = crate::common::scratch_file("identical.csv", csv.as_bytes());
+    crate::common::rejects(
+        &["influence", &data, "--measure", "GEN", "--test", "knha"],
+        &["influence diagnostics are undefined", "--test z"],
+    );
+    let out = crate::common::cochran(&["influence", &data, "--measure", "GEN", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -615,12 +615,18 @@ assink <- with(dat.assink2016, data.frame(study = paste("Study", study), esid = 
 # within them no more than their sampling error explains (sigma^2 within = 0).
 kon_within0 <- kon
 kon_within0$yi <- round(ave(kon$yi, kon$district) + 0.3 * (kon$yi - ave(kon$yi, kon$district)), 4)
+# One school without its year: rma.mv leaves the row out (na.action = na.omit), so
+# the reference is the fit of the other rows (issue 19: clusters with moderators).
+kon_missing_year <- kon
+kon_missing_year$year[2] <- NA
 ml_data <- list(
   konstantopoulos2011 = list(df = kon, path = "tests/reference/data/konstantopoulos2011.csv",
     cluster = "district"),
   assink2016 = list(df = assink, path = "tests/reference/data/assink2016.csv", cluster = "study"),
   konstantopoulos2011_within0 = list(df = kon_within0,
-    path = "tests/reference/data/konstantopoulos2011_within0.csv", cluster = "district"))
+    path = "tests/reference/data/konstantopoulos2011_within0.csv", cluster = "district"),
+  konstantopoulos2011_missing_year = list(df = kon_missing_year,
+    path = "tests/reference/data/konstantopoulos2011_missing_year.csv", cluster = "district"))
 ml_specs <- list(
   list(data = "konstantopoulos2011", mods = character()),
   list(data = "konstantopoulos2011", mods = "year"),
@@ -628,7 +634,8 @@ ml_specs <- list(
   # One study holds every "covert" effect: robumeta's intercept has no standard error.
   list(data = "assink2016", mods = "deltype", rve = FALSE),
   list(data = "assink2016", mods = c("year", "deltype")),
-  list(data = "konstantopoulos2011_within0", mods = character()))
+  list(data = "konstantopoulos2011_within0", mods = character()),
+  list(data = "konstantopoulos2011_missing_year", mods = "year"))
 
 ml_fit <- function(df, mods, method, test, optimizer) {
   df$cluster <- df[[attr(df, "cluster")]]
@@ -735,10 +742,13 @@ ml_cases <- list()
 for (spec in ml_specs) {
   d <- ml_data[[spec$data]]
   case <- list(data = spec$data, csv = d$path, cluster = d$cluster, fits = list(), rve = list())
+  # The rows metafor fits: those with every moderator (na.omit).
+  df <- d$df[complete.cases(d$df[, spec$mods, drop = FALSE]), ]
+  attr(df, "cluster") <- d$cluster
   for (method in c("REML", "ML")) for (test in c("z", "t")) {
-    case$fits[[length(case$fits) + 1]] <- ml_case(d$df, spec$mods, method, test)
+    case$fits[[length(case$fits) + 1]] <- ml_case(df, spec$mods, method, test)
   }
-  if (!isFALSE(spec$rve)) for (rho in c(0, 0.8, 1)) case$rve[[length(case$rve) + 1]] <- rve_case(d$df, spec$mods, rho)
+  if (!isFALSE(spec$rve)) for (rho in c(0, 0.8, 1)) case$rve[[length(case$rve) + 1]] <- rve_case(df, spec$mods, rho)
   ml_cases[[length(ml_cases) + 1]] <- case
 }
 writeLines(toJSON(list(metafor_version = as.character(packageVersion("metafor")),

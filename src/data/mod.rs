@@ -48,6 +48,19 @@ mod read_options;
 #[cfg(feature = "spreadsheet")]
 mod sheet;
 
+/// The bytes of a reader, refused once past `limit` (one byte more is read,
+/// to tell).
+fn read_at_most(reader: std::io::Result<impl Read>, limit: u64) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader
+        .and_then(|r| r.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(|e| Error::new(ErrorKind::Io(e)))?;
+    match bytes.len() as u64 > limit {
+        true => Err(limits::too_large("the text file", limit, "bytes")),
+        false => Ok(bytes),
+    }
+}
+
 /// The extensions read as spreadsheets.
 const SPREADSHEET_EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];
 mod text;
@@ -162,7 +175,8 @@ impl Table {
             })
             .in_file(path));
         }
-        let bytes = std::fs::read(path).map_err(|e| Error::new(ErrorKind::Io(e)).in_file(path))?;
+        let bytes = read_at_most(std::fs::File::open(path), limits::MAX_TEXT_BYTES)
+            .map_err(|e| e.in_file(path))?;
         text::read(&bytes, spec)
             .map(|t| t.with_source(path))
             .map_err(|e| e.in_file(path))
@@ -174,11 +188,8 @@ impl Table {
         source: Option<&Path>,
         spec: &TableSpec,
     ) -> Result<Table> {
-        let mut bytes = Vec::new();
-        let read = reader
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::new(ErrorKind::Io(e)))
-            .and_then(|_| text::read(&bytes, spec));
+        let read = read_at_most(Ok(&mut reader), limits::MAX_TEXT_BYTES)
+            .and_then(|bytes| text::read(&bytes, spec));
         match source {
             Some(path) => read
                 .map(|t| t.with_source(path))

@@ -682,3 +682,25 @@ fn influence_that_is_not_a_number_is_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn text_beyond_the_limits_is_refused_with_the_limit() {
+    // Item 6: a 2 GB single line, or millions of rows, aborted at 4 GB.
+    let long = format!("study,yi,vi\nA,0.1,0.01\nB,0.2,{}\n", "9".repeat(2 << 20));
+    let data = crate::common::scratch_file("long_line.csv", long.as_bytes());
+    refused(
+        &analyze(Path::new(&*data), &[]),
+        &["line 3", "exceeds the limit of 1048576 bytes"],
+    );
+    let header: String = (0..10_000).map(|i| format!(",c{i}")).collect();
+    let row: String = ",1".repeat(10_000);
+    let mut wide = format!("study,yi,vi{header}\n");
+    for i in 0..1100 {
+        wide += &format!("S{i},0.1,0.01{row}\n");
+    }
+    let data = crate::common::scratch_file("many_values.csv", wide.as_bytes());
+    refused(
+        &analyze(Path::new(&*data), &[]),
+        &["the table (", "exceeds the limit of 10000000 values"],
+    );
+}

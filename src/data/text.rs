@@ -26,8 +26,7 @@ pub(super) fn check_sizes(bytes: &[u8]) -> Result<()> {
             "bytes",
         ));
     }
-    let mut line = 1;
-    for piece in bytes.split(|&b| b == b'\n') {
+    for (line, piece) in (1..).zip(bytes.split(|&b| b == b'\n')) {
         if piece.len() > MAX_LINE_BYTES {
             return Err(too_large(
                 format!("line {line} ({} bytes)", piece.len()),
@@ -35,7 +34,6 @@ pub(super) fn check_sizes(bytes: &[u8]) -> Result<()> {
                 "bytes",
             ));
         }
-        line += 1;
     }
     Ok(())
 }

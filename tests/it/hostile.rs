@@ -704,3 +704,139 @@ fn text_beyond_the_limits_is_refused_with_the_limit() {
         &["the table (", "exceeds the limit of 10000000 values"],
     );
 }
+
+// The fuzz harness of hostile structures.
+
+/// One hostile workbook: far cells, declared counts, repeats, sector tables.
+fn hostile_workbook(rng: &mut crate::fuzz::Rng, case: usize) -> PathBuf {
+    let edge = |rng: &mut crate::fuzz::Rng, limit: u64| match rng.below(4) {
+        0 => rng.next() % 16,
+        1 => limit - 1 - rng.next() % 4,
+        2 => limit + rng.next() % 4,
+        _ => rng.next(),
+    };
+    match rng.below(4) {
+        0 => {
+            let cells: Vec<(u64, u64)> = (0..1 + rng.below(4))
+                .map(|_| (edge(rng, 1 << 20) + 1, edge(rng, 1 << 14)))
+                .collect();
+            let rows = data_rows(rng.below(40));
+            xlsx_sheet(&format!("fuzz{case}.xlsx"), &move |w| {
+                write!(w, "{SHEET_START}{HEADER_ROW}{rows}").unwrap();
+                for (row, column) in &cells {
+                    let letters = column_letters(*column);
+                    write!(
+                        w,
+                        "<row r=\"{row}\"><c r=\"{letters}{row}\"><v>1</v></c></row>"
+                    )
+                    .unwrap();
+                }
+                write!(w, "{SHEET_END}").unwrap();
+            })
+        }
+        1 => {
+            let (declared, held) = (edge(rng, 1 << 32), rng.below(5));
+            let file = scratch(&format!("fuzz{case}.xlsx"));
+            let shared = move |w: &mut dyn Write| {
+                let items = "<si><t>x</t></si>".repeat(held);
+                write!(
+                    w,
+                    "<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" \
+                           count=\"{declared}\" uniqueCount=\"{declared}\">{items}</sst>"
+                )
+                .unwrap();
+            };
+            rezip(
+                "tests/data/bangertdrowns2004.xlsx",
+                &file,
+                &[("xl/sharedStrings.xml", &shared)],
+            );
+            file
+        }
+        2 => {
+            let mut rows = ods_studies();
+            for _ in 0..1 + rng.below(4) {
+                let (down, across) = (edge(rng, 1 << 20), edge(rng, 1 << 14));
+                let value = match rng.chance(50) {
+                    true => "office:value-type=\"float\" office:value=\"1\"",
+                    false => "",
+                };
+                rows += &format!(
+                    "<table:table-row table:number-rows-repeated=\"{down}\"><table:table-cell \
+                     {value} table:number-columns-repeated=\"{across}\"/></table:table-row>"
+                );
+            }
+            ods(
+                &format!("fuzz{case}.ods"),
+                "",
+                &ods_table("Data", "", &rows),
+            )
+        }
+        _ => {
+            let fat: Vec<u32> = (0..2 + rng.below(6))
+                .map(|_| match rng.below(3) {
+                    0 => 0xFFFF_FFFE,
+                    1 => rng.below(8) as u32,
+                    _ => rng.next() as u32,
+                })
+                .collect();
+            let file = scratch(&format!("fuzz{case}.xls"));
+            std::fs::write(&file, compound_file(&fat, rng.below(6))).unwrap();
+            file
+        }
+    }
+}
+
+fn column_letters(mut column: u64) -> String {
+    let mut letters = Vec::new();
+    loop {
+        letters.push(b'A' + (column % 26) as u8);
+        if column < 26 {
+            break;
+        }
+        column = column / 26 - 1;
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap()
+}
+
+/// Random hostile workbooks, each run under the memory limit: an error or a
+/// result, never an abort, a panic or a hang. `COCHRAN_HOSTILE_CASES` runs more.
+#[test]
+fn hostile_structures_are_errors_or_results() {
+    let cases: usize = std::env::var("COCHRAN_HOSTILE_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(40);
+    let mut rng = crate::fuzz::Rng(20261205);
+    let (mut refused, mut analysed, mut failures) = (0, 0, Vec::new());
+    for case in 0..cases {
+        let file = hostile_workbook(&mut rng, case);
+        let args: Vec<String> = [
+            "analyze",
+            file.to_str().unwrap(),
+            "--measure",
+            "GEN",
+            "--format",
+            "json",
+        ]
+        .map(String::from)
+        .into();
+        let outcome = run_within(&args, MEMORY_KB);
+        match verdict(&args, outcome.clone()) {
+            Some(failure) => failures.push(failure),
+            None => {
+                match outcome.map(|o| o.0) {
+                    Some(0) => analysed += 1,
+                    _ => refused += 1,
+                }
+                std::fs::remove_file(&file).ok();
+            }
+        }
+    }
+    eprintln!(
+        "hostile structures: {cases} tried, {analysed} analysed, {refused} refused, {} failed",
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -34,7 +34,7 @@ pub const MAX_TABLE_VALUES: usize = 10_000_000;
 pub const MAX_TEXT_BYTES: u64 = 512 << 20;
 
 /// The length of one line of a text file.
-pub const MAX_LINE_BYTES: usize = 1 << 20;
+pub const MAX_LINE_BYTES: usize = 16 << 20;
 
 /// The error for `what` beyond `limit` `unit`.
 pub(crate) fn too_large(what: impl Into<String>, limit: u64, unit: &'static str) -> Error {

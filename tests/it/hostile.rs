@@ -686,11 +686,11 @@ fn influence_that_is_not_a_number_is_refused() {
 #[test]
 fn text_beyond_the_limits_is_refused_with_the_limit() {
     // Item 6: a 2 GB single line, or millions of rows, aborted at 4 GB.
-    let long = format!("study,yi,vi\nA,0.1,0.01\nB,0.2,{}\n", "9".repeat(2 << 20));
+    let long = format!("study,yi,vi\nA,0.1,0.01\nB,0.2,{}\n", "9".repeat(17 << 20));
     let data = crate::common::scratch_file("long_line.csv", long.as_bytes());
     refused(
         &analyze(Path::new(&*data), &[]),
-        &["line 3", "exceeds the limit of 1048576 bytes"],
+        &["line 3", "exceeds the limit of 16777216 bytes"],
     );
     let header: String = (0..10_000).map(|i| format!(",c{i}")).collect();
     let row: String = ",1".repeat(10_000);

@@ -131,6 +131,19 @@ fn choose(sheets: &[SheetInfo], spec: &TableSpec) -> Result<(String, Vec<String>
     Ok((name, notes))
 }
 
+/// Streams the cells of a sheet of a workbook with a cell reader into the grid.
+macro_rules! stream_cells {
+    ($book:expr, $name:expr, $grid:expr, $unreadable:expr) => {{
+        let mut cells = $book
+            .worksheet_cells_reader($name)
+            .map_err(|e| $unreadable(&e))?;
+        while let Some(cell) = cells.next_cell().map_err(|e| $unreadable(&e))? {
+            let (row, column) = cell.get_position();
+            $grid.push(row, column, from_data_ref(cell.get_value()))?;
+        }
+    }};
+}
+
 /// An open workbook of any of the formats.
 enum Book<'a> {
     Xlsx(Box<Xlsx<Cursor<&'a [u8]>>>),
@@ -190,24 +203,9 @@ impl<'a> Book<'a> {
             |e: &dyn std::fmt::Display| Error::new(ErrorKind::Unreadable(e.to_string()));
         let mut grid = Grid::default();
         match self {
-            Book::Xlsx(book) => {
-                let mut cells = book
-                    .worksheet_cells_reader(name)
-                    .map_err(|e| unreadable(&e))?;
-                while let Some(cell) = cells.next_cell().map_err(|e| unreadable(&e))? {
-                    let (row, column) = cell.get_position();
-                    grid.push(row, column, from_data_ref(cell.get_value()))?;
-                }
-            }
-            Book::Xlsb(book) => {
-                let mut cells = book
-                    .worksheet_cells_reader(name)
-                    .map_err(|e| unreadable(&e))?;
-                while let Some(cell) = cells.next_cell().map_err(|e| unreadable(&e))? {
-                    let (row, column) = cell.get_position();
-                    grid.push(row, column, from_data_ref(cell.get_value()))?;
-                }
-            }
+            // The two cell readers share a shape, not a trait.
+            Book::Xlsx(book) => stream_cells!(book, name, grid, unreadable),
+            Book::Xlsb(book) => stream_cells!(book, name, grid, unreadable),
             Book::Xls(book) => {
                 let range = book.worksheet_range(name).map_err(|e| unreadable(&e))?;
                 let (top, left) = range.start().unwrap_or((0, 0));

@@ -1410,11 +1410,20 @@ fn exclusion_warnings(effects: &EffectSet) -> Vec<String> {
     let more = effects.excluded.len().saturating_sub(EXCLUSIONS_NAMED);
     if more > 0 {
         warnings.push(format!(
-            "and {more} more studies excluded; {} json lists all",
+            "and {more} more studies excluded{}; {} json lists all",
+            for_missing_values(effects),
             Setting::Format
         ));
     }
     warnings
+}
+
+/// " for missing values" when that is every exclusion's reason.
+fn for_missing_values(effects: &EffectSet) -> &'static str {
+    match effects.excluded.iter().all(|x| !x.missing.is_empty()) {
+        true => " for missing values",
+        false => "",
+    }
 }
 
 fn no_studies_reason(effects: &EffectSet) -> String {
@@ -1425,7 +1434,10 @@ fn no_studies_reason(effects: &EffectSet) -> String {
         .excluded
         .iter()
         .take(EXCLUSIONS_NAMED)
-        .map(|x| format!("`{}` (row {}: {})", x.study, x.row, x.reason()))
+        .map(|x| match x.missing.is_empty() {
+            false => format!("`{}` (row {}: no {})", x.study, x.row, x.missing.join(", ")),
+            true => format!("`{}` (row {}: {})", x.study, x.row, x.reason()),
+        })
         .collect();
     let all = match effects.excluded.len() {
         1 => "the only study was".to_string(),
@@ -1435,7 +1447,11 @@ fn no_studies_reason(effects: &EffectSet) -> String {
         0 => String::new(),
         n => format!("; and {n} more"),
     };
-    format!(": {all} excluded: {}{more}", which.join("; "))
+    format!(
+        ": {all} excluded{}: {}{more}",
+        for_missing_values(effects),
+        which.join("; ")
+    )
 }
 
 fn study_results(effects: &EffectSet, weights: &[f64], level: f64) -> Vec<StudyResult> {

@@ -198,6 +198,21 @@ impl Table {
         }
     }
 
+    /// Reads a spreadsheet (.xlsx, .xlsm, .xlsb, .xls, .ods) held in memory,
+    /// such as a file uploaded to a page; the format is told by its content.
+    ///
+    /// ```
+    /// use cochran::data::{Table, TableSpec};
+    /// let bytes = std::fs::read("tests/data/bangertdrowns2004.xlsx").unwrap();
+    /// let table = Table::from_spreadsheet_bytes(&bytes, &TableSpec::numeric(&["yi", "vi"]))?;
+    /// assert_eq!(table.len(), 48);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    #[cfg(feature = "spreadsheet")]
+    pub fn from_spreadsheet_bytes(bytes: &[u8], spec: &TableSpec) -> Result<Table> {
+        sheet::read_bytes(bytes, spec)
+    }
+
     fn with_source(mut self, path: &Path) -> Table {
         self.source = Some(path.to_path_buf());
         self

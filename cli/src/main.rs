@@ -139,7 +139,8 @@ struct AnalyzeArgs {
     /// PETO for 2x2 tables, or a tau^2 estimator: DL, HE, HS, SJ, ML, REML, EB, PM.
     #[arg(long, default_value = "REML")]
     method: String,
-    /// z, or knha for Knapp-Hartung (t with k - 1 df).
+    /// z, knha for Knapp-Hartung (t with k - 1 df), or adhoc for Knapp-Hartung never
+    /// narrower than z (metafor's test = "adhoc"; advised with few studies).
     #[arg(long, default_value = "z")]
     test: String,
     /// Confidence level in percent.

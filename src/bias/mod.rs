@@ -371,7 +371,7 @@ fn egger_from(fit: &Fit, regression: &Fit) -> EggerTest {
     let (limit, slope) = egger_coefficients(regression);
     EggerTest {
         statistic: slope.statistic,
-        df: (regression.test == Test::Knha).then(|| (fit.k - 2) as f64),
+        df: (regression.test.uses_t()).then(|| (fit.k - 2) as f64),
         p_value: slope.p_value,
         limit_estimate: limit.estimate,
         limit_ci_lower: limit.ci_lower,

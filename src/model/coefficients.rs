@@ -86,13 +86,7 @@ pub(crate) fn regression(
     let (p, k) = (design.p(), design.k());
     let df = (k - p) as f64;
     // Knapp–Hartung scales the covariance by the residual heterogeneity.
-    let s2w = match test {
-        Test::Z => 1.0,
-        Test::Knha => {
-            let q = fit.sums().q;
-            if q <= f64::EPSILON { 0.0 } else { q / df }
-        }
-    };
+    let s2w = test.scale_factor(fit.sums().q, df);
     if s2w == 0.0 {
         return Err(ErrorKind::InvalidSetting(format!(
             "the moderators fit the effects exactly (no residual variation), so under \
@@ -110,7 +104,7 @@ pub(crate) fn regression(
     let estimates: Vec<f64> = (0..p).map(|j| data.coefficient(j, fit.beta[j])).collect();
     let reference = match test {
         Test::Z => Reference::Normal,
-        Test::Knha => Reference::T(df),
+        Test::Knha | Test::Adhoc => Reference::T(df),
     };
     coefficient_table(design, estimates, covariance, reference, level)
 }

@@ -170,14 +170,43 @@ pub enum Test {
     /// Knapp–Hartung: rescaled variance and a t distribution with k − 1 df.
     #[serde(rename = "knha")]
     Knha,
+    /// Knapp–Hartung with the ad hoc correction (metafor's `test = "adhoc"`):
+    /// the variance is never scaled below the z test's, so the interval is
+    /// never narrower than Knapp–Hartung's or the z test's would allow with
+    /// few studies that happen to agree.
+    #[serde(rename = "adhoc")]
+    Adhoc,
 }
 
 impl Test {
-    /// The name on the command line and in JSON: `z` or `knha`.
+    /// The name on the command line and in JSON: `z`, `knha` or `adhoc`.
     pub fn name(self) -> &'static str {
         match self {
             Test::Z => "z",
             Test::Knha => "knha",
+            Test::Adhoc => "adhoc",
+        }
+    }
+
+    /// Whether the test refers to a t distribution (Knapp–Hartung, plain or ad hoc).
+    ///
+    /// ```
+    /// use cochran::Test;
+    /// assert!(Test::Adhoc.uses_t() && !Test::Z.uses_t());
+    /// ```
+    pub fn uses_t(self) -> bool {
+        self != Test::Z
+    }
+
+    /// Knapp–Hartung's scale factor from the residual sum `q` on `df`
+    /// degrees of freedom (1 for the z test): a sum that is zero up to
+    /// rounding is zero, as metafor has it; the ad hoc test never goes below 1.
+    pub(crate) fn scale_factor(self, q: f64, df: f64) -> f64 {
+        let s2w = if q <= f64::EPSILON { 0.0 } else { q / df };
+        match self {
+            Test::Z => 1.0,
+            Test::Knha => s2w,
+            Test::Adhoc => s2w.max(1.0),
         }
     }
 }
@@ -191,15 +220,16 @@ impl fmt::Display for Test {
 impl FromStr for Test {
     type Err = Error;
 
-    /// `z` or `knha` (also `hk`, `hksj`), case-insensitive.
+    /// `z`, `knha` (also `hk`, `hksj`) or `adhoc`, case-insensitive.
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "z" => Ok(Test::Z),
             "knha" | "hk" | "hksj" => Ok(Test::Knha),
+            "adhoc" => Ok(Test::Adhoc),
             _ => Err(ErrorKind::UnknownName {
                 what: "test",
                 given: s.to_string(),
-                valid: vec!["z".into(), "knha".into()],
+                valid: vec!["z".into(), "knha".into(), "adhoc".into()],
             }
             .into()),
         }
@@ -600,7 +630,7 @@ impl Summary {
             estimate: first.estimate,
             se: first.se,
             p_value: Some(first.p_value),
-            df: (test == Test::Knha).then_some((k - p) as f64),
+            df: test.uses_t().then_some((k - p) as f64),
             ci: (first.ci_lower, first.ci_upper),
             pi: None,
         }
@@ -627,14 +657,9 @@ impl Inference {
                 critical: standard_normal().inverse_cdf(upper_tail),
                 df: None,
             },
-            Test::Knha => {
+            Test::Knha | Test::Adhoc => {
                 let df = pooled.k - p as f64;
-                // metafor treats a residual sum that is zero up to rounding as exactly zero.
-                let s2w = if pooled.q <= f64::EPSILON {
-                    0.0
-                } else {
-                    pooled.q / df
-                };
+                let s2w = test.scale_factor(pooled.q, df);
                 Inference {
                     se: (s2w / pooled.s1).sqrt(),
                     critical: t_quantile(upper_tail, df),
@@ -881,7 +906,7 @@ impl Fit {
                     .to_string(),
             );
         }
-        if self.test == Test::Knha && self.method == Method::Common {
+        if self.test.uses_t() && self.method == Method::Common {
             warnings.push(
                 "the Knapp-Hartung method is not meant for the common-effect model".to_string(),
             );

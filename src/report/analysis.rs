@@ -117,7 +117,7 @@ fn multilevel_section(out: &mut String, analysis: &Analysis, m: &crate::analysis
         analysis.measure.description(),
         fit.k,
         fit.clusters,
-        if fit.test == Test::Knha {
+        if fit.test.uses_t() {
             "t (k - p df)"
         } else {
             "z"
@@ -151,7 +151,7 @@ fn multilevel_section(out: &mut String, analysis: &Analysis, m: &crate::analysis
         p_value(fit.q_p_value)
     );
     let scale = scale_note(analysis.measure);
-    let stat = if fit.test == Test::Knha { "t" } else { "z" };
+    let stat = if fit.test.uses_t() { "t" } else { "z" };
     let rows: Vec<CoefficientRow> = match &fit.regression {
         Some(r) => {
             moderator_test(out, r);
@@ -305,6 +305,7 @@ fn test_name(test: Test) -> &'static str {
     match test {
         Test::Z => "z",
         Test::Knha => "Knapp-Hartung (t)",
+        Test::Adhoc => "Knapp-Hartung, ad hoc (t)",
     }
 }
 
@@ -353,7 +354,7 @@ fn pooled_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, indent
         out.push('\n');
     }
     let scale = scale_note(analysis.measure);
-    let stat = if fit.test == Test::Knha { "t" } else { "z" };
+    let stat = if fit.test.uses_t() { "t" } else { "z" };
     let _ = writeln!(out, "{indent}Pooled estimate{scale}:");
     let _ = writeln!(
         out,
@@ -443,7 +444,7 @@ fn regression_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, r:
     }
     moderator_test(out, r);
     let scale = scale_note(analysis.measure);
-    let stat = if fit.test == Test::Knha { "t" } else { "z" };
+    let stat = if fit.test.uses_t() { "t" } else { "z" };
     let width = r
         .coefficients
         .iter()

@@ -287,7 +287,7 @@ impl Analysis {
                 q: refit.q.unwrap_or(f64::NAN),
                 sum_w,
                 sum_w_all: sum_w + 1.0 / (effects[left_out].vi + refit.tau2),
-                knha: refit.test == crate::model::Test::Knha,
+                knha: refit.test.uses_t(),
             }
         })?;
         let influence = self.influence_from(fit, &refits);

@@ -44,7 +44,7 @@ tight_rma <- function(es, ...) {
 }
 confint_control <- list(tol = 1e-12, maxiter = 1000, tau2.max = 1e8)
 methods <- c("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
-tests <- c("z", "knha")
+tests <- c("z", "knha", "adhoc")
 
 # ---- datasets in cochran's column format -------------------------------------------
 

@@ -253,6 +253,14 @@ impl ThreeLevel {
             ))
             .into());
         }
+        if self.test == Test::Adhoc {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "the ad hoc Knapp-Hartung correction applies to models of independent effects; \
+                 the three-level model takes {test} z or {test} knha",
+                test = crate::Setting::Test
+            ))
+            .into());
+        }
         check_level(self.level)
     }
 
@@ -326,7 +334,8 @@ impl ThreeLevel {
         let df = (k - p) as f64;
         let reference = match self.test {
             Test::Z => Reference::Normal,
-            Test::Knha => Reference::T(df),
+            // Refused by `check`; a t reference were it not.
+            Test::Knha | Test::Adhoc => Reference::T(df),
         };
         let scale2 = data.variance(1.0);
         let estimates: Vec<f64> = (0..p)
@@ -781,7 +790,7 @@ impl ThreeLevelFit {
         let upper = 1.0 - (1.0 - self.level / 100.0) / 2.0;
         match self.test {
             Test::Z => standard_normal().inverse_cdf(upper),
-            Test::Knha => t_quantile(upper, self.q_df),
+            Test::Knha | Test::Adhoc => t_quantile(upper, self.q_df),
         }
     }
 }

@@ -534,7 +534,7 @@ fn clustered_rows(
         ),
     ));
     let statistic = match fit.test {
-        Test::Knha => format!(
+        Test::Knha | Test::Adhoc => format!(
             "t = {}, df = {}",
             fixed(fit.statistic.abs(), 2),
             trimmed(fit.q_df, 0)
@@ -711,7 +711,9 @@ fn overall_effect(fit: &Fit) -> String {
         return "Test for overall effect: not applicable".to_string();
     };
     let name = match (fit.test, fit.df) {
-        (Test::Knha, Some(df)) => format!("t = {}, df = {}", fixed(stat.abs(), 2), trimmed(df, 0)),
+        (Test::Knha | Test::Adhoc, Some(df)) => {
+            format!("t = {}, df = {}", fixed(stat.abs(), 2), trimmed(df, 0))
+        }
         _ => format!("Z = {}", fixed(stat.abs(), 2)),
     };
     format!("Test for overall effect: {name} (P {})", p_revman(p))

@@ -1145,7 +1145,10 @@ impl Analysis {
                 warnings.extend(m.fit.warnings.iter().cloned());
                 warnings.extend(dependence::robust_warnings(m));
             }
-            None => warnings.extend(fit.warnings()),
+            None => {
+                warnings.extend(fit.warnings());
+                warnings.extend(few_studies_warning(fit.k, fit.method, fit.test));
+            }
         }
         if options.method.pools_tables() {
             warnings.extend(double_zero_warnings(&effects, options.method));
@@ -1325,6 +1328,52 @@ fn dependence_warnings(effects: &EffectSet) -> Vec<String> {
         ));
     }
     warnings
+}
+
+/// Fewer studies than the usual methods need, said in words a reader of the
+/// result can act on (Bender et al., Res Synth Methods 2018; Röver et al. 2021).
+pub(crate) const FEW_STUDIES: usize = 5;
+
+fn few_studies_warning(k: usize, method: Method, test: crate::model::Test) -> Option<String> {
+    let advice = match (method, test) {
+        (Method::Random(_), crate::model::Test::Z) => format!(
+            "; {} adhoc (Knapp-Hartung, never narrower than z) is advised with few studies",
+            Setting::Test
+        ),
+        _ => String::new(),
+    };
+    match (k, method) {
+        (0, _) | (FEW_STUDIES.., _) => None,
+        (1, _) => Some(
+            "k = 1: a single study; the pooled result is that study's own estimate, and \
+             heterogeneity cannot be assessed"
+                .into(),
+        ),
+        (_, Method::Random(_)) if k == 2 => Some(format!(
+            "k = 2: with two studies the between-study variance tau^2 rests on one degree of \
+             freedom, so its interval, I^2 and the prediction interval say almost nothing, and \
+             the pooled interval treats tau^2 as known; read the result as a summary of these \
+             two studies, not of the treatment's effect in general{advice}"
+        )),
+        (_, Method::Random(_)) => Some(format!(
+            "k = {k}: with fewer than {FEW_STUDIES} studies tau^2 is estimated imprecisely, so \
+             the pooled and prediction intervals can be too narrow{advice}"
+        )),
+        _ => Some(format!(
+            "k = {k}: with fewer than {FEW_STUDIES} studies the common-effect model's assumption \
+             of one true effect cannot be checked"
+        )),
+    }
+}
+
+/// The forest plot's footnote for few studies.
+pub(crate) fn few_studies_footnote(k: usize) -> Option<String> {
+    (1..FEW_STUDIES).contains(&k).then(|| {
+        format!(
+            "Only {k} {}: heterogeneity and the intervals are imprecise; see the report's warnings.",
+            if k == 1 { "study" } else { "studies" }
+        )
+    })
 }
 
 /// Tables without any event (or without any non-event) in both groups: they

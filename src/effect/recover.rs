@@ -237,10 +237,13 @@ fn stratum(table: &Table, row: usize) -> (String, String) {
 fn borrow_sds(table: &mut Table, rule: SdImputation, imputed: &mut [Vec<Imputation>]) {
     for part in ["pre", "post", "change"] {
         let sd_column = format!("sd_{part}");
-        let mut donors: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+        let mut donors: BTreeMap<(String, String), Vec<(f64, usize)>> = BTreeMap::new();
         for row in 0..table.len() {
             if let Some(sd) = table.value(&sd_column, row) {
-                donors.entry(stratum(table, row)).or_default().push(sd);
+                donors
+                    .entry(stratum(table, row))
+                    .or_default()
+                    .push((sd, row));
             }
         }
         for (row, row_imputed) in imputed.iter_mut().enumerate() {
@@ -251,27 +254,65 @@ fn borrow_sds(table: &mut Table, rule: SdImputation, imputed: &mut [Vec<Imputati
                 continue;
             };
             let instrument = table.text_column("outcome").and_then(|c| c[row].clone());
-            let value = match rule {
-                SdImputation::Mean => sds.iter().sum::<f64>() / sds.len() as f64,
-                SdImputation::Max => sds.iter().copied().fold(f64::MIN, f64::max),
-            };
-            let how = match (rule, sds.len()) {
-                (_, 1) => "",
-                (SdImputation::Mean, _) => "mean ",
-                (SdImputation::Max, _) => "largest ",
-            };
+            let stratum = format!(
+                "{} at {}",
+                instrument.unwrap_or_else(|| "any instrument".into()),
+                key.1
+            );
+            let (value, method) = borrowed(table.labels(), sds, rule, &sd_column, &stratum);
             table.fill(&sd_column, row, value);
             row_imputed.push(Imputation {
                 column: sd_column.clone(),
                 value,
-                method: format!(
-                    "borrowed: the {how}{sd_column} reported by {} stud{} of {} at {} (Furukawa et al. 2006)",
-                    sds.len(),
-                    if sds.len() == 1 { "y" } else { "ies" },
-                    instrument.unwrap_or_else(|| "any instrument".into()),
-                    key.1
-                ),
+                method,
             });
+        }
+    }
+}
+
+/// The value borrowed from the donors (SD, row) and how, naming them.
+fn borrowed(
+    labels: &[String],
+    donors: &[(f64, usize)],
+    rule: SdImputation,
+    sd_column: &str,
+    stratum: &str,
+) -> (f64, String) {
+    const SOURCE: &str = "(Furukawa et al. 2006)";
+    let name = |row: usize| format!("`{}`", labels[row]);
+    if let [(sd, row)] = donors {
+        let how = format!(
+            "borrowed from {}, the only study of {stratum} reporting {sd_column} {SOURCE}",
+            name(*row)
+        );
+        return (*sd, how);
+    }
+    let n = donors.len();
+    match rule {
+        SdImputation::Max => {
+            let (sd, row) = donors
+                .iter()
+                .copied()
+                .fold((f64::MIN, 0), |best, d| if d.0 > best.0 { d } else { best });
+            let how = format!(
+                "borrowed: the largest {sd_column} of the {n} studies of {stratum} reporting \
+                 it, {}'s {SOURCE}",
+                name(row)
+            );
+            (sd, how)
+        }
+        SdImputation::Mean => {
+            const NAMED: usize = 5;
+            let mut named: Vec<String> = donors.iter().take(NAMED).map(|d| name(d.1)).collect();
+            if n > NAMED {
+                named.push(format!("and {} more", n - NAMED));
+            }
+            let how = format!(
+                "borrowed: the mean {sd_column} of the {n} studies of {stratum} reporting it \
+                 ({}) {SOURCE}",
+                named.join(", ")
+            );
+            (donors.iter().map(|d| d.0).sum::<f64>() / n as f64, how)
         }
     }
 }

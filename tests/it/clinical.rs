@@ -271,8 +271,15 @@ fn a_reported_change_within_rounding_is_not_a_contradiction() {
         &format!("{header}A,OHS,40,20.14,26.18,6.1,5\nB,OHS,30,,,5.0,6\n"),
     );
     let v = json(&["analyze", &file, "--measure", "MC", "--format", "json"]);
+    // The one warning of two studies is that they are few.
+    let other = |w: &&Value| !w.as_str().unwrap().starts_with("k = 2:");
     assert_eq!(
-        v["warnings"].as_array().unwrap().len(),
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(other)
+            .count(),
         0,
         "{}",
         v["warnings"]

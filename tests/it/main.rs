@@ -6,6 +6,7 @@ mod capabilities;
 mod cli;
 mod clinical;
 mod common;
+mod few_studies;
 mod follow_ups;
 mod fuzz;
 mod high_precision;

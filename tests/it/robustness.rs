@@ -312,9 +312,15 @@ fn finding_8_exclusion_warnings_are_capped_and_json_lists_all() {
         &format!("study,yi,vi\nA,0.1,0.01\nB,0.2,0.02\n{rows}"),
     );
     let out = json(&["analyze", &file, "--measure", "GEN", "--format", "json"]);
-    let warnings = out["warnings"].as_array().unwrap();
+    let warnings: Vec<&str> = out["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .filter(|w| !w.starts_with("k = 2:"))
+        .collect();
     assert_eq!(warnings.len(), 11, "{warnings:?}");
-    assert!(warnings[10].as_str().unwrap().contains("and 20 more"));
+    assert!(warnings[10].contains("and 20 more"));
     assert_eq!(out["excluded"].as_array().unwrap().len(), 30);
 }
 

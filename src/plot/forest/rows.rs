@@ -205,6 +205,10 @@ pub(crate) fn rows(analysis: &Analysis, style: &RowStyle) -> Vec<Row> {
     let mut notes = Footnotes::default();
     let mut out = pooled_and_study_rows(analysis, style, &mut notes);
     out.extend(notes.rows());
+    let few = analysis
+        .fit()
+        .and_then(|fit| crate::analysis::few_studies_footnote(fit.k));
+    out.extend(few.map(|text| Row::plain(Kind::Note, text)));
     out
 }
 

@@ -1,0 +1,135 @@
+//! Few studies, told honestly (issue 20): warnings that say what the
+//! intervals of 1 to 4 studies do and do not mean, in the text, the JSON and
+//! the forest plot; metafor's ad hoc Knapp-Hartung test is checked against
+//! the goldens with every other test (tests/reference/*.json, test "adhoc").
+
+use crate::common::{cochran, csv_file, output_path};
+
+fn warnings(csv: &str, args: &[&str]) -> Vec<String> {
+    let file = csv_file("few.csv", csv);
+    let mut all = vec!["analyze", &file, "--measure", "GEN", "--format", "json"];
+    all.extend(args);
+    let out = cochran(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn studies(k: usize) -> String {
+    let rows: String = (0..k)
+        .map(|i| format!("S{i},0.{},0.0{}\n", 2 + i % 5, 1 + i % 4))
+        .collect();
+    format!("study,yi,vi\n{rows}")
+}
+
+#[test]
+fn fewer_than_five_studies_are_said_with_what_to_do() {
+    let two = warnings(&studies(2), &[]);
+    assert!(
+        two.iter().any(|w| w.starts_with("k = 2: with two studies")
+            && w.contains("--test adhoc (Knapp-Hartung, never narrower than z)")),
+        "{two:?}"
+    );
+    let four = warnings(&studies(4), &["--test", "adhoc"]);
+    assert!(
+        four.iter()
+            .any(|w| w.starts_with("k = 4: with fewer than 5 studies") && !w.contains("adhoc")),
+        "{four:?}"
+    );
+    let common = warnings(&studies(3), &["--method", "FE"]);
+    assert!(
+        common
+            .iter()
+            .any(|w| w.contains("one true effect cannot be checked")),
+        "{common:?}"
+    );
+    let five = warnings(&studies(5), &[]);
+    assert!(!five.iter().any(|w| w.starts_with("k = ")), "{five:?}");
+}
+
+#[test]
+fn the_forest_plot_of_few_studies_says_so() {
+    let file = csv_file("few_forest.csv", &studies(2));
+    let svg = output_path("few_forest.svg");
+    let out = cochran(&["analyze", &file, "--measure", "GEN", "--forest", &svg]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&*svg).unwrap();
+    assert!(text.contains("Only 2 studies"), "no footnote");
+    let five = csv_file("five_forest.csv", &studies(5));
+    let svg5 = output_path("five_forest.svg");
+    assert!(
+        cochran(&["analyze", &five, "--measure", "GEN", "--forest", &svg5])
+            .status
+            .success()
+    );
+    assert!(!std::fs::read_to_string(&*svg5).unwrap().contains("Only 5"));
+}
+
+/// A borrowed SD names the study it came from (issue 20): with one donor,
+/// it is that study's SD whatever the rule.
+#[test]
+fn borrowed_sds_name_their_donors() {
+    let out = cochran(&[
+        "analyze",
+        "datasets/hip_oa_msc.csv",
+        "--measure",
+        "MC",
+        "--outcome",
+        "HHS",
+        "--r",
+        "0.5",
+        "--impute-sd",
+        "max",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        json.contains(
+            "borrowed from `Dall'Oca 2019`, the only study of HHS at 6 months reporting sd_pre"
+        ),
+        "{json}"
+    );
+    let csv = "study,outcome,time,n,mean_pre,sd_pre,mean_post,sd_post\n\
+               A,HHS,6,10,50,8,70,9\nB,HHS,6,12,52,12,71,11\nC,HHS,6,15,49,,69,\n";
+    let file = csv_file("donors.csv", csv);
+    for (rule, says) in [
+        (
+            "max",
+            "the largest sd_pre of the 2 studies of HHS at 6 months reporting it, `B`'s",
+        ),
+        (
+            "mean",
+            "the mean sd_pre of the 2 studies of HHS at 6 months reporting it (`A`, `B`)",
+        ),
+    ] {
+        let out = cochran(&[
+            "analyze",
+            &file,
+            "--measure",
+            "MC",
+            "--r",
+            "0.5",
+            "--impute-sd",
+            rule,
+            "--format",
+            "json",
+        ]);
+        let json = String::from_utf8_lossy(&out.stdout);
+        assert!(json.contains(says), "{rule}: {json}");
+    }
+}

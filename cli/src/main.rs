@@ -594,15 +594,19 @@ fn bias_options(args: &BiasArgs) -> Result<BiasOptions, Error> {
 /// Refuses an output onto an input (the data, the scales) or two outputs
 /// onto one file, before anything is computed.
 fn check_outputs(args: &AnalyzeArgs, more: &[&Option<PathBuf>]) -> Result<(), Error> {
-    let inputs: Vec<&Path> = std::iter::once(args.file.as_path())
-        .chain(args.scales.as_deref())
-        .collect();
     let outputs: Vec<&Path> = [&args.forest, &args.funnel, &args.bubble]
         .into_iter()
         .chain(more.iter().copied())
         .filter_map(|p| p.as_deref())
         .collect();
-    cochran::output::check_paths(&inputs, &outputs)
+    cochran::output::check_paths(&inputs(args), &outputs)
+}
+
+/// The files a run reads: the data and the user's scales.
+fn inputs(args: &AnalyzeArgs) -> Vec<&Path> {
+    std::iter::once(args.file.as_path())
+        .chain(args.scales.as_deref())
+        .collect()
 }
 
 /// The plot options of `analyze` that a subcommand does not draw are errors,
@@ -862,10 +866,7 @@ impl Analyses {
                     .flatten()
                     .chain(args.bubble.as_deref())
                     .collect();
-                let inputs: Vec<&Path> = std::iter::once(args.file.as_path())
-                    .chain(args.scales.as_deref())
-                    .collect();
-                cochran::output::check_paths(&inputs, &all)?;
+                cochran::output::check_paths(&inputs(args), &all)?;
                 for ((outcome, a), (forest, funnel)) in analysed.iter().zip(&paths) {
                     // Each instrument's plots name it, after the title given.
                     let title = args.title.as_ref().map(|t| format!("{t}: {outcome}"));

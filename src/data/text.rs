@@ -1,7 +1,7 @@
 //! Delimited text files: the encoding, the delimiter and the decimal mark
 //! are detected, then the rows go to the [`TableBuilder`].
 
-use super::limits::{MAX_LINE_BYTES, MAX_TEXT_BYTES, too_large};
+use super::limits::{MAX_LINE_BYTES, too_large};
 use crate::setting::Setting;
 use std::borrow::Cow;
 
@@ -17,15 +17,9 @@ const DELIMITERS: [(u8, &str); 4] = [
     (b'|', "pipe"),
 ];
 
-/// A file or a line beyond what is read refused before it is parsed.
-pub(super) fn check_sizes(bytes: &[u8]) -> Result<()> {
-    if bytes.len() as u64 > MAX_TEXT_BYTES {
-        return Err(too_large(
-            format!("the text file ({} bytes)", bytes.len()),
-            MAX_TEXT_BYTES,
-            "bytes",
-        ));
-    }
+/// A line beyond what is read refused before it is parsed (the file's size
+/// was limited as it was read).
+fn check_lines(bytes: &[u8]) -> Result<()> {
     for (line, piece) in (1..).zip(bytes.split(|&b| b == b'\n')) {
         if piece.len() > MAX_LINE_BYTES {
             return Err(too_large(
@@ -47,7 +41,7 @@ pub(super) fn read(bytes: &[u8], spec: &TableSpec) -> Result<Table> {
         ))
         .into());
     }
-    check_sizes(bytes)?;
+    check_lines(bytes)?;
     let (text, encoding) = decode(bytes)?;
     let mut notes: Vec<String> = encoding.into_iter().collect();
     let delimiter = spec

@@ -43,12 +43,7 @@ pub(crate) struct Standardised {
 
 /// Effects that differ, but by a vanishing share of their standard errors:
 /// the variances say nothing about such differences in double precision.
-fn check_spread(scaled: &[Effect], effects: &[Effect], v_large: f64) -> Result<()> {
-    let (index, farthest) = scaled
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (i, e.yi.abs()))
-        .fold((0, 0.0), |best, x| if x.1 > best.1 { x } else { best });
+fn check_spread((index, farthest): (usize, f64), effects: &[Effect], v_large: f64) -> Result<()> {
     if farthest == 0.0 || farthest >= MIN_STANDARDISED_SPREAD {
         return Ok(());
     }
@@ -119,8 +114,13 @@ impl Standardised {
         };
         let (inverse_scale, inverse_variance_scale) = (1.0 / scale, 1.0 / variance_scale);
         let mut scaled = Vec::with_capacity(effects.len());
+        // The effect farthest from the centre, for `check_spread`.
+        let mut farthest = (0, 0.0);
         for (index, e) in effects.iter().enumerate() {
             let yi = (e.yi - centre) * inverse_scale;
+            if yi.abs() > farthest.1 {
+                farthest = (index, yi.abs());
+            }
             if yi.is_nan() || yi.abs() > MAX_STANDARDISED_DEVIATION {
                 return Err(ErrorKind::Unpoolable {
                     index,
@@ -139,7 +139,7 @@ impl Standardised {
                 vi: e.vi * inverse_variance_scale,
             });
         }
-        check_spread(&scaled, effects, v_large)?;
+        check_spread(farthest, effects, v_large)?;
         Ok(Standardised {
             v_min: effects[dominant].vi / variance_scale,
             v_max: effects[largest].vi / variance_scale,

@@ -133,11 +133,11 @@ fn choose(sheets: &[SheetInfo], spec: &TableSpec) -> Result<(String, Vec<String>
 
 /// Streams the cells of a sheet of a workbook with a cell reader into the grid.
 macro_rules! stream_cells {
-    ($book:expr, $name:expr, $grid:expr, $unreadable:expr) => {{
+    ($book:expr, $name:expr, $grid:expr) => {{
         let mut cells = $book
             .worksheet_cells_reader($name)
-            .map_err(|e| $unreadable(&e))?;
-        while let Some(cell) = cells.next_cell().map_err(|e| $unreadable(&e))? {
+            .map_err(|e| unreadable(&e))?;
+        while let Some(cell) = cells.next_cell().map_err(|e| unreadable(&e))? {
             let (row, column) = cell.get_position();
             $grid.push(row, column, from_data_ref(cell.get_value()))?;
         }
@@ -155,8 +155,6 @@ enum Book<'a> {
 impl<'a> Book<'a> {
     /// Checks the container, then opens it.
     fn open(bytes: &'a [u8]) -> Result<Book<'a>> {
-        let unreadable =
-            |e: &dyn std::fmt::Display| Error::new(ErrorKind::Unreadable(e.to_string()));
         if cfb::is_cfb(bytes) {
             cfb::check(bytes)?;
             let book = Xls::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
@@ -199,13 +197,11 @@ impl<'a> Book<'a> {
 
     /// The cells of the sheet `name` that hold a value.
     fn grid(&mut self, name: &str) -> Result<Grid> {
-        let unreadable =
-            |e: &dyn std::fmt::Display| Error::new(ErrorKind::Unreadable(e.to_string()));
         let mut grid = Grid::default();
         match self {
             // The two cell readers share a shape, not a trait.
-            Book::Xlsx(book) => stream_cells!(book, name, grid, unreadable),
-            Book::Xlsb(book) => stream_cells!(book, name, grid, unreadable),
+            Book::Xlsx(book) => stream_cells!(book, name, grid),
+            Book::Xlsb(book) => stream_cells!(book, name, grid),
             Book::Xls(book) => {
                 let range = book.worksheet_range(name).map_err(|e| unreadable(&e))?;
                 let (top, left) = range.start().unwrap_or((0, 0));
@@ -257,6 +253,11 @@ fn date(value: &calamine::ExcelDateTime) -> String {
         (0, 0) => format!("{year:04}-{month:02}-{day:02}"),
         _ => format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}"),
     }
+}
+
+/// The reader library's complaint about a file.
+fn unreadable(e: &dyn std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Unreadable(e.to_string()))
 }
 
 /// Runs a reader on a file's word: a panic in it (a damaged file the

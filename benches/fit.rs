@@ -228,5 +228,36 @@ fn multilevel(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, small, large, regression, sensitivity, multilevel);
+/// The bar: 1,000 Bayesian fits of k = 10 within a second.
+fn bayes(c: &mut Criterion) {
+    use cochran::model::{BayesianMetaAnalysis, MuPrior, TauPrior};
+    let effects = synthetic(10);
+    let mut group = c.benchmark_group("Bayesian, k=10");
+    for (name, prior) in [
+        ("half-normal(0.5)", TauPrior::HalfNormal { scale: 0.5 }),
+        ("half-cauchy(0.5)", TauPrior::HalfCauchy { scale: 0.5 }),
+        ("turner", "turner".parse().unwrap()),
+    ] {
+        let model = BayesianMetaAnalysis::new(prior);
+        group.bench_function(BenchmarkId::new("fit", name), |b| {
+            b.iter(|| model.fit(black_box(&effects)).unwrap())
+        });
+    }
+    let normal = BayesianMetaAnalysis::new(TauPrior::HalfNormal { scale: 0.5 })
+        .mu_prior(MuPrior::Normal { mean: 0.0, sd: 1.0 });
+    group.bench_function("fit half-normal(0.5), normal(0, 1)", |b| {
+        b.iter(|| normal.fit(black_box(&effects)).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    small,
+    large,
+    regression,
+    sensitivity,
+    multilevel,
+    bayes
+);
 criterion_main!(benches);

@@ -70,7 +70,9 @@ pub mod sensitivity;
 pub mod setting;
 mod stats;
 
-pub use analysis::{Analysis, AnalysisOptions, OutcomeAnalysis, SubgroupResult, SubgroupTau2};
+pub use analysis::{
+    Analysis, AnalysisOptions, BayesOptions, OutcomeAnalysis, SubgroupResult, SubgroupTau2,
+};
 pub use effect::{Effect, EffectOptions, EffectSet, Measure, SdImputation};
 pub use error::{Error, ErrorKind, Location, Result, SheetCell};
 pub use model::{

@@ -8,6 +8,11 @@ pub(crate) fn standard_normal() -> Normal {
     Normal::standard()
 }
 
+/// The `p` quantile of the standard normal distribution.
+pub(crate) fn standard_normal_quantile(p: f64) -> f64 {
+    standard_normal().inverse_cdf(p)
+}
+
 /// The χ² distribution with `df` > 0 degrees of freedom.
 pub(crate) fn chi_squared(df: f64) -> ChiSquared {
     ChiSquared::new(df).expect("df > 0 is checked by the caller")

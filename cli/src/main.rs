@@ -8,13 +8,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cochran::bias::{BiasOptions, K0Estimator, Side};
 use cochran::data::ReadOptions;
 use cochran::effect::scales::ScaleRegistry;
-use cochran::model::{Capability, ModelKind};
+use cochran::model::{Capability, ModelKind, MuPrior, TauPrior};
 use cochran::plot::{ForestPlot, ImageFormat, StudyOrder};
 use cochran::report::{BiasReport, RefitsReport, Report};
 use cochran::sensitivity::Subsets;
 use cochran::{
-    Analysis, AnalysisOptions, Error, ErrorKind, Measure, Method, OutcomeAnalysis, SdImputation,
-    Setting, SubgroupTau2, Test, report,
+    Analysis, AnalysisOptions, BayesOptions, Error, ErrorKind, Measure, Method, OutcomeAnalysis,
+    SdImputation, Setting, SubgroupTau2, Test, report,
 };
 
 /// Saves a plot, at twice the size for PNG, with the title given (if any),
@@ -219,6 +219,23 @@ struct AnalyzeArgs {
     /// Satterthwaite degrees of freedom (clubSandwich's coef_test).
     #[arg(long)]
     robust: bool,
+    /// Also fit the Bayesian random-effects model (exact numerical
+    /// integration): posteriors of mu, tau and a new study's effect, Bayes
+    /// factors, shrunken estimates and, for clinical instruments,
+    /// P(improvement > MIC). Default prior for tau: half-normal(0.5) on log
+    /// and standardised scales, half-normal(half the unit-information SD) on
+    /// raw ones.
+    #[arg(long)]
+    bayes: bool,
+    /// With --bayes: the prior for tau: half-normal(S), half-cauchy(S),
+    /// half-t(DF, S), uniform, uniform(MAX), jeffreys, log-normal(M, S) or
+    /// log-t(M, S, DF) of log tau^2, turner (Turner et al. 2015, binary
+    /// outcomes), rhodes (Rhodes et al. 2015, standardised mean differences).
+    #[arg(long, value_name = "PRIOR")]
+    tau_prior: Option<String>,
+    /// With --bayes: the prior for mu: uniform (default) or normal(MEAN, SD).
+    #[arg(long, value_name = "PRIOR")]
+    mu_prior: Option<String>,
     /// With --cluster: robust variance estimation with correlated-effects
     /// weights and the small-sample correction (robumeta's robu).
     #[arg(long)]
@@ -784,6 +801,16 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
         options = options.cluster(column.as_str());
     }
     options = options.robust(args.robust).companion(args.both);
+    if args.bayes || args.tau_prior.is_some() || args.mu_prior.is_some() {
+        let mut bayes = BayesOptions::new();
+        if let Some(prior) = &args.tau_prior {
+            bayes = bayes.tau_prior(prior.parse::<TauPrior>()?);
+        }
+        if let Some(prior) = &args.mu_prior {
+            bayes = bayes.mu_prior(prior.parse::<MuPrior>()?);
+        }
+        options = options.bayes(bayes);
+    }
     options.read = read_options(args)?;
     if let Some(path) = &args.scales {
         options = options.scales(ScaleRegistry::builtin_and_file(path)?);

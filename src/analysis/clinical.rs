@@ -64,6 +64,9 @@ pub struct MicComparison {
     /// interval above the MIC, or its range), `includes` (the interval reaches
     /// it) or `below` (the whole interval below it).
     pub verdict: &'static str,
+    /// Whether an improvement is an increase of the analysed change.
+    #[serde(skip)]
+    pub(crate) upward: bool,
 }
 
 /// The clinical reading of a before/after analysis on registered instruments.
@@ -190,6 +193,7 @@ fn mic_comparisons(
                 improvement_ci_lower: ci.0,
                 improvement_ci_upper: ci.1,
                 verdict,
+                upward: improves_upward,
             }
         })
         .collect()

@@ -10,6 +10,7 @@
 //! # Ok::<(), cochran::Error>(())
 //! ```
 
+mod bayes;
 mod clinical;
 mod dependence;
 mod moderators;
@@ -21,6 +22,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+pub use bayes::{BayesOptions, BayesianSummary, MicProbability, default_tau_prior};
 pub use clinical::{
     ClinicalSummary, InstrumentSummary, MicComparison, PercentOfRange, RSensitivity,
 };
@@ -91,6 +93,8 @@ pub struct AnalysisOptions {
     /// Whether every pooled result also carries the other model (common
     /// effect beside random effects, or REML beside a common effect).
     pub companion: bool,
+    /// The Bayesian random-effects model beside the frequentist one.
+    pub bayes: Option<BayesOptions>,
     /// τ² fixed instead of estimated (how subgroups share one).
     fixed_tau2: Option<f64>,
     /// The instruments known to the analysis, when not the built-in ones.
@@ -156,6 +160,7 @@ impl AnalysisOptions {
             read: crate::data::ReadOptions::new(),
             scales: None,
             companion: false,
+            bayes: None,
             fixed_tau2: None,
         }
     }
@@ -618,6 +623,23 @@ impl AnalysisOptions {
         self
     }
 
+    /// Also fits the Bayesian random-effects model (the analysis's level sets
+    /// its credible intervals).
+    ///
+    /// ```
+    /// use cochran::{Analysis, AnalysisOptions, BayesOptions, Measure};
+    /// let options = AnalysisOptions::new(Measure::Rr).bayes(BayesOptions::new());
+    /// let analysis = Analysis::from_csv("datasets/bcg.csv", &options)?;
+    /// let bayes = analysis.bayesian.as_ref().unwrap();
+    /// assert_eq!(bayes.posterior.model.tau_prior.to_string(), "half-normal(0.5)");
+    /// assert!(bayes.posterior.mu.central[1] < 0.0);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn bayes(mut self, options: BayesOptions) -> Self {
+        self.bayes = Some(options);
+        self
+    }
+
     /// A pooled result of `fit`, with its companion when asked for.
     fn pooled<'a>(&self, fit: Fit, studies: impl Iterator<Item = &'a StudyData>) -> Result<Pooled> {
         let mut pooled = Pooled::new(fit, self.measure, studies)?;
@@ -825,6 +847,9 @@ pub struct Analysis {
     /// Predictions of the meta-regression at the requested moderator values.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub predictions: Option<Vec<PredictionResult>>,
+    /// The Bayesian random-effects model, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bayesian: Option<BayesianSummary>,
     /// The study-level data, kept for plots.
     #[serde(skip)]
     pub effects: EffectSet,
@@ -1015,6 +1040,9 @@ impl Analysis {
             &options.harmonisation,
             options.registry(),
         );
+        if let (Some(bayes), Some(clinical)) = (&mut analysis.bayesian, &analysis.clinical) {
+            bayes::mic_probabilities(bayes, clinical);
+        }
         analysis.r_sensitivity = r_sensitivity(table, options)?;
         Ok(analysis)
     }
@@ -1176,6 +1204,24 @@ impl Analysis {
             }
         };
         let (subgroups, subgroup_test) = subgroups(&effects, options, &mut warnings)?;
+        let bayesian = options
+            .bayes
+            .as_ref()
+            .map(|b| {
+                model.kind().check(Capability::Bayesian)?;
+                if model
+                    .univariate()
+                    .is_some_and(|p| p.fit.regression.is_some())
+                {
+                    return Err(ErrorKind::InvalidSetting(
+                        "the Bayesian model pools one effect; with moderators it is not available"
+                            .into(),
+                    )
+                    .into());
+                }
+                bayes::fit(&effects, b, options.level)
+            })
+            .transpose()?;
         Ok(Analysis {
             measure: options.measure,
             model,
@@ -1192,6 +1238,7 @@ impl Analysis {
             clinical: None,
             r_sensitivity: None,
             predictions,
+            bayesian,
             effects,
         })
     }

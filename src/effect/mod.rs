@@ -166,6 +166,27 @@ pub enum StudyData {
 }
 
 impl StudyData {
+    /// How many participants the study had, when its data say.
+    ///
+    /// ```
+    /// use cochran::effect::{Effect, StudyData};
+    /// assert_eq!(StudyData::Precomputed(Effect::new(0.1, 0.01)?).participants(), None);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn participants(&self) -> Option<f64> {
+        match self {
+            StudyData::TwoArms(s) => Some(s.treatment.n + s.control.n),
+            StudyData::PrePost(s) => Some(s.n),
+            StudyData::ControlledPrePost(s) => Some(s.treatment.n + s.control.n),
+            StudyData::ReportedChange(s) => Some(s.n),
+            StudyData::TwoByTwo(s) => Some(s.n1 + s.n2),
+            StudyData::Proportion(s) => Some(s.n),
+            StudyData::SingleMean(s) => Some(s.n),
+            StudyData::Correlation(s) => Some(s.n),
+            StudyData::Precomputed(_) | StudyData::Rate(_) | StudyData::TwoRates(_) => None,
+        }
+    }
+
     /// The design this data belongs to.
     pub fn design(&self) -> Design {
         match self {

@@ -71,6 +71,8 @@ pub enum Capability {
     RSensitivity,
     /// Subgroups of a grouping column, each pooled on its own.
     Subgroups,
+    /// The Bayesian random-effects model beside this one.
+    Bayesian,
 }
 
 impl ModelKind {
@@ -118,6 +120,7 @@ impl std::fmt::Display for Capability {
             Capability::InfluencePlot => "the influence plot",
             Capability::GoshPlot => "the GOSH plot",
             Capability::PermutationTest => "a permutation test",
+            Capability::Bayesian => "the Bayesian random-effects model",
             Capability::Predictions => "predictions at moderator values",
             Capability::RSensitivity => "the sensitivity analysis over r",
             Capability::Subgroups => "subgroup analysis",

@@ -21,6 +21,7 @@
 //! The intercept-only model never builds a k × k matrix: each iteration of an
 //! estimator is a pass over the studies, so a fit costs O(k) time and memory.
 
+mod bayes;
 mod capability;
 mod coefficients;
 mod confint;
@@ -43,6 +44,7 @@ use std::str::FromStr;
 use serde::{Serialize, Serializer};
 use statrs::distribution::ContinuousCDF;
 
+pub use bayes::{BayesianMetaAnalysis, Marginal, MuPrior, Posterior, Shrunken, TauPrior};
 pub use capability::{Capability, ModelKind};
 pub use coefficients::{Coefficient, Prediction, Regression};
 pub use confint::Tau2Interval;

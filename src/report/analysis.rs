@@ -88,6 +88,7 @@ pub fn text(analysis: &Analysis) -> String {
         }
     }
     clinical_section(&mut out, analysis);
+    super::bayes::section(&mut out, analysis);
     sensitivity_section(&mut out, analysis);
     study_table(&mut out, analysis);
     imputed_section(&mut out, analysis);

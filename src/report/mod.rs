@@ -27,6 +27,7 @@ use crate::error::{ErrorKind, Result};
 use crate::sensitivity::{Gosh, Influence, Refit};
 
 mod analysis;
+mod bayes;
 mod bias;
 pub mod number;
 mod scales;

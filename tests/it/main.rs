@@ -1,6 +1,7 @@
 //! The integration tests, one binary: each file is a module, so a change to
 //! the library relinks one test executable, not twenty.
 
+mod bayes;
 mod bias;
 mod capabilities;
 mod cli;

@@ -236,6 +236,15 @@ struct AnalyzeArgs {
     /// With --bayes: the prior for mu: uniform (default) or normal(MEAN, SD).
     #[arg(long, value_name = "PRIOR")]
     mu_prior: Option<String>,
+    /// Also write the Bayesian model's posterior densities of mu (with a new
+    /// study's) and tau (with its prior) to this file (.png or .svg); implies --bayes.
+    #[arg(long, value_name = "PATH")]
+    posterior_plot: Option<PathBuf>,
+    /// Also write the Bayesian model's shrunken study estimates beside the
+    /// studies' own, with the mean's diamond and a new study's predictive
+    /// interval, to this file (.png or .svg); implies --bayes.
+    #[arg(long, value_name = "PATH")]
+    shrinkage_plot: Option<PathBuf>,
     /// With --cluster: robust variance estimation with correlated-effects
     /// weights and the small-sample correction (robumeta's robu).
     #[arg(long)]
@@ -400,7 +409,13 @@ fn flag(setting: Setting) -> &'static str {
 
 fn run(args: &AnalyzeArgs) -> ExitCode {
     let command = "analyze";
-    let used = ["--forest", "--funnel", "--bubble"];
+    let used = [
+        "--forest",
+        "--funnel",
+        "--bubble",
+        "--posterior-plot",
+        "--shrinkage-plot",
+    ];
     let checked = refuse_unused(args, command, &used).and_then(|()| check_outputs(args, &[]));
     let options = match checked.and_then(|()| options(args)) {
         Ok(options) => options,
@@ -611,11 +626,17 @@ fn bias_options(args: &BiasArgs) -> Result<BiasOptions, Error> {
 /// Refuses an output onto an input (the data, the scales) or two outputs
 /// onto one file, before anything is computed.
 fn check_outputs(args: &AnalyzeArgs, more: &[&Option<PathBuf>]) -> Result<(), Error> {
-    let outputs: Vec<&Path> = [&args.forest, &args.funnel, &args.bubble]
-        .into_iter()
-        .chain(more.iter().copied())
-        .filter_map(|p| p.as_deref())
-        .collect();
+    let outputs: Vec<&Path> = [
+        &args.forest,
+        &args.funnel,
+        &args.bubble,
+        &args.posterior_plot,
+        &args.shrinkage_plot,
+    ]
+    .into_iter()
+    .chain(more.iter().copied())
+    .filter_map(|p| p.as_deref())
+    .collect();
     cochran::output::check_paths(&inputs(args), &outputs)
 }
 
@@ -634,6 +655,16 @@ fn refuse_unused(args: &AnalyzeArgs, command: &str, used: &[&str]) -> Result<(),
         ("--forest", args.forest.is_some(), draws("--forest")),
         ("--funnel", args.funnel.is_some(), draws("--funnel")),
         ("--bubble", args.bubble.is_some(), draws("--bubble")),
+        (
+            "--posterior-plot",
+            args.posterior_plot.is_some(),
+            draws("--posterior-plot"),
+        ),
+        (
+            "--shrinkage-plot",
+            args.shrinkage_plot.is_some(),
+            draws("--shrinkage-plot"),
+        ),
         (
             "--seed",
             args.seed.is_some() && args.permutations.is_none(),
@@ -801,7 +832,12 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
         options = options.cluster(column.as_str());
     }
     options = options.robust(args.robust).companion(args.both);
-    if args.bayes || args.tau_prior.is_some() || args.mu_prior.is_some() {
+    if args.bayes
+        || args.tau_prior.is_some()
+        || args.mu_prior.is_some()
+        || args.posterior_plot.is_some()
+        || args.shrinkage_plot.is_some()
+    {
         let mut bayes = BayesOptions::new();
         if let Some(prior) = &args.tau_prior {
             bayes = bayes.tau_prior(prior.parse::<TauPrior>()?);
@@ -868,10 +904,10 @@ impl Analyses {
     }
 
     fn write_plots(&self, args: &AnalyzeArgs) -> Result<(), Error> {
+        let requested = PlotPaths::requested(args);
         match self {
             Analyses::One(a) => {
-                let paths = (args.forest.as_deref(), args.funnel.as_deref());
-                write_plots(a, paths, args, args.title.clone())?;
+                write_plots(a, &requested, args, args.title.clone())?;
                 write_bubble(a, args)
             }
             Analyses::PerOutcome(outcomes) => {
@@ -880,28 +916,57 @@ impl Analyses {
                     .filter_map(|o| Some((o.outcome.as_str(), o.analysis.as_deref()?)))
                     .collect();
                 let suffixes = unique_suffixes(analysed.iter().map(|(name, _)| *name));
-                let named = |p: &Option<PathBuf>, suffix: &str| {
-                    p.as_deref().map(|p| with_suffix(p, suffix))
-                };
-                let paths: Vec<(Option<PathBuf>, Option<PathBuf>)> = suffixes
-                    .iter()
-                    .map(|suffix| (named(&args.forest, suffix), named(&args.funnel, suffix)))
-                    .collect();
+                let paths: Vec<PlotPaths> =
+                    suffixes.iter().map(|s| requested.with_suffix(s)).collect();
                 let all: Vec<&Path> = paths
                     .iter()
-                    .flat_map(|(f, u)| [f.as_deref(), u.as_deref()])
-                    .flatten()
+                    .flat_map(PlotPaths::all)
                     .chain(args.bubble.as_deref())
                     .collect();
                 cochran::output::check_paths(&inputs(args), &all)?;
-                for ((outcome, a), (forest, funnel)) in analysed.iter().zip(&paths) {
+                for ((outcome, a), paths) in analysed.iter().zip(&paths) {
                     // Each instrument's plots name it, after the title given.
                     let title = args.title.as_ref().map(|t| format!("{t}: {outcome}"));
-                    write_plots(a, (forest.as_deref(), funnel.as_deref()), args, title)?;
+                    write_plots(a, paths, args, title)?;
                 }
                 Ok(())
             }
         }
+    }
+}
+
+/// The plots of one analysis that were asked for.
+struct PlotPaths {
+    forest: Option<PathBuf>,
+    funnel: Option<PathBuf>,
+    posterior: Option<PathBuf>,
+    shrinkage: Option<PathBuf>,
+}
+
+impl PlotPaths {
+    fn requested(args: &AnalyzeArgs) -> Self {
+        PlotPaths {
+            forest: args.forest.clone(),
+            funnel: args.funnel.clone(),
+            posterior: args.posterior_plot.clone(),
+            shrinkage: args.shrinkage_plot.clone(),
+        }
+    }
+
+    fn with_suffix(&self, suffix: &str) -> Self {
+        let named = |p: &Option<PathBuf>| p.as_deref().map(|p| with_suffix(p, suffix));
+        PlotPaths {
+            forest: named(&self.forest),
+            funnel: named(&self.funnel),
+            posterior: named(&self.posterior),
+            shrinkage: named(&self.shrinkage),
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Path> {
+        [&self.forest, &self.funnel, &self.posterior, &self.shrinkage]
+            .into_iter()
+            .filter_map(|p| p.as_deref())
     }
 }
 
@@ -944,19 +1009,25 @@ fn with_suffix(path: &Path, safe: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// The forest and funnel plots of one analysis, to the paths given.
+/// The plots of one analysis, to the paths given.
 fn write_plots(
     analysis: &Analysis,
-    (forest, funnel): (Option<&Path>, Option<&Path>),
+    paths: &PlotPaths,
     args: &AnalyzeArgs,
     title: Option<String>,
 ) -> Result<(), Error> {
-    if let Some(path) = forest {
+    if let Some(path) = &paths.forest {
         save_plot!(forest_plot(analysis, args)?, &title, path)?;
     }
-    if let Some(path) = funnel {
-        let title = title.or_else(|| analysis.outcome.clone());
+    let title = title.or_else(|| analysis.outcome.clone());
+    if let Some(path) = &paths.funnel {
         save_plot!(analysis.funnel_plot().contours(args.contours), &title, path)?;
+    }
+    if let Some(path) = &paths.posterior {
+        save_plot!(analysis.posterior_plot(), &title, path)?;
+    }
+    if let Some(path) = &paths.shrinkage {
+        save_plot!(analysis.shrinkage_plot(), &title, path)?;
     }
     Ok(())
 }

@@ -26,6 +26,7 @@ mod funnel;
 mod glyphs;
 mod gosh;
 mod influence;
+mod posterior;
 mod scene;
 
 use std::path::Path;
@@ -35,6 +36,7 @@ pub use forest::{Columns, ForestPlot, StudyOrder};
 pub use funnel::FunnelPlot;
 pub use gosh::GoshPlot;
 pub use influence::{BaujatPlot, InfluencePlot};
+pub use posterior::{PosteriorPlot, ShrinkagePlot};
 
 use crate::analysis::{Analysis, PooledModel};
 use crate::effect::{Design, Measure};
@@ -108,6 +110,16 @@ impl Analysis {
         influence: &'a crate::sensitivity::Influence,
     ) -> InfluencePlot<'a> {
         InfluencePlot::new(influence).of_model(self.model.kind())
+    }
+
+    /// The posterior densities of the Bayesian model's μ and τ; see [`PosteriorPlot`].
+    pub fn posterior_plot(&self) -> PosteriorPlot<'_> {
+        PosteriorPlot::new(self)
+    }
+
+    /// The Bayesian model's shrunken study estimates; see [`ShrinkagePlot`].
+    pub fn shrinkage_plot(&self) -> ShrinkagePlot<'_> {
+        ShrinkagePlot::new(self)
     }
 
     /// A GOSH plot of this analysis' subsets; see [`GoshPlot`] for its settings.

@@ -811,3 +811,82 @@ fn excluded_studies_are_not_estimable_rows_and_imputed_values_have_footnotes() {
         }
     }
 }
+
+/// The Bayesian model's plots: the shrinkage plot places each study's
+/// shrunken mean between its own estimate and μ, labels every study and the
+/// predictive interval; the posterior plot names the prior for τ; both are
+/// refused for an analysis without the Bayesian model.
+#[test]
+fn bayesian_plots_show_shrinkage_and_the_prior() {
+    let plain = AnalysisOptions::new(Measure::Rr);
+    let options = plain.clone().bayes(cochran::BayesOptions::new());
+    let analysis = Analysis::from_csv(repo_path("datasets/bcg.csv"), &options).unwrap();
+    let svg = analysis.shrinkage_plot().to_svg().unwrap();
+    for study in &analysis.studies {
+        assert!(has_text(&svg, &study.study), "{}", study.study);
+    }
+    assert!(has_text(&svg, "New study (predictive)"));
+    let bayes = analysis.bayesian.as_ref().unwrap();
+    let mu = bayes.posterior.mu.median;
+    for (study, shrunk) in analysis.studies.iter().zip(&bayes.posterior.studies) {
+        let (low, high) = if study.yi < mu {
+            (study.yi, mu)
+        } else {
+            (mu, study.yi)
+        };
+        assert!(low <= shrunk.mean && shrunk.mean <= high, "{}", study.study);
+    }
+    let svg = analysis.posterior_plot().to_svg().unwrap();
+    assert!(has_text(&svg, "prior half-normal(0.5)"));
+    let png = analysis.posterior_plot().to_png().unwrap();
+    let (info, _) = decode(&png);
+    assert_eq!((info.width, info.height), (900, 420));
+    let without = Analysis::from_csv(repo_path("datasets/bcg.csv"), &plain).unwrap();
+    let error = without.posterior_plot().to_svg().unwrap_err().to_string();
+    assert!(error.contains("no Bayesian model"), "{error}");
+}
+
+/// --posterior-plot and --shrinkage-plot write one file per instrument with
+/// --by outcome, and imply --bayes.
+#[test]
+fn bayesian_plots_from_the_command_line() {
+    let posterior = common::output_path("posterior.png");
+    let shrinkage = common::output_path("shrinkage.svg");
+    let out = common::cochran(&[
+        "analyze",
+        "datasets/hip_oa_msc.csv",
+        "--measure",
+        "MC",
+        "--by",
+        "outcome",
+        "--r",
+        "0.5",
+        "--impute-sd",
+        "max",
+        "--posterior-plot",
+        &posterior,
+        "--shrinkage-plot",
+        &shrinkage,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Bayesian random-effects model"));
+    for outcome in ["HHS", "WOMAC"] {
+        let png = with_outcome(std::path::Path::new(&*posterior), outcome);
+        let svg = with_outcome(std::path::Path::new(&*shrinkage), outcome);
+        assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+        assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+        let _ = std::fs::remove_file(png);
+        let _ = std::fs::remove_file(svg);
+    }
+}
+
+fn with_outcome(path: &std::path::Path, outcome: &str) -> PathBuf {
+    let stem = path.file_stem().unwrap().to_string_lossy();
+    let extension = path.extension().unwrap().to_string_lossy();
+    path.with_file_name(format!("{stem}_{outcome}.{extension}"))
+}

@@ -219,6 +219,11 @@ struct AnalyzeArgs {
     /// Satterthwaite degrees of freedom (clubSandwich's coef_test).
     #[arg(long)]
     robust: bool,
+    /// The prediction interval's distribution: `metafor` (default: the
+    /// test's, normal under z) or `t` (Student's t with k - p degrees of
+    /// freedom, metafor's pi.type = "t"; wider with few studies).
+    #[arg(long = "pi", value_name = "metafor|t", default_value = "metafor")]
+    prediction_interval: String,
     /// Also fit the Bayesian random-effects model (exact numerical
     /// integration): posteriors of mu, tau and a new study's effect, Bayes
     /// factors, shrunken estimates and, for clinical instruments,
@@ -780,7 +785,8 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
         .strict(args.strict)
         .improvement_positive(args.improvement_positive)
         .r_sensitivity(&args.r_sensitivity)
-        .subgroup_tau2(args.subgroup_tau2.parse::<SubgroupTau2>()?);
+        .subgroup_tau2(args.subgroup_tau2.parse::<SubgroupTau2>()?)
+        .prediction_interval(args.prediction_interval.parse()?);
     match args.r.as_deref().map(str::trim) {
         None => {}
         Some(r) if r.eq_ignore_ascii_case("impute") => options = options.impute_r(true),

@@ -95,6 +95,8 @@ pub struct AnalysisOptions {
     pub companion: bool,
     /// The Bayesian random-effects model beside the frequentist one.
     pub bayes: Option<BayesOptions>,
+    /// The prediction interval's distribution.
+    pub prediction_interval: crate::model::PredictionInterval,
     /// τ² fixed instead of estimated (how subgroups share one).
     fixed_tau2: Option<f64>,
     /// The instruments known to the analysis, when not the built-in ones.
@@ -161,6 +163,7 @@ impl AnalysisOptions {
             scales: None,
             companion: false,
             bayes: None,
+            prediction_interval: Default::default(),
             fixed_tau2: None,
         }
     }
@@ -623,6 +626,23 @@ impl AnalysisOptions {
         self
     }
 
+    /// Chooses the prediction interval's distribution: metafor's (default) or
+    /// t with k − p degrees of freedom.
+    ///
+    /// ```
+    /// use cochran::{Analysis, AnalysisOptions, Measure};
+    /// use cochran::model::PredictionInterval;
+    /// let t = AnalysisOptions::new(Measure::Rr).prediction_interval(PredictionInterval::T);
+    /// let wide = Analysis::from_csv("datasets/bcg.csv", &t)?;
+    /// let usual = Analysis::from_csv("datasets/bcg.csv", &AnalysisOptions::new(Measure::Rr))?;
+    /// assert!(wide.fit().unwrap().pi_lower < usual.fit().unwrap().pi_lower);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn prediction_interval(mut self, kind: crate::model::PredictionInterval) -> Self {
+        self.prediction_interval = kind;
+        self
+    }
+
     /// Also fits the Bayesian random-effects model (the analysis's level sets
     /// its credible intervals).
     ///
@@ -652,7 +672,8 @@ impl AnalysisOptions {
     fn model(&self) -> MetaAnalysis {
         let model = MetaAnalysis::new(self.method)
             .test(self.test)
-            .level(self.level);
+            .level(self.level)
+            .prediction_interval(self.prediction_interval);
         match self.fixed_tau2 {
             Some(tau2) => model.fixed_tau2(tau2),
             None => model,

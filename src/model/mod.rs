@@ -213,6 +213,46 @@ impl Test {
     }
 }
 
+/// Which distribution the prediction interval takes its critical value from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum PredictionInterval {
+    /// metafor's default: the test's distribution (normal under z, t(k − p)
+    /// under Knapp–Hartung).
+    #[default]
+    Metafor,
+    /// Student's t with k − p degrees of freedom whatever the test (metafor's
+    /// `predict(..., pi.type = "t")`; Higgins, Thompson & Spiegelhalter 2009
+    /// use k − 2): wider with few studies.
+    T,
+}
+
+impl FromStr for PredictionInterval {
+    type Err = Error;
+
+    /// `metafor` (also `default`) or `t`, case-insensitive.
+    ///
+    /// ```
+    /// use cochran::model::PredictionInterval;
+    /// assert_eq!("t".parse::<PredictionInterval>()?, PredictionInterval::T);
+    /// assert!("riley".parse::<PredictionInterval>().is_err());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "metafor" | "default" => Ok(PredictionInterval::Metafor),
+            "t" => Ok(PredictionInterval::T),
+            _ => Err(ErrorKind::UnknownName {
+                what: "prediction interval",
+                given: s.to_string(),
+                valid: vec!["metafor".into(), "t".into()],
+            }
+            .into()),
+        }
+    }
+}
+
 impl fmt::Display for Test {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.name())
@@ -260,6 +300,7 @@ pub struct MetaAnalysis {
     level: f64,
     design: Option<std::sync::Arc<Design>>,
     fixed_tau2: Option<f64>,
+    prediction: PredictionInterval,
 }
 
 impl MetaAnalysis {
@@ -296,7 +337,24 @@ impl MetaAnalysis {
             level: 95.0,
             design: None,
             fixed_tau2: None,
+            prediction: PredictionInterval::Metafor,
         }
+    }
+
+    /// Chooses the prediction interval's distribution (default: metafor's).
+    ///
+    /// ```
+    /// use cochran::{Effect, MetaAnalysis, Tau2};
+    /// use cochran::model::PredictionInterval;
+    /// let effects = [Effect::new(0.1, 0.01)?, Effect::new(0.6, 0.02)?, Effect::new(0.3, 0.01)?];
+    /// let z = MetaAnalysis::random(Tau2::Reml).fit(&effects)?;
+    /// let t = MetaAnalysis::random(Tau2::Reml).prediction_interval(PredictionInterval::T).fit(&effects)?;
+    /// assert!(t.pi_upper.unwrap() > z.pi_upper.unwrap());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn prediction_interval(mut self, kind: PredictionInterval) -> Self {
+        self.prediction = kind;
+        self
     }
 
     /// Chooses the test: [`Test::Z`] (default) or [`Test::Knha`].
@@ -466,7 +524,8 @@ impl MetaAnalysis {
         let summary = match &regression {
             None => {
                 let pooled = moments.unwrap_or_else(|| Moments::at(&data, tau2));
-                Summary::pooled(&data, &pooled, tau2, test, self.level, self.method, k)
+                let pi = (self.prediction, self.level);
+                Summary::pooled(&data, &pooled, tau2, test, pi, self.method, k)
             }
             Some(r) => Summary::first_coefficient(r, test, data.p(), k),
         };
@@ -496,6 +555,7 @@ impl MetaAnalysis {
             tarone: None,
             regression,
             requested_test: self.test,
+            prediction_interval: self.prediction,
             table_weights: None,
             diagnostics,
             standardised_tau2: tau2,
@@ -597,15 +657,22 @@ impl Summary {
         pooled: &Moments,
         tau2: f64,
         test: Test,
-        level: f64,
+        (prediction, level): (PredictionInterval, f64),
         method: Method,
         k: usize,
     ) -> Self {
         let inference = Inference::new(test, level, pooled, data.p());
         let margin = inference.critical * inference.se;
+        let critical = match prediction {
+            PredictionInterval::Metafor => inference.critical,
+            PredictionInterval::T => {
+                let df = (k as f64 - data.p() as f64).max(1.0);
+                t_quantile(1.0 - (1.0 - level / 100.0) / 2.0, df)
+            }
+        };
         // A prediction interval needs a between-study variance to predict with.
         let prediction = (k >= 2 && matches!(method, Method::Random(_)))
-            .then(|| inference.critical * (inference.se.powi(2) + tau2).sqrt());
+            .then(|| critical * (inference.se.powi(2) + tau2).sqrt());
         // The test is of the effect being 0 on the data's scale, not of the centred one.
         let (estimate, se) = (data.location(pooled.mean), data.spread(inference.se));
         Summary {
@@ -800,6 +867,8 @@ pub struct Fit {
     pub regression: Option<Regression>,
     #[serde(skip)]
     requested_test: Test,
+    /// The prediction interval's distribution.
+    pub prediction_interval: PredictionInterval,
     /// The Mantel–Haenszel or Peto weights in percent, where they replace
     /// the inverse-variance ones.
     #[serde(skip)]
@@ -859,6 +928,7 @@ impl Fit {
         MetaAnalysis::new(self.method)
             .test(self.requested_test)
             .level(self.level)
+            .prediction_interval(self.prediction_interval)
     }
 
     /// Refuses what needs a single pooled effect of at least `needed` studies
@@ -1016,6 +1086,6 @@ impl Fit {
         if !matches!(self.method, Method::Random(_)) || self.k < 2 {
             return Ok(None);
         }
-        confint::q_profile(&self.data, self.level).map(Some)
+        confint::q_profile(&self.data, self.level, self.standardised_tau2).map(Some)
     }
 }

@@ -321,7 +321,20 @@ fn pooled_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, indent
         tau2_lines(out, pooled, indent);
         let i2_ci = pooled
             .tau2_interval
-            .map(|i| format!(" [{:.2}%, {:.2}%]", i.i2_ci_lower, i.i2_ci_upper))
+            .map(|i| {
+                let (lower, upper) = beyond(&i);
+                let lower = if lower {
+                    format!(">{:.2}", i.i2_at_limit)
+                } else {
+                    format!("{:.2}", i.i2_ci_lower)
+                };
+                let upper = if upper {
+                    format!(">{:.2}", i.i2_at_limit)
+                } else {
+                    format!("{:.2}", i.i2_ci_upper)
+                };
+                format!(" [{lower}%, {upper}%]")
+            })
             .unwrap_or_default();
         let _ = writeln!(
             out,
@@ -376,7 +389,14 @@ fn pooled_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, indent
         let _ = writeln!(out, "{indent}  (t distribution with {df} df)");
     }
     if let (Some(lo), Some(hi)) = (fit.pi_lower, fit.pi_upper) {
-        let _ = writeln!(out, "{indent}  Prediction interval: [{lo:.4}, {hi:.4}]");
+        let on = match fit.prediction_interval {
+            crate::model::PredictionInterval::T => {
+                let p = fit.design().map_or(1, |d| d.p());
+                format!(" (t, {} df)", (fit.k.saturating_sub(p)).max(1))
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "{indent}  Prediction interval{on}: [{lo:.4}, {hi:.4}]");
     }
     if let Some(bt) = &pooled.back_transformed {
         let ratio = analysis.measure.natural_name();
@@ -403,9 +423,23 @@ fn pooled_section(out: &mut String, analysis: &Analysis, pooled: &Pooled, indent
 fn tau2_lines(out: &mut String, pooled: &Pooled, indent: &str) {
     let fit = &pooled.fit;
     if let Method::Random(_) = fit.method {
+        let bound = |value: f64, past: bool, limit: f64| {
+            if past {
+                format!(">{limit:.4}")
+            } else {
+                format!("{value:.4}")
+            }
+        };
         let ci = pooled
             .tau2_interval
-            .map(|i| format!(" [{:.4}, {:.4}]", i.tau2_ci_lower, i.tau2_ci_upper))
+            .map(|i| {
+                let (lower, upper) = beyond(&i);
+                format!(
+                    " [{}, {}]",
+                    bound(i.tau2_ci_lower, lower, i.search_limit),
+                    bound(i.tau2_ci_upper, upper, i.search_limit)
+                )
+            })
             .unwrap_or_default();
         let se = fit
             .se_tau2
@@ -413,7 +447,25 @@ fn tau2_lines(out: &mut String, pooled: &Pooled, indent: &str) {
             .unwrap_or_default();
         let _ = writeln!(out, "{indent}  tau^2 = {:.4}{ci}{se}", fit.tau2);
         let _ = writeln!(out, "{indent}  tau   = {:.4}", fit.tau2.sqrt());
+        if let Some(i) = pooled.tau2_interval.filter(|i| i.upper_beyond_limit) {
+            let _ = writeln!(
+                out,
+                "{indent}  (the Q-profile bound lies at {:.4}, beyond {:.4} = max(100, 10 tau^2), \
+                 where metafor stops searching: the data do not bound tau^2 from above)",
+                if i.lower_beyond_limit {
+                    i.tau2_ci_lower
+                } else {
+                    i.tau2_ci_upper
+                },
+                i.search_limit
+            );
+        }
     }
+}
+
+/// Which bounds of the τ² interval lie beyond metafor's search limit.
+fn beyond(i: &crate::model::Tau2Interval) -> (bool, bool) {
+    (i.lower_beyond_limit, i.upper_beyond_limit)
 }
 
 /// A meta-regression, as metafor prints one: residual heterogeneity, R², the

@@ -133,3 +133,118 @@ fn borrowed_sds_name_their_donors() {
         assert!(json.contains(says), "{rule}: {json}");
     }
 }
+
+fn few_studies_cases() -> Vec<serde_json::Value> {
+    crate::common::golden("few_studies/reference")["cases"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn case_effects(case: &serde_json::Value) -> Vec<cochran::Effect> {
+    let column = |key: &str| -> Vec<f64> {
+        case[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    column("yi")
+        .into_iter()
+        .zip(column("vi"))
+        .map(|(y, v)| cochran::Effect::new(y, v).unwrap())
+        .collect()
+}
+
+/// Prediction intervals on t(k − p) as metafor's `predict(pi.type = "t")`,
+/// and its default beside them (tests/reference/few_studies/reference.json).
+#[test]
+fn prediction_intervals_on_t_agree_with_metafor() {
+    use cochran::model::PredictionInterval;
+    for case in few_studies_cases() {
+        let test: cochran::Test = case["test"].as_str().unwrap().parse().unwrap();
+        for (kind, key) in [
+            (PredictionInterval::Metafor, "pi_default"),
+            (PredictionInterval::T, "pi_t"),
+        ] {
+            let fit = cochran::MetaAnalysis::random(cochran::Tau2::Reml)
+                .test(test)
+                .prediction_interval(kind)
+                .fit(&case_effects(&case))
+                .unwrap();
+            for (actual, name) in [(fit.pi_lower, "pi_lower"), (fit.pi_upper, "pi_upper")] {
+                let expected = case[key][name].as_f64().unwrap();
+                assert!(
+                    crate::common::close(actual.unwrap(), expected),
+                    "{} {key} {name}: {actual:?} vs {expected}",
+                    case["name"]
+                );
+            }
+        }
+    }
+}
+
+/// A τ² bound beyond metafor's search range (max(100, 10 τ̂²)) is flagged,
+/// with I² and H² at the limit as metafor prints them (">209.64" for the hip
+/// example's HHS); bounds within it are metafor's.
+#[test]
+fn tau2_bounds_beyond_metafors_search_range_are_flagged() {
+    let close = crate::common::close;
+    for case in few_studies_cases() {
+        let test: cochran::Test = case["test"].as_str().unwrap().parse().unwrap();
+        let fit = cochran::MetaAnalysis::random(cochran::Tau2::Reml)
+            .test(test)
+            .fit(&case_effects(&case))
+            .unwrap();
+        let interval = fit.tau2_interval().unwrap().unwrap();
+        let expected = &case["tau2_interval"];
+        let value = |key: &str, row: usize| expected[key][row].as_f64().unwrap();
+        let upper_beyond = expected["upper_sign"] == ">";
+        assert_eq!(
+            interval.upper_beyond_limit, upper_beyond,
+            "{}",
+            case["name"]
+        );
+        assert_eq!(interval.lower_beyond_limit, expected["lower_sign"] == ">");
+        assert!(
+            close(interval.tau2_ci_lower, value("lower", 0)),
+            "{}",
+            case["name"]
+        );
+        if upper_beyond {
+            assert!(close(interval.search_limit, value("upper", 0)));
+            assert!(close(interval.i2_at_limit, value("upper", 2)));
+            assert!(close(interval.h2_at_limit, value("upper", 3)));
+            assert!(interval.tau2_ci_upper > interval.search_limit);
+        } else {
+            assert!(
+                close(interval.tau2_ci_upper, value("upper", 0)),
+                "{}",
+                case["name"]
+            );
+            assert!(close(interval.i2_ci_upper, value("upper", 2)));
+        }
+    }
+    let text = String::from_utf8(
+        crate::common::cochran(&[
+            "analyze",
+            "datasets/hip_oa_msc.csv",
+            "--measure",
+            "MC",
+            "--outcome",
+            "HHS",
+            "--r",
+            "0.5",
+            "--impute-sd",
+            "max",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert!(
+        text.contains("tau^2 = 20.9640 [1.8974, >209.6405]"),
+        "{text}"
+    );
+    assert!(text.contains("I^2   = 88.07% [40.04%, >98.66%]"), "{text}");
+}

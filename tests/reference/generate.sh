@@ -9,3 +9,4 @@ if ! Rscript -e 'library(metafor); library(metadat); library(jsonlite); library(
   DEBIAN_FRONTEND=noninteractive apt-get install -y r-base-core r-cran-metafor r-cran-metadat r-cran-jsonlite r-cran-clubsandwich r-cran-robumeta
 fi
 Rscript tests/reference/generate.R "$(pwd)"
+Rscript tests/reference/few_studies/generate.R "$(pwd)"

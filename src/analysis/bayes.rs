@@ -64,6 +64,8 @@ pub struct BayesianSummary {
     /// For raw changes on one instrument: P(improvement > MIC) for each MIC.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mic: Vec<MicProbability>,
+    /// What the posterior does not say (few studies: τ rests on its prior).
+    pub warnings: Vec<String>,
 }
 
 /// Log-scale and standardised measures have no unit: a half-normal prior
@@ -141,10 +143,20 @@ pub(crate) fn fit(
         .mu_prior(options.mu_prior)
         .level(level);
     let posterior = model.fit(&effects.effects())?;
+    let mut warnings = Vec::new();
+    if posterior.k < crate::analysis::FEW_STUDIES {
+        warnings.push(format!(
+            "k = {}: the data say little about tau, so its posterior, and with it the width of \
+             the intervals of mu and of a new study, rests largely on the prior for tau ({}); \
+             report the prior, and check the conclusions under another",
+            posterior.k, tau_prior
+        ));
+    }
     Ok(BayesianSummary {
         posterior,
         tau_prior_source,
         mic: Vec::new(),
+        warnings,
     })
 }
 

@@ -48,6 +48,9 @@ pub(super) fn section(out: &mut String, analysis: &Analysis) {
             m.mic, m.pooled, m.new_study, m.published
         );
     }
+    for warning in &bayes.warnings {
+        let _ = writeln!(out, "  Note: {warning}");
+    }
     let _ = writeln!(
         out,
         "  Shrunken study estimates (posterior mean [{level}% interval]):"

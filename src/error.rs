@@ -215,9 +215,15 @@ fn did_you_mean(suggestions: &[(String, String)]) -> String {
         .iter()
         .map(|(wanted, header)| format!("`{header}` (meant as `{wanted}`?)"))
         .collect();
+    let mapping: Vec<String> = suggestions
+        .iter()
+        .map(|(wanted, header)| format!("{wanted}={header}"))
+        .collect();
     format!(
-        "; the file has {}: rename to the names above",
-        pairs.join(", ")
+        "; the file has {}: rename them, or map them with {} {}",
+        pairs.join(", "),
+        crate::Setting::Columns,
+        mapping.join(",")
     )
 }
 

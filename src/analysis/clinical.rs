@@ -232,3 +232,43 @@ impl RSensitivity {
         }
     }
 }
+
+/// Beyond this many SDs a change (or difference) is implausible for a
+/// treatment: more often an SE entered as an SD, or a mislabelled column.
+pub(crate) const PLAUSIBLE_SDS: f64 = 3.0;
+
+/// Studies whose standardised effect exceeds [`PLAUSIBLE_SDS`]: the
+/// standardised measures themselves, and raw before/after changes relative
+/// to the baseline SD.
+pub(crate) fn plausibility_warnings(effects: &EffectSet) -> Vec<String> {
+    let standardised = matches!(
+        effects.measure,
+        Measure::Smd | Measure::Smcc | Measure::Smcr | Measure::Smcrd
+    );
+    effects
+        .studies
+        .iter()
+        .filter_map(|s| {
+            let size = if standardised {
+                s.effect.yi.abs()
+            } else {
+                match &s.data {
+                    crate::effect::StudyData::PrePost(p) if p.sd_pre > 0.0 => {
+                        (p.mean_post - p.mean_pre).abs() / p.sd_pre
+                    }
+                    _ => return None,
+                }
+            };
+            let borrowed = s.imputed.iter().any(|i| i.column == "sd_pre");
+            (size > PLAUSIBLE_SDS).then(|| {
+                format!(
+                    "study `{}`: a change of {size:.1} SDs (baseline SD{}) is more than \
+                     {PLAUSIBLE_SDS} and implausible for a treatment effect; check that the SDs \
+                     are not standard errors (SE = SD / sqrt(n)) and the columns are the right ones",
+                    s.study,
+                    if borrowed { ", borrowed" } else { "" }
+                )
+            })
+        })
+        .collect()
+}

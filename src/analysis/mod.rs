@@ -1164,6 +1164,7 @@ impl Analysis {
     ) -> Result<Analysis> {
         let mut warnings = exclusion_warnings(&effects);
         warnings.extend(effects.warnings.iter().cloned());
+        warnings.extend(clinical::plausibility_warnings(&effects));
         if effects.studies.is_empty() {
             return Err(ErrorKind::NoStudies(no_studies_reason(&effects)).into());
         }
@@ -1436,12 +1437,13 @@ fn few_studies_warning(k: usize, method: Method, test: crate::model::Test) -> Op
 
 /// The forest plot's footnote for few studies.
 pub(crate) fn few_studies_footnote(k: usize) -> Option<String> {
-    (1..FEW_STUDIES).contains(&k).then(|| {
-        format!(
-            "Only {k} {}: heterogeneity and the intervals are imprecise; see the report's warnings.",
-            if k == 1 { "study" } else { "studies" }
-        )
-    })
+    match k {
+        1 => Some("Only 1 study: nothing is pooled; see the report's warnings.".to_string()),
+        2..FEW_STUDIES => Some(format!(
+            "Only {k} studies: heterogeneity and the intervals are imprecise; see the report's warnings."
+        )),
+        _ => None,
+    }
 }
 
 /// Tables without any event (or without any non-event) in both groups: they

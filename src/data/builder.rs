@@ -142,7 +142,8 @@ impl TableBuilder {
         if headers.iter().all(String::is_empty) {
             return Err(ErrorKind::Empty.into());
         }
-        let renamed = rename_columns(&mut headers, &header, spec, &mut notes)?;
+        let mut renamed = rename_columns(&mut headers, &header, spec, &mut notes)?;
+        recognise_headers(&mut headers, &header, &mut renamed, &mut notes);
         check_duplicate_headers(&headers)?;
         let index = |name: &str| headers.iter().position(|h| h == name);
         let present = |names: &[String]| -> Vec<(String, usize)> {
@@ -354,6 +355,113 @@ fn rename_columns(
         renamed.push((name.clone(), written));
     }
     Ok(renamed)
+}
+
+/// Headers as clinicians write them, by their letters and digits alone (case,
+/// spaces and punctuation ignored), and the column each is read as.
+const CLINICAL_HEADERS: &[(&str, &[&str])] = &[
+    (
+        "mean_pre",
+        &[
+            "premean",
+            "meanpre",
+            "baselinemean",
+            "meanbaseline",
+            "preopmean",
+            "meanpreop",
+            "pretreatmentmean",
+        ],
+    ),
+    (
+        "sd_pre",
+        &[
+            "presd",
+            "sdpre",
+            "baselinesd",
+            "sdbaseline",
+            "preopsd",
+            "sdpreop",
+            "pretreatmentsd",
+        ],
+    ),
+    (
+        "mean_post",
+        &[
+            "postmean",
+            "meanpost",
+            "followupmean",
+            "meanfollowup",
+            "postopmean",
+            "meanpostop",
+            "posttreatmentmean",
+        ],
+    ),
+    (
+        "sd_post",
+        &[
+            "postsd",
+            "sdpost",
+            "followupsd",
+            "sdfollowup",
+            "postopsd",
+            "sdpostop",
+            "posttreatmentsd",
+        ],
+    ),
+    ("mean_change", &["meanchange", "changemean", "change"]),
+    ("sd_change", &["sdchange", "changesd", "sdofchange"]),
+    (
+        "n",
+        &[
+            "samplesize",
+            "patients",
+            "npatients",
+            "numberofpatients",
+            "participants",
+        ],
+    ),
+    (
+        "time",
+        &[
+            "months",
+            "followup",
+            "followupmonths",
+            "monthsfollowup",
+            "timemonths",
+            "followuptime",
+        ],
+    ),
+    ("outcome", &["instrument", "outcomemeasure", "scale"]),
+];
+
+/// Reads headers such as "Pre mean", "SD (post)" or "Follow-up" as
+/// cochran's columns, when the file has no column of that name already and
+/// the user mapped neither; each one read so is noted.
+fn recognise_headers(
+    headers: &mut [String],
+    written: &[String],
+    renamed: &mut Vec<(String, String)>,
+    notes: &mut Vec<String>,
+) {
+    let bare = |s: &str| -> String { s.chars().filter(|c| c.is_alphanumeric()).collect() };
+    for i in 0..headers.len() {
+        if renamed.iter().any(|(name, _)| name == &headers[i]) {
+            continue;
+        }
+        let key = bare(&headers[i]);
+        let Some(&(name, _)) = CLINICAL_HEADERS.iter().find(|(name, forms)| {
+            forms.contains(&key.as_str()) || bare(name) == key && *name != headers[i]
+        }) else {
+            continue;
+        };
+        if headers.iter().any(|h| h == name) || renamed.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        let as_written = written[i].trim().to_string();
+        notes.push(format!("the column `{as_written}` is read as `{name}`"));
+        headers[i] = name.to_string();
+        renamed.push((name.to_string(), as_written));
+    }
 }
 
 /// Two columns of the same name: which one is meant cannot be guessed.

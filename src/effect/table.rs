@@ -395,7 +395,25 @@ fn near_miss<'h>(wanted: &str, headers: &'h [String]) -> Option<&'h str> {
     headers
         .iter()
         .find(|h| bare(h) == wanted_bare || edit_distance(h, wanted) == 1)
+        .or_else(|| headers.iter().find(|h| same_parts(wanted, h)))
         .map(String::as_str)
+}
+
+/// A before/after column by its parts, in any order and spelling: "pre" or
+/// "baseline" with "sd" for `sd_pre`, without it for `mean_pre` (so
+/// `Pre_Avg` is a guess at `mean_pre`).
+fn same_parts(wanted: &str, header: &str) -> bool {
+    let h = header.to_lowercase();
+    let pre = h.contains("pre") || h.contains("baseline");
+    let post = h.contains("post") || h.contains("follow");
+    let sd = h.contains("sd") || h.contains("std") || h.contains("deviation");
+    match wanted {
+        "mean_pre" => pre && !post && !sd,
+        "sd_pre" => pre && !post && sd,
+        "mean_post" => post && !pre && !sd,
+        "sd_post" => post && !pre && sd,
+        _ => false,
+    }
 }
 
 /// Levenshtein distance between two short strings.

@@ -248,3 +248,131 @@ fn tau2_bounds_beyond_metafors_search_range_are_flagged() {
     );
     assert!(text.contains("I^2   = 88.07% [40.04%, >98.66%]"), "{text}");
 }
+
+/// A before/after change of more than 3 baseline SDs is flagged (an SE
+/// entered as an SD gives such values); one of 2 SDs is not.
+#[test]
+fn implausibly_large_changes_are_flagged() {
+    let csv = "study,n,mean_pre,sd_pre,mean_post,sd_post\nA,20,50,5,70,6\nB,30,50,10,70,11\n";
+    let file = csv_file("plausible.csv", csv);
+    let out = cochran(&[
+        "analyze",
+        &file,
+        "--measure",
+        "MC",
+        "--r",
+        "0.5",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings: Vec<&str> = json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    // A: (70 - 50) / 5 = 4 SDs; B: 2 SDs.
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("study `A`: a change of 4.0 SDs")),
+        "{warnings:?}"
+    );
+    assert!(
+        !warnings.iter().any(|w| w.starts_with("study `B`")),
+        "{warnings:?}"
+    );
+    // A standardised measure is judged by its own value.
+    let out = cochran(&[
+        "analyze",
+        &file,
+        "--measure",
+        "SMCR",
+        "--r",
+        "0.5",
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let flagged = json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().starts_with("study `A`: a change of"));
+    assert!(flagged);
+}
+
+/// Headers as clinicians type them are read as cochran's columns, each said
+/// in the notes; the result is the one of cochran's own names.
+#[test]
+fn clinician_headers_are_recognised_and_said() {
+    let typed = "Study,Outcome,Follow-up,N,Pre mean,Pre SD,Post mean,Post SD\n\
+                 A,HHS,6,20,50,12,70,12\nB,HHS,6,30,48,11,72,10\n";
+    let own = "study,outcome,time,n,mean_pre,sd_pre,mean_post,sd_post\n\
+               A,HHS,6,20,50,12,70,12\nB,HHS,6,30,48,11,72,10\n";
+    let run = |csv: &str| -> serde_json::Value {
+        let file = csv_file("clinician.csv", csv);
+        let out = cochran(&[
+            "analyze",
+            &file,
+            "--measure",
+            "MC",
+            "--r",
+            "0.5",
+            "--format",
+            "json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (typed, own) = (run(typed), run(own));
+    assert_eq!(typed["studies"], own["studies"]);
+    assert_eq!(typed["estimate"], own["estimate"]);
+    let notes: Vec<&str> = typed["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    for (header, column) in [
+        ("Pre mean", "mean_pre"),
+        ("Pre SD", "sd_pre"),
+        ("Post mean", "mean_post"),
+        ("Post SD", "sd_post"),
+        ("Follow-up", "time"),
+    ] {
+        let said = format!("the column `{header}` is read as `{column}`");
+        assert!(notes.contains(&said.as_str()), "{said} not in {notes:?}");
+    }
+}
+
+/// A header that is a guess at a missing column is named with the mapping
+/// that would use it.
+#[test]
+fn a_missing_column_error_suggests_the_mapping() {
+    let file = csv_file(
+        "guess.csv",
+        "Study,Pre_Avg,Pre SD,Post mean,Post SD,N\nA,50,12,70,12,20\n",
+    );
+    let out = cochran(&["analyze", &file, "--measure", "MC", "--r", "0.5"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the file has `pre_avg` (meant as `mean_pre`?)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("map them with --columns mean_pre=pre_avg"),
+        "{stderr}"
+    );
+}

@@ -589,8 +589,9 @@ fn clustered_effects_are_grouped_under_their_cluster_with_the_three_level_diamon
     for c in 0..m.clusters.count() {
         assert!(has_text(&svg, &format!("district {}", m.clusters.label(c))));
     }
-    // One diamond: the three-level model's, with its interval on the right.
-    assert_eq!(diamonds(&svg), 1);
+    // Two diamonds: the three-level model's, with its interval on the right,
+    // and the cluster-robust interval asked for.
+    assert_eq!(diamonds(&svg), 2);
     assert!(has_text(&svg, "Three-level model (REML) (95% CI)"));
     assert!(has_text(
         &svg,
@@ -889,4 +890,92 @@ fn with_outcome(path: &std::path::Path, outcome: &str) -> PathBuf {
     let stem = path.file_stem().unwrap().to_string_lossy();
     let extension = path.extension().unwrap().to_string_lossy();
     path.with_file_name(format!("{stem}_{outcome}.{extension}"))
+}
+
+fn has_text_starting(svg: &str, wanted: &str) -> bool {
+    texts(svg).iter().any(|t| t.text.contains(wanted))
+}
+
+fn forest_of(csv: &str, options: &AnalysisOptions) -> (Analysis, String) {
+    let file = common::csv_file("forest.csv", csv);
+    let table = cochran::data::Table::read(&*file, &options.table_spec()).unwrap();
+    let analysis = Analysis::from_table(&table, options).unwrap();
+    let svg = analysis.forest_plot().to_svg().unwrap();
+    (analysis, svg)
+}
+
+/// One study pools nothing: no diamond, a row that says so, and an axis that
+/// holds the study's whole interval.
+#[test]
+fn a_single_study_is_drawn_without_a_diamond() {
+    let (analysis, svg) = forest_of(
+        "study,yi,vi\nA,0.3,0.04\n",
+        &AnalysisOptions::new(Measure::Gen),
+    );
+    assert_eq!(diamonds(&svg), 0);
+    assert!(has_text(
+        &svg,
+        "Pooled result: none (a single study is shown as it is, not pooled)"
+    ));
+    assert!(has_text_starting(&svg, "Only 1 study: nothing is pooled"));
+    let study = &analysis.studies[0];
+    let labels: Vec<f64> = texts(&svg)
+        .iter()
+        .filter_map(|t| t.text.parse::<f64>().ok())
+        .collect();
+    let top = labels.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert!(
+        top >= study.ci_upper,
+        "axis up to {top}, interval to {}",
+        study.ci_upper
+    );
+}
+
+/// What a study's row rests on without being reported is footnoted: the
+/// assumed pre/post r, a borrowed SD, the instrument's assumed range.
+#[test]
+fn assumed_correlation_and_range_are_footnoted() {
+    let options = AnalysisOptions::new(Measure::Mc).r(0.5);
+    let csv = "study,outcome,time,n,mean_pre,sd_pre,mean_post,sd_post\n\
+               A,WOMAC,6,20,50,12,35,12\nB,WOMAC,6,30,48,11,30,10\n";
+    let (analysis, svg) = forest_of(csv, &options);
+    assert!(
+        has_text_starting(&svg, "pre/post correlation r = 0.5 assumed"),
+        "{svg}"
+    );
+    assert!(has_text_starting(&svg, "WOMAC range 0-96 assumed"), "{svg}");
+    assert!(
+        analysis
+            .notes
+            .iter()
+            .any(|n| n.starts_with("WOMAC range 0-96 assumed (WOMAC total (Likert 3.x)"))
+    );
+    // A study that gives its range has nothing assumed.
+    let csv = "study,outcome,time,n,mean_pre,sd_pre,mean_post,sd_post,scale_max\n\
+               A,WOMAC,6,20,50,12,35,12,96\nB,WOMAC,6,30,48,11,30,10,96\n";
+    let (_, svg) = forest_of(csv, &options);
+    assert!(!has_text_starting(&svg, "range 0-96 assumed"));
+}
+
+/// With cluster-robust inference the robust interval is a second, labelled
+/// diamond under the model's.
+#[test]
+fn the_robust_interval_is_drawn_as_its_own_diamond() {
+    let csv = "study,district,yi,vi\nA1,a,0.2,0.02\nA2,a,0.3,0.03\nB1,b,0.5,0.02\nB2,b,0.1,0.04\n\
+               C1,c,0.7,0.03\nC2,c,0.6,0.02\nD1,d,0.1,0.02\nD2,d,0.0,0.03\n";
+    let plain = AnalysisOptions::new(Measure::Gen).cluster("district");
+    let (_, svg) = forest_of(csv, &plain);
+    assert_eq!(diamonds(&svg), 1);
+    let (analysis, svg) = forest_of(csv, &plain.clone().robust(true));
+    assert_eq!(diamonds(&svg), 2);
+    assert!(has_text(&svg, "Cluster-robust CR2 (95% CI)"));
+    let cochran::analysis::PooledModel::ThreeLevel(m) = &analysis.model else {
+        panic!("three-level")
+    };
+    let robust = &m.robust.as_ref().unwrap()[0];
+    let shown = format!(
+        "{:.2} [{:.2}, {:.2}]",
+        robust.estimate, robust.ci_lower, robust.ci_upper
+    );
+    assert!(has_text(&svg, &shown), "{shown}");
 }

@@ -562,6 +562,13 @@ fn axis(plot: &ForestPlot, rows: &[Row]) -> Result<Axis> {
             Mark::None => {}
         }
     }
+    // Without a pooled result (one study) the studies' intervals are the core.
+    let pooled = rows
+        .iter()
+        .any(|r| matches!(r.mark, Mark::Diamond { .. } | Mark::Interval { .. }));
+    if !pooled {
+        core = (core.0.min(far.0), core.1.max(far.1));
+    }
     let (core_lo, core_hi) = core;
     let (far_lo, far_hi) = (far.0.min(core_lo), far.1.max(core_hi));
     let reach = (core_hi - core_lo).max(0.2);

@@ -394,10 +394,13 @@ fn study_row(
         .get(i)
         .map(|e| values(&e.data).into_iter().map(format_value).collect())
         .unwrap_or_default();
+    // Every value the row rests on that the study did not report: imputed
+    // or borrowed values, the assumed pre/post r, an assumed instrument range.
     let marks = notes.marks(
         s.imputed
             .iter()
-            .map(|m| format!("{} {}", m.column, m.method)),
+            .map(|m| format!("{} {}", m.column, m.method))
+            .chain(s.notes.iter().cloned()),
     );
     Row {
         kind: Kind::Table,
@@ -515,6 +518,28 @@ fn clustered_rows(
         effect: style.effect(fit.estimate, fit.ci_lower, fit.ci_upper),
         weight: "100.0%".to_string(),
     });
+    let robust = m
+        .robust
+        .as_ref()
+        .and_then(|r| r.first())
+        .filter(|r| r.is_estimable());
+    // With robust inference asked for, its interval is drawn too, labelled:
+    // the reader should not have to find it in a footnote.
+    if let Some(r) = robust {
+        out.push(Row {
+            kind: Kind::Table,
+            bold: true,
+            label: format!("Cluster-robust CR2 ({}% CI)", trimmed(fit.level, 1)),
+            data: vec![String::new(); style.summed.len()],
+            mark: Mark::Diamond {
+                estimate: r.estimate,
+                lower: r.ci_lower,
+                upper: r.ci_upper,
+            },
+            effect: style.effect(r.estimate, r.ci_lower, r.ci_upper),
+            weight: String::new(),
+        });
+    }
     let mut row = Row::plain(Kind::Table, "Prediction interval".to_string());
     row.mark = Mark::Interval {
         lower: fit.pi_lower,
@@ -555,12 +580,7 @@ fn clustered_rows(
             m.cluster_column
         ),
     ));
-    if let Some(robust) = m
-        .robust
-        .as_ref()
-        .and_then(|r| r.first())
-        .filter(|r| r.is_estimable())
-    {
+    if let Some(robust) = robust {
         out.push(Row::plain(
             Kind::Note,
             format!(
@@ -590,6 +610,19 @@ fn pooled_rows(
     out: &mut Vec<Row>,
 ) {
     let fit = &pooled.fit;
+    if fit.k < 2 {
+        // One study pools nothing: no diamond that would look like a result.
+        let what = if how.label == "Subtotal" {
+            "Subtotal"
+        } else {
+            "Pooled result"
+        };
+        out.push(Row::plain(
+            Kind::Note,
+            format!("{what}: none (a single study is shown as it is, not pooled)"),
+        ));
+        return;
+    }
     let weight: f64 = members.iter().map(|&i| analysis.studies[i].weight).sum();
     // The analysis fitted the other model when both were asked for.
     let other = pooled

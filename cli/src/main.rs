@@ -235,7 +235,9 @@ struct AnalyzeArgs {
     /// With --bayes: the prior for tau: half-normal(S), half-cauchy(S),
     /// half-t(DF, S), uniform, uniform(MAX), jeffreys, log-normal(M, S) or
     /// log-t(M, S, DF) of log tau^2, turner (Turner et al. 2015, binary
-    /// outcomes), rhodes (Rhodes et al. 2015, standardised mean differences).
+    /// outcomes), rhodes (Rhodes et al. 2015, standardised mean differences),
+    /// or their settings: turner:OUTCOME:COMPARISON (e.g. turner:pain:pharma-placebo),
+    /// rhodes:OUTCOME:COMPARISON (e.g. rhodes:mental-health:nonpharma).
     #[arg(long, value_name = "PRIOR")]
     tau_prior: Option<String>,
     /// With --bayes: the prior for mu: uniform (default) or normal(MEAN, SD).

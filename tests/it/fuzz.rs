@@ -217,7 +217,35 @@ fn arguments(rng: &mut Rng, file: &Path, fits: &[&str], scratch: &Path) -> Vec<S
         }
     };
     if rng.chance(40) {
-        add("--test", "knha");
+        add("--test", rng.pick(&["knha", "knha", "adhoc"]));
+    }
+    if rng.chance(8) {
+        add("--pi", "t");
+    }
+    if rng.chance(12) {
+        add("--bayes", "");
+        if rng.chance(50) {
+            add(
+                "--tau-prior",
+                rng.pick(&[
+                    "half-normal(0.5)",
+                    "half-cauchy(1)",
+                    "uniform",
+                    "jeffreys",
+                    "turner",
+                    "rhodes",
+                    "half-t(0, 1)",
+                    "uniform(1e-300)",
+                    "half-normal(1e300)",
+                ]),
+            );
+        }
+        if rng.chance(20) {
+            add(
+                "--mu-prior",
+                rng.pick(&["normal(0, 1)", "normal(0, 1e-300)", "uniform"]),
+            );
+        }
     }
     if rng.chance(10) {
         add(

@@ -264,3 +264,105 @@ proptest! {
         prop_assert_eq!(x.fail_safe_n.rosenberg, y.fail_safe_n.rosenberg);
     }
 }
+
+mod bayesian {
+    use super::*;
+    use cochran::model::{BayesianMetaAnalysis, Marginal, Posterior, TauPrior};
+
+    fn fit(effects: &[Effect], scale: f64) -> Posterior {
+        BayesianMetaAnalysis::new(TauPrior::HalfNormal { scale })
+            .fit(effects)
+            .unwrap()
+    }
+
+    /// A summary's numbers mapped by `f`, for comparisons.
+    fn numbers(m: &Marginal, f: impl Fn(f64) -> f64) -> Vec<(&'static str, f64)> {
+        vec![
+            ("median", f(m.median)),
+            ("mode", f(m.mode)),
+            ("central lower", f(m.central[0])),
+            ("central upper", f(m.central[1])),
+            ("shortest lower", f(m.shortest[0])),
+            ("shortest upper", f(m.shortest[1])),
+        ]
+    }
+
+    fn agree(
+        what: &str,
+        a: &Marginal,
+        b: &Marginal,
+        f: impl Fn(f64) -> f64,
+        scale: f64,
+    ) -> std::result::Result<(), String> {
+        for ((name, x), (_, y)) in numbers(a, &f).into_iter().zip(numbers(b, |v| v)) {
+            if (x - y).abs() > 1e-8 * (x.abs() + scale) {
+                return Err(format!("{what} {name}: {x:e} vs {y:e}"));
+            }
+        }
+        Ok(())
+    }
+
+    fn spread(effects: &[Effect]) -> f64 {
+        let mut v: Vec<f64> = effects.iter().map(|e| e.vi).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2].sqrt()
+    }
+
+    proptest! {
+        /// Changing the unit (effects × c, variances × c², the prior's scale × c)
+        /// scales every summary by c.
+        #[test]
+        fn bayesian_summaries_scale_with_the_unit(effects in datasets(), up in any::<bool>()) {
+            let c = if up { 2f64.powi(20) } else { 2f64.powi(-20) };
+            let s = spread(&effects);
+            let scaled: Vec<Effect> = effects
+                .iter()
+                .map(|e| Effect::new(e.yi * c, e.vi * c * c).unwrap())
+                .collect();
+            let (a, b) = (fit(&effects, s), fit(&scaled, s * c));
+            let tau_scale = b.tau.central[1];
+            agree("tau", &a.tau, &b.tau, |x| x * c, tau_scale).map_err(TestCaseError::fail)?;
+            let mu_scale = b.mu.central[1] - b.mu.central[0];
+            agree("mu", &a.mu, &b.mu, |x| x * c, mu_scale).map_err(TestCaseError::fail)?;
+        }
+
+        /// Shifting every effect shifts μ, a new study and the shrunken
+        /// estimates, and leaves τ alone; the order of the studies does not matter.
+        #[test]
+        fn bayesian_summaries_shift_and_ignore_order(effects in datasets(), shift in -1e3f64..1e3) {
+            let s = spread(&effects);
+            let shifted: Vec<Effect> = effects
+                .iter()
+                .rev()
+                .map(|e| Effect::new(e.yi + shift, e.vi).unwrap())
+                .collect();
+            let (a, b) = (fit(&effects, s), fit(&shifted, s));
+            agree("tau", &a.tau, &b.tau, |x| x, b.tau.central[1]).map_err(TestCaseError::fail)?;
+            let width = b.predictive.central[1] - b.predictive.central[0];
+            agree("mu", &a.mu, &b.mu, |x| x + shift, width).map_err(TestCaseError::fail)?;
+            agree("new study", &a.predictive, &b.predictive, |x| x + shift, width)
+                .map_err(TestCaseError::fail)?;
+            let last = a.studies.len() - 1;
+            let (x, y) = (a.studies[0].mean + shift, b.studies[last].mean);
+            prop_assert!((x - y).abs() <= 1e-8 * (x.abs() + width), "study 0: {x} vs {y}");
+        }
+
+        /// Ranges: τ ≥ 0; the median inside both intervals; the shortest no
+        /// longer than the central; a new study's interval around μ's;
+        /// shrunken means between the study's own estimate and μ's range.
+        #[test]
+        fn bayesian_summaries_lie_in_their_ranges(effects in datasets()) {
+            let p = fit(&effects, spread(&effects));
+            prop_assert!(p.tau.central[0] >= 0.0 && p.tau.shortest[0] >= 0.0);
+            for m in [&p.tau, &p.mu, &p.predictive] {
+                let width = m.central[1] - m.central[0];
+                prop_assert!(m.central[0] <= m.median && m.median <= m.central[1]);
+                prop_assert!(m.shortest[1] - m.shortest[0] <= width * (1.0 + 1e-9));
+                prop_assert!(m.shortest[0] <= m.mode + 1e-9 * width && m.mode <= m.shortest[1] + 1e-9 * width);
+            }
+            prop_assert!(p.predictive.central[0] <= p.mu.central[0] && p.mu.central[1] <= p.predictive.central[1]);
+            let p_mu = p.probability_mu_above(p.mu.median);
+            prop_assert!((p_mu - 0.5).abs() < 1e-8, "P(mu > median) = {p_mu}");
+        }
+    }
+}

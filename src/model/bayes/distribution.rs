@@ -70,7 +70,14 @@ pub(crate) trait Continuous {
                 hi = x;
             }
             let newton = x - gap / density;
-            let next = if density > 0.0 && newton > lo && newton < hi {
+            // Until the root is bracketed, a step (from a density near 0, say)
+            // goes no further than the current reach.
+            let bracketed = lo.is_finite() && hi.is_finite();
+            let next = if density > 0.0
+                && newton > lo
+                && newton < hi
+                && (bracketed || (newton - x).abs() <= reach)
+            {
                 newton
             } else if hi.is_finite() && lo.is_finite() {
                 0.5 * (lo + hi)

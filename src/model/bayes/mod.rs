@@ -22,6 +22,7 @@
 //! ```
 
 mod distribution;
+mod empirical;
 mod grid;
 mod prior;
 
@@ -303,6 +304,26 @@ impl Posterior {
             .mu_prior
             .is_proper()
             .then(|| mu.density(0.0) / model.mu_prior.log_density(0.0).exp());
+        for (what, m) in [
+            ("τ", &tau),
+            ("μ", &mu_summary),
+            ("a new study", &predictive_summary),
+        ] {
+            let numbers = [
+                m.mode,
+                m.median,
+                m.central[0],
+                m.central[1],
+                m.shortest[0],
+                m.shortest[1],
+            ];
+            if numbers.iter().any(|x| !x.is_finite()) {
+                return Err(ErrorKind::Numerical(format!(
+                    "the posterior summary of {what} is not finite"
+                ))
+                .into());
+            }
+        }
         Ok(Posterior {
             model,
             k,

@@ -258,7 +258,9 @@ impl TauPrior {
             "log-normal(mean, sd) of log τ²",
             "log-t(location, scale, df) of log τ²",
             "turner",
+            "turner:OUTCOME:COMPARISON",
             "rhodes",
+            "rhodes:OUTCOME:COMPARISON",
         ]
         .map(String::from)
         .to_vec()
@@ -358,6 +360,9 @@ impl FromStr for TauPrior {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<TauPrior> {
+        if let Some(prior) = super::empirical::by_setting(text) {
+            return prior;
+        }
         let (name, n) = call(text)?;
         let prior = match name.as_str() {
             "half-normal" | "halfnormal" => {

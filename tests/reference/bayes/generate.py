@@ -406,6 +406,12 @@ def cases():
                 "tau_prior": hn(1.0), "thresholds": [0.0]})
     out.append({"name": "large tau", "yi": [-3.0, 0.0, 4.0, 8.0, -6.0], "vi": [0.01, 0.02, 0.05, 0.03, 0.04],
                 "tau_prior": {"name": "half-cauchy", "args": [1.0]}, "thresholds": [0.0]})
+    # Variances from 2.5e-6 to 3e5 (found by the property tests: the density
+    # of tau at 0 underflows, which once sent a quantile search to 1e207).
+    out.append({"name": "variance ratio 1e11",
+                "yi": [0.3, 0.3, 1.7513951451339473, 0.3],
+                "vi": [44.399381851042456, 305384.71778452536, 0.0015217895804875911, 2.485359688569628e-6],
+                "tau_prior": hn(6.663285514302458), "thresholds": [0.0]})
     out.append({"name": "eight schools", **schools, "tau_prior": {"name": "half-cauchy", "args": [25.0]},
                 "mu_prior": {"name": "normal", "args": [0.0, 50.0]}, "thresholds": [0.0]})
     return out

@@ -489,3 +489,35 @@ fn infinite_posterior_moments_are_missing() {
     assert_eq!(jeffreys.tau.mean, None);
     assert!(jeffreys.tau.median.is_finite());
 }
+
+/// A loose cross-check by MCMC (Stan through brms, tests/reference/bayes/brms.R:
+/// 72,000 draws): the exact quantiles lie within four Monte Carlo standard
+/// errors of the sampled ones.
+#[test]
+fn exact_quantiles_agree_with_stan_within_monte_carlo_error() {
+    let reference = golden("bayes/brms");
+    let effects: Vec<Effect> = numbers(&reference["yi"])
+        .into_iter()
+        .zip(numbers(&reference["vi"]))
+        .map(|(y, v)| Effect::new(y, v).unwrap())
+        .collect();
+    let prior: TauPrior = reference["tau_prior"].as_str().unwrap().parse().unwrap();
+    let posterior = BayesianMetaAnalysis::new(prior).fit(&effects).unwrap();
+    for (what, m, sampled) in [
+        ("mu", &posterior.mu, &reference["mu"]),
+        ("tau", &posterior.tau, &reference["tau"]),
+    ] {
+        for (name, exact) in [
+            ("lower", m.central[0]),
+            ("median", m.median),
+            ("upper", m.central[1]),
+        ] {
+            let draw = sampled[name].as_f64().unwrap();
+            let mcse = sampled[format!("mcse_{name}")].as_f64().unwrap();
+            assert!(
+                (exact - draw).abs() <= 4.0 * mcse,
+                "{what} {name}: exact {exact}, Stan {draw} (MCSE {mcse})"
+            );
+        }
+    }
+}

@@ -10,3 +10,12 @@ if ! Rscript -e 'library(metafor); library(metadat); library(jsonlite); library(
 fi
 Rscript tests/reference/generate.R "$(pwd)"
 Rscript tests/reference/few_studies/generate.R "$(pwd)"
+# The MCMC cross-check of the Bayesian model (a few minutes: Stan). Debian's
+# r-cran-bh keeps Boost in /usr/include, where rstan does not look.
+if [ "${COCHRAN_BRMS:-0}" = 1 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends r-cran-brms
+  mkdir -p /usr/lib/R/site-library/BH/include
+  ln -sf /usr/include/boost /usr/lib/R/site-library/BH/include/boost
+  Rscript tests/reference/bayes/brms.R "$(pwd)"
+fi
+# The exact Bayesian references: python3 tests/reference/bayes/generate.py (mpmath).

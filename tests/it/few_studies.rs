@@ -5,9 +5,14 @@
 
 use crate::common::{cochran, csv_file, output_path};
 
-fn warnings(csv: &str, args: &[&str]) -> Vec<String> {
-    let file = csv_file("few.csv", csv);
-    let mut all = vec!["analyze", &file, "--measure", "GEN", "--format", "json"];
+/// The JSON of an analysis of `csv` by `measure`, which must succeed.
+fn analysed(csv: &str, measure: &str, args: &[&str]) -> serde_json::Value {
+    // One file per content: the tests run in parallel.
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (csv, measure, args).hash(&mut hasher);
+    let file = csv_file(&format!("few_{:x}.csv", hasher.finish()), csv);
+    let mut all = vec!["analyze", &file, "--measure", measure, "--format", "json"];
     all.extend(args);
     let out = cochran(&all);
     assert!(
@@ -15,13 +20,20 @@ fn warnings(csv: &str, args: &[&str]) -> Vec<String> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    json["warnings"]
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn texts(json: &serde_json::Value, key: &str) -> Vec<String> {
+    json[key]
         .as_array()
         .unwrap()
         .iter()
         .map(|w| w.as_str().unwrap().to_string())
         .collect()
+}
+
+fn warnings(csv: &str, args: &[&str]) -> Vec<String> {
+    texts(&analysed(csv, "GEN", args), "warnings")
 }
 
 fn studies(k: usize) -> String {
@@ -254,58 +266,23 @@ fn tau2_bounds_beyond_metafors_search_range_are_flagged() {
 #[test]
 fn implausibly_large_changes_are_flagged() {
     let csv = "study,n,mean_pre,sd_pre,mean_post,sd_post\nA,20,50,5,70,6\nB,30,50,10,70,11\n";
-    let file = csv_file("plausible.csv", csv);
-    let out = cochran(&[
-        "analyze",
-        &file,
-        "--measure",
-        "MC",
-        "--r",
-        "0.5",
-        "--format",
-        "json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let warnings: Vec<&str> = json["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w.as_str().unwrap())
-        .collect();
+    let warnings = texts(&analysed(csv, "MC", &["--r", "0.5"]), "warnings");
     // A: (70 - 50) / 5 = 4 SDs; B: 2 SDs.
+    let flagged = |study: &str, warnings: &[String]| {
+        warnings
+            .iter()
+            .any(|w| w.starts_with(&format!("study `{study}`: a change of")))
+    };
     assert!(
         warnings
             .iter()
             .any(|w| w.starts_with("study `A`: a change of 4.0 SDs")),
         "{warnings:?}"
     );
-    assert!(
-        !warnings.iter().any(|w| w.starts_with("study `B`")),
-        "{warnings:?}"
-    );
+    assert!(!flagged("B", &warnings), "{warnings:?}");
     // A standardised measure is judged by its own value.
-    let out = cochran(&[
-        "analyze",
-        &file,
-        "--measure",
-        "SMCR",
-        "--r",
-        "0.5",
-        "--format",
-        "json",
-    ]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let flagged = json["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|w| w.as_str().unwrap().starts_with("study `A`: a change of"));
-    assert!(flagged);
+    let warnings = texts(&analysed(csv, "SMCR", &["--r", "0.5"]), "warnings");
+    assert!(flagged("A", &warnings), "{warnings:?}");
 }
 
 /// Headers as clinicians type them are read as cochran's columns, each said
@@ -316,34 +293,11 @@ fn clinician_headers_are_recognised_and_said() {
                  A,HHS,6,20,50,12,70,12\nB,HHS,6,30,48,11,72,10\n";
     let own = "study,outcome,time,n,mean_pre,sd_pre,mean_post,sd_post\n\
                A,HHS,6,20,50,12,70,12\nB,HHS,6,30,48,11,72,10\n";
-    let run = |csv: &str| -> serde_json::Value {
-        let file = csv_file("clinician.csv", csv);
-        let out = cochran(&[
-            "analyze",
-            &file,
-            "--measure",
-            "MC",
-            "--r",
-            "0.5",
-            "--format",
-            "json",
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let run = |csv: &str| analysed(csv, "MC", &["--r", "0.5"]);
     let (typed, own) = (run(typed), run(own));
     assert_eq!(typed["studies"], own["studies"]);
     assert_eq!(typed["estimate"], own["estimate"]);
-    let notes: Vec<&str> = typed["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap())
-        .collect();
+    let notes = texts(&typed, "notes");
     for (header, column) in [
         ("Pre mean", "mean_pre"),
         ("Pre SD", "sd_pre"),
@@ -352,7 +306,7 @@ fn clinician_headers_are_recognised_and_said() {
         ("Follow-up", "time"),
     ] {
         let said = format!("the column `{header}` is read as `{column}`");
-        assert!(notes.contains(&said.as_str()), "{said} not in {notes:?}");
+        assert!(notes.contains(&said), "{said} not in {notes:?}");
     }
 }
 

@@ -19,6 +19,7 @@ Run: pip install mpmath && python3 tests/reference/bayes/generate.py
 """
 
 import json
+import math
 import os
 import sys
 from multiprocessing import Pool
@@ -412,6 +413,20 @@ def cases():
                 "yi": [0.3, 0.3, 1.7513951451339473, 0.3],
                 "vi": [44.399381851042456, 305384.71778452536, 0.0015217895804875911, 2.485359688569628e-6],
                 "tau_prior": hn(6.663285514302458), "thresholds": [0.0]})
+    # Crins et al. (2014), acute rejections under IL-2RA in paediatric liver
+    # transplantation (bayesmeta's example data): log odds ratios as metafor's
+    # escalc computes them (0.5 added to every cell of a table with a zero).
+    crins = []
+    for a, n1, c, n2 in [(14, 61, 15, 20), (16, 28, 19, 28), (3, 18, 8, 12), (9, 54, 29, 54),
+                         (4, 36, 11, 36), (0, 50, 3, 34)]:
+        b, d = n1 - a, n2 - c
+        if 0 in (a, b, c, d):
+            a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
+        crins.append((math.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d))
+    crins = {"yi": [y for y, _ in crins], "vi": [v for _, v in crins]}
+    out.append({"name": "crins half-normal", **crins, "tau_prior": hn(0.5), "thresholds": [0.0]})
+    out.append({"name": "crins turner surgical", **crins,
+                "tau_prior": {"name": "log-normal", "args": [-2.14, 1.74]}, "thresholds": [0.0]})
     out.append({"name": "eight schools", **schools, "tau_prior": {"name": "half-cauchy", "args": [25.0]},
                 "mu_prior": {"name": "normal", "args": [0.0, 50.0]}, "thresholds": [0.0]})
     return out

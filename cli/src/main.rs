@@ -243,6 +243,15 @@ struct AnalyzeArgs {
     /// With --bayes: the prior for mu: uniform (default) or normal(MEAN, SD).
     #[arg(long, value_name = "PRIOR")]
     mu_prior: Option<String>,
+    /// With --bayes: report P(mu > X) and P(a new study's effect > X) for
+    /// each X, on the analysis scale (log scale for ratios); implies --bayes.
+    #[arg(
+        long,
+        value_name = "X,X,...",
+        value_delimiter = ',',
+        allow_hyphen_values = true
+    )]
+    above: Vec<f64>,
     /// Also write the Bayesian model's posterior densities of mu (with a new
     /// study's) and tau (with its prior) to this file (.png or .svg); implies --bayes.
     #[arg(long, value_name = "PATH")]
@@ -845,8 +854,9 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
         || args.mu_prior.is_some()
         || args.posterior_plot.is_some()
         || args.shrinkage_plot.is_some()
+        || !args.above.is_empty()
     {
-        let mut bayes = BayesOptions::new();
+        let mut bayes = BayesOptions::new().thresholds(&args.above);
         if let Some(prior) = &args.tau_prior {
             bayes = bayes.tau_prior(prior.parse::<TauPrior>()?);
         }

@@ -11,13 +11,15 @@ use crate::model::{BayesianMetaAnalysis, MuPrior, Posterior, TauPrior};
 
 /// What the Bayesian analysis is asked for: a prior for τ (or the default
 /// for the measure) and a prior for μ.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct BayesOptions {
     /// The prior for τ; `None` for the default (see [`default_tau_prior`]).
     pub tau_prior: Option<TauPrior>,
     /// The prior for μ.
     pub mu_prior: MuPrior,
+    /// Effects whose posterior probability of being exceeded is reported.
+    pub thresholds: Vec<f64>,
 }
 
 impl BayesOptions {
@@ -37,6 +39,34 @@ impl BayesOptions {
         self.mu_prior = prior;
         self
     }
+
+    /// Reports P(μ > x) and P(a new study's effect > x) for each `x`, on the
+    /// analysis scale (log scale for ratios).
+    ///
+    /// ```
+    /// use cochran::{Analysis, AnalysisOptions, BayesOptions, Measure};
+    /// let bayes = BayesOptions::new().thresholds(&[0.0]);
+    /// let analysis = Analysis::from_csv("datasets/bcg.csv", &AnalysisOptions::new(Measure::Rr).bayes(bayes))?;
+    /// let above = &analysis.bayesian.as_ref().unwrap().thresholds[0];
+    /// assert!(above.mu < 0.01); // the risk ratio is almost surely below 1
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn thresholds(mut self, values: &[f64]) -> Self {
+        self.thresholds = values.to_vec();
+        self
+    }
+}
+
+/// The posterior probabilities of exceeding one threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ThresholdProbability {
+    /// The threshold, on the analysis scale.
+    pub above: f64,
+    /// P(μ > threshold | data).
+    pub mu: f64,
+    /// P(a new study's effect > threshold | data).
+    pub new_study: f64,
 }
 
 /// The posterior probability that the improvement exceeds one published MIC.
@@ -64,6 +94,9 @@ pub struct BayesianSummary {
     /// For raw changes on one instrument: P(improvement > MIC) for each MIC.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mic: Vec<MicProbability>,
+    /// P(μ > x) and P(a new study's effect > x) for each threshold asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<ThresholdProbability>,
     /// What the posterior does not say (few studies: τ rests on its prior).
     pub warnings: Vec<String>,
 }
@@ -152,10 +185,20 @@ pub(crate) fn fit(
             posterior.k, tau_prior
         ));
     }
+    let thresholds = options
+        .thresholds
+        .iter()
+        .map(|&above| ThresholdProbability {
+            above,
+            mu: posterior.probability_mu_above(above),
+            new_study: posterior.probability_new_study_above(above),
+        })
+        .collect();
     Ok(BayesianSummary {
         posterior,
         tau_prior_source,
         mic: Vec::new(),
+        thresholds,
         warnings,
     })
 }

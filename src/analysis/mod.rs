@@ -22,7 +22,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-pub use bayes::{BayesOptions, BayesianSummary, MicProbability, default_tau_prior};
+pub use bayes::{
+    BayesOptions, BayesianSummary, MicProbability, ThresholdProbability, default_tau_prior,
+};
 pub use clinical::{
     ClinicalSummary, InstrumentSummary, MicComparison, PercentOfRange, RSensitivity,
 };

@@ -48,6 +48,13 @@ pub(super) fn section(out: &mut String, analysis: &Analysis) {
             m.mic, m.pooled, m.new_study, m.published
         );
     }
+    for t in &bayes.thresholds {
+        let _ = writeln!(
+            out,
+            "  P(mu > {} | data) = {:.4}; P(a new study's effect > {} | data) = {:.4}",
+            t.above, t.mu, t.above, t.new_study
+        );
+    }
     for warning in &bayes.warnings {
         let _ = writeln!(out, "  Note: {warning}");
     }

@@ -521,3 +521,39 @@ fn exact_quantiles_agree_with_stan_within_monte_carlo_error() {
         }
     }
 }
+
+/// `--above` reports P(μ > x) and P(a new study > x) as mpmath computes them
+/// (bcg, the default half-normal(0.5) of a log risk ratio).
+#[test]
+fn probabilities_above_thresholds_agree_with_mpmath() {
+    let document = crate::common::json(&[
+        "analyze",
+        "datasets/bcg.csv",
+        "--measure",
+        "RR",
+        "--above",
+        "0,-0.5",
+        "--format",
+        "json",
+    ]);
+    let reference = reference_case("bcg half-normal");
+    assert_eq!(reference["tau_prior"]["args"][0].as_f64(), Some(0.5));
+    let shown = document["bayesian"]["thresholds"].as_array().unwrap();
+    for (actual, expected) in shown
+        .iter()
+        .zip(reference["probabilities"].as_array().unwrap())
+    {
+        assert_eq!(actual["above"], expected["above"]);
+        for key in ["mu", "new_study"] {
+            let (a, e) = (
+                actual[key].as_f64().unwrap(),
+                expected[key].as_f64().unwrap(),
+            );
+            assert!(
+                (a - e).abs() <= POSTERIOR * e,
+                "{key} above {}: {a} vs {e}",
+                actual["above"]
+            );
+        }
+    }
+}

@@ -1,0 +1,196 @@
+// The page: reads the file the user gives, passes it with the form's choices
+// to the engine (WebAssembly, embedded in engine.js) and shows what comes back.
+"use strict";
+
+const state = { name: "", bytes: null, engine: null };
+
+async function engine() {
+  if (state.engine) return state.engine;
+  const binary = Uint8Array.from(atob(window.COCHRAN_WASM), (c) => c.charCodeAt(0));
+  const module = await WebAssembly.compile(binary);
+  // The plotting library links browser bindings that the engine never calls
+  // (it draws SVG as text): each import is a stub that says so if it is.
+  const imports = {};
+  for (const entry of WebAssembly.Module.imports(module)) {
+    (imports[entry.module] ||= {})[entry.name] = () => {
+      throw new Error(`the engine called ${entry.name}, which the page does not provide`);
+    };
+  }
+  const instance = await WebAssembly.instantiate(module, imports);
+  state.engine = instance.exports;
+  return state.engine;
+}
+
+function put(exports, bytes) {
+  const pointer = exports.cochran_alloc(bytes.length);
+  new Uint8Array(exports.memory.buffer, pointer, bytes.length).set(bytes);
+  return pointer;
+}
+
+async function analyse(request, bytes) {
+  const e = await engine();
+  const requestBytes = new TextEncoder().encode(JSON.stringify(request));
+  const rp = put(e, requestBytes);
+  const fp = put(e, bytes);
+  const out = e.cochran_analyze(rp, requestBytes.length, fp, bytes.length);
+  e.cochran_free(rp, Math.max(requestBytes.length, 1));
+  e.cochran_free(fp, Math.max(bytes.length, 1));
+  const length = new DataView(e.memory.buffer, out, 4).getUint32(0, true);
+  const text = new TextDecoder().decode(new Uint8Array(e.memory.buffer, out + 4, length));
+  e.cochran_free(out, length + 4);
+  return JSON.parse(text);
+}
+
+function setFile(name, bytes) {
+  state.name = name;
+  state.bytes = bytes;
+  document.getElementById("file-name").textContent = `File: ${name} (${bytes.length} bytes)`;
+}
+
+function request() {
+  const form = document.getElementById("options");
+  const value = (id) => form.elements[id].value;
+  return {
+    file_name: state.name,
+    measure: value("measure"),
+    method: value("method"),
+    test: value("test"),
+    r: value("r"),
+    impute_sd: value("impute_sd"),
+    by_outcome: form.elements.by_outcome.checked,
+    by: value("by"),
+    columns: value("columns"),
+    bayes: form.elements.bayes.checked || value("tau_prior").trim() !== "",
+    tau_prior: value("tau_prior"),
+    mu_prior: "",
+  };
+}
+
+function download(name, type, content) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([content], { type }));
+  a.download = name;
+  a.textContent = name;
+  return a;
+}
+
+function number(x) {
+  return typeof x === "number" ? x.toFixed(4) : "NA";
+}
+
+function showAnalysis(container, shown) {
+  const section = document.createElement("article");
+  const title = document.createElement("h3");
+  title.textContent = shown.outcome ? `Outcome: ${shown.outcome}` : "Analysis";
+  section.appendChild(title);
+  if (shown.error) {
+    const p = document.createElement("p");
+    p.className = "outcome-error";
+    p.textContent = `Not analysed: ${shown.error}`;
+    section.appendChild(p);
+    container.appendChild(section);
+    return;
+  }
+  const j = shown.json;
+  const summary = document.createElement("p");
+  summary.className = "summary";
+  summary.dataset.estimate = j.estimate;
+  summary.dataset.ciLower = j.ci_lower;
+  summary.dataset.ciUpper = j.ci_upper;
+  summary.dataset.tau2 = j.tau2;
+  summary.dataset.i2 = j.i2;
+  summary.textContent = `Pooled estimate ${number(j.estimate)} [${number(j.ci_lower)}, ${number(j.ci_upper)}]; ` +
+    `τ² = ${number(j.tau2)}; I² = ${typeof j.i2 === "number" ? j.i2.toFixed(2) + "%" : "NA"}; k = ${j.k}`;
+  section.appendChild(summary);
+  const links = document.createElement("p");
+  links.className = "downloads";
+  const stem = (shown.outcome || "analysis").replace(/[^A-Za-z0-9]+/g, "_");
+  links.appendChild(download(`${stem}.json`, "application/json", JSON.stringify(j, null, 2)));
+  links.appendChild(download(`${stem}.csv`, "text/csv", shown.csv));
+  if (shown.forest_svg) links.appendChild(download(`${stem}_forest.svg`, "image/svg+xml", shown.forest_svg));
+  if (shown.funnel_svg) links.appendChild(download(`${stem}_funnel.svg`, "image/svg+xml", shown.funnel_svg));
+  section.appendChild(links);
+  for (const [svg, label] of [[shown.forest_svg, "Forest plot"], [shown.funnel_svg, "Funnel plot"]]) {
+    if (!svg) continue;
+    const figure = document.createElement("figure");
+    figure.className = "figure";
+    figure.setAttribute("aria-label", label);
+    figure.innerHTML = svg;
+    section.appendChild(figure);
+  }
+  const report = document.createElement("pre");
+  report.className = "report";
+  report.textContent = shown.text;
+  section.appendChild(report);
+  container.appendChild(section);
+}
+
+async function run(event) {
+  if (event) event.preventDefault();
+  const error = document.getElementById("error");
+  const results = document.getElementById("results");
+  error.textContent = "";
+  results.innerHTML = "";
+  for (const el of document.querySelectorAll(".invalid")) el.classList.remove("invalid");
+  if (!state.bytes) {
+    error.textContent = "Choose a file, paste a table or start from an example first.";
+    document.getElementById("drop").focus();
+    return;
+  }
+  const started = performance.now();
+  const response = await analyse(request(), state.bytes);
+  const elapsed = performance.now() - started;
+  document.getElementById("timing").textContent = `Analysed in ${elapsed.toFixed(0)} ms`;
+  document.getElementById("timing").dataset.ms = elapsed;
+  document.getElementById("command-box").hidden = false;
+  document.getElementById("command").value = response.command;
+  if (!response.ok) {
+    error.textContent = response.error;
+    // Point at the field the error concerns.
+    const message = response.error || "";
+    const field = /unknown measure/.test(message) ? "measure"
+      : /has no column|maps/.test(message) ? "columns"
+      : /correlation/.test(message) ? "r" : null;
+    if (field) document.getElementById(field).classList.add("invalid");
+    document.getElementById("results-heading").scrollIntoView();
+    return;
+  }
+  document.getElementById("headers").textContent = `Columns read: ${response.headers.join(", ")}`;
+  document.getElementById("results-heading").scrollIntoView();
+  for (const shown of response.analyses) showAnalysis(results, shown);
+}
+
+function readFile(file) {
+  file.arrayBuffer().then((buffer) => setFile(file.name, new Uint8Array(buffer)));
+}
+
+function useExample(name, measure, byOutcome) {
+  setFile(name, new TextEncoder().encode(window.COCHRAN_EXAMPLES[name]));
+  const form = document.getElementById("options");
+  form.elements.measure.value = measure;
+  form.elements.by_outcome.checked = byOutcome;
+  if (name.startsWith("hip")) form.elements.impute_sd.value = "max";
+}
+
+window.addEventListener("DOMContentLoaded", () => {
+  const drop = document.getElementById("drop");
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    if (e.dataTransfer.files.length) readFile(e.dataTransfer.files[0]);
+  });
+  drop.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") document.getElementById("file").click();
+  });
+  document.getElementById("file").addEventListener("change", (e) => {
+    if (e.target.files.length) readFile(e.target.files[0]);
+  });
+  document.getElementById("use-paste").addEventListener("click", () => {
+    setFile("pasted.csv", new TextEncoder().encode(document.getElementById("paste").value));
+  });
+  document.getElementById("example-hip").addEventListener("click", () => useExample("hip_oa_msc.csv", "MC", true));
+  document.getElementById("example-bcg").addEventListener("click", () => useExample("bcg.csv", "RR", false));
+  document.getElementById("options").addEventListener("submit", run);
+});

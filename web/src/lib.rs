@@ -1,0 +1,375 @@
+//! The cochran engine for the browser: the page hands over the bytes of a
+//! file and its choices as JSON, and gets back the analysis as JSON, the
+//! text report, the CSV table and the SVG figures — the library's own, so
+//! the page shows what the command line prints.
+//!
+//! The WebAssembly interface is a small C ABI (no generated glue):
+//! [`cochran_alloc`] a buffer, write the request and the file into it,
+//! call [`cochran_analyze`], read the length-prefixed JSON it returns and
+//! release it with [`cochran_free`].
+
+#![deny(missing_docs)]
+
+use cochran::model::{MuPrior, TauPrior};
+use cochran::{
+    Analysis, AnalysisOptions, BayesOptions, Error, Measure, Method, OutcomeAnalysis, SdImputation,
+    Test, data::Table,
+};
+use serde::{Deserialize, Serialize};
+
+/// What the page asks for: the file's name and the analysis's settings, named
+/// as the command line names them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Request {
+    /// The file's name (its extension tells a spreadsheet from text).
+    pub file_name: String,
+    /// The measure (`MC`, `RR`, …).
+    pub measure: String,
+    /// The method (`REML`, `DL`, `FE`, …); REML when empty.
+    pub method: String,
+    /// The test (`z`, `knha`, `adhoc`); z when empty.
+    pub test: String,
+    /// The assumed pre/post correlation, or `impute`.
+    pub r: String,
+    /// `mean` or `max` to borrow missing SDs.
+    pub impute_sd: String,
+    /// One analysis per instrument of the `outcome` column.
+    pub by_outcome: bool,
+    /// A subgroup column.
+    pub by: String,
+    /// Column mappings, `name=header,…`.
+    pub columns: String,
+    /// Also the Bayesian model.
+    pub bayes: bool,
+    /// The prior for τ (the measure's default when empty).
+    pub tau_prior: String,
+    /// The prior for μ (uniform when empty).
+    pub mu_prior: String,
+}
+
+/// One analysis as the page shows it.
+#[derive(Debug, Serialize)]
+pub struct Shown {
+    /// The instrument, with one analysis per outcome.
+    pub outcome: Option<String>,
+    /// The command line's text report.
+    pub text: String,
+    /// The analysis as the command line's JSON.
+    pub json: serde_json::Value,
+    /// The per-study CSV.
+    pub csv: String,
+    /// The forest plot.
+    pub forest_svg: Option<String>,
+    /// The funnel plot (where the analysis has one).
+    pub funnel_svg: Option<String>,
+    /// Why the analysis of this outcome failed.
+    pub error: Option<String>,
+}
+
+/// The page's answer.
+#[derive(Debug, Serialize)]
+pub struct Response {
+    /// Whether the file was analysed.
+    pub ok: bool,
+    /// The analyses (one, or one per outcome).
+    pub analyses: Vec<Shown>,
+    /// The error, when the file could not be analysed.
+    pub error: Option<String>,
+    /// The file's headers as read (lower-cased), for the column mapping.
+    pub headers: Vec<String>,
+    /// The command that reproduces the result.
+    pub command: String,
+}
+
+/// Analyses `file` as `request` says.
+pub fn analyze(request: &Request, file: &[u8]) -> Response {
+    let command = command_line(request);
+    match run(request, file) {
+        Ok((analyses, headers)) => Response {
+            ok: true,
+            analyses,
+            error: None,
+            headers,
+            command,
+        },
+        Err(error) => Response {
+            ok: false,
+            analyses: Vec::new(),
+            error: Some(error.to_string()),
+            headers: Vec::new(),
+            command,
+        },
+    }
+}
+
+fn run(request: &Request, file: &[u8]) -> Result<(Vec<Shown>, Vec<String>), Error> {
+    let options = options(request)?;
+    let spec = options.table_spec();
+    let extension = request
+        .file_name
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let table = if ["xlsx", "xlsm", "xlsb", "xls", "ods"].contains(&extension.as_str()) {
+        Table::from_spreadsheet_bytes(file, &spec)?
+    } else {
+        Table::from_reader(file, None, &spec)?
+    };
+    let headers = table.headers().to_vec();
+    let shown = if request.by_outcome {
+        Analysis::per_outcome(&table, &options)?
+            .iter()
+            .map(shown_outcome)
+            .collect()
+    } else {
+        vec![shown(&Analysis::from_table(&table, &options)?, None)]
+    };
+    Ok((shown, headers))
+}
+
+fn shown_outcome(outcome: &OutcomeAnalysis) -> Shown {
+    match (&outcome.analysis, &outcome.error) {
+        (Some(analysis), _) => shown(analysis, Some(outcome.outcome.clone())),
+        (None, error) => Shown {
+            outcome: Some(outcome.outcome.clone()),
+            text: String::new(),
+            json: serde_json::Value::Null,
+            csv: String::new(),
+            forest_svg: None,
+            funnel_svg: None,
+            error: error.as_ref().map(|e| e.to_string()),
+        },
+    }
+}
+
+fn shown(analysis: &Analysis, outcome: Option<String>) -> Shown {
+    use cochran::report::Report;
+    let mut json = Vec::new();
+    let mut csv = Vec::new();
+    let json = analysis
+        .write_json(&mut json)
+        .ok()
+        .and_then(|()| serde_json::from_slice(&json).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let csv = analysis
+        .write_csv(&mut csv)
+        .ok()
+        .map(|()| String::from_utf8_lossy(&csv).into_owned())
+        .unwrap_or_default();
+    Shown {
+        outcome,
+        text: analysis.text(),
+        json,
+        csv,
+        forest_svg: analysis.forest_plot().to_svg().ok(),
+        funnel_svg: analysis.funnel_plot().to_svg().ok(),
+        error: None,
+    }
+}
+
+/// The command line's options, from the page's choices.
+fn options(request: &Request) -> Result<AnalysisOptions, Error> {
+    let or = |value: &str, default: &'static str| -> String {
+        if value.trim().is_empty() {
+            default.to_string()
+        } else {
+            value.trim().to_string()
+        }
+    };
+    let mut options = AnalysisOptions::new(request.measure.parse::<Measure>()?)
+        .method(or(&request.method, "REML").parse::<Method>()?)
+        .test(or(&request.test, "z").parse::<Test>()?);
+    match request.r.trim() {
+        "" => {}
+        r if r.eq_ignore_ascii_case("impute") => options = options.impute_r(true),
+        r => {
+            let value = r.parse::<f64>().map_err(|_| {
+                Error::from(cochran::ErrorKind::InvalidSetting(format!(
+                    "r takes a correlation in [-1, 1] or `impute`, found `{r}`"
+                )))
+            })?;
+            options = options.r(value);
+        }
+    }
+    match request.impute_sd.trim() {
+        "" => {}
+        "mean" => options = options.impute_sd(SdImputation::Mean),
+        _ => options = options.impute_sd(SdImputation::Max),
+    }
+    if !request.by.trim().is_empty() {
+        options = options.group_by(request.by.trim());
+    }
+    if !request.columns.trim().is_empty() {
+        options.read = options.read.clone().map_columns(&request.columns)?;
+    }
+    if request.bayes {
+        let mut bayes = BayesOptions::new();
+        if !request.tau_prior.trim().is_empty() {
+            bayes = bayes.tau_prior(request.tau_prior.parse::<TauPrior>()?);
+        }
+        if !request.mu_prior.trim().is_empty() {
+            bayes = bayes.mu_prior(request.mu_prior.parse::<MuPrior>()?);
+        }
+        options = options.bayes(bayes);
+    }
+    Ok(options)
+}
+
+/// `cochran analyze FILE …` with the page's choices.
+pub fn command_line(request: &Request) -> String {
+    let quoted = |s: &str| {
+        if s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/=,:".contains(c))
+        {
+            s.to_string()
+        } else {
+            format!("'{}'", s.replace('\'', "'\\''"))
+        }
+    };
+    let mut parts = vec![
+        "cochran analyze".to_string(),
+        quoted(&request.file_name),
+        format!("--measure {}", quoted(&request.measure)),
+    ];
+    let mut flag = |name: &str, value: &str| {
+        if !value.trim().is_empty() {
+            parts.push(format!("--{name} {}", quoted(value.trim())));
+        }
+    };
+    // The defaults are left out, as a user would type the command.
+    let unless = |value: &str, default: &str| {
+        if value.trim().eq_ignore_ascii_case(default) {
+            String::new()
+        } else {
+            value.to_string()
+        }
+    };
+    flag("method", &unless(&request.method, "REML"));
+    flag("test", &unless(&request.test, "z"));
+    flag("r", &request.r);
+    flag("impute-sd", &request.impute_sd);
+    flag(
+        "by",
+        if request.by_outcome {
+            "outcome"
+        } else {
+            &request.by
+        },
+    );
+    flag("columns", &request.columns);
+    flag("tau-prior", &request.tau_prior);
+    flag("mu-prior", &request.mu_prior);
+    if request.bayes && request.tau_prior.trim().is_empty() && request.mu_prior.trim().is_empty() {
+        parts.push("--bayes".to_string());
+    }
+    parts.join(" ")
+}
+
+/// A buffer of `len` bytes for the page to write into.
+#[unsafe(no_mangle)]
+pub extern "C" fn cochran_alloc(len: usize) -> *mut u8 {
+    let mut buffer = Vec::<u8>::with_capacity(len.max(1));
+    let pointer = buffer.as_mut_ptr();
+    std::mem::forget(buffer);
+    pointer
+}
+
+/// Releases a buffer from [`cochran_alloc`] or [`cochran_analyze`].
+///
+/// # Safety
+/// `pointer` and `len` must be a buffer this module handed out, released once.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cochran_free(pointer: *mut u8, len: usize) {
+    // SAFETY: the caller passes back a buffer of this capacity from this module.
+    unsafe { drop(Vec::from_raw_parts(pointer, 0, len.max(1))) }
+}
+
+/// Analyses the file of `file_len` bytes at `file` as the JSON request of
+/// `request_len` bytes at `request` says. Returns a buffer: 4 bytes of
+/// little-endian length, then the response's JSON; release it with
+/// [`cochran_free`] and the length + 4.
+///
+/// # Safety
+/// Both pointers must address buffers of the given lengths.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cochran_analyze(
+    request: *const u8,
+    request_len: usize,
+    file: *const u8,
+    file_len: usize,
+) -> *mut u8 {
+    // SAFETY: the caller wrote these many bytes at these addresses.
+    let (request, file) = unsafe {
+        (
+            std::slice::from_raw_parts(request, request_len),
+            std::slice::from_raw_parts(file, file_len),
+        )
+    };
+    let response = match serde_json::from_slice::<Request>(request) {
+        Ok(request) => serde_json::to_vec(&analyze(&request, file)),
+        Err(error) => serde_json::to_vec(&serde_json::json!({
+            "ok": false, "error": format!("the page's request is not valid: {error}"),
+            "analyses": [], "headers": [], "command": ""
+        })),
+    }
+    .unwrap_or_else(|_| b"{\"ok\":false,\"error\":\"the result could not be written\"}".to_vec());
+    let mut out = Vec::with_capacity(response.len() + 4);
+    out.extend_from_slice(&(response.len() as u32).to_le_bytes());
+    out.extend_from_slice(&response);
+    let pointer = out.as_mut_ptr();
+    let capacity = out.capacity();
+    std::mem::forget(out);
+    // The page frees length + 4 bytes: keep capacity equal to it.
+    debug_assert_eq!(capacity, response.len() + 4);
+    pointer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(measure: &str) -> Request {
+        Request {
+            file_name: "hip_oa_msc.csv".into(),
+            measure: measure.into(),
+            r: "0.5".into(),
+            impute_sd: "max".into(),
+            by_outcome: true,
+            ..Request::default()
+        }
+    }
+
+    #[test]
+    fn the_hip_example_gives_the_command_lines_analysis() {
+        let file = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../datasets/hip_oa_msc.csv"
+        ))
+        .unwrap();
+        let response = analyze(&request("MC"), &file);
+        assert!(response.ok, "{:?}", response.error);
+        let hhs = response
+            .analyses
+            .iter()
+            .find(|a| a.outcome.as_deref() == Some("HHS"))
+            .unwrap();
+        assert!(
+            hhs.text
+                .contains("Random-effects model (tau^2 estimator: REML)")
+        );
+        assert!(hhs.forest_svg.as_deref().unwrap().contains("<svg"));
+        assert_eq!(
+            response.command,
+            "cochran analyze hip_oa_msc.csv --measure MC --r 0.5 --impute-sd max --by outcome"
+        );
+    }
+
+    #[test]
+    fn a_bad_measure_is_an_error_not_a_panic() {
+        let response = analyze(&request("XYZ"), b"study,yi,vi\nA,1,1\n");
+        assert!(!response.ok);
+        assert!(response.error.unwrap().contains("unknown measure"));
+    }
+}

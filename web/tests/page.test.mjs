@@ -1,0 +1,139 @@
+// Browser tests of the page (web/dist, built by web/build.sh) in Debian's
+// chromium driven by Playwright: the numbers the page shows are the command
+// line's for the same options, errors name their cell, the downloaded SVG is
+// the command line's, and 1,000 studies take at most a second.
+import { chromium } from "playwright-core";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import assert from "node:assert/strict";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const page_url = pathToFileURL(join(root, "web/dist/index.html")).href;
+const cli = process.env.COCHRAN_BIN || join(root, "target/debug/cochran");
+const shots = join(here, "screenshots");
+const scratch = join(root, "target/web-tests");
+mkdirSync(shots, { recursive: true });
+mkdirSync(scratch, { recursive: true });
+
+function cliJson(args) {
+  return JSON.parse(execFileSync(cli, ["analyze", ...args, "--format", "json"], { cwd: root }).toString());
+}
+
+function close(actual, expected, what) {
+  const ok = Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected));
+  assert.ok(ok, `${what}: page ${actual}, command line ${expected}`);
+}
+
+async function shown(page, index = 0) {
+  const summary = page.locator("p.summary").nth(index);
+  await summary.waitFor();
+  const data = await summary.evaluate((el) => ({ ...el.dataset }));
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Number(v)]));
+}
+
+function agree(page_values, json, what) {
+  close(page_values.estimate, json.estimate, `${what} estimate`);
+  close(page_values.ciLower, json.ci_lower, `${what} ci_lower`);
+  close(page_values.ciUpper, json.ci_upper, `${what} ci_upper`);
+  close(page_values.tau2, json.tau2, `${what} tau2`);
+  close(page_values.i2, json.i2, `${what} i2`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--allow-file-access-from-files"],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+const failures = [];
+async function test(name, body) {
+  const page = await context.newPage();
+  const requests = [];
+  page.on("request", (r) => { if (!r.url().startsWith("file:") && !r.url().startsWith("blob:") && !r.url().startsWith("data:")) requests.push(r.url()); });
+  try {
+    await page.goto(page_url);
+    await body(page);
+    assert.deepEqual(requests, [], "the page made network requests");
+    console.log(`ok - ${name}`);
+  } catch (error) {
+    failures.push(name);
+    console.log(`not ok - ${name}\n${error.stack}`);
+    await page.screenshot({ path: join(shots, `failed-${name.replace(/\W+/g, "_")}.png`), fullPage: true });
+  } finally {
+    await page.close();
+  }
+}
+
+await test("the hip example, one analysis per instrument, matches the command line", async (page) => {
+  await page.setInputFiles("#file", join(root, "datasets/hip_oa_msc.csv"));
+  await page.selectOption("#measure", "MC");
+  await page.fill("#r", "0.5");
+  await page.selectOption("#impute_sd", "max");
+  await page.check("#by_outcome");
+  await page.check("#bayes");
+  await page.click("#run");
+  const expected = cliJson(["datasets/hip_oa_msc.csv", "--measure", "MC", "--r", "0.5", "--impute-sd", "max", "--by", "outcome", "--bayes"]);
+  const analysed = expected.outcomes.filter((o) => o.analysis);
+  for (let i = 0; i < analysed.length; i++) agree(await shown(page, i), analysed[i].analysis, analysed[i].outcome);
+  const report = await page.locator("pre.report").first().textContent();
+  assert.ok(report.includes("P(improvement > MIC 15.90 | data)"), "the Bayesian section");
+  assert.equal(await page.inputValue("#command"),
+    "cochran analyze hip_oa_msc.csv --measure MC --r 0.5 --impute-sd max --by outcome --bayes");
+  await page.screenshot({ path: join(shots, "hip.png"), fullPage: false });
+  await page.locator("article").first().screenshot({ path: join(shots, "hip-results.png") });
+});
+
+await test("BCG from the bundled example matches the command line, and its SVG is the command line's", async (page) => {
+  await page.click("#example-bcg");
+  await page.selectOption("#r", { index: 0 }).catch(() => {});
+  await page.fill("#r", "");
+  await page.click("#run");
+  agree(await shown(page), cliJson(["datasets/bcg.csv", "--measure", "RR"]), "bcg");
+  const svgPath = join(scratch, "bcg_forest.svg");
+  execFileSync(cli, ["analyze", "datasets/bcg.csv", "--measure", "RR", "--forest", svgPath], { cwd: root });
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("text=analysis_forest.svg")]);
+  const saved = join(scratch, "page_forest.svg");
+  await download.saveAs(saved);
+  assert.equal(readFileSync(saved, "utf8"), readFileSync(svgPath, "utf8"), "the downloaded SVG is the command line's");
+  await page.screenshot({ path: join(shots, "bcg.png"), fullPage: true });
+});
+
+await test("text in a numeric cell is shown with its line and column", async (page) => {
+  await page.click("summary");
+  await page.fill("#paste", "study,yi,vi\nA,0.1,0.01\nB,abc,0.02\n");
+  await page.click("#use-paste");
+  await page.selectOption("#measure", "GEN");
+  await page.fill("#r", "");
+  await page.click("#run");
+  await page.waitForFunction(() => document.getElementById("error").textContent.length > 0);
+  const error = await page.locator("#error").textContent();
+  assert.ok(/line 3/.test(error) && /`yi`/.test(error) && /abc/.test(error), error);
+  await page.screenshot({ path: join(shots, "error.png") });
+});
+
+await test("1,000 studies are analysed within a second", async (page) => {
+  let csv = "study,yi,vi\n";
+  for (let i = 0; i < 1000; i++) csv += `S${i},${(0.3 + Math.sin(i) * 0.4).toFixed(6)},${(0.01 + (i % 17) * 0.003).toFixed(6)}\n`;
+  const file = join(scratch, "thousand.csv");
+  writeFileSync(file, csv);
+  await page.setInputFiles("#file", file);
+  await page.selectOption("#measure", "GEN");
+  await page.fill("#r", "");
+  await page.click("#run");
+  const values = await shown(page);
+  agree(values, cliJson([file, "--measure", "GEN"]), "1,000 studies");
+  const ms = Number(await page.locator("#timing").getAttribute("data-ms"));
+  console.log(`# 1,000 studies: ${ms.toFixed(0)} ms in the page`);
+  assert.ok(ms <= 1000, `${ms} ms`);
+});
+
+await browser.close();
+if (failures.length) {
+  console.log(`${failures.length} failed: ${failures.join("; ")}`);
+  process.exit(1);
+}

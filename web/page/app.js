@@ -152,6 +152,16 @@ async function run(event) {
       : /has no column|maps/.test(message) ? "columns"
       : /correlation/.test(message) ? "r" : null;
     if (field) document.getElementById(field).classList.add("invalid");
+    // A header the engine guessed at: offer its mapping, to check and run.
+    const guess = message.match(/map them with \S+ (\S+?);/);
+    if (guess) {
+      const columns = document.getElementById("columns");
+      columns.value = columns.value ? `${columns.value},${guess[1]}` : guess[1];
+      document.getElementById("columns-help").textContent =
+        "Filled in from the headers that look like the missing columns: check it and press Analyse.";
+      columns.focus();
+      return;
+    }
     document.getElementById("results-heading").scrollIntoView();
     return;
   }

@@ -116,6 +116,21 @@ await test("text in a numeric cell is shown with its line and column", async (pa
   await page.screenshot({ path: join(shots, "error.png") });
 });
 
+await test("a header that looks like a missing column is offered as a mapping", async (page) => {
+  await page.click("summary");
+  await page.fill("#paste", "Study,Pre_Avg,Pre SD,Post mean,Post SD,N\nA,50,12,70,12,20\nB,48,11,72,10,30\n");
+  await page.click("#use-paste");
+  await page.selectOption("#measure", "MC");
+  await page.click("#run");
+  await page.waitForFunction(() => document.getElementById("columns").value !== "");
+  assert.equal(await page.inputValue("#columns"), "mean_pre=pre_avg");
+  await page.click("#run");
+  const values = await shown(page);
+  const file = join(scratch, "guess.csv");
+  writeFileSync(file, "Study,Pre_Avg,Pre SD,Post mean,Post SD,N\nA,50,12,70,12,20\nB,48,11,72,10,30\n");
+  agree(values, cliJson([file, "--measure", "MC", "--r", "0.5", "--columns", "mean_pre=pre_avg"]), "mapped");
+});
+
 await test("1,000 studies are analysed within a second", async (page) => {
   let csv = "study,yi,vi\n";
   for (let i = 0; i < 1000; i++) csv += `S${i},${(0.3 + Math.sin(i) * 0.4).toFixed(6)},${(0.01 + (i % 17) * 0.003).toFixed(6)}\n`;

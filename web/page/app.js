@@ -60,6 +60,7 @@ function request() {
     by_outcome: form.elements.by_outcome.checked,
     by: value("by"),
     columns: value("columns"),
+    mods: value("mods"),
     bayes: form.elements.bayes.checked || value("tau_prior").trim() !== "",
     tau_prior: value("tau_prior"),
     mu_prior: "",
@@ -92,6 +93,12 @@ function showAnalysis(container, shown) {
     return;
   }
   const j = shown.json;
+  if (j.coefficients) {
+    const p = document.createElement("p");
+    p.className = "coefficients";
+    p.textContent = "Meta-regression: " + j.coefficients.map((c) => `${c.name}: ${number(c.estimate)} [${number(c.ci_lower)}, ${number(c.ci_upper)}]`).join("; ");
+    section.appendChild(p);
+  }
   const summary = document.createElement("p");
   summary.className = "summary";
   summary.dataset.estimate = j.estimate;

@@ -40,6 +40,8 @@ pub struct Request {
     pub by: String,
     /// Column mappings, `name=header,…`.
     pub columns: String,
+    /// Moderator columns for a meta-regression, comma-separated.
+    pub mods: String,
     /// Also the Bayesian model.
     pub bayes: bool,
     /// The prior for τ (the measure's default when empty).
@@ -201,6 +203,15 @@ fn options(request: &Request) -> Result<AnalysisOptions, Error> {
     if !request.by.trim().is_empty() {
         options = options.group_by(request.by.trim());
     }
+    let mods: Vec<&str> = request
+        .mods
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .collect();
+    if !mods.is_empty() {
+        options = options.moderators(&mods);
+    }
     if !request.columns.trim().is_empty() {
         options.read = options.read.clone().map_columns(&request.columns)?;
     }
@@ -259,6 +270,14 @@ pub fn command_line(request: &Request) -> String {
         },
     );
     flag("columns", &request.columns);
+    for m in request
+        .mods
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+    {
+        flag("mods", m);
+    }
     flag("tau-prior", &request.tau_prior);
     flag("mu-prior", &request.mu_prior);
     if request.bayes && request.tau_prior.trim().is_empty() && request.mu_prior.trim().is_empty() {

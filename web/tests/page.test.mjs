@@ -131,6 +131,41 @@ await test("a header that looks like a missing column is offered as a mapping", 
   agree(values, cliJson([file, "--measure", "MC", "--r", "0.5", "--columns", "mean_pre=pre_avg"]), "mapped");
 });
 
+await test("a meta-regression on latitude shows the command line's coefficients", async (page) => {
+  await page.click("#example-bcg");
+  await page.fill("#r", "");
+  await page.fill("#mods", "ablat");
+  await page.click("#run");
+  const line = page.locator("p.coefficients");
+  await line.waitFor();
+  const text = await line.textContent();
+  const json = cliJson(["datasets/bcg.csv", "--measure", "RR", "--mods", "ablat"]);
+  for (const c of json.coefficients) {
+    assert.ok(text.includes(`${c.name}: ${c.estimate.toFixed(4)} [${c.ci_lower.toFixed(4)}, ${c.ci_upper.toFixed(4)}]`), text);
+  }
+  assert.equal(await page.inputValue("#command"), "cochran analyze bcg.csv --measure RR --mods ablat");
+});
+
+await test("usable by keyboard and readable at 200% zoom", async (page) => {
+  // 200% zoom of a 1280-pixel laptop screen: a 640-pixel-wide layout.
+  await page.setViewportSize({ width: 640, height: 900 });
+  await page.click("#example-bcg");
+  await page.fill("#r", "");
+  await page.focus("#tau_prior");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "run");
+  await page.keyboard.press("Enter");
+  await shown(page);
+  // Nothing but the figures and the report (which scroll in their own boxes)
+  // is wider than the window.
+  const overflow = await page.evaluate(() =>
+    [...document.querySelectorAll("input, select, button, label, p, h2, h3")]
+      .map((el) => el.getBoundingClientRect().right - window.innerWidth)
+      .reduce((a, b) => Math.max(a, b), -Infinity));
+  assert.ok(overflow <= 0, `a control reaches ${overflow} px past the window`);
+  await page.screenshot({ path: join(shots, "zoom200.png") });
+});
+
 await test("1,000 studies are analysed within a second", async (page) => {
   let csv = "study,yi,vi\n";
   for (let i = 0; i < 1000; i++) csv += `S${i},${(0.3 + Math.sin(i) * 0.4).toFixed(6)},${(0.01 + (i % 17) * 0.003).toFixed(6)}\n`;

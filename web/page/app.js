@@ -55,7 +55,8 @@ function request() {
     measure: value("measure"),
     method: value("method"),
     test: value("test"),
-    r: value("r"),
+    // The correlation belongs to before/after designs only (others refuse it).
+    r: ["MC", "SMCC", "SMCR", "SMCRD", "MCD"].includes(value("measure")) ? value("r") : "",
     impute_sd: value("impute_sd"),
     by_outcome: form.elements.by_outcome.checked,
     by: value("by"),
@@ -117,7 +118,10 @@ function showAnalysis(container, shown) {
   if (shown.forest_svg) links.appendChild(download(`${stem}_forest.svg`, "image/svg+xml", shown.forest_svg));
   if (shown.funnel_svg) links.appendChild(download(`${stem}_funnel.svg`, "image/svg+xml", shown.funnel_svg));
   section.appendChild(links);
-  for (const [svg, label] of [[shown.forest_svg, "Forest plot"], [shown.funnel_svg, "Funnel plot"]]) {
+  if (shown.posterior_svg) links.appendChild(download(`${stem}_posterior.svg`, "image/svg+xml", shown.posterior_svg));
+  if (shown.shrinkage_svg) links.appendChild(download(`${stem}_shrinkage.svg`, "image/svg+xml", shown.shrinkage_svg));
+  for (const [svg, label] of [[shown.forest_svg, "Forest plot"], [shown.funnel_svg, "Funnel plot"],
+    [shown.shrinkage_svg, "Bayesian shrinkage plot"], [shown.posterior_svg, "Bayesian posterior densities"]]) {
     if (!svg) continue;
     const figure = document.createElement("figure");
     figure.className = "figure";
@@ -159,6 +163,7 @@ async function run(event) {
       : /has no column|maps/.test(message) ? "columns"
       : /correlation/.test(message) ? "r" : null;
     if (field) document.getElementById(field).classList.add("invalid");
+    if (response.error_at) showCell(response.error_at);
     // A header the engine guessed at: offer its mapping, to check and run.
     const guess = message.match(/map them with \S+ (\S+?);/);
     if (guess) {
@@ -175,6 +180,38 @@ async function run(event) {
   document.getElementById("headers").textContent = `Columns read: ${response.headers.join(", ")}`;
   document.getElementById("results-heading").scrollIntoView();
   for (const shown of response.analyses) showAnalysis(results, shown);
+}
+
+// The rows around an error in a text file, with the cell at fault marked.
+function showCell(at) {
+  const results = document.getElementById("results");
+  if (!at.row || at.sheet || !state.bytes) return;
+  const lines = new TextDecoder().decode(state.bytes).split(/\r?\n/);
+  const delimiter = [",", ";", "\t", "|"].find((d) => lines[0].includes(d)) || ",";
+  const header = lines[0].split(delimiter).map((h) => h.trim().toLowerCase());
+  const column = at.column ? header.indexOf(at.column.toLowerCase()) : -1;
+  const table = document.createElement("table");
+  table.className = "preview";
+  table.setAttribute("aria-label", "The file around the error");
+  const first = Math.max(2, at.row - 2);
+  for (const n of [1, ...Array.from({ length: 5 }, (_, i) => first + i)]) {
+    if (n > lines.length || (n > 1 && !lines[n - 1])) continue;
+    const tr = document.createElement("tr");
+    const th = document.createElement("th");
+    th.textContent = n === 1 ? "line" : String(n);
+    tr.appendChild(th);
+    lines[n - 1].split(delimiter).forEach((cell, i) => {
+      const td = document.createElement(n === 1 ? "th" : "td");
+      td.textContent = cell;
+      if (n === at.row && i === column) {
+        td.className = "at-fault";
+        td.setAttribute("aria-label", `line ${n}, column ${header[i]}: ${cell} (the error)`);
+      }
+      tr.appendChild(td);
+    });
+    table.appendChild(tr);
+  }
+  results.appendChild(table);
 }
 
 function readFile(file) {

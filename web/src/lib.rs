@@ -65,6 +65,10 @@ pub struct Shown {
     pub forest_svg: Option<String>,
     /// The funnel plot (where the analysis has one).
     pub funnel_svg: Option<String>,
+    /// The Bayesian model's posterior densities, when it was fitted.
+    pub posterior_svg: Option<String>,
+    /// The Bayesian model's shrunken estimates, when it was fitted.
+    pub shrinkage_svg: Option<String>,
     /// Why the analysis of this outcome failed.
     pub error: Option<String>,
 }
@@ -78,10 +82,39 @@ pub struct Response {
     pub analyses: Vec<Shown>,
     /// The error, when the file could not be analysed.
     pub error: Option<String>,
+    /// Where in the file the error is: the row as the user sees it (the
+    /// header is 1), the column's name, and for a spreadsheet the sheet and
+    /// the column's letters.
+    pub error_at: Option<ErrorAt>,
     /// The file's headers as read (lower-cased), for the column mapping.
     pub headers: Vec<String>,
     /// The command that reproduces the result.
     pub command: String,
+}
+
+/// The position of an error in the file.
+#[derive(Debug, Serialize)]
+pub struct ErrorAt {
+    /// The row (the header is row 1).
+    pub row: Option<usize>,
+    /// The column as cochran names it.
+    pub column: Option<String>,
+    /// The spreadsheet's sheet.
+    pub sheet: Option<String>,
+    /// The spreadsheet column's letters.
+    pub letters: Option<String>,
+}
+
+impl ErrorAt {
+    fn of(error: &Error) -> Option<ErrorAt> {
+        let at = error.location();
+        (at.row.is_some() || at.column.is_some()).then(|| ErrorAt {
+            row: at.row,
+            column: at.column.clone(),
+            sheet: at.sheet.as_ref().map(|s| s.sheet.clone()),
+            letters: at.sheet.as_ref().and_then(|s| s.letters.clone()),
+        })
+    }
 }
 
 /// Analyses `file` as `request` says.
@@ -92,12 +125,14 @@ pub fn analyze(request: &Request, file: &[u8]) -> Response {
             ok: true,
             analyses,
             error: None,
+            error_at: None,
             headers,
             command,
         },
         Err(error) => Response {
             ok: false,
             analyses: Vec::new(),
+            error_at: ErrorAt::of(&error),
             error: Some(error.to_string()),
             headers: Vec::new(),
             command,
@@ -141,6 +176,8 @@ fn shown_outcome(outcome: &OutcomeAnalysis) -> Shown {
             csv: String::new(),
             forest_svg: None,
             funnel_svg: None,
+            posterior_svg: None,
+            shrinkage_svg: None,
             error: error.as_ref().map(|e| e.to_string()),
         },
     }
@@ -167,6 +204,14 @@ fn shown(analysis: &Analysis, outcome: Option<String>) -> Shown {
         csv,
         forest_svg: analysis.forest_plot().to_svg().ok(),
         funnel_svg: analysis.funnel_plot().to_svg().ok(),
+        posterior_svg: analysis
+            .bayesian
+            .as_ref()
+            .and_then(|_| analysis.posterior_plot().to_svg().ok()),
+        shrinkage_svg: analysis
+            .bayesian
+            .as_ref()
+            .and_then(|_| analysis.shrinkage_plot().to_svg().ok()),
         error: None,
     }
 }
@@ -383,6 +428,15 @@ mod tests {
             response.command,
             "cochran analyze hip_oa_msc.csv --measure MC --r 0.5 --impute-sd max --by outcome"
         );
+    }
+
+    #[test]
+    fn an_error_in_a_cell_says_where() {
+        let mut request = request("GEN");
+        request.by_outcome = false;
+        let response = analyze(&request, b"study,yi,vi\nA,0.1,0.01\nB,abc,0.02\n");
+        let at = response.error_at.expect("a position");
+        assert_eq!((at.row, at.column.as_deref()), (Some(3), Some("yi")));
     }
 
     #[test]

@@ -77,6 +77,7 @@ await test("the hip example, one analysis per instrument, matches the command li
   await page.check("#by_outcome");
   await page.check("#bayes");
   await page.click("#run");
+  await page.locator("figure[aria-label='Bayesian posterior densities']").first().waitFor();
   const expected = cliJson(["datasets/hip_oa_msc.csv", "--measure", "MC", "--r", "0.5", "--impute-sd", "max", "--by", "outcome", "--bayes"]);
   const analysed = expected.outcomes.filter((o) => o.analysis);
   for (let i = 0; i < analysed.length; i++) agree(await shown(page, i), analysed[i].analysis, analysed[i].outcome);
@@ -90,8 +91,6 @@ await test("the hip example, one analysis per instrument, matches the command li
 
 await test("BCG from the bundled example matches the command line, and its SVG is the command line's", async (page) => {
   await page.click("#example-bcg");
-  await page.selectOption("#r", { index: 0 }).catch(() => {});
-  await page.fill("#r", "");
   await page.click("#run");
   agree(await shown(page), cliJson(["datasets/bcg.csv", "--measure", "RR"]), "bcg");
   const svgPath = join(scratch, "bcg_forest.svg");
@@ -113,6 +112,8 @@ await test("text in a numeric cell is shown with its line and column", async (pa
   await page.waitForFunction(() => document.getElementById("error").textContent.length > 0);
   const error = await page.locator("#error").textContent();
   assert.ok(/line 3/.test(error) && /`yi`/.test(error) && /abc/.test(error), error);
+  // The cell itself is marked in a view of the file.
+  assert.equal(await page.locator("td.at-fault").textContent(), "abc");
   await page.screenshot({ path: join(shots, "error.png") });
 });
 

@@ -76,6 +76,34 @@ function download(name, type, content) {
   return a;
 }
 
+// A PNG of an SVG figure, drawn by the browser at twice its size (the SVG
+// holds its text as outlines, so no font is needed).
+function pngLink(name, svg) {
+  const a = document.createElement("a");
+  a.href = "#";
+  a.textContent = name;
+  a.addEventListener("click", async (event) => {
+    if (a.dataset.ready) return;
+    event.preventDefault();
+    const image = new Image();
+    image.src = "data:image/svg+xml;base64," + btoa(unescape(encodeURIComponent(svg)));
+    await image.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = image.naturalWidth * 2;
+    canvas.height = image.naturalHeight * 2;
+    const context = canvas.getContext("2d");
+    context.fillStyle = "white";
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    context.drawImage(image, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise((done) => canvas.toBlob(done, "image/png"));
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    a.dataset.ready = "1";
+    a.click();
+  });
+  return a;
+}
+
 function number(x) {
   return typeof x === "number" ? x.toFixed(4) : "NA";
 }
@@ -115,7 +143,10 @@ function showAnalysis(container, shown) {
   const stem = (shown.outcome || "analysis").replace(/[^A-Za-z0-9]+/g, "_");
   links.appendChild(download(`${stem}.json`, "application/json", JSON.stringify(j, null, 2)));
   links.appendChild(download(`${stem}.csv`, "text/csv", shown.csv));
-  if (shown.forest_svg) links.appendChild(download(`${stem}_forest.svg`, "image/svg+xml", shown.forest_svg));
+  if (shown.forest_svg) {
+    links.appendChild(download(`${stem}_forest.svg`, "image/svg+xml", shown.forest_svg));
+    links.appendChild(pngLink(`${stem}_forest.png`, shown.forest_svg));
+  }
   if (shown.funnel_svg) links.appendChild(download(`${stem}_funnel.svg`, "image/svg+xml", shown.funnel_svg));
   section.appendChild(links);
   if (shown.posterior_svg) links.appendChild(download(`${stem}_posterior.svg`, "image/svg+xml", shown.posterior_svg));

@@ -99,6 +99,15 @@ await test("BCG from the bundled example matches the command line, and its SVG i
   const saved = join(scratch, "page_forest.svg");
   await download.saveAs(saved);
   assert.equal(readFileSync(saved, "utf8"), readFileSync(svgPath, "utf8"), "the downloaded SVG is the command line's");
+  const [png] = await Promise.all([page.waitForEvent("download"), page.click("text=analysis_forest.png")]);
+  const pngPath = join(scratch, "page_forest.png");
+  await png.saveAs(pngPath);
+  const bytes = readFileSync(pngPath);
+  assert.equal(bytes.subarray(1, 4).toString(), "PNG");
+  // Twice the SVG's size.
+  const width = bytes.readUInt32BE(16);
+  const svgWidth = Number(readFileSync(svgPath, "utf8").match(/width="(\d+)"/)[1]);
+  assert.equal(width, 2 * svgWidth);
   await page.screenshot({ path: join(shots, "bcg.png"), fullPage: true });
 });
 

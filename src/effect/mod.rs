@@ -41,7 +41,7 @@ pub use measure::{Design, Measure};
 pub use one_group::{Correlation, Proportion, SingleMean};
 pub use rates::{Rate, TwoRates};
 pub use recover::{Imputation, SdImputation};
-pub use table::{EffectOptions, EffectSet, Exclusion, StudyEffect};
+pub use table::{EffectOptions, EffectSet, Exclusion, StudyEffect, guess_column};
 pub use transform::BackTransform;
 
 use crate::error::{Error, Result};

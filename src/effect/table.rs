@@ -389,6 +389,19 @@ fn half_last_digit(x: f64) -> f64 {
 
 /// A header that is probably `wanted` misspelt: the same letters and digits
 /// once spaces, underscores and dashes are gone, or one edit away.
+/// The header among `headers` that looks like the column `wanted` (the same
+/// letters, one typo, or the parts of a before/after column), if any: what a
+/// missing column's error suggests mapping.
+///
+/// ```
+/// let headers = vec!["study".to_string(), "pre_avg".to_string()];
+/// assert_eq!(cochran::effect::guess_column("mean_pre", &headers), Some("pre_avg"));
+/// assert_eq!(cochran::effect::guess_column("events1", &headers), None);
+/// ```
+pub fn guess_column<'h>(wanted: &str, headers: &'h [String]) -> Option<&'h str> {
+    near_miss(wanted, headers)
+}
+
 fn near_miss<'h>(wanted: &str, headers: &'h [String]) -> Option<&'h str> {
     let bare = |s: &str| -> String { s.chars().filter(|c| c.is_alphanumeric()).collect() };
     let wanted_bare = bare(wanted);

@@ -45,6 +45,61 @@ function setFile(name, bytes) {
   state.name = name;
   state.bytes = bytes;
   document.getElementById("file-name").textContent = `File: ${name} (${bytes.length} bytes)`;
+  document.getElementById("columns").value = "";
+  inspect();
+}
+
+// The columns the measure needs, each with the file's column it is read
+// from: found, recognised, or guessed (and then put in the column mapping,
+// as the command line's --columns would take it).
+async function inspect() {
+  const box = document.getElementById("mapping");
+  box.innerHTML = "";
+  if (!state.bytes) return;
+  const response = await analyse({ ...request(), columns: "", inspect: true }, state.bytes);
+  if (!response.ok) return;
+  const table = document.createElement("table");
+  table.className = "mapping";
+  const caption = document.createElement("caption");
+  caption.textContent = `Columns ${document.getElementById("measure").value} needs, and where they are read from`;
+  table.appendChild(caption);
+  const words = { found: "found", recognised: "recognised", guessed: "guessed: please check", missing: "missing" };
+  for (const use of response.columns) {
+    const tr = document.createElement("tr");
+    const th = document.createElement("th");
+    const id = `map-${use.needed}`;
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = use.needed;
+    th.appendChild(label);
+    const select = document.createElement("select");
+    select.id = id;
+    select.dataset.needed = use.needed;
+    const none = new Option("— (not in the file)", "");
+    select.appendChild(none);
+    for (const header of response.headers) select.appendChild(new Option(header, header));
+    const chosen = use.how === "guessed" ? use.header : use.how === "missing" ? "" : use.needed;
+    select.value = chosen;
+    select.addEventListener("change", fillMapping);
+    const td = document.createElement("td");
+    td.appendChild(select);
+    const how = document.createElement("td");
+    how.className = `how ${use.how}`;
+    how.textContent = use.how === "recognised" ? `recognised from “${use.header}”`
+      : use.how === "missing" && /^r\d?$/.test(use.needed) ? "from the correlation set below"
+      : words[use.how];
+    tr.append(th, td, how);
+    table.appendChild(tr);
+  }
+  box.appendChild(table);
+  fillMapping();
+}
+
+function fillMapping() {
+  const pairs = [...document.querySelectorAll("#mapping select")]
+    .filter((s) => s.value && s.value !== s.dataset.needed)
+    .map((s) => `${s.dataset.needed}=${s.value}`);
+  document.getElementById("columns").value = pairs.join(",");
 }
 
 function request() {
@@ -250,9 +305,9 @@ function readFile(file) {
 }
 
 function useExample(name, measure, byOutcome) {
-  setFile(name, new TextEncoder().encode(window.COCHRAN_EXAMPLES[name]));
   const form = document.getElementById("options");
   form.elements.measure.value = measure;
+  setFile(name, new TextEncoder().encode(window.COCHRAN_EXAMPLES[name]));
   form.elements.by_outcome.checked = byOutcome;
   if (name.startsWith("hip")) form.elements.impute_sd.value = "max";
 }
@@ -278,4 +333,5 @@ window.addEventListener("DOMContentLoaded", () => {
   document.getElementById("example-hip").addEventListener("click", () => useExample("hip_oa_msc.csv", "MC", true));
   document.getElementById("example-bcg").addEventListener("click", () => useExample("bcg.csv", "RR", false));
   document.getElementById("options").addEventListener("submit", run);
+  document.getElementById("measure").addEventListener("change", inspect);
 });

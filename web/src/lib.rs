@@ -48,6 +48,21 @@ pub struct Request {
     pub tau_prior: String,
     /// The prior for μ (uniform when empty).
     pub mu_prior: String,
+    /// Only read the file's columns and say where each column the measure
+    /// needs would come from.
+    pub inspect: bool,
+}
+
+/// Where a column the measure needs comes from.
+#[derive(Debug, Serialize)]
+pub struct ColumnUse {
+    /// cochran's name of the column.
+    pub needed: String,
+    /// The file's header it is read from, if any.
+    pub header: Option<String>,
+    /// `found` (the same name), `recognised` (a header such as "Pre mean"),
+    /// `guessed` (a header that looks like it: to be confirmed) or `missing`.
+    pub how: &'static str,
 }
 
 /// One analysis as the page shows it.
@@ -90,6 +105,8 @@ pub struct Response {
     pub headers: Vec<String>,
     /// The command that reproduces the result.
     pub command: String,
+    /// With `inspect`: the columns the measure needs and where each comes from.
+    pub columns: Vec<ColumnUse>,
 }
 
 /// The position of an error in the file.
@@ -120,6 +137,20 @@ impl ErrorAt {
 /// Analyses `file` as `request` says.
 pub fn analyze(request: &Request, file: &[u8]) -> Response {
     let command = command_line(request);
+    if request.inspect {
+        return match inspect(request, file) {
+            Ok((columns, headers)) => Response {
+                ok: true,
+                analyses: Vec::new(),
+                error: None,
+                error_at: None,
+                headers,
+                command,
+                columns,
+            },
+            Err(error) => failed(error, command),
+        };
+    }
     match run(request, file) {
         Ok((analyses, headers)) => Response {
             ok: true,
@@ -128,32 +159,92 @@ pub fn analyze(request: &Request, file: &[u8]) -> Response {
             error_at: None,
             headers,
             command,
+            columns: Vec::new(),
         },
-        Err(error) => Response {
-            ok: false,
-            analyses: Vec::new(),
-            error_at: ErrorAt::of(&error),
-            error: Some(error.to_string()),
-            headers: Vec::new(),
-            command,
-        },
+        Err(error) => failed(error, command),
     }
 }
 
-fn run(request: &Request, file: &[u8]) -> Result<(Vec<Shown>, Vec<String>), Error> {
-    let options = options(request)?;
-    let spec = options.table_spec();
+fn failed(error: Error, command: String) -> Response {
+    Response {
+        ok: false,
+        analyses: Vec::new(),
+        error_at: ErrorAt::of(&error),
+        error: Some(error.to_string()),
+        headers: Vec::new(),
+        command,
+        columns: Vec::new(),
+    }
+}
+
+fn read(request: &Request, file: &[u8], spec: &cochran::data::TableSpec) -> Result<Table, Error> {
     let extension = request
         .file_name
         .rsplit('.')
         .next()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let table = if ["xlsx", "xlsm", "xlsb", "xls", "ods"].contains(&extension.as_str()) {
-        Table::from_spreadsheet_bytes(file, &spec)?
+    if ["xlsx", "xlsm", "xlsb", "xls", "ods"].contains(&extension.as_str()) {
+        Table::from_spreadsheet_bytes(file, spec)
     } else {
-        Table::from_reader(file, None, &spec)?
+        Table::from_reader(file, None, spec)
+    }
+}
+
+/// The columns the measure needs and where each would be read from: the
+/// headers as read (headers clinicians type already renamed), and a guess
+/// for the others, as a missing column's error would suggest.
+fn inspect(request: &Request, file: &[u8]) -> Result<(Vec<ColumnUse>, Vec<String>), Error> {
+    let measure = request.measure.parse::<Measure>()?;
+    let mut read_options = cochran::data::ReadOptions::new();
+    if !request.columns.trim().is_empty() {
+        read_options = read_options.map_columns(&request.columns)?;
+    }
+    let spec = cochran::data::TableSpec::numeric(&[]).read_options(read_options);
+    let table = read(request, file, &spec)?;
+    let headers = table.headers().to_vec();
+    let recognised = |name: &str| {
+        table.notes().iter().find_map(|note| {
+            let rest = note.strip_prefix("the column `")?;
+            let (header, after) = rest.split_once("` is read as `")?;
+            (after.trim_end_matches(|c| c != '`').trim_end_matches('`') == name)
+                .then(|| header.to_string())
+        })
     };
+    // Headers that are a needed column already are no one's misspelling.
+    let candidates: Vec<String> = headers
+        .iter()
+        .filter(|h| !measure.required_columns().contains(&h.as_str()))
+        .cloned()
+        .collect();
+    let columns = measure
+        .required_columns()
+        .iter()
+        .map(|&needed| {
+            let (header, how) = if headers.iter().any(|h| h == needed) {
+                match recognised(needed) {
+                    Some(header) => (Some(header), "recognised"),
+                    None => (Some(needed.to_string()), "found"),
+                }
+            } else {
+                match cochran::effect::guess_column(needed, &candidates) {
+                    Some(header) => (Some(header.to_string()), "guessed"),
+                    None => (None, "missing"),
+                }
+            };
+            ColumnUse {
+                needed: needed.to_string(),
+                header,
+                how,
+            }
+        })
+        .collect();
+    Ok((columns, headers))
+}
+
+fn run(request: &Request, file: &[u8]) -> Result<(Vec<Shown>, Vec<String>), Error> {
+    let options = options(request)?;
+    let table = read(request, file, &options.table_spec())?;
     let headers = table.headers().to_vec();
     let shown = if request.by_outcome {
         Analysis::per_outcome(&table, &options)?
@@ -375,7 +466,7 @@ pub unsafe extern "C" fn cochran_analyze(
         Ok(request) => serde_json::to_vec(&analyze(&request, file)),
         Err(error) => serde_json::to_vec(&serde_json::json!({
             "ok": false, "error": format!("the page's request is not valid: {error}"),
-            "analyses": [], "headers": [], "command": ""
+            "analyses": [], "headers": [], "command": "", "columns": []
         })),
     }
     .unwrap_or_else(|_| b"{\"ok\":false,\"error\":\"the result could not be written\"}".to_vec());
@@ -437,6 +528,31 @@ mod tests {
         let response = analyze(&request, b"study,yi,vi\nA,0.1,0.01\nB,abc,0.02\n");
         let at = response.error_at.expect("a position");
         assert_eq!((at.row, at.column.as_deref()), (Some(3), Some("yi")));
+    }
+
+    #[test]
+    fn inspection_says_where_each_needed_column_comes_from() {
+        let request = Request {
+            file_name: "typed.csv".into(),
+            measure: "MC".into(),
+            inspect: true,
+            ..Request::default()
+        };
+        let file = b"Study,Pre_Avg,Pre SD,Post mean,Post SD,N\nA,50,12,70,12,20\n";
+        let response = analyze(&request, file);
+        assert!(response.ok, "{:?}", response.error);
+        let how = |needed: &str| {
+            let c = response
+                .columns
+                .iter()
+                .find(|c| c.needed == needed)
+                .unwrap();
+            (c.header.clone(), c.how)
+        };
+        assert_eq!(how("n"), (Some("n".into()), "found"));
+        assert_eq!(how("mean_pre"), (Some("pre_avg".into()), "guessed"));
+        assert_eq!(how("sd_pre"), (Some("Pre SD".into()), "recognised"));
+        assert_eq!(how("r"), (None, "missing"));
     }
 
     #[test]

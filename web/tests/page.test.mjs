@@ -126,6 +126,21 @@ await test("text in a numeric cell is shown with its line and column", async (pa
   await page.screenshot({ path: join(shots, "error.png") });
 });
 
+await test("the columns a measure needs are shown, mapped and run", async (page) => {
+  await page.selectOption("#measure", "MC");
+  await page.click("summary");
+  await page.fill("#paste", "Study,Pre_Avg,Pre SD,Post mean,Post SD,N\nA,50,12,70,12,20\nB,48,11,72,10,30\n");
+  await page.click("#use-paste");
+  await page.locator("#map-mean_pre").waitFor();
+  assert.equal(await page.inputValue("#map-mean_pre"), "pre_avg");
+  assert.equal(await page.locator("#map-mean_pre >> xpath=../../td[2]").textContent(), "guessed: please check");
+  assert.equal(await page.inputValue("#map-sd_pre"), "sd_pre");
+  assert.equal(await page.inputValue("#columns"), "mean_pre=pre_avg");
+  await page.click("#run");
+  await shown(page);
+  await page.screenshot({ path: join(shots, "mapping.png") });
+});
+
 await test("a header that looks like a missing column is offered as a mapping", async (page) => {
   await page.click("summary");
   await page.fill("#paste", "Study,Pre_Avg,Pre SD,Post mean,Post SD,N\nA,50,12,70,12,20\nB,48,11,72,10,30\n");

@@ -46,6 +46,7 @@ function setFile(name, bytes) {
   state.bytes = bytes;
   document.getElementById("file-name").textContent = `File: ${name} (${bytes.length} bytes)`;
   document.getElementById("columns").value = "";
+  document.getElementById("sheet").value = "";
   inspect();
 }
 
@@ -117,6 +118,7 @@ function request() {
     by: value("by"),
     columns: value("columns"),
     mods: value("mods"),
+    sheet: document.getElementById("sheet").value,
     bayes: form.elements.bayes.checked || value("tau_prior").trim() !== "",
     tau_prior: value("tau_prior"),
     mu_prior: "",
@@ -250,6 +252,17 @@ async function run(event) {
       : /correlation/.test(message) ? "r" : null;
     if (field) document.getElementById(field).classList.add("invalid");
     if (response.error_at) showCell(response.error_at);
+    // A workbook whose sheet has no table: offer its sheets.
+    const sheets = message.match(/the workbook's sheets are (.*?): /);
+    if (sheets) {
+      const list = document.getElementById("sheets");
+      list.innerHTML = "";
+      for (const m of sheets[1].matchAll(/`([^`]+)`/g)) list.appendChild(new Option(m[1], m[1]));
+      const sheet = document.getElementById("sheet");
+      sheet.classList.add("invalid");
+      sheet.focus();
+      return;
+    }
     // A header the engine guessed at: offer its mapping, to check and run.
     const guess = message.match(/map them with \S+ (\S+?);/);
     if (guess) {
@@ -334,4 +347,5 @@ window.addEventListener("DOMContentLoaded", () => {
   document.getElementById("example-bcg").addEventListener("click", () => useExample("bcg.csv", "RR", false));
   document.getElementById("options").addEventListener("submit", run);
   document.getElementById("measure").addEventListener("change", inspect);
+  document.getElementById("sheet").addEventListener("change", inspect);
 });

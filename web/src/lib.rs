@@ -42,6 +42,8 @@ pub struct Request {
     pub columns: String,
     /// Moderator columns for a meta-regression, comma-separated.
     pub mods: String,
+    /// The sheet of a spreadsheet (the first visible one when empty).
+    pub sheet: String,
     /// Also the Bayesian model.
     pub bayes: bool,
     /// The prior for τ (the measure's default when empty).
@@ -165,6 +167,18 @@ pub fn analyze(request: &Request, file: &[u8]) -> Response {
     }
 }
 
+/// How the file is read: its sheet and the column mapping.
+fn read_options(request: &Request) -> Result<cochran::data::ReadOptions, Error> {
+    let mut read = cochran::data::ReadOptions::new();
+    if !request.sheet.trim().is_empty() {
+        read = read.sheet(request.sheet.trim());
+    }
+    if !request.columns.trim().is_empty() {
+        read = read.map_columns(&request.columns)?;
+    }
+    Ok(read)
+}
+
 fn failed(error: Error, command: String) -> Response {
     Response {
         ok: false,
@@ -196,11 +210,7 @@ fn read(request: &Request, file: &[u8], spec: &cochran::data::TableSpec) -> Resu
 /// for the others, as a missing column's error would suggest.
 fn inspect(request: &Request, file: &[u8]) -> Result<(Vec<ColumnUse>, Vec<String>), Error> {
     let measure = request.measure.parse::<Measure>()?;
-    let mut read_options = cochran::data::ReadOptions::new();
-    if !request.columns.trim().is_empty() {
-        read_options = read_options.map_columns(&request.columns)?;
-    }
-    let spec = cochran::data::TableSpec::numeric(&[]).read_options(read_options);
+    let spec = cochran::data::TableSpec::numeric(&[]).read_options(read_options(request)?);
     let table = read(request, file, &spec)?;
     let headers = table.headers().to_vec();
     let recognised = |name: &str| {
@@ -348,9 +358,7 @@ fn options(request: &Request) -> Result<AnalysisOptions, Error> {
     if !mods.is_empty() {
         options = options.moderators(&mods);
     }
-    if !request.columns.trim().is_empty() {
-        options.read = options.read.clone().map_columns(&request.columns)?;
-    }
+    options.read = read_options(request)?;
     if request.bayes {
         let mut bayes = BayesOptions::new();
         if !request.tau_prior.trim().is_empty() {
@@ -405,6 +413,7 @@ pub fn command_line(request: &Request) -> String {
             &request.by
         },
     );
+    flag("sheet", &request.sheet);
     flag("columns", &request.columns);
     for m in request
         .mods

@@ -18,6 +18,10 @@ const scratch = join(root, "target/web-tests");
 mkdirSync(shots, { recursive: true });
 mkdirSync(scratch, { recursive: true });
 
+function cli_path() {
+  return cli;
+}
+
 function cliJson(args) {
   return JSON.parse(execFileSync(cli, ["analyze", ...args, "--format", "json"], { cwd: root }).toString());
 }
@@ -29,6 +33,11 @@ function close(actual, expected, what) {
 
 async function shown(page, index = 0) {
   const summary = page.locator("p.summary").nth(index);
+  // An error instead of a result fails at once, saying what it was.
+  await page.waitForFunction((index) =>
+    document.querySelectorAll("p.summary").length > index || document.getElementById("error").textContent !== "", index);
+  const error = await page.locator("#error").textContent();
+  assert.equal(error, "", "the page shows an error");
   await summary.waitFor();
   const data = await summary.evaluate((el) => ({ ...el.dataset }));
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Number(v)]));
@@ -189,6 +198,51 @@ await test("usable by keyboard and readable at 200% zoom", async (page) => {
       .reduce((a, b) => Math.max(a, b), -Infinity));
   assert.ok(overflow <= 0, `a control reaches ${overflow} px past the window`);
   await page.screenshot({ path: join(shots, "zoom200.png") });
+});
+
+await test("spreadsheets dropped on the page are read as the command line reads them", async (page) => {
+  for (const name of ["bangertdrowns2004.xlsx", "bangertdrowns2004.ods"]) {
+    const bytes = readFileSync(join(root, "tests/data", name)).toString("base64");
+    // A real drop: a DataTransfer holding the file, dispatched on the drop zone.
+    await page.evaluate(([name, bytes]) => {
+      const data = Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([data], name));
+      document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true }));
+    }, [name, bytes]);
+    await page.waitForFunction((name) => document.getElementById("file-name").textContent.includes(name), name);
+    await page.selectOption("#measure", "GEN");
+    await page.click("#run");
+    const args = [join("tests/data", name), "--measure", "GEN"];
+    if (name.endsWith(".ods")) {
+      // Its first sheet is a note: the page names the sheets to choose from.
+      await page.waitForFunction(() => document.querySelectorAll("#sheets option").length > 0);
+      const sheets = await page.$$eval("#sheets option", (options) => options.map((o) => o.value));
+      assert.deepEqual(sheets, ["Read me", "Data"]);
+      await page.fill("#sheet", "Data");
+      await page.click("#run");
+      args.push("--sheet", "Data");
+    }
+    agree(await shown(page), cliJson(args), name);
+  }
+  const bytes = readFileSync(join(root, "tests/data/bad_cell.xlsx")).toString("base64");
+  await page.evaluate((bytes) => {
+    const data = Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([data], "bad_cell.xlsx"));
+    document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true }));
+  }, bytes);
+  await page.waitForFunction(() => document.getElementById("file-name").textContent.includes("bad_cell"));
+  await page.click("#run");
+  await page.waitForFunction(() => document.getElementById("error").textContent.length > 0);
+  const error = await page.locator("#error").textContent();
+  const cli = (() => {
+    try { execFileSync(cli_path(), ["analyze", "tests/data/bad_cell.xlsx", "--measure", "GEN"], { cwd: root, stdio: "pipe" }); return ""; }
+    catch (e) { return e.stderr.toString(); }
+  })();
+  // The same sheet and cell as the command line names.
+  const cell = cli.match(/sheet `[^`]+`, cell [A-Z]+\d+|[A-Za-z0-9]+![A-Z]+\d+/);
+  assert.ok(cell && error.includes(cell[0]), `page: ${error}; command line: ${cli}`);
 });
 
 await test("1,000 studies are analysed within a second", async (page) => {

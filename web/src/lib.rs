@@ -30,6 +30,8 @@ pub struct Request {
     pub method: String,
     /// The test (`z`, `knha`, `adhoc`); z when empty.
     pub test: String,
+    /// The confidence level in percent (95 when absent).
+    pub level: Option<f64>,
     /// The assumed pre/post correlation, or `impute`.
     pub r: String,
     /// `mean` or `max` to borrow missing SDs.
@@ -318,7 +320,8 @@ fn shown(analysis: &Analysis, outcome: Option<String>) -> Shown {
 }
 
 /// The command line's options, from the page's choices.
-fn options(request: &Request) -> Result<AnalysisOptions, Error> {
+/// The analysis options of a request: the settings by the command line's names.
+pub fn options(request: &Request) -> Result<AnalysisOptions, Error> {
     let or = |value: &str, default: &'static str| -> String {
         if value.trim().is_empty() {
             default.to_string()
@@ -329,6 +332,9 @@ fn options(request: &Request) -> Result<AnalysisOptions, Error> {
     let mut options = AnalysisOptions::new(request.measure.parse::<Measure>()?)
         .method(or(&request.method, "REML").parse::<Method>()?)
         .test(or(&request.test, "z").parse::<Test>()?);
+    if let Some(level) = request.level {
+        options = options.level(level);
+    }
     match request.r.trim() {
         "" => {}
         r if r.eq_ignore_ascii_case("impute") => options = options.impute_r(true),
@@ -403,6 +409,9 @@ pub fn command_line(request: &Request) -> String {
     };
     flag("method", &unless(&request.method, "REML"));
     flag("test", &unless(&request.test, "z"));
+    if let Some(level) = request.level.filter(|l| *l != 95.0) {
+        flag("level", &level.to_string());
+    }
     flag("r", &request.r);
     flag("impute-sd", &request.impute_sd);
     flag(

@@ -43,12 +43,21 @@ class Result:
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
-        self._data: Dict[str, Any] = json.loads(inner.json())
+        # The pooled numbers only: the per-study rows are read when asked for.
+        self._data: Dict[str, Any] = json.loads(inner.pooled_json())
+        self._full: Optional[Dict[str, Any]] = None
+
+    def _document(self) -> Dict[str, Any]:
+        if self._full is None:
+            self._full = json.loads(self._inner.json())
+        return self._full
 
     def __getattr__(self, name: str) -> Any:
         data = self.__dict__.get("_data", {})
         if name in data:
             return data[name]
+        if not name.startswith("_") and name in self._document():
+            return self._document()[name]
         raise AttributeError(name)
 
     @property
@@ -67,7 +76,7 @@ class Result:
 
     def to_dict(self) -> Dict[str, Any]:
         """The analysis as the command line's JSON, as a dict."""
-        return json.loads(self._inner.json())
+        return json.loads(json.dumps(self._document()))
 
     def to_json(self) -> str:
         """The analysis as the command line's JSON."""
@@ -75,11 +84,11 @@ class Result:
 
     def studies(self) -> List[Dict[str, Any]]:
         """One dict per included study (yi, vi, interval, weight, …)."""
-        return list(self._data.get("studies", []))
+        return list(self._document().get("studies", []))
 
     def coefficients(self) -> List[Dict[str, Any]]:
         """The meta-regression's coefficients (empty without moderators)."""
-        return list(self._data.get("coefficients", []))
+        return list(self._document().get("coefficients", []))
 
     def csv(self) -> str:
         """The per-study table as CSV."""

@@ -48,6 +48,17 @@ impl Analysis {
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
 
+    /// The pooled model's numbers alone (no per-study rows): what the
+    /// result's attributes read, cheap at a million studies.
+    fn pooled_json(&self, py: Python<'_>) -> PyResult<String> {
+        match self.0.fit() {
+            Some(fit) => {
+                serde_json::to_string(fit).map_err(|e| PyValueError::new_err(e.to_string()))
+            }
+            None => self.json(py),
+        }
+    }
+
     /// The command line's text report.
     fn text(&self) -> String {
         self.0.text()

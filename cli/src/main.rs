@@ -798,17 +798,8 @@ fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
         .r_sensitivity(&args.r_sensitivity)
         .subgroup_tau2(args.subgroup_tau2.parse::<SubgroupTau2>()?)
         .prediction_interval(args.prediction_interval.parse()?);
-    match args.r.as_deref().map(str::trim) {
-        None => {}
-        Some(r) if r.eq_ignore_ascii_case("impute") => options = options.impute_r(true),
-        Some(r) => {
-            let value = r.parse::<f64>().map_err(|_| {
-                Error::from(cochran::ErrorKind::InvalidSetting(format!(
-                    "--r takes a correlation in [-1, 1] or `impute`, found `{r}`"
-                )))
-            })?;
-            options = options.r(value);
-        }
+    if let Some(r) = &args.r {
+        options = options.r_text(r)?;
     }
     if let Some(rule) = args.impute_sd {
         options = options.impute_sd(match rule {

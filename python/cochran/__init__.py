@@ -107,11 +107,8 @@ class Result:
 
 
 def _settings(measure: str, **options: Any) -> str:
-    names = {
-        "method": "method", "test": "test", "r": "r", "impute_sd": "impute_sd",
-        "by": "by", "columns": "columns", "mods": "mods", "sheet": "sheet",
-        "tau_prior": "tau_prior", "mu_prior": "mu_prior",
-    }
+    # Settings passed on as text, under the same names.
+    names = {"method", "test", "r", "impute_sd", "by", "columns", "mods", "sheet", "tau_prior", "mu_prior"}
     request: Dict[str, Any] = {"measure": measure}
     for key, value in options.items():
         if value is None:
@@ -125,7 +122,7 @@ def _settings(measure: str, **options: Any) -> str:
         elif key == "columns" and isinstance(value, dict):
             request["columns"] = ",".join(f"{k}={v}" for k, v in value.items())
         elif key in names:
-            request[names[key]] = str(value)
+            request[key] = str(value)
         else:
             raise TypeError(f"analyze() got an unexpected setting {key!r}")
     if request.get("tau_prior") or request.get("mu_prior"):

@@ -466,6 +466,31 @@ impl AnalysisOptions {
         self
     }
 
+    /// The pre/post correlation as front ends take it in text: a number for
+    /// [`r`](Self::r), or `impute` for [`impute_r`](Self::impute_r).
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure};
+    /// let options = AnalysisOptions::new(Measure::Mc);
+    /// assert_eq!(options.clone().r_text(" 0.5 ")?.effects.r, Some(0.5));
+    /// assert!(options.clone().r_text("IMPUTE")?.effects.impute_r);
+    /// assert!(options.r_text("half").is_err());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn r_text(self, text: &str) -> Result<Self> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("impute") {
+            return Ok(self.impute_r(true));
+        }
+        let r = text.parse::<f64>().map_err(|_| {
+            ErrorKind::InvalidSetting(format!(
+                "{} takes a correlation in [-1, 1] or `impute`, found `{text}`",
+                Setting::Correlation
+            ))
+        })?;
+        Ok(self.r(r))
+    }
+
     /// Sets the pre/post correlation for studies without an `r` value.
     ///
     /// ```

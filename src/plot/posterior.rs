@@ -313,29 +313,7 @@ impl<'a> ShrinkagePlot<'a> {
         } else {
             measure.to_string()
         };
-        draw_x_axis(&mut scene, &frame, font, &x_title);
+        frame.draw_x_axis(&mut scene, font, &x_title);
         Ok(scene)
     }
-}
-
-/// The x axis alone (the rows are labelled on the left).
-fn draw_x_axis(scene: &mut Scene, frame: &Frame, font: f64, title: &str) {
-    let small = font * 0.88;
-    scene.line(
-        vec![(frame.left, frame.bottom), (frame.right, frame.bottom)],
-        BLACK,
-        1.0,
-    );
-    for t in frame.x.ticks_that_fit(small) {
-        let x = frame.x.px(t);
-        scene.line(vec![(x, frame.bottom), (x, frame.bottom + 5.0)], BLACK, 1.0);
-        scene.text(
-            Text::new(x, frame.bottom + 5.0 + small, frame.x.label(t), small).align(Align::Center),
-        );
-    }
-    let middle = (frame.left + frame.right) / 2.0;
-    scene.text(
-        Text::new(middle, frame.bottom + 5.0 + small * 2.0 + font, title, font)
-            .align(Align::Center),
-    );
 }

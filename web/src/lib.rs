@@ -335,17 +335,8 @@ pub fn options(request: &Request) -> Result<AnalysisOptions, Error> {
     if let Some(level) = request.level {
         options = options.level(level);
     }
-    match request.r.trim() {
-        "" => {}
-        r if r.eq_ignore_ascii_case("impute") => options = options.impute_r(true),
-        r => {
-            let value = r.parse::<f64>().map_err(|_| {
-                Error::from(cochran::ErrorKind::InvalidSetting(format!(
-                    "r takes a correlation in [-1, 1] or `impute`, found `{r}`"
-                )))
-            })?;
-            options = options.r(value);
-        }
+    if !request.r.trim().is_empty() {
+        options = options.r_text(&request.r)?;
     }
     match request.impute_sd.trim() {
         "" => {}

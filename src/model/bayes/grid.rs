@@ -172,6 +172,21 @@ pub(crate) struct Node {
     pub(crate) conditional: Conditional,
 }
 
+impl Node {
+    /// The node at u: τ, the log posterior density there, the Jacobian and
+    /// what the data say given τ.
+    fn at(likelihood: &Likelihood, prior: &TauPrior, map: Map, u: f64) -> Node {
+        let (tau, jacobian) = map.tau(u);
+        let conditional = likelihood.at(tau);
+        Node {
+            tau,
+            log_density: prior.log_density(tau, &likelihood.v) + conditional.log_likelihood,
+            log_jacobian: jacobian.ln(),
+            conditional,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Piece {
     lower: f64,
@@ -262,16 +277,7 @@ impl Grid {
             v.sort_by(f64::total_cmp);
             Map::Unbounded(v[v.len() / 2].sqrt())
         };
-        let point = |u: f64| {
-            let (tau, jacobian) = map.tau(u);
-            let conditional = likelihood.at(tau);
-            Node {
-                tau,
-                log_density: prior.log_density(tau, &likelihood.v) + conditional.log_likelihood,
-                log_jacobian: jacobian.ln(),
-                conditional,
-            }
-        };
+        let point = |u: f64| Node::at(&likelihood, &prior, map, u);
         let mut pieces: Vec<Piece> = (0..4)
             .map(|i| Piece::new(i as f64 / 4.0, (i + 1) as f64 / 4.0, &point))
             .collect();
@@ -358,27 +364,14 @@ impl Grid {
                 below += mass;
             } else {
                 if u > piece.lower {
-                    let part = Piece::new(piece.lower, u, &|x| self.node(x));
+                    let point = |x: f64| Node::at(&self.likelihood, &self.prior, self.map, x);
+                    let part = Piece::new(piece.lower, u, &point);
                     below += part.sums(self.shift).0 / self.total;
                 }
                 break;
             }
         }
         below.min(1.0)
-    }
-
-    fn node(&self, u: f64) -> Node {
-        let (tau, jacobian) = self.map.tau(u);
-        Node {
-            tau,
-            log_density: self.log_density(tau),
-            log_jacobian: jacobian.ln(),
-            conditional: Conditional {
-                log_likelihood: 0.0,
-                mean: 0.0,
-                var: 0.0,
-            },
-        }
     }
 
     /// The derivative of the log posterior density of τ.

@@ -258,8 +258,10 @@ impl Posterior {
         let mut mu = Mixture::default();
         let mut predictive = Mixture::default();
         let (mut tau_mean, mut tau_square) = (0.0, 0.0);
-        let mut nodes = 0;
-        for (p, node) in grid.nodes() {
+        // The nodes with their posterior probabilities, once for every mixture.
+        let weighted: Vec<(f64, &grid::Node)> = grid.nodes().collect();
+        let nodes = weighted.len();
+        for &(p, node) in &weighted {
             let c = node.conditional;
             mu.weights.push(p);
             mu.means.push(c.mean);
@@ -267,7 +269,6 @@ impl Posterior {
             predictive.sds.push((c.var + node.tau * node.tau).sqrt());
             tau_mean += p * node.tau;
             tau_square += p * node.tau * node.tau;
-            nodes += 1;
         }
         predictive.weights = mu.weights.clone();
         predictive.means = mu.means.clone();
@@ -290,8 +291,8 @@ impl Posterior {
                 mu_summary.sd = None;
             }
         }
-        let studies = (0..grid.likelihood.y.len())
-            .map(|i| shrunken(&grid, i, level))
+        let studies = (0..k)
+            .map(|i| shrunken(&grid.likelihood, &weighted, i, level))
             .collect::<Result<Vec<_>>>()?;
         let log_evidence = grid.log_evidence();
         let log_marginal_likelihood =
@@ -405,10 +406,15 @@ impl Posterior {
 
 /// θᵢ given τ: mean bᵢ yᵢ + (1 − bᵢ) E(μ|τ), variance bᵢ σᵢ² + (1 − bᵢ)² Var(μ|τ),
 /// with bᵢ = τ² / (σᵢ² + τ²); mixed over the posterior of τ.
-fn shrunken(grid: &Grid, i: usize, level: f64) -> Result<Shrunken> {
-    let (y, v) = (grid.likelihood.y[i], grid.likelihood.v[i]);
+fn shrunken(
+    likelihood: &Likelihood,
+    weighted: &[(f64, &grid::Node)],
+    i: usize,
+    level: f64,
+) -> Result<Shrunken> {
+    let (y, v) = (likelihood.y[i], likelihood.v[i]);
     let mut mixture = Mixture::default();
-    for (p, node) in grid.nodes() {
+    for &(p, node) in weighted {
         let c = node.conditional;
         let t2 = node.tau * node.tau;
         let b = t2 / (v + t2);

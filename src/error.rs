@@ -30,6 +30,8 @@ pub struct Location {
     pub sheet: Option<SheetCell>,
     /// The column name as the measure knows it (e.g. `sd1`).
     pub column: Option<String>,
+    /// The row is a data frame's position, counted from 0.
+    pub frame: bool,
 }
 
 /// A sheet of a spreadsheet and, if known, the column letters of a cell.
@@ -59,6 +61,7 @@ impl fmt::Display for Location {
                 parts.push(format!("sheet `{sheet}`, row {row}"))
             }
             (Some(SheetCell { sheet, .. }), None) => parts.push(format!("sheet `{sheet}`")),
+            (None, Some(row)) if self.frame => parts.push(format!("data frame row {row} (from 0)")),
             (None, Some(row)) => parts.push(format!("line {row}")),
             (None, None) => {}
         }
@@ -300,6 +303,12 @@ impl Error {
     /// the row of a spreadsheet), keeping one already known.
     pub fn at_row(mut self, row: usize) -> Self {
         self.inner.location.row.get_or_insert(row);
+        self
+    }
+
+    /// Says the row is a data frame's position (from 0), not a line.
+    pub(crate) fn in_frame(mut self) -> Self {
+        self.inner.location.frame = true;
         self
     }
 

@@ -43,6 +43,7 @@
 //! ```
 
 mod builder;
+mod frame;
 pub mod limits;
 mod read_options;
 #[cfg(feature = "spreadsheet")]
@@ -68,6 +69,7 @@ mod text;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub use frame::Column;
 pub use read_options::ReadOptions;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -196,6 +198,32 @@ impl Table {
                 .map_err(|e| e.in_file(path)),
             None => read,
         }
+    }
+
+    /// Reads the named columns of a data frame held in memory (a Python or
+    /// Arrow table), with the same column mapping and checks as a file's.
+    /// Rows are numbered as the frame numbers them, from 0: an error names
+    /// the row's position.
+    ///
+    /// ```
+    /// use cochran::data::{Column, Table, TableSpec};
+    /// let columns = vec![
+    ///     ("Author".to_string(), Column::Text(vec![Some("A".into()), Some("B".into())])),
+    ///     ("yi".to_string(), Column::Numbers(vec![Some(0.1), Some(f64::NAN)])),
+    ///     ("vi".to_string(), Column::Text(vec![Some("0.01".into()), None])),
+    /// ];
+    /// let table = Table::from_columns(&columns, &TableSpec::numeric(&["yi", "vi"]))?;
+    /// assert_eq!(table.labels(), ["A", "B"]);
+    /// assert_eq!(table.column("yi"), Some(&[Some(0.1), None][..])); // NaN is missing
+    /// assert_eq!(table.column("vi"), Some(&[Some(0.01), None][..]));
+    ///
+    /// let bad = vec![("yi".to_string(), Column::Text(vec![Some("0.1".into()), Some("abc".into())]))];
+    /// let error = Table::from_columns(&bad, &TableSpec::numeric(&["yi"])).unwrap_err();
+    /// assert_eq!(error.to_string(), "data frame row 1 (from 0), column `yi`: expected a number, found `abc`");
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn from_columns(columns: &[(String, Column)], spec: &TableSpec) -> Result<Table> {
+        frame::read(columns, spec)
     }
 
     /// Reads a spreadsheet (.xlsx, .xlsm, .xlsb, .xls, .ods) held in memory,
@@ -432,6 +460,8 @@ const LABEL_COLUMNS: [&str; 4] = ["author", "trial", "id", "name"];
 pub(crate) enum Layout {
     /// Lines of a text file (the header is line 1).
     Text,
+    /// Rows of a data frame, numbered from 0.
+    Frame,
     /// Rows of a spreadsheet's sheet, whose used range starts at this column
     /// (0-based).
     #[cfg_attr(not(feature = "spreadsheet"), allow(dead_code))]
@@ -444,6 +474,7 @@ impl Layout {
     fn locate(&self, error: Error, column: Option<usize>) -> Error {
         match self {
             Layout::Text => error,
+            Layout::Frame => error.in_frame(),
             Layout::Sheet { name, first_column } => {
                 error.in_sheet(name, column.map(|c| column_letters(first_column + c)))
             }

@@ -9,6 +9,7 @@ mod clinical;
 mod common;
 mod few_studies;
 mod follow_ups;
+mod frame;
 mod fuzz;
 mod high_precision;
 mod hostile;

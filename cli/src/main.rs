@@ -5,16 +5,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use cochran::analysis::Settings;
 use cochran::bias::{BiasOptions, K0Estimator, Side};
-use cochran::data::ReadOptions;
 use cochran::effect::scales::ScaleRegistry;
-use cochran::model::{Capability, ModelKind, MuPrior, TauPrior};
+use cochran::model::{Capability, ModelKind};
 use cochran::plot::{ForestPlot, ImageFormat, StudyOrder};
 use cochran::report::{BiasReport, RefitsReport, Report};
 use cochran::sensitivity::Subsets;
 use cochran::{
-    Analysis, AnalysisOptions, BayesOptions, Error, ErrorKind, Measure, Method, OutcomeAnalysis,
-    SdImputation, Setting, SubgroupTau2, Test, report,
+    Analysis, AnalysisOptions, Error, ErrorKind, Measure, OutcomeAnalysis, Setting, report,
 };
 
 /// Saves a plot, at twice the size for PNG, with the title given (if any),
@@ -529,7 +528,7 @@ fn column_order(
 ) -> Result<Vec<usize>, Error> {
     let spec = cochran::data::TableSpec::numeric(&[])
         .with_text(&[column])
-        .read_options(read_options(args)?);
+        .read_options(settings(args).read_options()?);
     let table = cochran::data::Table::read(&args.file, &spec)?;
     analysis
         .order_by(&table, column)
@@ -789,113 +788,55 @@ fn message(error: &Error, command: &str) -> String {
 }
 
 fn options(args: &AnalyzeArgs) -> Result<AnalysisOptions, Error> {
-    let mut options = AnalysisOptions::new(args.measure.parse::<Measure>()?)
-        .method(args.method.parse::<Method>()?)
-        .test(args.test.parse::<Test>()?)
-        .level(args.level)
-        .strict(args.strict)
-        .improvement_positive(args.improvement_positive)
-        .r_sensitivity(&args.r_sensitivity)
-        .subgroup_tau2(args.subgroup_tau2.parse::<SubgroupTau2>()?)
-        .prediction_interval(args.prediction_interval.parse()?);
-    if let Some(r) = &args.r {
-        options = options.r_text(r)?;
-    }
-    if let Some(rule) = args.impute_sd {
-        options = options.impute_sd(match rule {
-            ImputeSd::Mean => SdImputation::Mean,
-            ImputeSd::Max => SdImputation::Max,
-        });
-    }
-    if let Some(target) = args.rescale {
-        options = options.rescale(target);
-    }
-    if !args.mods.is_empty() {
-        let mods: Vec<&str> = args.mods.iter().map(String::as_str).collect();
-        options = options.moderators(&mods);
-    }
-    if args.no_intercept {
-        options = options.no_intercept();
-    }
-    if let Some(count) = args.permutations {
-        options = options.permutations(count, args.seed.unwrap_or(1));
-    }
-    for point in &args.predict {
-        let pairs = point
-            .split(',')
-            .map(|pair| {
-                pair.split_once('=').ok_or_else(|| {
-                    Error::from(cochran::ErrorKind::InvalidSetting(format!(
-                        "--predict takes COL=VALUE pairs separated by commas, found `{pair}`"
-                    )))
-                })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-        options = options.predict(&pairs);
-    }
-    if let Some(name) = &args.outcome {
-        options = options.outcome(name.as_str());
-    }
-    if let Some(column) = &args.cluster {
-        options = options.cluster(column.as_str());
-    }
-    options = options.robust(args.robust).companion(args.both);
-    if args.bayes
-        || args.tau_prior.is_some()
-        || args.mu_prior.is_some()
-        || args.posterior_plot.is_some()
-        || args.shrinkage_plot.is_some()
-        || !args.above.is_empty()
-    {
-        let mut bayes = BayesOptions::new().thresholds(&args.above);
-        if let Some(prior) = &args.tau_prior {
-            bayes = bayes.tau_prior(prior.parse::<TauPrior>()?);
-        }
-        if let Some(prior) = &args.mu_prior {
-            bayes = bayes.mu_prior(prior.parse::<MuPrior>()?);
-        }
-        options = options.bayes(bayes);
-    }
-    options.read = read_options(args)?;
-    if let Some(path) = &args.scales {
-        options = options.scales(ScaleRegistry::builtin_and_file(path)?);
-    }
-    if let Some(time) = &args.time {
-        options = options.time(time.parse()?);
-    }
-    if !args.prefer.is_empty() {
-        let prefer: Vec<&str> = args.prefer.iter().map(String::as_str).collect();
-        options = options.prefer(&prefer);
-    }
-    if args.rve {
-        options = options.rve(args.rho);
-    }
-    if let Some(column) = args
-        .by
-        .as_deref()
-        .filter(|b| !b.eq_ignore_ascii_case("outcome"))
-    {
-        options = options.group_by(column);
-    }
-    Ok(options)
+    settings(args).options()
 }
 
-/// How the file is read: delimiter, decimal mark, sheet, column names.
-fn read_options(args: &AnalyzeArgs) -> Result<ReadOptions, Error> {
-    let mut read = ReadOptions::new();
-    if let Some(delimiter) = &args.delimiter {
-        read = read.delimiter_named(delimiter)?;
-    }
-    if let Some(decimal) = &args.decimal {
-        read = read.decimal_mark(decimal)?;
-    }
-    if let Some(sheet) = &args.sheet {
-        read = read.sheet(sheet.as_str());
-    }
-    if let Some(columns) = &args.columns {
-        read = read.map_columns(columns)?;
-    }
-    Ok(read)
+/// The flags as the library's settings, checked there once for every front end.
+fn settings(args: &AnalyzeArgs) -> Settings {
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let mut settings = Settings::new(args.measure.as_str());
+    settings.method = args.method.clone();
+    settings.test = args.test.clone();
+    settings.level = Some(args.level);
+    settings.strict = args.strict;
+    settings.improvement_positive = args.improvement_positive;
+    settings.r_sensitivity = args.r_sensitivity.clone();
+    settings.subgroup_tau2 = args.subgroup_tau2.clone();
+    settings.pi = args.prediction_interval.clone();
+    settings.r = text(&args.r);
+    settings.impute_sd = match args.impute_sd {
+        Some(ImputeSd::Mean) => "mean".into(),
+        Some(ImputeSd::Max) => "max".into(),
+        None => String::new(),
+    };
+    settings.rescale = args.rescale;
+    settings.mods = args.mods.clone();
+    settings.no_intercept = args.no_intercept;
+    settings.permutations = args.permutations;
+    settings.seed = args.seed;
+    settings.predict = args.predict.clone();
+    settings.outcome = text(&args.outcome);
+    settings.cluster = text(&args.cluster);
+    settings.robust = args.robust;
+    settings.both = args.both;
+    settings.bayes = args.bayes || args.posterior_plot.is_some() || args.shrinkage_plot.is_some();
+    settings.tau_prior = text(&args.tau_prior);
+    settings.mu_prior = text(&args.mu_prior);
+    settings.above = args.above.clone();
+    settings.scales = args
+        .scales
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    settings.time = text(&args.time);
+    settings.prefer = args.prefer.clone();
+    settings.rve = args.rve.then_some(args.rho);
+    settings.by = text(&args.by);
+    settings.delimiter = text(&args.delimiter);
+    settings.decimal = text(&args.decimal);
+    settings.sheet = text(&args.sheet);
+    settings.columns = text(&args.columns);
+    settings
 }
 
 /// One analysis, or one per instrument.

@@ -16,6 +16,7 @@ mod dependence;
 mod moderators;
 mod pooled;
 mod selection;
+mod settings;
 
 use crate::setting::Setting;
 use std::path::Path;
@@ -31,6 +32,7 @@ pub use clinical::{
 pub use dependence::{IgnoringDependence, Multilevel};
 pub use pooled::{BackTransformed, Companion, Pooled, PooledModel};
 pub use selection::{TIME_COLUMN, TimeSelection};
+pub use settings::Settings;
 
 use crate::data::Table;
 use crate::effect::harmonise::{Harmonisation, OUTCOME_COLUMN, harmonise};

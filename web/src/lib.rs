@@ -10,51 +10,46 @@
 
 #![deny(missing_docs)]
 
-use cochran::model::{MuPrior, TauPrior};
-use cochran::{
-    Analysis, AnalysisOptions, BayesOptions, Error, Measure, Method, OutcomeAnalysis, SdImputation,
-    Test, data::Table,
-};
+use cochran::analysis::Settings;
+use cochran::{Analysis, Error, Measure, OutcomeAnalysis, data::Table};
 use serde::{Deserialize, Serialize};
 
-/// What the page asks for: the file's name and the analysis's settings, named
-/// as the command line names them.
+/// What the page asks for: the file's name and the analysis's settings
+/// (the library's [`Settings`], named as the command line names them).
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+#[serde(try_from = "RawRequest")]
 pub struct Request {
     /// The file's name (its extension tells a spreadsheet from text).
     pub file_name: String,
-    /// The measure (`MC`, `RR`, …).
-    pub measure: String,
-    /// The method (`REML`, `DL`, `FE`, …); REML when empty.
-    pub method: String,
-    /// The test (`z`, `knha`, `adhoc`); z when empty.
-    pub test: String,
-    /// The confidence level in percent (95 when absent).
-    pub level: Option<f64>,
-    /// The assumed pre/post correlation, or `impute`.
-    pub r: String,
-    /// `mean` or `max` to borrow missing SDs.
-    pub impute_sd: String,
-    /// One analysis per instrument of the `outcome` column.
-    pub by_outcome: bool,
-    /// A subgroup column.
-    pub by: String,
-    /// Column mappings, `name=header,…`.
-    pub columns: String,
-    /// Moderator columns for a meta-regression, comma-separated.
-    pub mods: String,
-    /// The sheet of a spreadsheet (the first visible one when empty).
-    pub sheet: String,
-    /// Also the Bayesian model.
-    pub bayes: bool,
-    /// The prior for τ (the measure's default when empty).
-    pub tau_prior: String,
-    /// The prior for μ (uniform when empty).
-    pub mu_prior: String,
     /// Only read the file's columns and say where each column the measure
     /// needs would come from.
     pub inspect: bool,
+    /// The analysis's settings.
+    pub settings: Settings,
+}
+
+/// A request as sent: the settings are the fields other than the file's;
+/// a misspelt one is refused, not ignored.
+#[derive(Deserialize)]
+struct RawRequest {
+    #[serde(default)]
+    file_name: String,
+    #[serde(default)]
+    inspect: bool,
+    #[serde(flatten)]
+    settings: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TryFrom<RawRequest> for Request {
+    type Error = serde_json::Error;
+
+    fn try_from(raw: RawRequest) -> Result<Request, serde_json::Error> {
+        Ok(Request {
+            file_name: raw.file_name,
+            inspect: raw.inspect,
+            settings: serde_json::from_value(serde_json::Value::Object(raw.settings))?,
+        })
+    }
 }
 
 /// Where a column the measure needs comes from.
@@ -169,18 +164,6 @@ pub fn analyze(request: &Request, file: &[u8]) -> Response {
     }
 }
 
-/// How the file is read: its sheet and the column mapping.
-fn read_options(request: &Request) -> Result<cochran::data::ReadOptions, Error> {
-    let mut read = cochran::data::ReadOptions::new();
-    if !request.sheet.trim().is_empty() {
-        read = read.sheet(request.sheet.trim());
-    }
-    if !request.columns.trim().is_empty() {
-        read = read.map_columns(&request.columns)?;
-    }
-    Ok(read)
-}
-
 fn failed(error: Error, command: String) -> Response {
     Response {
         ok: false,
@@ -211,8 +194,9 @@ fn read(request: &Request, file: &[u8], spec: &cochran::data::TableSpec) -> Resu
 /// headers as read (headers clinicians type already renamed), and a guess
 /// for the others, as a missing column's error would suggest.
 fn inspect(request: &Request, file: &[u8]) -> Result<(Vec<ColumnUse>, Vec<String>), Error> {
-    let measure = request.measure.parse::<Measure>()?;
-    let spec = cochran::data::TableSpec::numeric(&[]).read_options(read_options(request)?);
+    let measure = request.settings.measure.parse::<Measure>()?;
+    let spec =
+        cochran::data::TableSpec::numeric(&[]).read_options(request.settings.read_options()?);
     let table = read(request, file, &spec)?;
     let headers = table.headers().to_vec();
     let recognised = |name: &str| {
@@ -255,10 +239,10 @@ fn inspect(request: &Request, file: &[u8]) -> Result<(Vec<ColumnUse>, Vec<String
 }
 
 fn run(request: &Request, file: &[u8]) -> Result<(Vec<Shown>, Vec<String>), Error> {
-    let options = options(request)?;
+    let options = request.settings.options()?;
     let table = read(request, file, &options.table_spec())?;
     let headers = table.headers().to_vec();
-    let shown = if request.by_outcome {
+    let shown = if request.settings.per_outcome() {
         Analysis::per_outcome(&table, &options)?
             .iter()
             .map(shown_outcome)
@@ -319,58 +303,9 @@ fn shown(analysis: &Analysis, outcome: Option<String>) -> Shown {
     }
 }
 
-/// The command line's options, from the page's choices.
-/// The analysis options of a request: the settings by the command line's names.
-pub fn options(request: &Request) -> Result<AnalysisOptions, Error> {
-    let or = |value: &str, default: &'static str| -> String {
-        if value.trim().is_empty() {
-            default.to_string()
-        } else {
-            value.trim().to_string()
-        }
-    };
-    let mut options = AnalysisOptions::new(request.measure.parse::<Measure>()?)
-        .method(or(&request.method, "REML").parse::<Method>()?)
-        .test(or(&request.test, "z").parse::<Test>()?);
-    if let Some(level) = request.level {
-        options = options.level(level);
-    }
-    if !request.r.trim().is_empty() {
-        options = options.r_text(&request.r)?;
-    }
-    match request.impute_sd.trim() {
-        "" => {}
-        "mean" => options = options.impute_sd(SdImputation::Mean),
-        _ => options = options.impute_sd(SdImputation::Max),
-    }
-    if !request.by.trim().is_empty() {
-        options = options.group_by(request.by.trim());
-    }
-    let mods: Vec<&str> = request
-        .mods
-        .split(',')
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-        .collect();
-    if !mods.is_empty() {
-        options = options.moderators(&mods);
-    }
-    options.read = read_options(request)?;
-    if request.bayes {
-        let mut bayes = BayesOptions::new();
-        if !request.tau_prior.trim().is_empty() {
-            bayes = bayes.tau_prior(request.tau_prior.parse::<TauPrior>()?);
-        }
-        if !request.mu_prior.trim().is_empty() {
-            bayes = bayes.mu_prior(request.mu_prior.parse::<MuPrior>()?);
-        }
-        options = options.bayes(bayes);
-    }
-    Ok(options)
-}
-
 /// `cochran analyze FILE …` with the page's choices.
 pub fn command_line(request: &Request) -> String {
+    let settings = &request.settings;
     let quoted = |s: &str| {
         if s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-/=,:".contains(c))
@@ -383,7 +318,7 @@ pub fn command_line(request: &Request) -> String {
     let mut parts = vec![
         "cochran analyze".to_string(),
         quoted(&request.file_name),
-        format!("--measure {}", quoted(&request.measure)),
+        format!("--measure {}", quoted(&settings.measure)),
     ];
     let mut flag = |name: &str, value: &str| {
         if !value.trim().is_empty() {
@@ -398,34 +333,30 @@ pub fn command_line(request: &Request) -> String {
             value.to_string()
         }
     };
-    flag("method", &unless(&request.method, "REML"));
-    flag("test", &unless(&request.test, "z"));
-    if let Some(level) = request.level.filter(|l| *l != 95.0) {
+    flag("method", &unless(&settings.method, "REML"));
+    flag("test", &unless(&settings.test, "z"));
+    if let Some(level) = settings.level.filter(|l| *l != 95.0) {
         flag("level", &level.to_string());
     }
-    flag("r", &request.r);
-    flag("impute-sd", &request.impute_sd);
+    flag("r", &settings.r);
+    flag("impute-sd", &settings.impute_sd);
     flag(
         "by",
-        if request.by_outcome {
+        if settings.by_outcome {
             "outcome"
         } else {
-            &request.by
+            &settings.by
         },
     );
-    flag("sheet", &request.sheet);
-    flag("columns", &request.columns);
-    for m in request
-        .mods
-        .split(',')
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-    {
+    flag("sheet", &settings.sheet);
+    flag("columns", &settings.columns);
+    for m in &settings.mods {
         flag("mods", m);
     }
-    flag("tau-prior", &request.tau_prior);
-    flag("mu-prior", &request.mu_prior);
-    if request.bayes && request.tau_prior.trim().is_empty() && request.mu_prior.trim().is_empty() {
+    flag("tau-prior", &settings.tau_prior);
+    flag("mu-prior", &settings.mu_prior);
+    if settings.bayes && settings.tau_prior.trim().is_empty() && settings.mu_prior.trim().is_empty()
+    {
         parts.push("--bayes".to_string());
     }
     parts.join(" ")
@@ -495,12 +426,13 @@ mod tests {
     use super::*;
 
     fn request(measure: &str) -> Request {
+        let mut settings = Settings::new(measure);
+        settings.r = "0.5".into();
+        settings.impute_sd = "max".into();
+        settings.by_outcome = true;
         Request {
             file_name: "hip_oa_msc.csv".into(),
-            measure: measure.into(),
-            r: "0.5".into(),
-            impute_sd: "max".into(),
-            by_outcome: true,
+            settings,
             ..Request::default()
         }
     }
@@ -533,7 +465,7 @@ mod tests {
     #[test]
     fn an_error_in_a_cell_says_where() {
         let mut request = request("GEN");
-        request.by_outcome = false;
+        request.settings.by_outcome = false;
         let response = analyze(&request, b"study,yi,vi\nA,0.1,0.01\nB,abc,0.02\n");
         let at = response.error_at.expect("a position");
         assert_eq!((at.row, at.column.as_deref()), (Some(3), Some("yi")));
@@ -543,7 +475,7 @@ mod tests {
     fn inspection_says_where_each_needed_column_comes_from() {
         let request = Request {
             file_name: "typed.csv".into(),
-            measure: "MC".into(),
+            settings: Settings::new("MC"),
             inspect: true,
             ..Request::default()
         };
@@ -562,6 +494,21 @@ mod tests {
         assert_eq!(how("mean_pre"), (Some("pre_avg".into()), "guessed"));
         assert_eq!(how("sd_pre"), (Some("Pre SD".into()), "recognised"));
         assert_eq!(how("r"), (None, "missing"));
+    }
+
+    #[test]
+    fn a_request_reads_the_settings_beside_the_file_and_refuses_unknown_ones() {
+        let request: Request = serde_json::from_str(
+            r#"{"file_name": "a.csv", "inspect": true, "measure": "MC", "mods": "year"}"#,
+        )
+        .unwrap();
+        assert!(request.inspect);
+        assert_eq!(
+            (request.file_name.as_str(), request.settings.mods.as_slice()),
+            ("a.csv", &["year".to_string()][..])
+        );
+        let typo = serde_json::from_str::<Request>(r#"{"file_name": "a.csv", "metod": "DL"}"#);
+        assert!(typo.unwrap_err().to_string().contains("metod"));
     }
 
     #[test]

@@ -432,8 +432,8 @@ mod tests {
         settings.by_outcome = true;
         Request {
             file_name: "hip_oa_msc.csv".into(),
+            inspect: false,
             settings,
-            ..Request::default()
         }
     }
 
@@ -477,7 +477,6 @@ mod tests {
             file_name: "typed.csv".into(),
             settings: Settings::new("MC"),
             inspect: true,
-            ..Request::default()
         };
         let file = b"Study,Pre_Avg,Pre SD,Post mean,Post SD,N\nA,50,12,70,12,20\n";
         let response = analyze(&request, file);

@@ -7,11 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 cargo test
 # The Python package, built into a virtual environment, and its tests (the
-# metafor goldens through the Python API). COCHRAN_SKIP_PYTHON=1 skips them.
+# metafor goldens through the Python API, from files and from pandas, polars
+# and pyarrow frames). COCHRAN_SKIP_PYTHON=1 skips them.
 if [ "${COCHRAN_SKIP_PYTHON:-0}" != 1 ]; then
   python3 -m venv target/python-venv
-  target/python-venv/bin/pip install -q --disable-pip-version-check ./python pytest
-  (cd target && python-venv/bin/python -m pytest -q --import-mode=importlib ../python/tests)
+  target/python-venv/bin/pip install -q --disable-pip-version-check ./python pytest pandas polars pyarrow
+  (cd target && COCHRAN_REQUIRE_FRAMES=1 python-venv/bin/python -m pytest -q --import-mode=importlib ../python/tests)
 fi
 if [ "${COCHRAN_SKIP_BROWSER:-0}" = 1 ]; then
   echo "browser tests skipped (COCHRAN_SKIP_BROWSER=1)"

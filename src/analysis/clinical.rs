@@ -96,7 +96,7 @@ pub(crate) fn summarise(
     let uses: Vec<&InstrumentUse> = effects
         .studies
         .iter()
-        .filter_map(|s| s.instrument.as_deref())
+        .filter_map(|s| s.instrument())
         .collect();
     let first = *uses.first()?;
     let mut instruments: Vec<InstrumentSummary> = Vec::new();
@@ -259,7 +259,7 @@ pub(crate) fn plausibility_warnings(effects: &EffectSet) -> Vec<String> {
                     _ => return None,
                 }
             };
-            let borrowed = s.imputed.iter().any(|i| i.column == "sd_pre");
+            let borrowed = s.imputed().iter().any(|i| i.column == "sd_pre");
             (size > PLAUSIBLE_SDS).then(|| {
                 format!(
                     "study `{}`: a change of {size:.1} SDs (baseline SD{}) is more than \

@@ -17,9 +17,11 @@ mod moderators;
 mod pooled;
 mod selection;
 mod settings;
+mod studies;
 
 use crate::setting::Setting;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -33,11 +35,12 @@ pub use dependence::{IgnoringDependence, Multilevel};
 pub use pooled::{BackTransformed, Companion, Pooled, PooledModel};
 pub use selection::{TIME_COLUMN, TimeSelection};
 pub use settings::Settings;
+pub use studies::{Iter as StudyIter, StudyResult, StudyResults};
 
 use crate::data::Table;
 use crate::effect::harmonise::{Harmonisation, OUTCOME_COLUMN, harmonise};
 use crate::effect::scales::ScaleRegistry;
-use crate::effect::{EffectOptions, EffectSet, Imputation, Measure, SdImputation, StudyData};
+use crate::effect::{EffectOptions, EffectSet, Measure, SdImputation, StudyData};
 use crate::error::{ErrorKind, Result};
 use crate::hash::{LabelMap, LabelSet};
 use crate::model::{
@@ -710,43 +713,6 @@ impl AnalysisOptions {
     }
 }
 
-/// One study's row of the results table.
-#[derive(Debug, Clone, Serialize)]
-#[non_exhaustive]
-pub struct StudyResult {
-    /// The study's label.
-    pub study: String,
-    /// Its subgroup, when grouped.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subgroup: Option<String>,
-    /// Its cluster, when effects are clustered (`--cluster`); shared by the
-    /// cluster's effects.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cluster: Option<std::sync::Arc<str>>,
-    /// Its row in the file (the header is row 1).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub row: Option<usize>,
-    /// Effect size.
-    pub yi: f64,
-    /// Sampling variance.
-    pub vi: f64,
-    /// Weight in the overall model, percent.
-    pub weight: f64,
-    /// Lower limit of the study's normal-theory confidence interval.
-    pub ci_lower: f64,
-    /// Upper limit.
-    pub ci_upper: f64,
-    /// Adjustments made to this study.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-    /// Values the study did not report, recovered or imputed.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub imputed: Vec<Imputation>,
-    /// The clinical instrument.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub instrument: Option<String>,
-}
-
 /// The pooled result of one subgroup.
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
@@ -866,7 +832,7 @@ pub struct Analysis {
     /// Adjustments made to studies (continuity corrections, assumed r).
     pub notes: Vec<String>,
     /// The included studies, in input order.
-    pub studies: Vec<StudyResult>,
+    pub studies: StudyResults,
     /// The excluded studies.
     pub excluded: Vec<crate::effect::Exclusion>,
     /// The column the subgroups come from.
@@ -900,9 +866,9 @@ pub struct Analysis {
     /// The Bayesian random-effects model, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bayesian: Option<BayesianSummary>,
-    /// The study-level data, kept for plots.
+    /// The study-level data, kept for plots (shared with [`studies`](Self::studies)).
     #[serde(skip)]
-    pub effects: EffectSet,
+    pub effects: Arc<EffectSet>,
 }
 
 /// A prediction of the meta-regression at named moderator values.
@@ -1043,7 +1009,7 @@ impl Analysis {
             let selection = selection::select(table, options.time, options.registry())?;
             said = (selection.notes, selection.warnings);
             chosen = selection.table;
-            &chosen
+            chosen.as_ref()
         };
         let mut effects = EffectSet::from_table(table, options.measure, &options.effects)?;
         effects.warnings.extend(said.1);
@@ -1236,14 +1202,16 @@ impl Analysis {
             Some(m) => m.fit.weights(),
             None => fit.weights(),
         };
-        let mut studies = study_results(&effects, &weights, options.level);
+        let effects = Arc::new(effects);
+        let mut studies = StudyResults::new(effects.clone(), weights, options.level);
         if let Some(m) = &multilevel {
-            let labels: Vec<std::sync::Arc<str>> = (0..m.clusters.count())
+            let labels = (0..m.clusters.count())
                 .map(|c| m.clusters.label(c).into())
                 .collect();
-            for (i, s) in studies.iter_mut().enumerate() {
-                s.cluster = Some(labels[m.clusters.of(i)].clone());
-            }
+            let of = (0..effects.studies.len())
+                .map(|i| m.clusters.of(i))
+                .collect();
+            studies = studies.with_clusters(labels, of);
         }
         let mut notes = effects.notes.clone();
         notes.extend(multilevel.as_ref().map(dependence::cluster_note));
@@ -1602,31 +1570,6 @@ fn no_studies_reason(effects: &EffectSet) -> String {
     )
 }
 
-fn study_results(effects: &EffectSet, weights: &[f64], level: f64) -> Vec<StudyResult> {
-    effects
-        .studies
-        .iter()
-        .zip(weights)
-        .map(|(s, &weight)| {
-            let (ci_lower, ci_upper) = s.effect.ci(level);
-            StudyResult {
-                study: s.study.clone(),
-                subgroup: s.subgroup.clone(),
-                cluster: None,
-                row: s.row,
-                yi: s.effect.yi,
-                vi: s.effect.vi,
-                weight,
-                ci_lower,
-                ci_upper,
-                notes: s.notes.clone(),
-                imputed: s.imputed.clone(),
-                instrument: s.instrument.as_ref().map(|i| i.instrument.clone()),
-            }
-        })
-        .collect()
-}
-
 /// The subgroups and the test for their differences.
 fn subgroups(
     effects: &EffectSet,
@@ -1678,7 +1621,7 @@ fn common_tau2(
     let labels: Vec<&str> = effects
         .studies
         .iter()
-        .map(|s| s.subgroup.as_deref().unwrap_or(""))
+        .map(|s| s.subgroup().unwrap_or(""))
         .collect();
     let design = Design::builder(labels.len())
         .categorical("subgroup", &labels)?

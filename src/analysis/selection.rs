@@ -75,8 +75,9 @@ impl fmt::Display for TimeSelection {
 }
 
 /// The rows chosen, with what was said about them.
-pub(crate) struct Selection {
-    pub table: Table,
+pub(crate) struct Selection<'a> {
+    /// The table, borrowed when no row is left out.
+    pub table: std::borrow::Cow<'a, Table>,
     pub notes: Vec<String>,
     pub warnings: Vec<String>,
 }
@@ -100,13 +101,13 @@ fn instruments(table: &Table, registry: &ScaleRegistry) -> Option<Vec<Option<Str
 }
 
 /// Chooses the follow-ups of `table`.
-pub(crate) fn select(
-    table: &Table,
+pub(crate) fn select<'a>(
+    table: &'a Table,
     time: Option<TimeSelection>,
     registry: &ScaleRegistry,
-) -> Result<Selection> {
+) -> Result<Selection<'a>> {
     let mut selection = Selection {
-        table: table.clone(),
+        table: std::borrow::Cow::Borrowed(table),
         notes: Vec::new(),
         warnings: Vec::new(),
     };
@@ -194,8 +195,12 @@ fn several_follow_ups(table: &Table, unchosen: bool, registry: &ScaleRegistry) -
         .collect()
 }
 
-fn choose_time(selection: Selection, chosen: TimeSelection, registry: &ScaleRegistry) -> Selection {
-    let table = &selection.table;
+fn choose_time<'a>(
+    selection: Selection<'a>,
+    chosen: TimeSelection,
+    registry: &ScaleRegistry,
+) -> Selection<'a> {
+    let table = selection.table.as_ref();
     let mut keep = vec![false; table.len()];
     let mut left_out: Vec<String> = Vec::new();
     let instruments = row_instruments(table, registry);
@@ -245,7 +250,7 @@ fn choose_time(selection: Selection, chosen: TimeSelection, registry: &ScaleRegi
         ));
     }
     Selection {
-        table: table.subset(|r| keep[r]),
+        table: std::borrow::Cow::Owned(table.subset(|r| keep[r])),
         notes,
         warnings: selection.warnings,
     }

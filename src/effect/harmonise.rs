@@ -148,16 +148,19 @@ pub fn harmonise(
         let usage = instrument_use(scale, table, row, set.measure, options)?;
         study.effect.yi *= usage.factor;
         study.effect.vi *= usage.factor * usage.factor;
-        study.notes.extend(usage.conversions.iter().cloned());
+        study
+            .extras_mut()
+            .notes
+            .extend(usage.conversions.iter().cloned());
         if usage.default_range && raw {
             // The registry's version of the instrument is an assumption the
             // reader should see (WOMAC Likert 0-96 rather than VAS 0-500, say).
-            study.notes.push(format!(
+            study.extras_mut().notes.push(format!(
                 "{} range {}-{} assumed ({}; the study gives no scale_max)",
                 scale.name, usage.min, usage.max, scale.full_name
             ));
         }
-        study.instrument = Some(Box::new(usage));
+        study.extras_mut().instrument = Some(usage);
     }
     set.warnings.extend(unregistered.iter().map(|name| {
         format!(
@@ -170,11 +173,7 @@ pub fn harmonise(
     set.summarise_notes();
     // What reading the file noted (columns recognised or mapped) stays first.
     set.notes.splice(0..0, table.notes().iter().cloned());
-    let uses: Vec<&InstrumentUse> = set
-        .studies
-        .iter()
-        .filter_map(|s| s.instrument.as_deref())
-        .collect();
+    let uses: Vec<&InstrumentUse> = set.studies.iter().filter_map(|s| s.instrument()).collect();
     check_poolable(set.measure, &uses, options)
 }
 

@@ -575,10 +575,10 @@ impl Measure {
     ///
     /// ```
     /// use cochran::effect::{Arm, Measure, StudyData, TwoArms};
-    /// let study = StudyData::TwoArms(TwoArms {
+    /// let study = StudyData::TwoArms(Box::new(TwoArms {
     ///     treatment: Arm::new(20.0, 12.0, 3.0, "1")?,
     ///     control: Arm::new(20.0, 10.0, 3.0, "2")?,
-    /// });
+    /// }));
     /// assert_eq!(Measure::Md.compute(&study)?.yi, 2.0);
     /// assert!(Measure::Or.compute(&study).is_err()); // wrong design
     /// # Ok::<(), cochran::Error>(())

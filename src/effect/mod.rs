@@ -141,14 +141,15 @@ impl Effect {
 #[serde(tag = "design", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum StudyData {
-    /// Two groups with a continuous outcome.
-    TwoArms(TwoArms),
+    /// Two groups with a continuous outcome (the larger designs are boxed:
+    /// a study costs what the common precomputed one needs).
+    TwoArms(Box<TwoArms>),
     /// One group before and after.
-    PrePost(PrePost),
+    PrePost(Box<PrePost>),
     /// Two groups, each before and after (boxed: twice the size of the others).
     ControlledPrePost(Box<ControlledPrePost>),
     /// One group whose change is reported directly.
-    ReportedChange(ReportedChange),
+    ReportedChange(Box<ReportedChange>),
     /// Two groups with a binary outcome.
     TwoByTwo(TwoByTwo),
     /// An effect computed elsewhere.

@@ -29,35 +29,119 @@ pub struct EffectOptions {
 }
 
 /// One included study: its label, data, effect size and any adjustment made.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct StudyEffect {
     /// The study's label.
     pub study: String,
-    /// Its subgroup, when the studies are grouped.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subgroup: Option<String>,
     /// Its row in the file (the header is row 1), when read from a file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<usize>,
     /// The data the effect was computed from.
-    #[serde(skip)]
     pub data: StudyData,
     /// The effect size and its variance.
-    #[serde(flatten)]
     pub effect: Effect,
-    /// Adjustments made to this study (continuity correction, assumed r, …).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-    /// Values the study did not report, recovered or imputed.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub imputed: Vec<Imputation>,
-    /// The clinical instrument, its range and the conversions applied.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub instrument: Option<Box<InstrumentUse>>,
+    /// What few studies carry (a subgroup, notes, imputations, an
+    /// instrument), boxed so that a million plain studies do not pay for it.
+    extras: Option<Box<Extras>>,
     /// The study's row in the table it was read from (0-based).
-    #[serde(skip)]
     pub(crate) table_row: usize,
+}
+
+/// A study's rarer parts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Extras {
+    pub(crate) subgroup: Option<String>,
+    pub(crate) notes: Vec<String>,
+    pub(crate) imputed: Vec<Imputation>,
+    pub(crate) instrument: Option<InstrumentUse>,
+}
+
+impl StudyEffect {
+    pub(crate) fn new(study: String, row: Option<usize>, data: StudyData, effect: Effect) -> Self {
+        StudyEffect {
+            study,
+            row,
+            data,
+            effect,
+            extras: None,
+            table_row: 0,
+        }
+    }
+
+    /// Its subgroup, when the studies are grouped.
+    pub fn subgroup(&self) -> Option<&str> {
+        self.extras.as_ref()?.subgroup.as_deref()
+    }
+
+    /// Adjustments made to this study (continuity correction, assumed r, …).
+    pub fn notes(&self) -> &[String] {
+        self.extras.as_ref().map_or(&[], |e| &e.notes)
+    }
+
+    /// Values the study did not report, recovered or imputed.
+    pub fn imputed(&self) -> &[Imputation] {
+        self.extras.as_ref().map_or(&[], |e| &e.imputed)
+    }
+
+    /// The clinical instrument, its range and the conversions applied.
+    pub fn instrument(&self) -> Option<&InstrumentUse> {
+        self.extras.as_ref()?.instrument.as_ref()
+    }
+
+    /// The rarer parts, made when first written.
+    pub(crate) fn extras_mut(&mut self) -> &mut Extras {
+        self.extras.get_or_insert_with(Default::default)
+    }
+
+    /// Sets the subgroup, notes and imputations, boxing them only when there are any.
+    fn with(
+        mut self,
+        subgroup: Option<String>,
+        notes: Vec<String>,
+        imputed: Vec<Imputation>,
+    ) -> Self {
+        if subgroup.is_some() || !notes.is_empty() || !imputed.is_empty() {
+            let extras = self.extras_mut();
+            extras.subgroup = subgroup;
+            extras.notes = notes;
+            extras.imputed = imputed;
+        }
+        self
+    }
+}
+
+impl Serialize for StudyEffect {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            study: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            subgroup: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            row: Option<usize>,
+            #[serde(flatten)]
+            effect: &'a Effect,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            notes: &'a [String],
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            imputed: &'a [Imputation],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            instrument: Option<&'a InstrumentUse>,
+        }
+        Shown {
+            study: &self.study,
+            subgroup: self.subgroup(),
+            row: self.row,
+            effect: &self.effect,
+            notes: self.notes(),
+            imputed: self.imputed(),
+            instrument: self.instrument(),
+        }
+        .serialize(serializer)
+    }
 }
 
 /// A study left out because a value it needs is missing.
@@ -91,8 +175,8 @@ impl Exclusion {
             row: study.row.unwrap_or(study.table_row + 1),
             missing,
             empty_groups: Vec::new(),
-            subgroup: study.subgroup.clone(),
-            outcome: study.instrument.as_ref().map(|i| i.instrument.clone()),
+            subgroup: study.subgroup().map(str::to_string),
+            outcome: study.instrument().map(|i| i.instrument.clone()),
         }
     }
 
@@ -246,17 +330,14 @@ impl EffectSet {
                     table.file_row(row)
                 ));
             }
-            set.studies.push(StudyEffect {
-                study: label.clone(),
-                subgroup: subgroup.flatten(),
-                row: Some(table.file_row(row)),
-                data,
-                effect,
-                notes,
-                imputed: std::mem::take(&mut imputed[row]),
-                instrument: None,
-                table_row: row,
-            });
+            let mut study =
+                StudyEffect::new(label.clone(), Some(table.file_row(row)), data, effect).with(
+                    subgroup.flatten(),
+                    notes,
+                    std::mem::take(&mut imputed[row]),
+                );
+            study.table_row = row;
+            set.studies.push(study);
         }
         set.summarise_notes();
         set.notes.splice(0..0, table.notes().iter().cloned());
@@ -290,17 +371,9 @@ impl EffectSet {
             let effect = measure.compute(&data).map_err(|e| {
                 Error::new(ErrorKind::InvalidValue(format!("study `{study}`: {e}")))
             })?;
-            set.studies.push(StudyEffect {
-                study,
-                subgroup: None,
-                row: None,
-                notes: adjustment_notes(measure, &data),
-                data,
-                effect,
-                imputed: Vec::new(),
-                instrument: None,
-                table_row: 0,
-            });
+            let notes = adjustment_notes(measure, &data);
+            set.studies
+                .push(StudyEffect::new(study, None, data, effect).with(None, notes, Vec::new()));
         }
         set.summarise_notes();
         Ok(set)
@@ -315,12 +388,12 @@ impl EffectSet {
     pub fn subgroups(&self) -> Vec<(String, Vec<usize>)> {
         let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
         for (i, study) in self.studies.iter().enumerate() {
-            let Some(name) = &study.subgroup else {
+            let Some(name) = study.subgroup() else {
                 continue;
             };
             match groups.iter_mut().find(|(g, _)| g == name) {
                 Some((_, members)) => members.push(i),
-                None => groups.push((name.clone(), vec![i])),
+                None => groups.push((name.to_string(), vec![i])),
             }
         }
         groups
@@ -331,10 +404,10 @@ impl EffectSet {
         let mut kinds: Vec<(String, Vec<&str>)> = Vec::new();
         for study in &self.studies {
             let imputed = study
-                .imputed
+                .imputed()
                 .iter()
                 .map(|i| format!("{} {}", i.column, i.method));
-            for note in study.notes.iter().cloned().chain(imputed) {
+            for note in study.notes().iter().cloned().chain(imputed) {
                 match kinds.iter_mut().find(|(n, _)| *n == note) {
                     Some((_, names)) => names.push(&study.study),
                     None => kinds.push((note, vec![&study.study])),
@@ -641,19 +714,19 @@ impl<'a> Columns<'a> {
         };
         let data = match self.measure.design() {
             Design::BeforeAfter if self.reports_change(row) => {
-                StudyData::ReportedChange(ReportedChange::new(
+                StudyData::ReportedChange(Box::new(ReportedChange::new(
                     v("n"),
                     v("mean_change"),
                     self.resolved("sd_change", row).map(|(x, _)| x),
                     self.resolved("sd_pre", row).map(|(x, _)| x),
                     self.resolved("r", row).map(|(x, _)| x),
-                )?)
+                )?))
             }
-            Design::TwoGroupContinuous => StudyData::TwoArms(TwoArms {
+            Design::TwoGroupContinuous => StudyData::TwoArms(Box::new(TwoArms {
                 treatment: Arm::new(v("n1"), v("mean1"), v("sd1"), "1")?,
                 control: Arm::new(v("n2"), v("mean2"), v("sd2"), "2")?,
-            }),
-            Design::BeforeAfter => StudyData::PrePost(arm("")?),
+            })),
+            Design::BeforeAfter => StudyData::PrePost(Box::new(arm("")?)),
             Design::ControlledBeforeAfter => {
                 StudyData::ControlledPrePost(Box::new(ControlledPrePost {
                     treatment: arm("1")?,

@@ -122,7 +122,10 @@ impl<'a> BubblePlot<'a> {
         order.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]));
         for i in order {
             let radius = 3.0 + 11.0 * (weights[i] / heaviest).sqrt();
-            let center = (frame.x.px(xs[i]), frame.y.px(frame.y.clamp(studies[i].yi)));
+            let center = (
+                frame.x.px(xs[i]),
+                frame.y.px(frame.y.clamp(studies.get(i).yi)),
+            );
             scene.circle(center, radius + 1.2, (255, 255, 255));
             scene.circle(center, radius, POINT);
         }

@@ -244,7 +244,7 @@ impl<'a> ShrinkagePlot<'a> {
         for (i, (study, shrunk)) in studies.iter().zip(&p.studies).enumerate() {
             let y = row_y(i as f64);
             let label =
-                super::fonts::truncate(&study.study, label_width - font * 1.5, font * 0.9, false);
+                super::fonts::truncate(study.study, label_width - font * 1.5, font * 0.9, false);
             scene.text(Text::new(font * 0.8, y, label, font * 0.9));
             let (a, b) = (
                 frame.x.px(frame.x.clamp(study.ci_lower)),

@@ -620,7 +620,7 @@ fn study_table(out: &mut String, analysis: &Analysis) {
         );
         return;
     }
-    let labels: Vec<String> = studies.iter().map(|s| shortened(&s.study)).collect();
+    let labels: Vec<String> = studies.iter().map(|s| shortened(s.study)).collect();
     let width = labels
         .iter()
         .map(|l| l.chars().count())
@@ -686,14 +686,14 @@ pub fn write_csv(analysis: &Analysis, writer: impl Write) -> Result<()> {
     header.extend(STUDY_COLUMNS);
     csv.write_record(&header).map_err(csv_io)?;
     for s in &analysis.studies {
-        let mut record = vec![s.study.clone()];
+        let mut record = vec![s.study.to_string()];
         if grouped {
-            record.push(s.subgroup.clone().unwrap_or_default());
+            record.push(s.subgroup.unwrap_or_default().to_string());
         }
         if clustered {
-            record.push(s.cluster.as_deref().unwrap_or_default().to_string());
+            record.push(s.cluster.unwrap_or_default().to_string());
         }
-        record.extend(study_values(s));
+        record.extend(study_values(&s));
         csv.write_record(&record).map_err(csv_io)?;
     }
     csv.flush().map_err(ErrorKind::Io)?;
@@ -735,8 +735,8 @@ pub fn write_outcomes_csv(outcomes: &[OutcomeAnalysis], writer: impl Write) -> R
     csv.write_record(&header).map_err(csv_io)?;
     for o in outcomes {
         for s in o.analysis.iter().flat_map(|a| &a.studies) {
-            let mut record = vec![o.outcome.clone(), s.study.clone()];
-            record.extend(study_values(s));
+            let mut record = vec![o.outcome.clone(), s.study.to_string()];
+            record.extend(study_values(&s));
             csv.write_record(&record).map_err(csv_io)?;
         }
     }
@@ -804,7 +804,7 @@ fn clinical_section(out: &mut String, analysis: &Analysis) {
 }
 
 fn imputed_section(out: &mut String, analysis: &Analysis) {
-    let imputed: Vec<&StudyResult> = analysis
+    let imputed: Vec<StudyResult> = analysis
         .studies
         .iter()
         .filter(|s| !s.imputed.is_empty())
@@ -814,7 +814,7 @@ fn imputed_section(out: &mut String, analysis: &Analysis) {
     }
     let _ = writeln!(out, "Imputed values (not reported by the study):");
     for s in imputed {
-        for i in &s.imputed {
+        for i in s.imputed {
             let _ = writeln!(
                 out,
                 "  {}: {} = {:.4} {}",

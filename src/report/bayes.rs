@@ -66,7 +66,7 @@ pub(super) fn section(out: &mut String, analysis: &Analysis) {
         let _ = writeln!(
             out,
             "    {:<18}{:>10.4} [{:.4}, {:.4}]",
-            super::analysis::shortened(&study.study),
+            super::analysis::shortened(study.study),
             s.mean,
             s.central[0],
             s.central[1]

@@ -92,7 +92,7 @@ impl Analysis {
         let fit = self.fit_for(Capability::LeaveOneOut)?;
         fit.check_pooled("leave-one-out", 2)?;
         let studies = self.without_each(fit, |left_out, refit| {
-            Refit::of(&self.studies[left_out].study, refit)
+            Refit::of(self.studies.get(left_out).study, refit)
         })?;
         Ok(LeaveOneOut { studies })
     }
@@ -139,7 +139,7 @@ impl Analysis {
         let studies = crate::parallel::map(1..k + 1, |n| {
             let first: Vec<Effect> = order[..n].iter().map(|&i| effects[i]).collect();
             let refit = model.fit(&first)?;
-            Ok(Refit::of(&self.studies[order[n - 1]].study, &refit))
+            Ok(Refit::of(self.studies.get(order[n - 1]).study, &refit))
         })
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
@@ -297,7 +297,7 @@ impl Analysis {
             .zip(effects)
             .zip(&self.studies)
             .map(|((without, e), study)| BaujatPoint {
-                study: study.study.clone(),
+                study: study.study.to_string(),
                 heterogeneity: (e.yi - fit.estimate).powi(2) / (fit.tau2 + e.vi),
                 influence: (without.estimate - fit.estimate).powi(2) / without.se.powi(2),
             })
@@ -340,7 +340,7 @@ impl Analysis {
                     || hat > 3.0 / k as f64
                     || dfbetas.abs() > 1.0;
                 InfluenceRow {
-                    study: self.studies[i].study.clone(),
+                    study: self.studies.get(i).study.to_string(),
                     rstudent: residual / (e.vi * s2w + v_without + tau2 * s2w).sqrt(),
                     dffits,
                     cooks_distance,

@@ -520,12 +520,7 @@ fn the_library_selects_an_outcome_by_alias() {
         .impute_sd(cochran::SdImputation::Mean);
     let analysis = Analysis::from_csv(repo_path("datasets/hip_oa_msc.csv"), &options).unwrap();
     assert_eq!(analysis.fit().unwrap().k, 2);
-    assert!(
-        analysis
-            .studies
-            .iter()
-            .all(|s| s.instrument.as_deref() == Some("HHS"))
-    );
+    assert!(analysis.studies.iter().all(|s| s.instrument == Some("HHS")));
 }
 
 const MEDIAN_HEADER: &str = "study,outcome,n,median_pre,q1_pre,q3_pre,min_pre,max_pre,median_post,q1_post,q3_post,min_post,max_post,r\n";

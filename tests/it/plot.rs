@@ -136,7 +136,7 @@ fn every_label_and_right_hand_number_is_printed() {
     // Text is drawn as glyph outlines: nothing is left to a viewer's fonts.
     assert!(!svg.contains("<text") && !svg.contains("font-family"));
     for s in &analysis.studies {
-        assert!(has_text(&svg, &s.study), "label {}", s.study);
+        assert!(has_text(&svg, s.study), "label {}", s.study);
         let effect = format!(
             "{} [{}, {}]",
             fmt2(s.yi.exp()),
@@ -674,11 +674,11 @@ fn forest_settings_from_the_command_line() {
         "the axis starts at 0.05"
     );
     // Sorted by estimate: the labels run in the order of the risk ratios.
-    let names: Vec<&str> = analysis.studies.iter().map(|s| s.study.as_str()).collect();
+    let names: Vec<&str> = analysis.studies.iter().map(|s| s.study).collect();
     let mut by_estimate: Vec<_> = analysis
         .studies
         .iter()
-        .map(|s| (s.yi, s.study.clone()))
+        .map(|s| (s.yi, s.study.to_string()))
         .collect();
     by_estimate.sort_by(|a, b| a.0.total_cmp(&b.0));
     let expected: Vec<String> = by_estimate.into_iter().map(|(_, s)| s).collect();
@@ -787,7 +787,7 @@ fn excluded_studies_are_not_estimable_rows_and_imputed_values_have_footnotes() {
     // Named after its instrument and the follow-up its studies share.
     assert_eq!(hip.follow_up, Some(6.0));
     assert!(has_text(&svg, "Harris Hip Score (HHS), 6 months"));
-    let borrowed: Vec<&cochran::analysis::StudyResult> = hip
+    let borrowed: Vec<cochran::analysis::StudyResult> = hip
         .studies
         .iter()
         .filter(|s| !s.imputed.is_empty())
@@ -796,14 +796,14 @@ fn excluded_studies_are_not_estimable_rows_and_imputed_values_have_footnotes() {
     for study in borrowed {
         let label = texts(&svg)
             .into_iter()
-            .find(|t| t.text.starts_with(&study.study))
+            .find(|t| t.text.starts_with(study.study))
             .unwrap();
         assert!(
             label.text.len() > study.study.len(),
             "{} has its marks",
             study.study
         );
-        for imputed in &study.imputed {
+        for imputed in study.imputed {
             let note = format!("{} {}", imputed.column, imputed.method);
             assert!(
                 texts(&svg).iter().any(|t| t.text.ends_with(&note)),
@@ -824,7 +824,7 @@ fn bayesian_plots_show_shrinkage_and_the_prior() {
     let analysis = Analysis::from_csv(repo_path("datasets/bcg.csv"), &options).unwrap();
     let svg = analysis.shrinkage_plot().to_svg().unwrap();
     for study in &analysis.studies {
-        assert!(has_text(&svg, &study.study), "{}", study.study);
+        assert!(has_text(&svg, study.study), "{}", study.study);
     }
     assert!(has_text(&svg, "New study (predictive)"));
     let bayes = analysis.bayesian.as_ref().unwrap();
@@ -918,7 +918,7 @@ fn a_single_study_is_drawn_without_a_diamond() {
         "Pooled result: none (a single study is shown as it is, not pooled)"
     ));
     assert!(has_text_starting(&svg, "Only 1 study: nothing is pooled"));
-    let study = &analysis.studies[0];
+    let study = analysis.studies.get(0);
     let labels: Vec<f64> = texts(&svg)
         .iter()
         .filter_map(|t| t.text.parse::<f64>().ok())

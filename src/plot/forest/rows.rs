@@ -119,10 +119,10 @@ impl StudyOrder {
         match self {
             StudyOrder::File => {}
             StudyOrder::Estimate => {
-                sorted.sort_by(|&a, &b| studies[a].yi.total_cmp(&studies[b].yi))
+                sorted.sort_by(|&a, &b| studies.get(a).yi.total_cmp(&studies.get(b).yi))
             }
             StudyOrder::Weight => {
-                sorted.sort_by(|&a, &b| studies[b].weight.total_cmp(&studies[a].weight))
+                sorted.sort_by(|&a, &b| studies.get(b).weight.total_cmp(&studies.get(a).weight))
             }
             StudyOrder::Given(order) => {
                 let mut rank = vec![usize::MAX; studies.len()];
@@ -227,7 +227,7 @@ fn pooled_and_study_rows(analysis: &Analysis, style: &RowStyle, notes: &mut Foot
             let members: Vec<usize> = all
                 .iter()
                 .copied()
-                .filter(|&i| analysis.studies[i].subgroup.as_deref() == Some(group.name.as_str()))
+                .filter(|&i| analysis.studies.get(i).subgroup == Some(group.name.as_str()))
                 .collect();
             out.push(Row::plain(Kind::Heading, group.name.clone()));
             let excluded = |x: &Exclusion| x.subgroup.as_deref() == Some(group.name.as_str());
@@ -366,14 +366,14 @@ fn study_rows(
     entries.extend(missing.map(|x| (usize::MAX, Err(x))));
     if style.order == StudyOrder::File {
         let row = |entry: &Result<usize, &Exclusion>| match entry {
-            Ok(i) => analysis.studies[*i].row.unwrap_or(0),
+            Ok(i) => analysis.studies.get(*i).row.unwrap_or(0),
             Err(x) => x.row,
         };
         entries.sort_by_key(|(position, entry)| (row(entry), *position));
     }
     for (_, entry) in entries {
         out.push(match entry {
-            Ok(i) => study_row(analysis, i, &analysis.studies[i].study, style, notes),
+            Ok(i) => study_row(analysis, i, analysis.studies.get(i).study, style, notes),
             Err(x) => not_estimable(x, &x.study, style, notes),
         });
     }
@@ -387,7 +387,7 @@ fn study_row(
     style: &RowStyle,
     notes: &mut Footnotes,
 ) -> Row {
-    let s = &analysis.studies[i];
+    let s = &analysis.studies.get(i);
     let data = analysis
         .effects
         .studies
@@ -457,7 +457,7 @@ fn clustered_rows(
     let instruments: std::collections::BTreeSet<&str> = analysis
         .studies
         .iter()
-        .filter_map(|s| s.instrument.as_deref())
+        .filter_map(|s| s.instrument)
         .collect();
     for (c, effects) in members.iter().enumerate() {
         let effects = style.order.arrange(analysis, effects);
@@ -473,15 +473,15 @@ fn clustered_rows(
             out.push(Row::plain(Kind::Heading, heading));
         }
         for &i in &effects {
-            let s = &analysis.studies[i];
-            let instrument = s.instrument.as_deref();
+            let s = &analysis.studies.get(i);
+            let instrument = s.instrument;
             // Under its cluster's heading an effect is indented, and named by
             // its instrument where the heading already names the study.
             let label = match (several, s.study == cluster, instrument) {
                 (false, _, Some(instrument)) if instruments.len() > 1 => {
                     format!("{} ({instrument})", s.study)
                 }
-                (false, ..) => s.study.clone(),
+                (false, ..) => s.study.to_string(),
                 (true, true, Some(instrument)) => format!("  {instrument}"),
                 (true, false, Some(instrument)) => format!("  {} ({instrument})", s.study),
                 (true, _, None) => format!("  {}", s.study),
@@ -623,7 +623,10 @@ fn pooled_rows(
         ));
         return;
     }
-    let weight: f64 = members.iter().map(|&i| analysis.studies[i].weight).sum();
+    let weight: f64 = members
+        .iter()
+        .map(|&i| analysis.studies.get(i).weight)
+        .sum();
     // The analysis fitted the other model when both were asked for.
     let other = pooled
         .companion

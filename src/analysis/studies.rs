@@ -1,0 +1,172 @@
+//! The included studies' rows of the results table, built from the effects
+//! and the model's weights as they are read: a million studies are neither
+//! copied nor given a quantile each.
+
+use std::sync::Arc;
+
+use serde::{Serialize, Serializer};
+
+use crate::effect::{EffectSet, Imputation};
+use crate::stats::standard_normal;
+use statrs::distribution::ContinuousCDF;
+
+/// One study's row of the results table, borrowed from the analysis.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[non_exhaustive]
+pub struct StudyResult<'a> {
+    /// The study's label.
+    pub study: &'a str,
+    /// Its subgroup, when grouped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subgroup: Option<&'a str>,
+    /// Its cluster, when effects are clustered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<&'a str>,
+    /// Its row in the file (the header is row 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
+    /// Effect size.
+    pub yi: f64,
+    /// Sampling variance.
+    pub vi: f64,
+    /// Weight in the overall model, percent.
+    pub weight: f64,
+    /// Lower limit of the study's normal-theory confidence interval.
+    pub ci_lower: f64,
+    /// Upper limit.
+    pub ci_upper: f64,
+    /// Adjustments made to this study.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub notes: &'a [String],
+    /// Values the study did not report, recovered or imputed.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub imputed: &'a [Imputation],
+    /// The clinical instrument.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instrument: Option<&'a str>,
+}
+
+/// The included studies, in input order: each one's row of the results
+/// table ([`StudyResult`]) is made when it is read.
+///
+/// ```
+/// use cochran::{Analysis, AnalysisOptions, Measure};
+/// let analysis = Analysis::from_csv("datasets/bcg.csv", &AnalysisOptions::new(Measure::Rr))?;
+/// assert_eq!(analysis.studies.len(), 13);
+/// assert_eq!(analysis.studies.get(0).study, "Aronson 1948");
+/// let total: f64 = analysis.studies.iter().map(|s| s.weight).sum();
+/// assert!((total - 100.0).abs() < 1e-9);
+/// # Ok::<(), cochran::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct StudyResults {
+    effects: Arc<EffectSet>,
+    weights: Vec<f64>,
+    /// The normal quantile of the studies' intervals.
+    z: f64,
+    /// The clusters' labels and each study's cluster, when clustered.
+    clusters: Option<(Vec<Arc<str>>, Vec<usize>)>,
+}
+
+impl StudyResults {
+    pub(crate) fn new(effects: Arc<EffectSet>, weights: Vec<f64>, level: f64) -> StudyResults {
+        StudyResults {
+            effects,
+            weights,
+            z: standard_normal().inverse_cdf(1.0 - (1.0 - level / 100.0) / 2.0),
+            clusters: None,
+        }
+    }
+
+    pub(crate) fn with_clusters(mut self, labels: Vec<Arc<str>>, of: Vec<usize>) -> Self {
+        self.clusters = Some((labels, of));
+        self
+    }
+
+    /// The number of studies.
+    pub fn len(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Whether there is no study.
+    pub fn is_empty(&self) -> bool {
+        self.weights.is_empty()
+    }
+
+    /// The row of study `i` (0-based, in input order).
+    ///
+    /// # Panics
+    /// When `i` is not below [`len`](Self::len).
+    pub fn get(&self, i: usize) -> StudyResult<'_> {
+        let s = &self.effects.studies[i];
+        let (yi, se) = (s.effect.yi, s.effect.se());
+        StudyResult {
+            study: &s.study,
+            subgroup: s.subgroup(),
+            cluster: self.clusters.as_ref().map(|(labels, of)| &*labels[of[i]]),
+            row: s.row,
+            yi,
+            vi: s.effect.vi,
+            weight: self.weights[i],
+            ci_lower: yi - self.z * se,
+            ci_upper: yi + self.z * se,
+            notes: s.notes(),
+            imputed: s.imputed(),
+            instrument: s.instrument().map(|i| i.instrument.as_str()),
+        }
+    }
+
+    /// The rows, in input order.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            studies: self,
+            next: 0,
+        }
+    }
+
+    /// The studies' weights in the model, percent.
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+}
+
+impl Serialize for StudyResults {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+/// The rows of [`StudyResults`], in input order.
+#[derive(Debug, Clone)]
+pub struct Iter<'a> {
+    studies: &'a StudyResults,
+    next: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = StudyResult<'a>;
+
+    fn next(&mut self) -> Option<StudyResult<'a>> {
+        let i = self.next;
+        (i < self.studies.len()).then(|| {
+            self.next += 1;
+            self.studies.get(i)
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.studies.len() - self.next;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl<'a> IntoIterator for &'a StudyResults {
+    type Item = StudyResult<'a>;
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}

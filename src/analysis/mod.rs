@@ -17,7 +17,7 @@ mod moderators;
 mod pooled;
 mod selection;
 mod settings;
-mod studies;
+pub(crate) mod studies;
 
 use crate::setting::Setting;
 use std::path::Path;

@@ -2,6 +2,8 @@
 //! and the model's weights as they are read: a million studies are neither
 //! copied nor given a quantile each.
 
+use std::cell::Cell;
+use std::io::Write;
 use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
@@ -130,9 +132,66 @@ impl StudyResults {
     }
 }
 
+thread_local! {
+    /// Whether the studies are being left out of a document, to be written
+    /// around it ([`deferred`]).
+    static DEFERRED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// What the studies' array is serialised as while [`deferred`].
+pub(crate) const PLACEHOLDER: &str = "\u{0}cochran:studies\u{0}";
+
+/// Runs `write` with every study table serialised as [`PLACEHOLDER`]: a
+/// document's few pooled numbers are written first, the rows after, in
+/// blocks ([`StudyResults::write_json_array`]).
+pub(crate) fn deferred<R>(write: impl FnOnce() -> R) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            DEFERRED.set(false);
+        }
+    }
+    DEFERRED.set(true);
+    let _reset = Reset;
+    write()
+}
+
+/// Rows serialised per task, and per block written (memory stays bounded).
+const TASK_ROWS: usize = 4096;
+const BLOCK_ROWS: usize = 16 * TASK_ROWS;
+
+impl StudyResults {
+    /// Writes the rows as the JSON array serde would, in blocks serialised
+    /// on all cores and written in order.
+    pub(crate) fn write_json_array(&self, writer: &mut impl Write) -> std::io::Result<()> {
+        writer.write_all(b"[")?;
+        for block in (0..self.len()).step_by(BLOCK_ROWS) {
+            let end = (block + BLOCK_ROWS).min(self.len());
+            let tasks = crate::parallel::map(0..(end - block).div_ceil(TASK_ROWS), |t| {
+                let start = block + t * TASK_ROWS;
+                let mut out = Vec::with_capacity(160 * TASK_ROWS);
+                for i in start..(start + TASK_ROWS).min(end) {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    serde_json::to_writer(&mut out, &self.get(i))?;
+                }
+                Ok::<_, serde_json::Error>(out)
+            });
+            for bytes in tasks {
+                writer.write_all(&bytes?)?;
+            }
+        }
+        writer.write_all(b"]")
+    }
+}
+
 impl Serialize for StudyResults {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.iter())
+        match DEFERRED.get() {
+            true => serializer.serialize_str(PLACEHOLDER),
+            false => serializer.collect_seq(self.iter()),
+        }
     }
 }
 

@@ -667,8 +667,33 @@ fn list(out: &mut String, title: &str, lines: &[String]) {
 }
 
 /// Writes the analysis as one JSON object.
-pub fn write_json(analysis: &Analysis, writer: impl Write) -> Result<()> {
-    versioned_json(analysis, writer)
+pub fn write_json(analysis: &Analysis, mut writer: impl Write) -> Result<()> {
+    use crate::analysis::studies::{PLACEHOLDER, deferred};
+    if analysis.studies.len() < 4096 {
+        return versioned_json(analysis, writer);
+    }
+    // The document without its rows, then the rows written into their place.
+    let mut document = Vec::new();
+    deferred(|| versioned_json(analysis, &mut document))?;
+    let marker = serde_json::to_vec(PLACEHOLDER).map_err(|e| ErrorKind::Write(e.into()))?;
+    let mut found = document
+        .windows(marker.len())
+        .enumerate()
+        .filter(|(_, w)| *w == marker.as_slice())
+        .map(|(i, _)| i);
+    let (Some(at), None) = (found.next(), found.next()) else {
+        // A label that spells the marker: the document in one piece.
+        return versioned_json(analysis, writer);
+    };
+    let write = |e: std::io::Error| crate::Error::from(ErrorKind::Write(e));
+    writer.write_all(&document[..at]).map_err(write)?;
+    analysis
+        .studies
+        .write_json_array(&mut writer)
+        .map_err(write)?;
+    writer
+        .write_all(&document[at + marker.len()..])
+        .map_err(write)
 }
 
 /// Writes the per-study table as CSV.

@@ -66,3 +66,32 @@ fn results_without_a_table_refuse_csv() {
     let out = cochran(&["scales", "--format", "csv"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The document as serde writes it in one piece, after the schema version.
+fn in_one_piece(analysis: &Analysis) -> String {
+    let body = serde_json::to_string(analysis).unwrap();
+    format!("{{\"schema_version\":{SCHEMA_VERSION},{}", &body[1..])
+}
+
+#[test]
+fn a_large_table_written_in_blocks_is_the_document_serde_writes() {
+    use cochran::effect::{Effect, StudyData};
+    // 70,000 studies: several blocks, the last one partial; one label spells
+    // the placeholder the rows are written around, so the document is
+    // written in one piece, and must read the same.
+    for odd_label in [None, Some("\u{0}cochran:studies\u{0}")] {
+        let studies = (0..70_000).map(|i| {
+            let label = match (i, odd_label) {
+                (5, Some(label)) => label.to_string(),
+                _ => format!("S{i} \"quoted\" \u{e9}"),
+            };
+            let effect = Effect::new((i % 97) as f64 / 50.0 - 1.0, 0.01 + (i % 13) as f64 / 100.0);
+            (label, StudyData::Precomputed(effect.unwrap()))
+        });
+        let set = cochran::EffectSet::from_studies(Measure::Gen, studies).unwrap();
+        let analysis = Analysis::from_effects(set, &AnalysisOptions::new(Measure::Gen)).unwrap();
+        let mut written = Vec::new();
+        analysis.write_json(&mut written).unwrap();
+        assert_eq!(String::from_utf8(written).unwrap(), in_one_piece(&analysis));
+    }
+}

@@ -163,7 +163,7 @@ pub(crate) fn cluster_labels<'a>(
 /// included effects, with `naive` the fit that treats them as independent.
 pub(crate) fn fit(
     effects: &EffectSet,
-    labels: Vec<&str>,
+    clusters: Clusters,
     design: Option<Design>,
     options: &AnalysisOptions,
     naive: &Fit,
@@ -182,7 +182,6 @@ pub(crate) fn fit(
             .into());
         }
     };
-    let clusters = Clusters::new(&labels).map_err(|e| e.in_column(&column))?;
     let effect_values = effects.effects();
     let mut model = ThreeLevel::reml()
         .estimator(estimator)

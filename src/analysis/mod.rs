@@ -15,6 +15,7 @@ mod clinical;
 mod dependence;
 mod moderators;
 mod pooled;
+mod prepared;
 mod selection;
 mod settings;
 pub(crate) mod studies;
@@ -22,6 +23,8 @@ pub(crate) mod studies;
 use crate::setting::Setting;
 use std::path::Path;
 use std::sync::Arc;
+
+use prepared::Prepared;
 
 use serde::Serialize;
 
@@ -961,7 +964,11 @@ impl Analysis {
     pub fn from_csv(path: impl AsRef<Path>, options: &AnalysisOptions) -> Result<Analysis> {
         options.check()?;
         let path = path.as_ref();
-        Analysis::from_table(&Table::read(path, &options.table_spec())?, options)
+        // The table goes before the model is fitted: a million rows are not
+        // held twice, as cells and as effects.
+        let prepared = Prepared::from_table(&Table::read(path, &options.table_spec())?, options);
+        prepared
+            .and_then(|p| p.finish(options))
             .map_err(|e| e.in_file(path))
     }
 
@@ -982,85 +989,7 @@ impl Analysis {
     /// # Ok::<(), cochran::Error>(())
     /// ```
     pub fn from_table(table: &Table, options: &AnalysisOptions) -> Result<Analysis> {
-        options.check()?;
-        // A table read without the grouping (EffectSet::table_spec) kept the
-        // column as text: group it here.
-        let regrouped;
-        let table = match &options.group_by {
-            Some(column) if table.group_column() != Some(column.trim().to_lowercase().as_str()) => {
-                regrouped = table.grouped_by(column)?;
-                &regrouped
-            }
-            _ => table,
-        };
-        let selected;
-        let table = match &options.outcome {
-            Some(name) => {
-                selected = select_outcome(table, name, options.registry())?;
-                &selected
-            }
-            None => table,
-        };
-        let chosen;
-        let mut said = (Vec::new(), Vec::new());
-        let table = if options.uses_person_time() {
-            table
-        } else {
-            let selection = selection::select(table, options.time, options.registry())?;
-            said = (selection.notes, selection.warnings);
-            chosen = selection.table;
-            chosen.as_ref()
-        };
-        let mut effects = EffectSet::from_table(table, options.measure, &options.effects)?;
-        effects.warnings.extend(said.1);
-        said.0.extend(selection::prefer(
-            &mut effects,
-            table,
-            &options.prefer,
-            options.registry(),
-        )?);
-        harmonise(
-            &mut effects,
-            table,
-            options.registry(),
-            &options.harmonisation,
-        )?;
-        let clusters = match &options.cluster {
-            Some(column) => Some(dependence::cluster_labels(table, &mut effects, column)?),
-            None => None,
-        };
-        let before: Vec<usize> = effects.studies.iter().map(|s| s.table_row).collect();
-        let design =
-            moderators::design(table, &mut effects, &options.moderators, options.intercept)?;
-        // Studies without a moderator value were excluded: their cluster labels go too.
-        let clusters = clusters.map(|labels| {
-            let mut kept = effects.studies.iter().map(|s| s.table_row).peekable();
-            labels
-                .into_iter()
-                .zip(before)
-                .filter(|(_, row)| kept.next_if_eq(row).is_some())
-                .map(|(label, _)| label)
-                .collect()
-        });
-        let mut analysis = Analysis::with_design(effects, options, design, clusters)?;
-        analysis.notes.extend(said.0);
-        analysis.group_column = table
-            .group_column()
-            .map(str::to_string)
-            .filter(|_| analysis.subgroups.is_some());
-        analysis.outcome = options.outcome.clone();
-        analysis.follow_up = common_follow_up(table, &analysis.effects);
-        analysis.clinical = clinical::summarise(
-            &analysis.effects,
-            analysis.pooled(),
-            &options.harmonisation,
-            options.registry(),
-        );
-        if let (Some(bayes), Some(clinical)) = (&mut analysis.bayesian, &analysis.clinical) {
-            bayes::mic_probabilities(bayes, clinical);
-        }
-        analysis.r_sensitivity = r_sensitivity(table, options)?;
-        Ok(analysis)
+        Prepared::from_table(table, options)?.finish(options)
     }
 
     /// One analysis per instrument of the `outcome` column, in order of first
@@ -1155,7 +1084,7 @@ impl Analysis {
         effects: EffectSet,
         options: &AnalysisOptions,
         design: Option<Design>,
-        clusters: Option<Vec<&str>>,
+        clusters: Option<crate::model::Clusters>,
     ) -> Result<Analysis> {
         let mut warnings = exclusion_warnings(&effects);
         warnings.extend(effects.warnings.iter().cloned());

@@ -255,6 +255,21 @@ impl TableBuilder {
         Ok(())
     }
 
+    /// Makes room for `rows` more rows.
+    pub(super) fn reserve(&mut self, rows: usize) {
+        self.labels.reserve(rows);
+        self.file_rows.reserve(rows);
+        for column in &mut self.columns {
+            column.reserve(rows);
+        }
+        for column in &mut self.texts {
+            column.reserve(rows);
+        }
+        if let Some(groups) = &mut self.groups {
+            groups.reserve(rows);
+        }
+    }
+
     /// The number of cells a row should have.
     pub(super) fn width(&self) -> usize {
         self.headers.len()

@@ -55,6 +55,7 @@ pub(super) fn read(columns: &[(String, Column)], spec: &TableSpec) -> Result<Tab
     }
     let header = columns.iter().map(|(name, _)| name.clone()).collect();
     let mut builder = TableBuilder::new(header, spec, Layout::Frame, false, Vec::new())?;
+    builder.reserve(rows);
     for row in 0..rows {
         builder.push(row, |i| columns[i].1.cell(row))?;
     }

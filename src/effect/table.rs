@@ -277,7 +277,8 @@ impl EffectSet {
             recovered = copy;
             &recovered
         } else {
-            imputed = vec![Vec::new(); table.len()];
+            // Nothing is imputed outside before/after designs: no list per row.
+            imputed = Vec::new();
             table
         };
         let columns = Columns::resolve(table, measure, options)?;
@@ -334,7 +335,7 @@ impl EffectSet {
                 StudyEffect::new(label.clone(), Some(table.file_row(row)), data, effect).with(
                     subgroup.flatten(),
                     notes,
-                    std::mem::take(&mut imputed[row]),
+                    imputed.get_mut(row).map(std::mem::take).unwrap_or_default(),
                 );
             study.table_row = row;
             set.studies.push(study);

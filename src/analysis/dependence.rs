@@ -139,7 +139,7 @@ pub(crate) fn cluster_labels<'a>(
                 .as_deref()
                 .map(str::trim)
                 .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("na")),
-            None => Some(table.labels()[study.table_row].as_str()),
+            None => Some(&*table.labels()[study.table_row]),
         }
     };
     let mut labels = Vec::with_capacity(effects.studies.len());

@@ -1257,8 +1257,8 @@ fn dependence_warnings(effects: &EffectSet) -> Vec<String> {
     let repeated: LabelSet<&str> = effects
         .studies
         .iter()
-        .filter(|s| !seen.insert(s.study.as_str()))
-        .map(|s| s.study.as_str())
+        .filter(|s| !seen.insert(&*s.study))
+        .map(|s| &*s.study)
         .collect();
     if repeated.is_empty() {
         return Vec::new();
@@ -1267,7 +1267,7 @@ fn dependence_warnings(effects: &EffectSet) -> Vec<String> {
     let mut first_seen: Vec<&str> = Vec::new();
     let mut members: LabelMap<&str, Vec<usize>> = Default::default();
     for (i, s) in effects.studies.iter().enumerate() {
-        if !repeated.contains(s.study.as_str()) {
+        if !repeated.contains(&*s.study) {
             continue;
         }
         let entry = members.entry(&s.study).or_default();

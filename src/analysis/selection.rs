@@ -144,7 +144,7 @@ fn study_instrument_groups(table: &Table, instruments: &[Option<String>]) -> Vec
     let mut index: LabelMap<(&str, Option<&str>), usize> = Default::default();
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (row, instrument) in instruments.iter().enumerate() {
-        let key = (table.labels()[row].as_str(), instrument.as_deref());
+        let key = (&*table.labels()[row], instrument.as_deref());
         let next = groups.len();
         let g = *index.entry(key).or_insert(next);
         if g == next {
@@ -286,7 +286,7 @@ pub(crate) fn prefer(
             .and_then(|i| ranking.iter().position(|p| *p == i))
             .unwrap_or(ranking.len())
     };
-    let mut best: LabelMap<String, usize> = Default::default();
+    let mut best: LabelMap<std::sync::Arc<str>, usize> = Default::default();
     for s in &effects.studies {
         let entry = best.entry(s.study.clone()).or_insert(usize::MAX);
         *entry = (*entry).min(rank(s));
@@ -301,7 +301,7 @@ pub(crate) fn prefer(
             .iter()
             .map(|s| match instrument(s) {
                 Some(i) => format!("{} {i}", s.study),
-                None => s.study.clone(),
+                None => s.study.to_string(),
             })
             .collect();
         format!(

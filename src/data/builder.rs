@@ -120,7 +120,7 @@ pub(super) struct TableBuilder {
     study_index: Option<usize>,
     columns: Vec<Vec<Option<f64>>>,
     texts: Vec<Vec<Option<String>>>,
-    labels: Vec<String>,
+    labels: Vec<std::sync::Arc<str>>,
     groups: Option<Vec<Option<String>>>,
     file_rows: Vec<usize>,
 }
@@ -243,8 +243,11 @@ impl TableBuilder {
         }
         let text = |i: Option<usize>| i.and_then(|i| cell(i).text());
         let number = self.labels.len() + 1;
-        self.labels
-            .push(text(self.study_index).unwrap_or_else(|| format!("Study {number}")));
+        self.labels.push(
+            text(self.study_index)
+                .unwrap_or_else(|| format!("Study {number}"))
+                .into(),
+        );
         if let Some(groups) = &mut self.groups {
             groups.push(text(self.group_index));
         }

@@ -12,7 +12,7 @@ use crate::setting::Setting;
 /// let read = ReadOptions::new().map_columns("study=Author,yi=effect")?;
 /// let spec = TableSpec::numeric(&["yi"]).read_options(read);
 /// let t = Table::from_reader("Author,Effect\nA,0.5\n".as_bytes(), None, &spec)?;
-/// assert_eq!((t.labels()[0].as_str(), t.value("yi", 0)), ("A", Some(0.5)));
+/// assert_eq!((&*t.labels()[0], t.value("yi", 0)), ("A", Some(0.5)));
 /// # Ok::<(), cochran::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -32,8 +32,8 @@ pub struct EffectOptions {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct StudyEffect {
-    /// The study's label.
-    pub study: String,
+    /// The study's label (shared with the table it was read from).
+    pub study: std::sync::Arc<str>,
     /// Its row in the file (the header is row 1), when read from a file.
     pub row: Option<usize>,
     /// The data the effect was computed from.
@@ -57,7 +57,12 @@ pub(crate) struct Extras {
 }
 
 impl StudyEffect {
-    pub(crate) fn new(study: String, row: Option<usize>, data: StudyData, effect: Effect) -> Self {
+    pub(crate) fn new(
+        study: std::sync::Arc<str>,
+        row: Option<usize>,
+        data: StudyData,
+        effect: Effect,
+    ) -> Self {
         StudyEffect {
             study,
             row,
@@ -171,7 +176,7 @@ impl Exclusion {
     /// needs (a moderator, a cluster).
     pub(crate) fn of_study(study: &StudyEffect, missing: Vec<String>) -> Exclusion {
         Exclusion {
-            study: study.study.clone(),
+            study: study.study.to_string(),
             row: study.row.unwrap_or(study.table_row + 1),
             missing,
             empty_groups: Vec::new(),
@@ -300,13 +305,13 @@ impl EffectSet {
             if !missing.is_empty() || !empty_groups.is_empty() {
                 if options.strict {
                     let error = ErrorKind::MissingValue {
-                        study: label.clone(),
+                        study: label.to_string(),
                         column: missing.join(", "),
                     };
                     return Err(table.error_at(row, Error::new(error).in_column(&missing[0])));
                 }
                 set.excluded.push(Exclusion {
-                    study: label.clone(),
+                    study: label.to_string(),
                     row: table.file_row(row),
                     missing,
                     empty_groups,
@@ -368,7 +373,7 @@ impl EffectSet {
             warnings: Vec::new(),
         };
         for (label, data) in studies {
-            let study = label.into();
+            let study: std::sync::Arc<str> = label.into().into();
             let effect = measure.compute(&data).map_err(|e| {
                 Error::new(ErrorKind::InvalidValue(format!("study `{study}`: {e}")))
             })?;

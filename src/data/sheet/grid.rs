@@ -138,7 +138,7 @@ mod tests {
         let table = grid
             .into_table("Data", &TableSpec::numeric(&["yi"]), Vec::new())
             .unwrap();
-        assert_eq!(table.labels()[0], "A");
+        assert_eq!(&*table.labels()[0], "A");
         assert_eq!(table.file_row(0), 5);
         assert_eq!(table.column("yi").unwrap()[0], Some(0.5));
     }

@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
 
-use crate::effect::{EffectSet, Imputation};
-use crate::stats::standard_normal;
-use statrs::distribution::ContinuousCDF;
+use crate::effect::{Effect, EffectSet, Imputation};
 
 /// One study's row of the results table, borrowed from the analysis.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -75,7 +73,7 @@ impl StudyResults {
         StudyResults {
             effects,
             weights,
-            z: standard_normal().inverse_cdf(1.0 - (1.0 - level / 100.0) / 2.0),
+            z: Effect::z(level),
             clusters: None,
         }
     }
@@ -101,17 +99,17 @@ impl StudyResults {
     /// When `i` is not below [`len`](Self::len).
     pub fn get(&self, i: usize) -> StudyResult<'_> {
         let s = &self.effects.studies[i];
-        let (yi, se) = (s.effect.yi, s.effect.se());
+        let (ci_lower, ci_upper) = s.effect.interval(self.z);
         StudyResult {
             study: &s.study,
             subgroup: s.subgroup(),
             cluster: self.clusters.as_ref().map(|(labels, of)| &*labels[of[i]]),
             row: s.row,
-            yi,
+            yi: s.effect.yi,
             vi: s.effect.vi,
             weight: self.weights[i],
-            ci_lower: yi - self.z * se,
-            ci_upper: yi + self.z * se,
+            ci_lower,
+            ci_upper,
             notes: s.notes(),
             imputed: s.imputed(),
             instrument: s.instrument().map(|i| i.instrument.as_str()),

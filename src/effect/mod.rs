@@ -131,7 +131,16 @@ impl Effect {
     /// # Ok::<(), cochran::Error>(())
     /// ```
     pub fn ci(&self, level: f64) -> (f64, f64) {
-        let z = standard_normal().inverse_cdf(1.0 - (1.0 - level / 100.0) / 2.0);
+        self.interval(Effect::z(level))
+    }
+
+    /// The normal quantile of a two-sided interval at `level` percent.
+    pub(crate) fn z(level: f64) -> f64 {
+        standard_normal().inverse_cdf(1.0 - (1.0 - level / 100.0) / 2.0)
+    }
+
+    /// yi ± z·se: the interval for a quantile computed once for many studies.
+    pub(crate) fn interval(&self, z: f64) -> (f64, f64) {
         (self.yi - z * self.se(), self.yi + z * self.se())
     }
 }

@@ -41,6 +41,14 @@ impl Cell<'_> {
         }
     }
 
+    /// The cell as a study's label.
+    fn label(&self) -> Option<std::sync::Arc<str>> {
+        match self {
+            Cell::Text(t) if !t.is_empty() => Some((*t).into()),
+            _ => self.text().map(Into::into),
+        }
+    }
+
     /// A number, or `None` for an empty cell, `NA` or `N/A`; with
     /// `decimal_comma`, one comma in a text cell stands for the decimal point.
     fn number(&self, decimal_comma: bool) -> Result<Option<f64>> {
@@ -121,6 +129,9 @@ pub(super) struct TableBuilder {
     columns: Vec<Vec<Option<f64>>>,
     texts: Vec<Vec<Option<String>>>,
     labels: Vec<std::sync::Arc<str>>,
+    /// Rows without a label, named `Study n` (their number in the table)
+    /// when the table is finished: a part does not know its rows' numbers.
+    unlabelled: Vec<usize>,
     groups: Option<Vec<Option<String>>>,
     file_rows: Vec<usize>,
 }
@@ -200,6 +211,7 @@ impl TableBuilder {
             group_index,
             study_index,
             labels: Vec::new(),
+            unlabelled: Vec::new(),
             file_rows: Vec::new(),
         })
     }
@@ -220,7 +232,7 @@ impl TableBuilder {
         row: usize,
         cell: impl Fn(usize) -> Cell<'r>,
     ) -> Result<()> {
-        let kept = self.numeric_index.len() + self.text_index.len() + 2;
+        let kept = self.values_per_row();
         if (self.labels.len() + 1).saturating_mul(kept) > MAX_TABLE_VALUES {
             return Err(too_large(
                 format!(
@@ -242,12 +254,11 @@ impl TableBuilder {
             column.push(value);
         }
         let text = |i: Option<usize>| i.and_then(|i| cell(i).text());
-        let number = self.labels.len() + 1;
-        self.labels.push(
-            text(self.study_index)
-                .unwrap_or_else(|| format!("Study {number}"))
-                .into(),
-        );
+        let label = self.study_index.and_then(|i| cell(i).label());
+        if label.is_none() {
+            self.unlabelled.push(self.labels.len());
+        }
+        self.labels.push(label.unwrap_or_default());
         if let Some(groups) = &mut self.groups {
             groups.push(text(self.group_index));
         }
@@ -273,14 +284,63 @@ impl TableBuilder {
         }
     }
 
+    /// An empty table with this one's columns, for a part of the rows read
+    /// apart and then [`append`](Self::append)ed.
+    pub(super) fn part(&self) -> TableBuilder {
+        TableBuilder {
+            headers: self.headers.clone(),
+            layout: self.layout.clone(),
+            decimal_comma: self.decimal_comma,
+            notes: Vec::new(),
+            renamed: self.renamed.clone(),
+            numeric_index: self.numeric_index.clone(),
+            text_index: self.text_index.clone(),
+            group_column: self.group_column.clone(),
+            group_index: self.group_index,
+            study_index: self.study_index,
+            columns: vec![Vec::new(); self.columns.len()],
+            texts: vec![Vec::new(); self.texts.len()],
+            labels: Vec::new(),
+            unlabelled: Vec::new(),
+            groups: self.groups.as_ref().map(|_| Vec::new()),
+            file_rows: Vec::new(),
+        }
+    }
+
+    /// Adds the rows of a [`part`](Self::part) after this table's rows.
+    pub(super) fn append(&mut self, part: TableBuilder) {
+        let offset = self.labels.len();
+        self.unlabelled
+            .extend(part.unlabelled.iter().map(|row| row + offset));
+        self.labels.extend(part.labels);
+        for (column, values) in self.columns.iter_mut().zip(part.columns) {
+            column.extend(values);
+        }
+        for (column, values) in self.texts.iter_mut().zip(part.texts) {
+            column.extend(values);
+        }
+        if let (Some(groups), Some(values)) = (&mut self.groups, part.groups) {
+            groups.extend(values);
+        }
+        self.file_rows.extend(part.file_rows);
+    }
+
+    /// The values a row keeps, as [`MAX_TABLE_VALUES`] counts them.
+    pub(super) fn values_per_row(&self) -> usize {
+        self.numeric_index.len() + self.text_index.len() + 2
+    }
+
     /// The number of cells a row should have.
     pub(super) fn width(&self) -> usize {
         self.headers.len()
     }
 
-    pub(super) fn finish(self) -> Result<Table> {
+    pub(super) fn finish(mut self) -> Result<Table> {
         if self.labels.is_empty() {
             return Err(ErrorKind::Empty.into());
+        }
+        for &row in &self.unlabelled {
+            self.labels[row] = format!("Study {}", row + 1).into();
         }
         let named = |index: Vec<(String, usize)>, values| {
             index

@@ -1,7 +1,7 @@
 //! Delimited text files: the encoding, the delimiter and the decimal mark
 //! are detected, then the rows go to the [`TableBuilder`].
 
-use super::limits::{MAX_LINE_BYTES, too_large};
+use super::limits::{MAX_LINE_BYTES, MAX_TABLE_VALUES, too_large};
 use crate::setting::Setting;
 use std::borrow::Cow;
 
@@ -34,6 +34,12 @@ fn check_lines(bytes: &[u8]) -> Result<()> {
 
 /// Reads a delimited text file held in memory.
 pub(super) fn read(bytes: &[u8], spec: &TableSpec) -> Result<Table> {
+    read_with(bytes, spec, Some(PART_BYTES))
+}
+
+/// [`read`], with plain files read in parts of `part_bytes` (or, with
+/// `None`, record by record as any other file).
+fn read_with(bytes: &[u8], spec: &TableSpec, part_bytes: Option<usize>) -> Result<Table> {
     if spec.read.sheet.is_some() {
         return Err(ErrorKind::InvalidSetting(format!(
             "{} applies to spreadsheets (.xlsx, .xls, .ods); this is a text file",
@@ -68,10 +74,31 @@ pub(super) fn read(bytes: &[u8], spec: &TableSpec) -> Result<Table> {
         .map(|h| String::from_utf8_lossy(h).into_owned())
         .collect();
     let mut builder = TableBuilder::new(header, spec, Layout::Text, decimal_comma, notes)?;
+    let body_start = csv.position().byte() as usize;
+    let lines_left = memchr::memchr_iter(b'\n', &text.as_bytes()[body_start..]).count() + 1;
     // Room for every line at once: no growing (and copying) a million rows twice over.
-    builder.reserve(text.bytes().filter(|&b| b == b'\n').count());
+    builder.reserve(lines_left);
+    if let Some(part_bytes) = part_bytes
+        && let Some(body) = text.get(body_start..)
+        && is_plain(body.as_bytes())
+        && lines_left.saturating_mul(builder.values_per_row()) <= MAX_TABLE_VALUES
+    {
+        let first_line = 1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..body_start]).count();
+        read_plain(builder, body, first_line, delimiter, part_bytes)
+    } else {
+        read_records(builder, csv, text.as_bytes())
+    }
+}
+
+/// The rows of a file with quotes or lone carriage returns, record by record
+/// through the csv reader.
+fn read_records(
+    mut builder: TableBuilder,
+    mut csv: csv::Reader<&[u8]>,
+    text: &[u8],
+) -> Result<Table> {
     let mut record = csv::ByteRecord::new();
-    let mut lines = Lines::new(text.as_bytes());
+    let mut lines = Lines::new(text);
     loop {
         let line = lines.at(csv.position().byte());
         if !csv
@@ -93,6 +120,100 @@ pub(super) fn read(bytes: &[u8], spec: &TableSpec) -> Result<Table> {
         })?;
     }
     builder.finish()
+}
+
+/// Text the csv reader would read line by line: no quotes, and every `\r`
+/// ends a line with `\n` (a lone one ends a record too).
+fn is_plain(body: &[u8]) -> bool {
+    !body.contains(&b'"')
+        && memchr::memchr_iter(b'\r', body).all(|i| body.get(i + 1) == Some(&b'\n'))
+}
+
+/// The bytes of a part of a plain file read on its own (whole lines).
+const PART_BYTES: usize = 1 << 18;
+
+/// Parts read together before they join the table: memory for rows read
+/// twice stays bounded.
+const PARTS_AT_ONCE: usize = 8;
+
+/// The rows of a plain file (see [`is_plain`]), whose first line is
+/// `first_line` of the file: parts of whole lines are read on all cores and
+/// joined in order, so the table, and the first error, are those of reading
+/// line by line.
+fn read_plain(
+    mut builder: TableBuilder,
+    body: &str,
+    first_line: usize,
+    delimiter: u8,
+    part_bytes: usize,
+) -> Result<Table> {
+    let parts = whole_lines(body, part_bytes);
+    for batch in parts.chunks(PARTS_AT_ONCE) {
+        let read = crate::parallel::map(0..batch.len(), |i| {
+            let part = &batch[i];
+            let mut rows = builder.part();
+            rows.reserve(part.lines + 1);
+            read_lines(rows, &body[part.bytes.clone()], first_line + part.lines_before, delimiter)
+        });
+        for part in read {
+            builder.append(part?);
+        }
+    }
+    builder.finish()
+}
+
+/// Whole lines of a text, read apart.
+struct Part {
+    bytes: std::ops::Range<usize>,
+    /// Line ends before the part.
+    lines_before: usize,
+    /// Line ends in the part (the last line of the text may have none).
+    lines: usize,
+}
+
+/// `text` cut into parts of about `part_bytes` at line ends.
+fn whole_lines(text: &str, part_bytes: usize) -> Vec<Part> {
+    let bytes = text.as_bytes();
+    let mut parts: Vec<Part> = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let cut = (start + part_bytes).min(bytes.len());
+        let end = memchr::memchr(b'\n', &bytes[cut..]).map_or(bytes.len(), |at| cut + at + 1);
+        parts.push(Part {
+            bytes: start..end,
+            lines_before: parts.last().map_or(0, |p| p.lines_before + p.lines),
+            lines: memchr::memchr_iter(b'\n', &bytes[start..end]).count(),
+        });
+        start = end;
+    }
+    parts
+}
+
+/// The rows of whole lines of a plain file into `part`.
+fn read_lines(
+    mut part: TableBuilder,
+    lines: &str,
+    first_line: usize,
+    delimiter: u8,
+) -> Result<TableBuilder> {
+    let width = part.width();
+    let mut fields: Vec<&str> = Vec::with_capacity(width);
+    for (line, record) in (first_line..).zip(lines.split('\n')) {
+        fields.clear();
+        fields.extend(
+            record
+                .split(char::from(delimiter))
+                .map(|field| field.trim_matches(|c: char| c.is_ascii_whitespace())),
+        );
+        if fields.len() != width && !fields.iter().all(|f| f.is_empty()) {
+            return Err(unequal_lengths(fields.len(), width, line));
+        }
+        part.push(line, |i| match fields.get(i) {
+            None | Some(&"") => Cell::Empty,
+            Some(text) => Cell::Text(text),
+        })?;
+    }
+    Ok(part)
 }
 
 /// Line numbers from byte offsets, counted once through the text. The csv
@@ -249,5 +370,62 @@ fn csv_error(e: csv::Error, line: usize) -> Error {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => ErrorKind::Io(io).into(),
         _ => Error::new(ErrorKind::Csv(message)).at_row(line),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What reading in parts and reading record by record make of a text.
+    fn both_ways(text: &str, spec: &TableSpec) -> (String, String) {
+        let parts = read_with(text.as_bytes(), spec, Some(16));
+        let records = read_with(text.as_bytes(), spec, None);
+        (format!("{parts:?}"), format!("{records:?}"))
+    }
+
+    #[test]
+    fn the_datasets_read_in_parts_as_record_by_record() {
+        for entry in std::fs::read_dir("datasets").unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "csv") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let spec = TableSpec::numeric(&["yi", "vi", "n", "tpos", "tneg", "cpos", "cneg"]);
+                let (parts, records) = both_ways(&text, &spec);
+                assert_eq!(parts, records, "{}", path.display());
+            }
+        }
+    }
+
+    fn field() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "A", "b c", " 1 ", "2.5", "NA", "", "x", "-3", "1e3", " ", "\t7", "Study 9",
+        ])
+    }
+
+    fn line() -> impl Strategy<Value = (Vec<&'static str>, bool)> {
+        (prop::collection::vec(field(), 0..5), any::<bool>())
+    }
+
+    proptest! {
+        /// Blank lines, CRLF and LF ends, short and long rows, missing
+        /// cells, spaces and words where numbers belong: the same table, or
+        /// the same error at the same line, either way.
+        #[test]
+        fn plain_text_reads_the_same_in_parts(
+            lines in prop::collection::vec(line(), 0..40),
+            delimiter in prop::sample::select(vec![',', ';', '\t']),
+        ) {
+            let d = delimiter.to_string();
+            let mut text = format!("study{d}yi{d}group\n");
+            for (fields, crlf) in &lines {
+                text.push_str(&fields.join(&d));
+                text.push_str(if *crlf { "\r\n" } else { "\n" });
+            }
+            let spec = TableSpec::numeric(&["yi"]).with_text(&["group"]);
+            let (parts, records) = both_ways(&text, &spec);
+            prop_assert_eq!(parts, records);
+        }
     }
 }

@@ -1251,7 +1251,10 @@ fn fit_studies(
 /// label on several rows: several outcomes, time points or arms): pooled as
 /// independent, their patients would count more than once.
 fn dependence_warnings(effects: &EffectSet) -> Vec<String> {
-    // One pass to find repeated labels (usually none), a second for their rows.
+    if crate::hash::surely_distinct(effects.studies.len(), |i| &effects.studies[i].study) {
+        return Vec::new();
+    }
+    // One pass to find repeated labels, a second for their rows.
     let mut seen: LabelSet<&str> =
         LabelSet::with_capacity_and_hasher(effects.studies.len(), Default::default());
     let repeated: LabelSet<&str> = effects

@@ -286,7 +286,7 @@ pub(crate) fn prefer(
             .and_then(|i| ranking.iter().position(|p| *p == i))
             .unwrap_or(ranking.len())
     };
-    let mut best: LabelMap<std::sync::Arc<str>, usize> = Default::default();
+    let mut best: LabelMap<crate::data::Label, usize> = Default::default();
     for s in &effects.studies {
         let entry = best.entry(s.study.clone()).or_insert(usize::MAX);
         *entry = (*entry).min(rank(s));

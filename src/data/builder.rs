@@ -4,6 +4,7 @@
 
 use super::limits::{MAX_TABLE_VALUES, too_large};
 use super::{LABEL_COLUMNS, Layout, Named, STUDY_COLUMN, SUBGROUP_COLUMN, Table, TableSpec};
+use super::label::{Label, LabelWriter};
 use crate::error::{Error, ErrorKind, Result};
 use crate::setting::Setting;
 
@@ -41,12 +42,13 @@ impl Cell<'_> {
         }
     }
 
-    /// The cell as a study's label.
-    fn label(&self) -> Option<std::sync::Arc<str>> {
+    /// Writes the cell as a study's label, or says that it has none.
+    fn write_label(&self, writer: &mut LabelWriter) -> bool {
         match self {
-            Cell::Text(t) if !t.is_empty() => Some((*t).into()),
-            _ => self.text().map(Into::into),
+            Cell::Text(t) => writer.push(t),
+            other => writer.push(other.text().as_deref().unwrap_or_default()),
         }
+        !self.is_empty()
     }
 
     /// A number, or `None` for an empty cell, `NA` or `N/A`; with
@@ -128,7 +130,9 @@ pub(super) struct TableBuilder {
     study_index: Option<usize>,
     columns: Vec<Vec<Option<f64>>>,
     texts: Vec<Vec<Option<String>>>,
-    labels: Vec<std::sync::Arc<str>>,
+    /// Labels of rows read before the last flush, then those written since.
+    labels: Vec<Label>,
+    writing: LabelWriter,
     /// Rows without a label, named `Study n` (their number in the table)
     /// when the table is finished: a part does not know its rows' numbers.
     unlabelled: Vec<usize>,
@@ -211,6 +215,7 @@ impl TableBuilder {
             group_index,
             study_index,
             labels: Vec::new(),
+            writing: LabelWriter::default(),
             unlabelled: Vec::new(),
             file_rows: Vec::new(),
         })
@@ -233,11 +238,11 @@ impl TableBuilder {
         cell: impl Fn(usize) -> Cell<'r>,
     ) -> Result<()> {
         let kept = self.values_per_row();
-        if (self.labels.len() + 1).saturating_mul(kept) > MAX_TABLE_VALUES {
+        if (self.rows() + 1).saturating_mul(kept) > MAX_TABLE_VALUES {
             return Err(too_large(
                 format!(
                     "the table ({} rows of {} columns kept)",
-                    self.labels.len() + 1,
+                    self.rows() + 1,
                     kept
                 ),
                 MAX_TABLE_VALUES as u64,
@@ -254,11 +259,17 @@ impl TableBuilder {
             column.push(value);
         }
         let text = |i: Option<usize>| i.and_then(|i| cell(i).text());
-        let label = self.study_index.and_then(|i| cell(i).label());
-        if label.is_none() {
-            self.unlabelled.push(self.labels.len());
+        let row_index = self.rows();
+        let labelled = match self.study_index {
+            Some(i) => cell(i).write_label(&mut self.writing),
+            None => {
+                self.writing.push("");
+                false
+            }
+        };
+        if !labelled {
+            self.unlabelled.push(row_index);
         }
-        self.labels.push(label.unwrap_or_default());
         if let Some(groups) = &mut self.groups {
             groups.push(text(self.group_index));
         }
@@ -272,6 +283,7 @@ impl TableBuilder {
     /// Makes room for `rows` more rows.
     pub(super) fn reserve(&mut self, rows: usize) {
         self.labels.reserve(rows);
+        self.writing.reserve(rows);
         self.file_rows.reserve(rows);
         for column in &mut self.columns {
             column.reserve(rows);
@@ -301,14 +313,28 @@ impl TableBuilder {
             columns: vec![Vec::new(); self.columns.len()],
             texts: vec![Vec::new(); self.texts.len()],
             labels: Vec::new(),
+            writing: LabelWriter::default(),
             unlabelled: Vec::new(),
             groups: self.groups.as_ref().map(|_| Vec::new()),
             file_rows: Vec::new(),
         }
     }
 
+    /// The rows read so far.
+    fn rows(&self) -> usize {
+        self.labels.len() + self.writing.len()
+    }
+
+    /// The labels written so far, as labels.
+    fn flush_labels(&mut self) {
+        let written = std::mem::take(&mut self.writing).finish();
+        self.labels.extend(written);
+    }
+
     /// Adds the rows of a [`part`](Self::part) after this table's rows.
-    pub(super) fn append(&mut self, part: TableBuilder) {
+    pub(super) fn append(&mut self, mut part: TableBuilder) {
+        self.flush_labels();
+        part.flush_labels();
         let offset = self.labels.len();
         self.unlabelled
             .extend(part.unlabelled.iter().map(|row| row + offset));
@@ -336,11 +362,16 @@ impl TableBuilder {
     }
 
     pub(super) fn finish(mut self) -> Result<Table> {
+        self.flush_labels();
         if self.labels.is_empty() {
             return Err(ErrorKind::Empty.into());
         }
+        let mut numbered = LabelWriter::default();
         for &row in &self.unlabelled {
-            self.labels[row] = format!("Study {}", row + 1).into();
+            numbered.push(&format!("Study {}", row + 1));
+        }
+        for (&row, label) in self.unlabelled.iter().zip(numbered.finish()) {
+            self.labels[row] = label;
         }
         let named = |index: Vec<(String, usize)>, values| {
             index

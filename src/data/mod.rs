@@ -26,7 +26,7 @@
 //! use std::sync::Arc;
 //! let csv = "Author;yi;vi\nA;0,1;0,01\n;;\nB;0,3;0,02\n";
 //! let table = Table::from_reader(csv.as_bytes(), None, &TableSpec::numeric(&["yi", "vi"]))?;
-//! assert_eq!(table.labels(), ["A", "B"].map(Arc::<str>::from));
+//! assert_eq!(table.labels(), ["A", "B"]);
 //! assert_eq!(table.column("yi"), Some(&[Some(0.1), Some(0.3)][..]));
 //! assert_eq!(table.file_row(1), 4); // line 4: the empty line 3 is skipped
 //! # Ok::<(), cochran::Error>(())
@@ -37,7 +37,7 @@
 //! use std::sync::Arc;
 //! let csv = "Study,yi,vi,notes\nA,0.1,0.01,x\nB,NA,0.02,y\n";
 //! let table = Table::from_reader(csv.as_bytes(), None, &TableSpec::numeric(&["yi", "vi"]))?;
-//! assert_eq!(table.labels(), ["A", "B"].map(Arc::<str>::from));
+//! assert_eq!(table.labels(), ["A", "B"]);
 //! assert_eq!(table.column("yi"), Some(&[Some(0.1), None][..]));
 //! assert_eq!(table.column("notes"), None); // not asked for as numbers
 //! assert_eq!(table.text_column("notes").map(|n| n.len()), Some(2)); // kept as text
@@ -46,6 +46,7 @@
 
 mod builder;
 mod frame;
+mod label;
 pub mod limits;
 mod read_options;
 #[cfg(feature = "spreadsheet")]
@@ -72,6 +73,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use frame::Column;
+pub use label::Label;
 pub use read_options::ReadOptions;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -146,7 +148,7 @@ pub struct Table {
     layout: Layout,
     /// (cochran's name, the header as written) of columns `--columns` renamed.
     renamed: Vec<(String, String)>,
-    labels: Vec<std::sync::Arc<str>>,
+    labels: Vec<Label>,
     group_column: Option<String>,
     groups: Option<Vec<Option<String>>>,
     numeric: Named<Option<f64>>,
@@ -216,7 +218,7 @@ impl Table {
     ///     ("vi".to_string(), Column::Text(vec![Some("0.01".into()), None])),
     /// ];
     /// let table = Table::from_columns(&columns, &TableSpec::numeric(&["yi", "vi"]))?;
-    /// assert_eq!(table.labels(), ["A", "B"].map(Arc::<str>::from));
+    /// assert_eq!(table.labels(), ["A", "B"]);
     /// assert_eq!(table.column("yi"), Some(&[Some(0.1), None][..])); // NaN is missing
     /// assert_eq!(table.column("vi"), Some(&[Some(0.01), None][..]));
     ///
@@ -276,7 +278,7 @@ impl Table {
     }
 
     /// Study labels: the `study` column, or `Study N` where it is absent or empty.
-    pub fn labels(&self) -> &[std::sync::Arc<str>] {
+    pub fn labels(&self) -> &[Label] {
         &self.labels
     }
 
@@ -372,7 +374,7 @@ impl Table {
     /// use std::sync::Arc;
     /// let t = Table::from_reader("study,yi\nA,1\nB,2\nC,3\n".as_bytes(), None, &TableSpec::numeric(&["yi"]))?;
     /// let odd = t.subset(|row| row != 1);
-    /// assert_eq!(odd.labels(), ["A", "C"].map(Arc::<str>::from));
+    /// assert_eq!(odd.labels(), ["A", "C"]);
     /// assert_eq!(odd.file_row(1), 4); // C is on line 4
     /// # Ok::<(), cochran::Error>(())
     /// ```
@@ -516,7 +518,7 @@ mod tests {
             &TableSpec::numeric(&["yi", "vi"]),
         )
         .unwrap();
-        assert_eq!(t.labels(), ["A", "Study 2"].map(Arc::<str>::from));
+        assert_eq!(t.labels(), ["A", "Study 2"]);
         assert_eq!(t.column("vi").unwrap(), [None, None]);
     }
 
@@ -580,7 +582,7 @@ mod tests {
             ([&b"\xef\xbb\xbf"[..], utf8.as_bytes()].concat(), None),
         ] {
             let t = Table::from_reader(&bytes[..], None, &spec).unwrap();
-            assert_eq!(t.labels(), ["Müller"].map(Arc::<str>::from));
+            assert_eq!(t.labels(), ["Müller"]);
             match note {
                 Some(note) => assert!(
                     t.notes().iter().any(|n| n.contains(note)),
@@ -623,7 +625,7 @@ mod tests {
             "t.csv, line 3, column `Effect`: expected a number, found `x`"
         );
         let t = read("Author,Effect\nA,0.5\n", &spec).unwrap();
-        assert_eq!(t.labels(), ["A"].map(Arc::<str>::from));
+        assert_eq!(t.labels(), ["A"]);
         assert!(
             t.notes()
                 .iter()

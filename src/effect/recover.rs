@@ -272,7 +272,7 @@ fn borrow_sds(table: &mut Table, rule: SdImputation, imputed: &mut [Vec<Imputati
 
 /// The value borrowed from the donors (SD, row) and how, naming them.
 fn borrowed(
-    labels: &[std::sync::Arc<str>],
+    labels: &[crate::data::Label],
     donors: &[(f64, usize)],
     rule: SdImputation,
     sd_column: &str,

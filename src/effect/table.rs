@@ -33,7 +33,7 @@ pub struct EffectOptions {
 #[non_exhaustive]
 pub struct StudyEffect {
     /// The study's label (shared with the table it was read from).
-    pub study: std::sync::Arc<str>,
+    pub study: crate::data::Label,
     /// Its row in the file (the header is row 1), when read from a file.
     pub row: Option<usize>,
     /// The data the effect was computed from.
@@ -58,7 +58,7 @@ pub(crate) struct Extras {
 
 impl StudyEffect {
     pub(crate) fn new(
-        study: std::sync::Arc<str>,
+        study: crate::data::Label,
         row: Option<usize>,
         data: StudyData,
         effect: Effect,
@@ -373,7 +373,7 @@ impl EffectSet {
             warnings: Vec::new(),
         };
         for (label, data) in studies {
-            let study: std::sync::Arc<str> = label.into().into();
+            let study = crate::data::Label::from(label.into());
             let effect = measure.compute(&data).map_err(|e| {
                 Error::new(ErrorKind::InvalidValue(format!("study `{study}`: {e}")))
             })?;

@@ -135,11 +135,11 @@ pub(crate) fn cluster_labels<'a>(
     }
     let label = |study: &crate::effect::StudyEffect| -> Option<&'a str> {
         match cells {
-            Some(cells) => cells[study.table_row]
+            Some(cells) => cells[study.table_row()]
                 .as_deref()
                 .map(str::trim)
                 .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("na")),
-            None => Some(&*table.labels()[study.table_row]),
+            None => Some(&*table.labels()[study.table_row()]),
         }
     };
     let mut labels = Vec::with_capacity(effects.studies.len());

@@ -754,7 +754,7 @@ fn message<S: serde::Serializer>(
 /// The `time` every analysed study shares, when the column was read.
 fn common_follow_up(table: &Table, effects: &EffectSet) -> Option<f64> {
     let times = table.column(TIME_COLUMN)?;
-    let mut rows = effects.studies.iter().map(|s| times[s.table_row]);
+    let mut rows = effects.studies.iter().map(|s| times[s.table_row()]);
     let first = rows.next()??;
     rows.all(|t| t == Some(first)).then_some(first)
 }
@@ -1235,7 +1235,7 @@ fn fit_studies(
             return error;
         };
         let study = &effects.studies[members.map_or(index, |m| m[index])];
-        let located = match study.row {
+        let located = match study.row() {
             Some(row) => error.at_row(row),
             None => error,
         };
@@ -1281,7 +1281,7 @@ fn dependence_warnings(effects: &EffectSet) -> Vec<String> {
     }
     let row = |i: usize| {
         effects.studies[i]
-            .row
+            .row()
             .map_or_else(|| "?".to_string(), |r| r.to_string())
     };
     // Named as exclusions are: the first few, then a count.
@@ -1424,7 +1424,7 @@ fn fit_tables(
     let tables = members
         .iter()
         .map(|&i| match &effects.studies[i].data {
-            StudyData::TwoByTwo(t) => Ok(*t),
+            StudyData::TwoByTwo(t) => Ok(**t),
             _ => Err(ErrorKind::InvalidSetting(format!(
                 "{} {method} pools 2x2 tables: the measure must be OR, RR or RD \
                  (columns events1, n1, events2, n2), not {}",

@@ -40,7 +40,7 @@ pub(crate) fn design(
     };
     let mut kept = Vec::with_capacity(effects.studies.len());
     for study in std::mem::take(&mut effects.studies) {
-        let absent = missing(study.table_row);
+        let absent = missing(study.table_row());
         if absent.is_empty() {
             kept.push(study);
         } else {
@@ -48,7 +48,7 @@ pub(crate) fn design(
         }
     }
     effects.studies = kept;
-    let rows: Vec<usize> = effects.studies.iter().map(|s| s.table_row).collect();
+    let rows: Vec<usize> = effects.studies.iter().map(|s| s.table_row()).collect();
     let mut builder = Design::builder(rows.len());
     if !intercept {
         builder = builder.without_intercept();

@@ -71,13 +71,13 @@ impl Prepared {
             Some(column) => Some(dependence::cluster_labels(table, &mut effects, column)?),
             None => None,
         };
-        let before: Vec<usize> = effects.studies.iter().map(|s| s.table_row).collect();
+        let before: Vec<usize> = effects.studies.iter().map(|s| s.table_row()).collect();
         let design =
             moderators::design(table, &mut effects, &options.moderators, options.intercept)?;
         // Studies without a moderator value were excluded: their cluster labels go too.
         let clusters = labels
             .map(|labels| {
-                let mut kept = effects.studies.iter().map(|s| s.table_row).peekable();
+                let mut kept = effects.studies.iter().map(|s| s.table_row()).peekable();
                 let labels: Vec<&str> = labels
                     .into_iter()
                     .zip(before)

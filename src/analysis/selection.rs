@@ -280,7 +280,7 @@ pub(crate) fn prefer(
         ))
         .into());
     };
-    let instrument = |s: &StudyEffect| instruments[s.table_row].clone();
+    let instrument = |s: &StudyEffect| instruments[s.table_row()].clone();
     let rank = |s: &StudyEffect| -> usize {
         instrument(s)
             .and_then(|i| ranking.iter().position(|p| *p == i))

@@ -104,7 +104,7 @@ impl StudyResults {
             study: &s.study,
             subgroup: s.subgroup(),
             cluster: self.clusters.as_ref().map(|(labels, of)| &*labels[of[i]]),
-            row: s.row,
+            row: s.row(),
             yi: s.effect.yi,
             vi: s.effect.vi,
             weight: self.weights[i],

@@ -2,9 +2,9 @@
 //! hand over a header and rows of cells; this module maps the columns,
 //! parses the cells and remembers where each row came from.
 
+use super::label::{Label, LabelWriter};
 use super::limits::{MAX_TABLE_VALUES, too_large};
 use super::{LABEL_COLUMNS, Layout, Named, STUDY_COLUMN, SUBGROUP_COLUMN, Table, TableSpec};
-use super::label::{Label, LabelWriter};
 use crate::error::{Error, ErrorKind, Result};
 use crate::setting::Setting;
 

@@ -505,7 +505,6 @@ fn column_letters(mut column: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     fn read(text: &str, spec: &TableSpec) -> Result<Table> {
         Table::from_reader(text.as_bytes(), Some(Path::new("t.csv")), spec)

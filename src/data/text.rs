@@ -153,7 +153,12 @@ fn read_plain(
             let part = &batch[i];
             let mut rows = builder.part();
             rows.reserve(part.lines + 1);
-            read_lines(rows, &body[part.bytes.clone()], first_line + part.lines_before, delimiter)
+            read_lines(
+                rows,
+                &body[part.bytes.clone()],
+                first_line + part.lines_before,
+                delimiter,
+            )
         });
         for part in read {
             builder.append(part?);

@@ -131,7 +131,7 @@ pub fn harmonise(
     let raw = matches!(set.measure, Measure::Mc | Measure::Mcd);
     let mut unregistered: Vec<&str> = Vec::new();
     for study in &mut set.studies {
-        let row = study.table_row;
+        let row = study.table_row();
         let Some(name) = &outcomes[row] else { continue };
         let located = |e: Error| table.error_at(row, e.in_column(OUTCOME_COLUMN));
         let scale = match registry.find(name) {

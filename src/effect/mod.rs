@@ -14,7 +14,7 @@
 //! ```
 //! use cochran::effect::{Measure, StudyData, TwoByTwo};
 //! let table = TwoByTwo::new(4.0, 123.0, 11.0, 139.0)?;
-//! let effect = Measure::Rr.compute(&StudyData::TwoByTwo(table))?;
+//! let effect = Measure::Rr.compute(&StudyData::TwoByTwo(Box::new(table)))?;
 //! assert!(effect.yi < 0.0); // fewer events with treatment
 //! # Ok::<(), cochran::Error>(())
 //! ```
@@ -159,20 +159,21 @@ pub enum StudyData {
     ControlledPrePost(Box<ControlledPrePost>),
     /// One group whose change is reported directly.
     ReportedChange(Box<ReportedChange>),
-    /// Two groups with a binary outcome.
-    TwoByTwo(TwoByTwo),
+    /// Two groups with a binary outcome (boxed, as every design larger
+    /// than an effect: a million precomputed effects do not pay for it).
+    TwoByTwo(Box<TwoByTwo>),
     /// An effect computed elsewhere.
     Precomputed(Effect),
     /// Events among the participants of one group.
     Proportion(Proportion),
     /// The mean of one group.
-    SingleMean(SingleMean),
+    SingleMean(Box<SingleMean>),
     /// A correlation coefficient.
     Correlation(Correlation),
     /// Events over the person-time of one group.
     Rate(Rate),
     /// Events over person-time in two groups.
-    TwoRates(TwoRates),
+    TwoRates(Box<TwoRates>),
 }
 
 impl StudyData {

@@ -594,7 +594,7 @@ impl MetaAnalysis {
         };
         let effects = tables
             .iter()
-            .map(|t| measure.compute(&crate::effect::StudyData::TwoByTwo(*t)))
+            .map(|t| measure.compute(&crate::effect::StudyData::TwoByTwo(Box::new(*t))))
             .collect::<Result<Vec<Effect>>>()?;
         let mut fit = MetaAnalysis::common().level(self.level).fit(&effects)?;
         fit.with_pooled_tables(self.method, &pooled);

@@ -166,7 +166,8 @@ fn inverse_variance_q(tables: &[TwoByTwo], measure: Measure, estimate: f64) -> R
     let mut q = 0.0;
     let mut count = 0.0;
     for t in tables.iter().filter(|t| !is_double_zero(t)) {
-        let Effect { yi, vi } = measure.compute(&crate::effect::StudyData::TwoByTwo(*t))?;
+        let Effect { yi, vi } =
+            measure.compute(&crate::effect::StudyData::TwoByTwo(Box::new(*t)))?;
         q += (yi - estimate).powi(2) / vi;
         count += 1.0;
     }

@@ -344,7 +344,7 @@ fn binary_studies(labels: &[String]) -> Analysis {
     let studies = labels.iter().enumerate().map(|(i, label)| {
         let e1 = 5.0 + (i % 7) as f64 * 3.0;
         let table = TwoByTwo::new(e1, 100.0 + i as f64 * 10.0, 12.0, 110.0).unwrap();
-        (label.clone(), StudyData::TwoByTwo(table))
+        (label.clone(), StudyData::TwoByTwo(Box::new(table)))
     });
     let set = EffectSet::from_studies(Measure::Or, studies).unwrap();
     Analysis::from_effects(set, &AnalysisOptions::new(Measure::Or)).unwrap()

@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn every_design_has_as_many_values_as_columns() {
         let arms = ("T".to_string(), "C".to_string());
-        let data = StudyData::TwoByTwo(TwoByTwo::new(4.0, 123.0, 11.0, 139.0).unwrap());
+        let data = StudyData::TwoByTwo(Box::new(TwoByTwo::new(4.0, 123.0, 11.0, 139.0).unwrap()));
         let width: usize = groups_for(data.design(), &arms)
             .iter()
             .map(|g| g.columns.len())

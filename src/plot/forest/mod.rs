@@ -180,8 +180,8 @@ impl<'a> ForestPlot<'a> {
     /// use cochran::{Analysis, AnalysisOptions, EffectSet, Measure, effect::{StudyData, TwoByTwo}};
     /// let long = "A trial whose name goes on and on, well past any sensible column width";
     /// let set = EffectSet::from_studies(Measure::Or, [
-    ///     (long, StudyData::TwoByTwo(TwoByTwo::new(4.0, 123.0, 11.0, 139.0)?)),
-    ///     ("Short", StudyData::TwoByTwo(TwoByTwo::new(6.0, 306.0, 29.0, 303.0)?)),
+    ///     (long, StudyData::TwoByTwo(Box::new(TwoByTwo::new(4.0, 123.0, 11.0, 139.0)?))),
+    ///     ("Short", StudyData::TwoByTwo(Box::new(TwoByTwo::new(6.0, 306.0, 29.0, 303.0)?))),
     /// ])?;
     /// let analysis = Analysis::from_effects(set, &AnalysisOptions::new(Measure::Or))?;
     /// let svg = analysis.forest_plot().label_width(150.0).to_svg()?;

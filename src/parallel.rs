@@ -47,6 +47,33 @@ pub(crate) fn map_with<S, R: Send>(
     indices.map(|i| work(&mut scratch, i)).collect()
 }
 
+/// `work(i, &mut items[i])` for every item, results in index order.
+#[cfg(feature = "parallel")]
+pub(crate) fn map_mut<T: Send, R: Send>(
+    items: &mut [T],
+    work: impl Fn(usize, &mut T) -> R + Sync + Send,
+) -> Vec<R> {
+    use rayon::prelude::*;
+    items
+        .par_iter_mut()
+        .enumerate()
+        .map(|(i, item)| work(i, item))
+        .collect()
+}
+
+/// `work(i, &mut items[i])` for every item, results in index order.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn map_mut<T: Send, R: Send>(
+    items: &mut [T],
+    work: impl Fn(usize, &mut T) -> R + Sync + Send,
+) -> Vec<R> {
+    items
+        .iter_mut()
+        .enumerate()
+        .map(|(i, item)| work(i, item))
+        .collect()
+}
+
 /// `work(first index, chunk)` on consecutive chunks of `items`, in order.
 pub(crate) fn chunks<T: Sync, R: Send>(
     items: &[T],

@@ -1230,7 +1230,8 @@ fn fit_studies(
         Some(design) => options.model().moderators(design),
         None => options.model(),
     };
-    model.fit(&subset).map_err(|error| {
+    // The effects are the fit's to keep: not copied again.
+    model.fit_with(subset, Default::default()).map_err(|error| {
         let ErrorKind::Unpoolable { index, column, .. } = *error.kind() else {
             return error;
         };

@@ -71,7 +71,11 @@ impl Prepared {
             Some(column) => Some(dependence::cluster_labels(table, &mut effects, column)?),
             None => None,
         };
-        let before: Vec<usize> = effects.studies.iter().map(|s| s.table_row()).collect();
+        // The studies' rows before moderators exclude any, for the clusters.
+        let before: Vec<usize> = match labels {
+            Some(_) => effects.studies.iter().map(|s| s.table_row()).collect(),
+            None => Vec::new(),
+        };
         let design =
             moderators::design(table, &mut effects, &options.moderators, options.intercept)?;
         // Studies without a moderator value were excluded: their cluster labels go too.

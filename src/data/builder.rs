@@ -137,7 +137,7 @@ pub(super) struct TableBuilder {
     /// when the table is finished: a part does not know its rows' numbers.
     unlabelled: Vec<usize>,
     groups: Option<Vec<Option<String>>>,
-    file_rows: Vec<usize>,
+    file_rows: Vec<u32>,
 }
 
 impl TableBuilder {
@@ -276,7 +276,9 @@ impl TableBuilder {
         for ((_, i), column) in self.text_index.iter().zip(&mut self.texts) {
             column.push(text(Some(*i)));
         }
-        self.file_rows.push(row);
+        // Files are limited far below 2³² lines or rows.
+        self.file_rows
+            .push(u32::try_from(row).map_err(|_| too_large("the file", u32::MAX.into(), "rows"))?);
         Ok(())
     }
 

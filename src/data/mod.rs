@@ -155,7 +155,7 @@ pub struct Table {
     text: Named<Option<String>>,
     /// Each row's line in the file (the header is line 1) or row in the
     /// spreadsheet, kept through [`Table::subset`].
-    file_rows: Vec<usize>,
+    file_rows: Vec<u32>,
     /// What reading assumed: delimiter, decimal comma, label column.
     notes: Vec<String>,
 }
@@ -364,7 +364,7 @@ impl Table {
     /// Where row `row` (0-based) is in the file: its line in a text file
     /// (the header is line 1), or its row in a spreadsheet.
     pub fn file_row(&self, row: usize) -> usize {
-        self.file_rows[row]
+        self.file_rows[row] as usize
     }
 
     /// The rows for which `keep` is true, remembering their rows in the file.
@@ -413,7 +413,7 @@ impl Table {
         let index = column
             .as_ref()
             .and_then(|c| self.headers.iter().position(|h| h == c));
-        let mut error = self.layout.locate(error.at_row(self.file_rows[row]), index);
+        let mut error = self.layout.locate(error.at_row(self.file_row(row)), index);
         if let Some(column) = column
             && let Some((_, written)) = self.renamed.iter().find(|(n, _)| *n == column)
         {

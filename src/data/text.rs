@@ -20,14 +20,17 @@ const DELIMITERS: [(u8, &str); 4] = [
 /// A line beyond what is read refused before it is parsed (the file's size
 /// was limited as it was read).
 fn check_lines(bytes: &[u8]) -> Result<()> {
-    for (line, piece) in (1..).zip(bytes.split(|&b| b == b'\n')) {
-        if piece.len() > MAX_LINE_BYTES {
+    let ends = memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]);
+    let mut start = 0;
+    for (line, end) in (1..).zip(ends) {
+        if end - start > MAX_LINE_BYTES {
             return Err(too_large(
-                format!("line {line} ({} bytes)", piece.len()),
+                format!("line {line} ({} bytes)", end - start),
                 MAX_LINE_BYTES as u64,
                 "bytes",
             ));
         }
+        start = end + 1;
     }
     Ok(())
 }
@@ -400,6 +403,18 @@ mod tests {
                 let (parts, records) = both_ways(&text, &spec);
                 assert_eq!(parts, records, "{}", path.display());
             }
+        }
+    }
+
+    #[test]
+    fn a_line_beyond_the_limit_is_named() {
+        let long = "x".repeat(MAX_LINE_BYTES);
+        let at_limit = format!("study,yi\n{long}\nA,1");
+        assert!(check_lines(at_limit.as_bytes()).is_ok());
+        for text in [format!("study,yi\n{long}\nx{long}\n"), format!("a\nb\n{long}x")] {
+            let error = check_lines(text.as_bytes()).unwrap_err().to_string();
+            let expected = format!("line 3 ({} bytes)", MAX_LINE_BYTES + 1);
+            assert!(error.contains(&expected), "{error}");
         }
     }
 

@@ -3,7 +3,7 @@
 //! parses the cells and remembers where each row came from.
 
 use super::label::{Label, LabelWriter};
-use super::limits::{MAX_TABLE_VALUES, too_large};
+use super::limits::{MAX_TABLE_ROWS, MAX_TABLE_VALUES, too_large};
 use super::{LABEL_COLUMNS, Layout, Named, STUDY_COLUMN, SUBGROUP_COLUMN, Table, TableSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::setting::Setting;
@@ -237,14 +237,15 @@ impl TableBuilder {
         row: usize,
         cell: impl Fn(usize) -> Cell<'r>,
     ) -> Result<()> {
+        let rows = self.rows() + 1;
+        if rows > MAX_TABLE_ROWS {
+            let what = format!("the table ({rows} rows)");
+            return Err(too_large(what, MAX_TABLE_ROWS as u64, "rows"));
+        }
         let kept = self.values_per_row();
-        if (self.rows() + 1).saturating_mul(kept) > MAX_TABLE_VALUES {
+        if rows.saturating_mul(kept) > MAX_TABLE_VALUES {
             return Err(too_large(
-                format!(
-                    "the table ({} rows of {} columns kept)",
-                    self.rows() + 1,
-                    kept
-                ),
+                format!("the table ({rows} rows of {kept} columns kept)"),
                 MAX_TABLE_VALUES as u64,
                 "values",
             ));
@@ -355,7 +356,7 @@ impl TableBuilder {
 
     /// The values a row keeps, as [`MAX_TABLE_VALUES`] counts them.
     pub(super) fn values_per_row(&self) -> usize {
-        self.numeric_index.len() + self.text_index.len() + 2
+        self.numeric_index.len() + self.text_index.len()
     }
 
     /// The number of cells a row should have.

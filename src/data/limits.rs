@@ -27,8 +27,11 @@ pub const MAX_SHEET_ROWS: u32 = 1 << 20;
 /// Columns of a sheet, as Excel has them (`XFD`).
 pub const MAX_SHEET_COLUMNS: u32 = 1 << 14;
 
-/// Values the table keeps: rows times the columns it keeps.
+/// Values the table keeps: rows times the columns it keeps beside the labels.
 pub const MAX_TABLE_VALUES: usize = 10_000_000;
+
+/// Rows of a table (each keeps a label and where it came from).
+pub const MAX_TABLE_ROWS: usize = 10_000_000;
 
 /// The size of a text file.
 pub const MAX_TEXT_BYTES: u64 = 512 << 20;

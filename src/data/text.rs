@@ -1,7 +1,7 @@
 //! Delimited text files: the encoding, the delimiter and the decimal mark
 //! are detected, then the rows go to the [`TableBuilder`].
 
-use super::limits::{MAX_LINE_BYTES, MAX_TABLE_VALUES, too_large};
+use super::limits::{MAX_LINE_BYTES, MAX_TABLE_ROWS, MAX_TABLE_VALUES, too_large};
 use crate::setting::Setting;
 use std::borrow::Cow;
 
@@ -84,6 +84,7 @@ fn read_with(bytes: &[u8], spec: &TableSpec, part_bytes: Option<usize>) -> Resul
     if let Some(part_bytes) = part_bytes
         && let Some(body) = text.get(body_start..)
         && is_plain(body.as_bytes())
+        && lines_left <= MAX_TABLE_ROWS
         && lines_left.saturating_mul(builder.values_per_row()) <= MAX_TABLE_VALUES
     {
         let first_line = 1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..body_start]).count();
@@ -411,7 +412,10 @@ mod tests {
         let long = "x".repeat(MAX_LINE_BYTES);
         let at_limit = format!("study,yi\n{long}\nA,1");
         assert!(check_lines(at_limit.as_bytes()).is_ok());
-        for text in [format!("study,yi\n{long}\nx{long}\n"), format!("a\nb\n{long}x")] {
+        for text in [
+            format!("study,yi\n{long}\nx{long}\n"),
+            format!("a\nb\n{long}x"),
+        ] {
             let error = check_lines(text.as_bytes()).unwrap_err().to_string();
             let expected = format!("line 3 ({} bytes)", MAX_LINE_BYTES + 1);
             assert!(error.contains(&expected), "{error}");

@@ -19,7 +19,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Label {
     buffer: Arc<Buffer>,
-    index: u32,
+    index: usize,
 }
 
 /// Labels one after another, each ending where `ends` says.
@@ -32,7 +32,7 @@ struct Buffer {
 impl Label {
     /// The label's text.
     pub fn as_str(&self) -> &str {
-        let i = self.index as usize;
+        let i = self.index;
         let start = if i == 0 { 0 } else { self.buffer.ends[i - 1] };
         &self.buffer.text[start..self.buffer.ends[i]]
     }
@@ -63,32 +63,15 @@ impl LabelWriter {
     }
 
     /// The labels written, in order.
-    /// The labels written, in order (at most 2³² share one buffer).
+    /// The labels written, in order.
     pub(crate) fn finish(self) -> Vec<Label> {
-        let mut labels = Vec::with_capacity(self.len());
-        let mut buffer = self.buffer;
-        while buffer.ends.len() > u32::MAX as usize {
-            // Beyond what a u32 counts, the rest go to a buffer of their own.
-            let rest = buffer.ends.split_off(u32::MAX as usize);
-            let split = buffer.ends[buffer.ends.len() - 1];
-            let text = buffer.text.split_off(split);
-            labels.extend(Self::share(buffer));
-            buffer = Buffer {
-                text,
-                ends: rest.into_iter().map(|end| end - split).collect(),
-            };
-        }
-        labels.extend(Self::share(buffer));
-        labels
-    }
-
-    fn share(buffer: Buffer) -> impl Iterator<Item = Label> {
-        let count = buffer.ends.len() as u32;
-        let buffer = Arc::new(buffer);
-        (0..count).map(move |index| Label {
-            buffer: buffer.clone(),
-            index,
-        })
+        let buffer = Arc::new(self.buffer);
+        (0..buffer.ends.len())
+            .map(|index| Label {
+                buffer: buffer.clone(),
+                index,
+            })
+            .collect()
     }
 }
 

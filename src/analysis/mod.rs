@@ -754,7 +754,7 @@ fn message<S: serde::Serializer>(
 /// The `time` every analysed study shares, when the column was read.
 fn common_follow_up(table: &Table, effects: &EffectSet) -> Option<f64> {
     let times = table.column(TIME_COLUMN)?;
-    let mut rows = effects.studies.iter().map(|s| times[s.table_row()]);
+    let mut rows = effects.studies.iter().map(|s| times.get(s.table_row()));
     let first = rows.next()??;
     rows.all(|t| t == Some(first)).then_some(first)
 }

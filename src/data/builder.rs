@@ -128,7 +128,8 @@ pub(super) struct TableBuilder {
     group_column: Option<String>,
     group_index: Option<usize>,
     study_index: Option<usize>,
-    columns: Vec<Vec<Option<f64>>>,
+    /// Numbers, `NaN` where missing.
+    columns: Vec<Vec<f64>>,
     texts: Vec<Vec<Option<String>>>,
     /// Labels of rows read before the last flush, then those written since.
     labels: Vec<Label>,
@@ -257,7 +258,7 @@ impl TableBuilder {
                     .locate(e.at_row(row), Some(*i))
                     .in_column(original(&self.renamed, name))
             })?;
-            column.push(value);
+            column.push(super::numbers::stored(value));
         }
         let text = |i: Option<usize>| i.and_then(|i| cell(i).text());
         let row_index = self.rows();

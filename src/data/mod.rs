@@ -27,7 +27,7 @@
 //! let csv = "Author;yi;vi\nA;0,1;0,01\n;;\nB;0,3;0,02\n";
 //! let table = Table::from_reader(csv.as_bytes(), None, &TableSpec::numeric(&["yi", "vi"]))?;
 //! assert_eq!(table.labels(), ["A", "B"]);
-//! assert_eq!(table.column("yi"), Some(&[Some(0.1), Some(0.3)][..]));
+//! assert_eq!(table.column("yi").map(|c| c.to_vec()), Some(vec![Some(0.1), Some(0.3)]));
 //! assert_eq!(table.file_row(1), 4); // line 4: the empty line 3 is skipped
 //! # Ok::<(), cochran::Error>(())
 //! ```
@@ -38,8 +38,8 @@
 //! let csv = "Study,yi,vi,notes\nA,0.1,0.01,x\nB,NA,0.02,y\n";
 //! let table = Table::from_reader(csv.as_bytes(), None, &TableSpec::numeric(&["yi", "vi"]))?;
 //! assert_eq!(table.labels(), ["A", "B"]);
-//! assert_eq!(table.column("yi"), Some(&[Some(0.1), None][..]));
-//! assert_eq!(table.column("notes"), None); // not asked for as numbers
+//! assert_eq!(table.column("yi").map(|c| c.to_vec()), Some(vec![Some(0.1), None]));
+//! assert!(table.column("notes").is_none()); // not asked for as numbers
 //! assert_eq!(table.text_column("notes").map(|n| n.len()), Some(2)); // kept as text
 //! # Ok::<(), cochran::Error>(())
 //! ```
@@ -48,6 +48,7 @@ mod builder;
 mod frame;
 mod label;
 pub mod limits;
+mod numbers;
 mod read_options;
 #[cfg(feature = "spreadsheet")]
 mod sheet;
@@ -74,6 +75,7 @@ use std::path::{Path, PathBuf};
 
 pub use frame::Column;
 pub use label::Label;
+pub use numbers::NumberColumn;
 pub use read_options::ReadOptions;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -151,7 +153,8 @@ pub struct Table {
     labels: Vec<Label>,
     group_column: Option<String>,
     groups: Option<Vec<Option<String>>>,
-    numeric: Named<Option<f64>>,
+    /// Numbers, `NaN` where missing (see [`NumberColumn`]).
+    numeric: Named<f64>,
     text: Named<Option<String>>,
     /// Each row's line in the file (the header is line 1) or row in the
     /// spreadsheet, kept through [`Table::subset`].
@@ -219,8 +222,8 @@ impl Table {
     /// ];
     /// let table = Table::from_columns(&columns, &TableSpec::numeric(&["yi", "vi"]))?;
     /// assert_eq!(table.labels(), ["A", "B"]);
-    /// assert_eq!(table.column("yi"), Some(&[Some(0.1), None][..])); // NaN is missing
-    /// assert_eq!(table.column("vi"), Some(&[Some(0.01), None][..]));
+    /// assert_eq!(table.column("yi").unwrap().to_vec(), [Some(0.1), None]); // NaN is missing
+    /// assert_eq!(table.column("vi").unwrap().to_vec(), [Some(0.01), None]);
     ///
     /// let bad = vec![("yi".to_string(), Column::Text(vec![Some("0.1".into()), Some("abc".into())]))];
     /// let error = Table::from_columns(&bad, &TableSpec::numeric(&["yi"])).unwrap_err();
@@ -293,8 +296,8 @@ impl Table {
     }
 
     /// A numeric column that was asked for and is present in the file.
-    pub fn column(&self, name: &str) -> Option<&[Option<f64>]> {
-        self.numeric.get(name).map(Vec::as_slice)
+    pub fn column(&self, name: &str) -> Option<NumberColumn<'_>> {
+        self.numeric.get(name).map(|c| NumberColumn::new(c))
     }
 
     /// The number in a cell: `None` when the column was not read or the cell is empty.
@@ -306,7 +309,7 @@ impl Table {
     /// # Ok::<(), cochran::Error>(())
     /// ```
     pub fn value(&self, column: &str, row: usize) -> Option<f64> {
-        self.column(column).and_then(|c| c[row])
+        self.column(column).and_then(|c| c.get(row))
     }
 
     /// A column as text: one asked for as text, or any column neither read as
@@ -324,10 +327,11 @@ impl Table {
     }
 
     /// Sets a numeric cell, adding the column if the file has none: how
-    /// recovered statistics join the data. The caller records what it filled.
+    /// recovered statistics join the data. The caller records what it filled;
+    /// `NaN` leaves the cell missing.
     pub fn fill(&mut self, column: &str, row: usize, value: f64) {
         let rows = self.len();
-        self.numeric.get_or_insert(column, || vec![None; rows])[row] = Some(value);
+        self.numeric.get_or_insert(column, || vec![f64::NAN; rows])[row] = value;
     }
 
     /// The same rows grouped by another column (one kept as text).
@@ -518,7 +522,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.labels(), ["A", "Study 2"]);
-        assert_eq!(t.column("vi").unwrap(), [None, None]);
+        assert_eq!(t.column("vi").unwrap().to_vec(), [None, None]);
     }
 
     #[test]

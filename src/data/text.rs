@@ -78,7 +78,7 @@ fn read_with(bytes: &[u8], spec: &TableSpec, part_bytes: Option<usize>) -> Resul
         .collect();
     let mut builder = TableBuilder::new(header, spec, Layout::Text, decimal_comma, notes)?;
     let body_start = csv.position().byte() as usize;
-    let lines_left = memchr::memchr_iter(b'\n', &text.as_bytes()[body_start..]).count() + 1;
+    let lines_left = line_count(&text.as_bytes()[body_start..]);
     // Room for every line at once: no growing (and copying) a million rows twice over.
     builder.reserve(lines_left);
     if let Some(part_bytes) = part_bytes
@@ -92,6 +92,13 @@ fn read_with(bytes: &[u8], spec: &TableSpec, part_bytes: Option<usize>) -> Resul
     } else {
         read_records(builder, csv, text.as_bytes())
     }
+}
+
+/// The lines of a text: a final line end starts no line (a file of
+/// exactly as many rows as the limits allow is still read in parts).
+fn line_count(text: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', text).count()
+        + usize::from(!text.is_empty() && !text.ends_with(b"\n"))
 }
 
 /// The rows of a file with quotes or lone carriage returns, record by record
@@ -405,6 +412,13 @@ mod tests {
                 assert_eq!(parts, records, "{}", path.display());
             }
         }
+    }
+
+    #[test]
+    fn a_final_line_end_starts_no_line() {
+        let counts = ["", "a", "a\n", "a\nb", "a\nb\n", "\n", "a\r\nb\r\n"]
+            .map(|t| line_count(t.as_bytes()));
+        assert_eq!(counts, [0, 1, 1, 2, 2, 1, 2]);
     }
 
     #[test]

@@ -140,7 +140,7 @@ mod tests {
             .unwrap();
         assert_eq!(&*table.labels()[0], "A");
         assert_eq!(table.file_row(0), 5);
-        assert_eq!(table.column("yi").unwrap()[0], Some(0.5));
+        assert_eq!(table.column("yi").unwrap().get(0), Some(0.5));
     }
 
     #[test]

@@ -498,6 +498,7 @@ impl MetaAnalysis {
             _ => Standardised::with_design(&effects, self.design.as_ref())?,
         };
         let k = effects.len();
+        let mut at_zero = None;
         let (tau2, iterations, se_tau2, diagnostics, moments) = match (self.method, self.fixed_tau2)
         {
             (Method::Random(_), Some(tau2)) => {
@@ -505,13 +506,14 @@ impl MetaAnalysis {
             }
             (Method::Random(estimator), None) if k >= 2 => {
                 let t = tau2::estimate_with(estimator, &data, hints)?;
+                at_zero = t.at_zero;
                 (t.tau2, t.iterations, Some(t.se), t.diagnostics, t.moments)
             }
             _ => (0.0, 0, None, Vec::new(), None),
         };
         // Knapp-Hartung has no degrees of freedom left with one study.
         let test = if k < 2 { Test::Z } else { self.test };
-        let heterogeneity = Heterogeneity::new(self.method, &data, tau2, hints.at_zero);
+        let heterogeneity = Heterogeneity::new(self.method, &data, tau2, hints.at_zero, at_zero);
         let regression = match data.design() {
             Some(design) => {
                 let mut regression =
@@ -761,7 +763,15 @@ struct Heterogeneity {
 }
 
 impl Heterogeneity {
-    fn new(method: Method, data: &Standardised, tau2: f64, known: Option<AtZero>) -> Self {
+    /// Q, I² and H² at `tau2`, from what is known at τ² = 0: a refit's
+    /// `known` sums, or moments the τ² search computed.
+    fn new(
+        method: Method,
+        data: &Standardised,
+        tau2: f64,
+        known: Option<AtZero>,
+        at_zero: Option<Moments>,
+    ) -> Self {
         let k = data.effects().len();
         if k < 2 {
             return Heterogeneity {
@@ -777,7 +787,7 @@ impl Heterogeneity {
             // tr P in the data's units, as the standardised moments have it.
             Some(z) => (z.q, z.trace_p * data.variance(1.0)),
             None => {
-                let m = Moments::for_score(data, 0.0);
+                let m = at_zero.unwrap_or_else(|| Moments::for_score(data, 0.0));
                 (m.q, m.trace_p)
             }
         };

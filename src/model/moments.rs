@@ -50,16 +50,16 @@ impl Moments {
     /// residuals and traces.
     pub fn at(data: &Standardised, tau2: f64) -> Self {
         match data.design() {
-            None => Moments::intercept_only(data, tau2),
+            None => Moments::intercept_only::<true>(data, tau2),
             Some(design) => Moments::regression(data, design, tau2, true),
         }
     }
 
-    /// What the score of an estimator, Q and tr P need (tr PP is NaN for a
-    /// meta-regression, where it costs a third of the pass).
+    /// What the score of an estimator, Q and tr P need: tr PP is NaN (it
+    /// costs a third of the pass).
     pub fn for_score(data: &Standardised, tau2: f64) -> Self {
         match data.design() {
-            None => Moments::intercept_only(data, tau2),
+            None => Moments::intercept_only::<false>(data, tau2),
             Some(design) => Moments::regression(data, design, tau2, false),
         }
     }
@@ -104,7 +104,9 @@ impl Moments {
         }
     }
 
-    fn intercept_only(data: &Standardised, tau2: f64) -> Self {
+    /// Both passes of the intercept-only model; tr PP only with `TRACES`
+    /// (a constant: each version compiled on its own).
+    fn intercept_only<const TRACES: bool>(data: &Standardised, tau2: f64) -> Self {
         let (before, dominant, after) = data.split_dominant();
         let first = |e: &Effect| {
             let w = 1.0 / (e.vi + tau2);
@@ -116,26 +118,43 @@ impl Moments {
         let s2 = s2_others + w2_dominant;
         let mean = (swy_others + wy_dominant) / s1;
         let inv_s1 = 1.0 / s1;
-        let inv_s1_sq = inv_s1 * inv_s1;
-        let second = |others: f64, others_sq: f64, w: f64, r: f64| {
+        let score_terms = |others: f64, w: f64, r: f64| {
             let wr2 = w * r * r;
-            let complement = others * inv_s1;
-            [
-                wr2,
-                w * wr2,
-                w * complement,
-                w * w * (complement * complement + others_sq * inv_s1_sq),
-            ]
+            [wr2, w * wr2, w * (others * inv_s1)]
         };
         // For every study but the dominant one, the others' sums lose at most a bit.
-        let ordinary = |e: &Effect| {
-            let w = 1.0 / (e.vi + tau2);
-            second(s1 - w, s2 - w * w, w, e.yi - mean)
+        let (q, q2, trace_p, trace_pp) = if TRACES {
+            let inv_s1_sq = inv_s1 * inv_s1;
+            let second = |others: f64, others_sq: f64, w: f64, r: f64| {
+                let [wr2, w2r2, wc] = score_terms(others, w, r);
+                let complement = others * inv_s1;
+                [
+                    wr2,
+                    w2r2,
+                    wc,
+                    w * w * (complement * complement + others_sq * inv_s1_sq),
+                ]
+            };
+            let ordinary = |e: &Effect| {
+                let w = 1.0 / (e.vi + tau2);
+                second(s1 - w, s2 - w * w, w, e.yi - mean)
+            };
+            let [q, q2, trace_p, trace_pp] = add(
+                add(sum(before, ordinary), sum(after, ordinary)),
+                second(s1_others, s2_others, w_dominant, dominant.yi - mean),
+            );
+            (q, q2, trace_p, trace_pp)
+        } else {
+            let ordinary = |e: &Effect| {
+                let w = 1.0 / (e.vi + tau2);
+                score_terms(s1 - w, w, e.yi - mean)
+            };
+            let [q, q2, trace_p] = add(
+                add(sum(before, ordinary), sum(after, ordinary)),
+                score_terms(s1_others, w_dominant, dominant.yi - mean),
+            );
+            (q, q2, trace_p, f64::NAN)
         };
-        let [q, q2, trace_p, trace_pp] = add(
-            add(sum(before, ordinary), sum(after, ordinary)),
-            second(s1_others, s2_others, w_dominant, dominant.yi - mean),
-        );
         Moments {
             k: data.effects().len() as f64,
             s1,
@@ -214,5 +233,29 @@ impl Moments {
     /// moments at τ² = 0.
     pub fn typical_variance(&self, p: usize) -> f64 {
         (self.k - p as f64) / self.trace_p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The score's pass is the full pass without tr PP: the same sums,
+        /// bit for bit, so a fit does not depend on which one it used.
+        #[test]
+        fn the_score_pass_sums_as_the_full_pass(
+            studies in prop::collection::vec((-5.0..5.0f64, 1e-6..10.0f64), 2..40),
+            tau2 in prop_oneof![Just(0.0), 1e-6..10.0f64],
+        ) {
+            let effects: Vec<Effect> =
+                studies.iter().map(|&(y, v)| Effect::new(y, v).unwrap()).collect();
+            let data = Standardised::new(&effects).unwrap();
+            let (full, score) = (Moments::at(&data, tau2), Moments::for_score(&data, tau2));
+            let bits = |m: &Moments| [m.s1, m.s2, m.mean, m.q, m.q2, m.trace_p].map(f64::to_bits);
+            prop_assert_eq!(bits(&full), bits(&score));
+            prop_assert!(score.trace_pp.is_nan() && full.trace_pp > 0.0);
+        }
     }
 }

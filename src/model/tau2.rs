@@ -142,6 +142,9 @@ pub(crate) struct Tau2Estimate {
     pub diagnostics: Vec<Tau2Diagnostic>,
     /// The moments at τ², where the standard error needed them.
     pub moments: Option<Moments>,
+    /// The moments at τ² = 0 (as [`Moments::for_score`]), where the search
+    /// for the likelihood's global maximum computed them.
+    pub at_zero: Option<Moments>,
 }
 
 /// Estimates τ² for k ≥ 2 standardised studies, truncated at zero; the result
@@ -157,6 +160,7 @@ pub(crate) fn estimate_with(
     hints: Hints,
 ) -> Result<Tau2Estimate> {
     let mut diagnostics = Vec::new();
+    let mut at_zero = None;
     let (tau2, iterations, sj_start) = match estimator {
         Tau2::Dl => (dersimonian_laird(data), 0, 0.0),
         Tau2::He => (hedges(data), 0, 0.0),
@@ -167,9 +171,9 @@ pub(crate) fn estimate_with(
         }
         Tau2::Pm => (paule_mandel(data)?, 0, 0.0),
         Tau2::Ml | Tau2::Reml | Tau2::Eb => {
-            let (tau2, iterations) =
-                iterate(estimator, data, hints, MAX_ITERATIONS, &mut diagnostics)?;
-            (tau2, iterations, 0.0)
+            let found = iterate(estimator, data, hints, MAX_ITERATIONS, &mut diagnostics)?;
+            at_zero = found.at_zero;
+            (found.tau2, found.iterations, 0.0)
         }
     };
     let tau2 = tau2.max(0.0);
@@ -186,6 +190,7 @@ pub(crate) fn estimate_with(
         se,
         moments,
         diagnostics,
+        at_zero,
     })
 }
 
@@ -295,7 +300,7 @@ fn iterate(
     hints: Hints,
     max_iterations: usize,
     diagnostics: &mut Vec<Tau2Diagnostic>,
-) -> Result<(f64, usize)> {
+) -> Result<Found> {
     let found = match hints.start {
         Some(tau2) => {
             // A score has the units of a weight: it scales as 1 / variance.
@@ -323,9 +328,13 @@ fn iterate(
         .only_maximum
         .is_some_and(|only| only(data.variance(tau2)));
     if !matches!(estimator, Tau2::Ml | Tau2::Reml) || known {
-        return Ok((tau2, iterations));
+        return Ok(Found {
+            tau2,
+            iterations,
+            at_zero: None,
+        });
     }
-    let best = global_maximum(estimator, data, tau2)?;
+    let (best, at_zero) = global_maximum(estimator, data, tau2)?;
     if best != tau2 {
         let fisher = data.variance(tau2);
         diagnostics.push(if best == 0.0 {
@@ -334,7 +343,19 @@ fn iterate(
             Tau2Diagnostic::GlobalMaximum { fisher }
         });
     }
-    Ok((best, iterations))
+    Ok(Found {
+        tau2: best,
+        iterations,
+        at_zero: Some(at_zero),
+    })
+}
+
+/// What an iterative estimator found.
+struct Found {
+    tau2: f64,
+    iterations: usize,
+    /// The moments at τ² = 0, where they were computed.
+    at_zero: Option<Moments>,
 }
 
 fn fisher_scoring(
@@ -478,11 +499,13 @@ fn solve_score(estimator: Tau2, data: &Standardised) -> Result<f64> {
 /// beyond the largest squared residual, refined by bracketing. Of these and
 /// Fisher scoring's answer the one with the highest likelihood wins; Fisher
 /// scoring's wins ties, so results agree with metafor wherever it finds the
-/// global maximum.
-fn global_maximum(estimator: Tau2, data: &Standardised, fisher: f64) -> Result<f64> {
+/// global maximum. The moments at τ² = 0 are returned beside it (Q and I²
+/// need them).
+fn global_maximum(estimator: Tau2, data: &Standardised, fisher: f64) -> Result<(f64, Moments)> {
     let score = |tau2: f64| score(estimator, data, tau2);
     let mut brackets = Vec::new();
-    let mut previous = (0.0, score(0.0));
+    let at_zero = Moments::for_score(data, 0.0);
+    let mut previous = (0.0, score_of(estimator, &at_zero, data));
     let boundary = previous.1 <= 0.0;
     let mut tau2 = 0.25 * data.v_min();
     let top = grid_top(data);
@@ -500,8 +523,10 @@ fn global_maximum(estimator: Tau2, data: &Standardised, fisher: f64) -> Result<f
     }
     // One local maximum, and Fisher scoring found it: nothing to compare.
     match (boundary, brackets.as_slice()) {
-        (true, []) if fisher == 0.0 => return Ok(fisher),
-        (false, [((a, _), (b, _))]) if *a < fisher && fisher <= *b => return Ok(fisher),
+        (true, []) if fisher == 0.0 => return Ok((fisher, at_zero)),
+        (false, [((a, _), (b, _))]) if *a < fisher && fisher <= *b => {
+            return Ok((fisher, at_zero));
+        }
         _ => {}
     }
     let mut candidates = Vec::with_capacity(brackets.len() + 1);
@@ -519,7 +544,7 @@ fn global_maximum(estimator: Tau2, data: &Standardised, fisher: f64) -> Result<f
             best = (candidate, ll);
         }
     }
-    Ok(best.0)
+    Ok((best.0, at_zero))
 }
 
 /// Neighbouring points of the grid on which local maxima are sought differ by
@@ -709,8 +734,9 @@ mod tests {
         let effects = effects();
         for estimator in [Tau2::Ml, Tau2::Reml, Tau2::Eb] {
             let mut diagnostics = Vec::new();
-            let (limited, _) =
-                iterate(estimator, &effects, Hints::default(), 2, &mut diagnostics).unwrap();
+            let limited = iterate(estimator, &effects, Hints::default(), 2, &mut diagnostics)
+                .unwrap()
+                .tau2;
             assert_eq!(diagnostics, [Tau2Diagnostic::Fallback], "{estimator}");
             let full = estimate(estimator, &effects).unwrap();
             assert!(full.diagnostics.is_empty(), "{estimator}");

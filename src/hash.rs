@@ -39,14 +39,21 @@ pub(crate) type LabelSet<K> = HashSet<K, BuildHasherDefault<Fnv>>;
 /// set of them takes tens.
 pub(crate) fn surely_distinct<'a>(count: usize, label: impl Fn(usize) -> &'a str + Sync) -> bool {
     const BUCKET_BITS: u32 = 10;
+    let hash = |i: usize| {
+        let mut hasher = Fnv::default();
+        hasher.write(label(i).as_bytes());
+        // FNV's high bits mix least: the top ones pick the bucket.
+        hasher.finish().wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    };
+    if count <= HASH_CHUNK {
+        // One task's worth: threads and buckets would cost more than the sort.
+        let mut hashes: Vec<u64> = (0..count).map(hash).collect();
+        hashes.sort_unstable();
+        return !hashes.windows(2).any(|pair| pair[0] == pair[1]);
+    }
     let hashes = crate::parallel::map(0..count.div_ceil(HASH_CHUNK), |c| {
         (c * HASH_CHUNK..((c + 1) * HASH_CHUNK).min(count))
-            .map(|i| {
-                let mut hasher = Fnv::default();
-                hasher.write(label(i).as_bytes());
-                // FNV's high bits mix least: the top ones pick the bucket.
-                hasher.finish().wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            })
+            .map(hash)
             .collect::<Vec<u64>>()
     });
     let bucket = |h: u64| (h >> (64 - BUCKET_BITS)) as usize;
@@ -88,5 +95,6 @@ mod tests {
         assert!(!surely_distinct(repeated.len(), |i| &repeated[i]));
         assert!(surely_distinct(0, |_| ""));
         assert!(!surely_distinct(2, |_| "same"));
+        assert!(surely_distinct(3, |i| ["a", "b", "c"][i]));
     }
 }

@@ -12,6 +12,10 @@ pub(crate) fn map<R: Send>(
     work: impl Fn(usize) -> R + Sync + Send,
 ) -> Vec<R> {
     use rayon::prelude::*;
+    if indices.len() <= 1 {
+        // Handing one task to the pool and waiting costs more than doing it.
+        return indices.map(work).collect();
+    }
     indices.into_par_iter().map(work).collect()
 }
 
@@ -54,6 +58,13 @@ pub(crate) fn map_mut<T: Send, R: Send>(
     work: impl Fn(usize, &mut T) -> R + Sync + Send,
 ) -> Vec<R> {
     use rayon::prelude::*;
+    if items.len() <= 1 {
+        return items
+            .iter_mut()
+            .enumerate()
+            .map(|(i, item)| work(i, item))
+            .collect();
+    }
     items
         .par_iter_mut()
         .enumerate()

@@ -10,6 +10,11 @@ if ! Rscript -e 'library(metafor); library(metadat); library(jsonlite); library(
 fi
 Rscript tests/reference/generate.R "$(pwd)"
 Rscript tests/reference/few_studies/generate.R "$(pwd)"
+# The GLMM references (issue 24; about a minute).
+if ! Rscript -e 'library(lme4); library(BiasedUrn)' >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends r-cran-lme4 r-cran-biasedurn
+fi
+Rscript tests/reference/glmm/generate.R "$(pwd)"
 # The MCMC cross-check of the Bayesian model (a few minutes: Stan). Debian's
 # r-cran-bh keeps Boost in /usr/include, where rstan does not look.
 if [ "${COCHRAN_BRMS:-0}" = 1 ]; then

@@ -47,9 +47,7 @@ pub(crate) fn surely_distinct<'a>(count: usize, label: impl Fn(usize) -> &'a str
     };
     if count <= HASH_CHUNK {
         // One task's worth: threads and buckets would cost more than the sort.
-        let mut hashes: Vec<u64> = (0..count).map(hash).collect();
-        hashes.sort_unstable();
-        return !hashes.windows(2).any(|pair| pair[0] == pair[1]);
+        return !has_repeat((0..count).map(hash).collect());
     }
     let hashes = crate::parallel::map(0..count.div_ceil(HASH_CHUNK), |c| {
         (c * HASH_CHUNK..((c + 1) * HASH_CHUNK).min(count))
@@ -72,11 +70,15 @@ pub(crate) fn surely_distinct<'a>(count: usize, label: impl Fn(usize) -> &'a str
     }
     drop(hashes);
     let repeats = crate::parallel::map(0..1 << BUCKET_BITS, |b| {
-        let mut within = sorted[starts[b]..starts[b + 1]].to_vec();
-        within.sort_unstable();
-        within.windows(2).any(|pair| pair[0] == pair[1])
+        has_repeat(sorted[starts[b]..starts[b + 1]].to_vec())
     });
     !repeats.contains(&true)
+}
+
+/// Whether a hash occurs twice among `hashes`.
+fn has_repeat(mut hashes: Vec<u64>) -> bool {
+    hashes.sort_unstable();
+    hashes.windows(2).any(|pair| pair[0] == pair[1])
 }
 
 /// Labels hashed by one task.

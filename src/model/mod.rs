@@ -58,7 +58,6 @@ use crate::effect::{Effect, Measure, TwoByTwo};
 use crate::error::{Error, ErrorKind, Result};
 pub(crate) use crate::stats::{chi_squared, standard_normal};
 use crate::stats::{t_quantile, t_upper_tail};
-use deletion::AtZero;
 pub(crate) use deletion::{Deletions, Hints};
 use moments::Moments;
 use standardise::Standardised;
@@ -513,7 +512,13 @@ impl MetaAnalysis {
         };
         // Knapp-Hartung has no degrees of freedom left with one study.
         let test = if k < 2 { Test::Z } else { self.test };
-        let heterogeneity = Heterogeneity::new(self.method, &data, tau2, hints.at_zero, at_zero);
+        // Q and tr P at τ² = 0 where a refit or the τ² search already has them
+        // (a refit's tr P in the data's units, as the standardised moments have it).
+        let known_at_zero = hints
+            .at_zero
+            .map(|z| (z.q, z.trace_p * data.variance(1.0)))
+            .or(at_zero.map(|m| (m.q, m.trace_p)));
+        let heterogeneity = Heterogeneity::new(self.method, &data, tau2, known_at_zero);
         let regression = match data.design() {
             Some(design) => {
                 let mut regression =
@@ -763,15 +768,8 @@ struct Heterogeneity {
 }
 
 impl Heterogeneity {
-    /// Q, I² and H² at `tau2`, from what is known at τ² = 0: a refit's
-    /// `known` sums, or moments the τ² search computed.
-    fn new(
-        method: Method,
-        data: &Standardised,
-        tau2: f64,
-        known: Option<AtZero>,
-        at_zero: Option<Moments>,
-    ) -> Self {
+    /// Q, I² and H² at `tau2`, with Q and tr P at τ² = 0 when they are `known`.
+    fn new(method: Method, data: &Standardised, tau2: f64, known: Option<(f64, f64)>) -> Self {
         let k = data.effects().len();
         if k < 2 {
             return Heterogeneity {
@@ -783,14 +781,10 @@ impl Heterogeneity {
             };
         }
         let df = (k - data.p()) as f64;
-        let (q, trace_p) = match known {
-            // tr P in the data's units, as the standardised moments have it.
-            Some(z) => (z.q, z.trace_p * data.variance(1.0)),
-            None => {
-                let m = at_zero.unwrap_or_else(|| Moments::for_score(data, 0.0));
-                (m.q, m.trace_p)
-            }
-        };
+        let (q, trace_p) = known.unwrap_or_else(|| {
+            let m = Moments::for_score(data, 0.0);
+            (m.q, m.trace_p)
+        });
         let q = q.max(0.0);
         let (i2, h2) = match method {
             Method::Common | Method::MantelHaenszel | Method::Peto => (

@@ -11,8 +11,8 @@ fi
 Rscript tests/reference/generate.R "$(pwd)"
 Rscript tests/reference/few_studies/generate.R "$(pwd)"
 # The GLMM references (issue 24; about a minute).
-if ! Rscript -e 'library(lme4); library(BiasedUrn)' >/dev/null 2>&1; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends r-cran-lme4 r-cran-biasedurn
+if ! Rscript -e 'library(lme4); library(BiasedUrn); library(numDeriv)' >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends r-cran-lme4 r-cran-biasedurn r-cran-numderiv
 fi
 Rscript tests/reference/glmm/generate.R "$(pwd)"
 # The MCMC cross-check of the Bayesian model (a few minutes: Stan). Debian's

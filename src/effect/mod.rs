@@ -19,13 +19,13 @@
 //! # Ok::<(), cochran::Error>(())
 //! ```
 
-mod binary;
+pub(crate) mod binary;
 mod change;
 mod continuous;
 pub mod harmonise;
 mod measure;
-mod one_group;
-mod rates;
+pub(crate) mod one_group;
+pub(crate) mod rates;
 mod recover;
 pub mod scales;
 pub mod summary;

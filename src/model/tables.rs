@@ -26,7 +26,7 @@ pub struct ChiSquareTest {
 }
 
 impl ChiSquareTest {
-    fn new(statistic: f64, df: f64) -> Option<Self> {
+    pub(crate) fn new(statistic: f64, df: f64) -> Option<Self> {
         (statistic.is_finite() && df > 0.0).then(|| ChiSquareTest {
             statistic,
             df,

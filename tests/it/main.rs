@@ -11,6 +11,7 @@ mod few_studies;
 mod follow_ups;
 mod frame;
 mod fuzz;
+mod glmm;
 mod high_precision;
 mod hostile;
 mod ingest;

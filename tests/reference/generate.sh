@@ -15,6 +15,7 @@ if ! Rscript -e 'library(lme4); library(BiasedUrn); library(numDeriv)' >/dev/nul
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends r-cran-lme4 r-cran-biasedurn r-cran-numderiv
 fi
 Rscript tests/reference/glmm/generate.R "$(pwd)"
+python3 tests/reference/glmm/hessian.py "$(pwd)"
 # The MCMC cross-check of the Bayesian model (a few minutes: Stan). Debian's
 # r-cran-bh keeps Boost in /usr/include, where rstan does not look.
 if [ "${COCHRAN_BRMS:-0}" = 1 ]; then

@@ -11,8 +11,9 @@
 # - random: the tested reference. For lme4 fits, the maximum of lme4's own
 #   objective (glmer(..., devFunOnly = TRUE), nAGQ as metafor uses it) polished from
 #   metafor's estimate with optim (BFGS, Nelder-Mead, BFGS) to reltol 1e-16; standard
-#   errors from numDeriv's Richardson Hessian of that objective at the maximum (lme4
-#   uses a cruder finite-difference Hessian); loglik is the maximised objective as a
+#   errors from numDeriv's Richardson Hessian of that objective at the maximum
+#   (noisy at 1e-5: lme4's inner iterations stop at a tolerance; hessian.py, run
+#   next, replaces them for the random-intercept models by a 50-digit evaluation); loglik is the maximised objective as a
 #   log-likelihood (nAGQ > 1: ll(saturated) - deviance/2; Laplace: -deviance/2).
 #   metafor's own loglik for lme4 fits is ll(saturated) - deviance(fit)/2 with
 #   lme4's deviance(), not the maximised objective, and is not recorded as tested.

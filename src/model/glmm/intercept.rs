@@ -1,0 +1,245 @@
+//! One count per study with a normal random intercept: the binomial-normal
+//! model of proportions (PLO), the Poisson-normal model of rates (IRLN), and
+//! the conditional binomial models of odds ratios (CM.AL: events of group 1
+//! among all events, offset log(n₁/n₂)) and rate ratios (offset log(t₁/t₂)).
+//!
+//! η = offset + β + u, u ~ N(0, τ²). The common-effect model is the GLM
+//! (u = 0); the random-effects likelihood integrates u out per study by
+//! adaptive Gauss–Hermite quadrature centred at the mode of the integrand and
+//! scaled by its curvature there, as lme4's `glmer(nAGQ = n)` does.
+
+use super::family::{Count, Family};
+use super::newton::maximise;
+use super::quadrature::HermiteRule;
+use crate::error::{ErrorKind, Result};
+use crate::model::tables::ChiSquareTest;
+
+/// The counts of a random-intercept model.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RandomIntercept<'a> {
+    pub family: Family,
+    pub counts: &'a [Count],
+}
+
+/// The common-effect (GLM) fit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct CommonFit {
+    pub beta: f64,
+    pub variance: f64,
+    /// With the distributions' constants.
+    pub log_likelihood: f64,
+}
+
+/// The random-effects fit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct RandomFit {
+    pub beta: f64,
+    pub variance: f64,
+    pub tau2: f64,
+    /// The maximised (quadrature) log-likelihood, constants included.
+    pub log_likelihood: f64,
+    pub converged: bool,
+}
+
+/// The tests of heterogeneity metafor reports: Wald and likelihood-ratio tests
+/// of the saturated model (a parameter per study) against the common effect.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct SaturatedTests {
+    pub wald: Option<ChiSquareTest>,
+    pub likelihood_ratio: Option<ChiSquareTest>,
+}
+
+const MAX_GLM_ITERATIONS: usize = 100;
+
+impl RandomIntercept<'_> {
+    fn eta(&self, c: &Count, beta: f64) -> f64 {
+        c.offset + beta
+    }
+
+    fn constant(&self) -> f64 {
+        self.counts.iter().map(|c| self.family.constant(c)).sum()
+    }
+
+    /// The GLM's log-likelihood at β without constants, with its first two derivatives.
+    fn common_terms(&self, beta: f64) -> (f64, f64, f64) {
+        self.counts.iter().fold((0.0, 0.0, 0.0), |(l, d1, d2), c| {
+            let (a, b, h) = self.family.terms(c, self.eta(c, beta));
+            (l + a, d1 + b, d2 + h)
+        })
+    }
+
+    /// The common-effect fit by Newton's method (the log-likelihood is concave);
+    /// an error when no study has an event, or every participant has one: then
+    /// the estimate is infinite.
+    pub fn common(&self) -> Result<CommonFit> {
+        let events: f64 = self.counts.iter().map(|c| c.events).sum();
+        let non_events: f64 = match self.family {
+            Family::Binomial => self.counts.iter().map(|c| c.trials - c.events).sum(),
+            Family::Poisson => f64::INFINITY,
+        };
+        if events == 0.0 || non_events == 0.0 {
+            let which = if events == 0.0 {
+                "no study has an event"
+            } else {
+                "every participant has the event"
+            };
+            return Err(ErrorKind::InvalidValue(format!(
+                "{which}: the pooled estimate is infinite and cannot be estimated"
+            ))
+            .into());
+        }
+        let mut beta = 0.0;
+        let (mut ll, mut d1, mut d2) = self.common_terms(beta);
+        for _ in 0..MAX_GLM_ITERATIONS {
+            let step = -d1 / d2;
+            let mut t = 1.0;
+            let (next, terms) = loop {
+                let next = beta + t * step;
+                let terms = self.common_terms(next);
+                if terms.0 >= ll - 1e-13 * ll.abs() || t < 1e-10 {
+                    break (next, terms);
+                }
+                t *= 0.5;
+            };
+            let moved = (next - beta).abs();
+            beta = next;
+            (ll, d1, d2) = terms;
+            if moved < 1e-13 * beta.abs().max(1.0) {
+                break;
+            }
+        }
+        Ok(CommonFit {
+            beta,
+            variance: -1.0 / d2,
+            log_likelihood: ll + self.constant(),
+        })
+    }
+
+    /// The Wald and likelihood-ratio tests of the saturated model. A study with
+    /// no events (or only events) has an infinite estimate of its own: it adds
+    /// nothing to the likelihood ratio and carries no weight in the Wald test,
+    /// the limits glm() approaches as its iterations go on.
+    pub fn saturated_tests(&self, common: &CommonFit) -> SaturatedTests {
+        let df = self.counts.len() as f64 - 1.0;
+        let saturated: f64 = self
+            .counts
+            .iter()
+            .map(|c| self.family.saturated_log_likelihood(c))
+            .sum::<f64>()
+            + self.constant();
+        let lrt = (2.0 * (saturated - common.log_likelihood)).max(0.0);
+        let (mut sw, mut swy, mut swyy) = (0.0, 0.0, 0.0);
+        for c in self.counts {
+            if let Some((eta, weight)) = self.family.saturated(c) {
+                let y = eta - c.offset;
+                sw += weight;
+                swy += weight * y;
+                swyy += weight * y * y;
+            }
+        }
+        let wald = if sw > 0.0 {
+            (swyy - swy * swy / sw).max(0.0)
+        } else {
+            0.0
+        };
+        SaturatedTests {
+            wald: ChiSquareTest::new(wald, df),
+            likelihood_ratio: ChiSquareTest::new(lrt, df),
+        }
+    }
+
+    /// One study's log-likelihood with u integrated out (constant excluded),
+    /// starting the search for the mode at `mode` and leaving it there.
+    fn integrated(
+        &self,
+        c: &Count,
+        beta: f64,
+        tau: f64,
+        rule: &HermiteRule,
+        mode: &mut f64,
+    ) -> f64 {
+        let base = self.eta(c, beta);
+        let precision = 1.0 / (tau * tau);
+        let h = |u: f64| self.family.log_likelihood(c, base + u) - 0.5 * precision * u * u;
+        let mut u = *mode;
+        let mut curvature = 0.0;
+        for _ in 0..100 {
+            let (_, d1, d2) = self.family.terms(c, base + u);
+            let slope = d1 - precision * u;
+            curvature = precision - d2;
+            let step = slope / curvature;
+            // The integrand is log-concave: Newton's step, halved while it overshoots.
+            let mut t = 1.0;
+            let at = h(u);
+            while h(u + t * step) < at && t > 1e-8 {
+                t *= 0.5;
+            }
+            u += t * step;
+            if (t * step).abs() <= 1e-14 * u.abs().max(1.0) {
+                let (_, _, d2) = self.family.terms(c, base + u);
+                curvature = precision - d2;
+                break;
+            }
+        }
+        *mode = u;
+        let scale = std::f64::consts::SQRT_2 / curvature.sqrt();
+        let peak = h(u);
+        let sum: f64 = (rule.nodes.iter().zip(&rule.weights))
+            .map(|(z, w)| w * (z * z + h(u + scale * z) - peak).exp())
+            .sum();
+        peak + (scale * sum).ln() - 0.5 * (2.0 * std::f64::consts::PI / precision).ln()
+    }
+
+    /// The quadrature log-likelihood at (β, τ), constants excluded.
+    fn marginal(&self, beta: f64, tau: f64, rule: &HermiteRule) -> f64 {
+        let mut modes = 0.0;
+        self.counts
+            .iter()
+            .map(|c| {
+                modes = 0.0;
+                self.integrated(c, beta, tau, rule, &mut modes)
+            })
+            .sum()
+    }
+
+    /// The score of τ² at τ² = 0 given β: ½ Σ (ℓ'' + ℓ'²). At most 0 at the
+    /// common-effect estimate, the likelihood falls as τ² leaves 0.
+    fn score_at_zero(&self, beta: f64) -> f64 {
+        self.counts
+            .iter()
+            .map(|c| {
+                let (_, d1, d2) = self.family.terms(c, self.eta(c, beta));
+                0.5 * (d2 + d1 * d1)
+            })
+            .sum()
+    }
+
+    /// The maximum-likelihood random-effects fit with `points` quadrature
+    /// nodes (1: the Laplace approximation).
+    pub fn random(&self, common: &CommonFit, points: usize) -> RandomFit {
+        if self.score_at_zero(common.beta) <= 0.0 {
+            return RandomFit {
+                beta: common.beta,
+                variance: common.variance,
+                tau2: 0.0,
+                log_likelihood: common.log_likelihood,
+                converged: true,
+            };
+        }
+        let rule = HermiteRule::new(points);
+        // Parameters β and log τ: unbounded, and near-quadratic in both.
+        let objective = |p: &[f64]| self.marginal(p[0], p[1].exp(), &rule);
+        let max = maximise(&objective, vec![common.beta, 0.5f64.ln()]);
+        let [h_bb, h_bs, _, h_ss] = max.hessian[..] else {
+            unreachable!()
+        };
+        let variance = -h_ss / (h_bb * h_ss - h_bs * h_bs);
+        RandomFit {
+            beta: max.at[0],
+            variance,
+            tau2: (2.0 * max.at[1]).exp(),
+            log_likelihood: max.value + self.constant(),
+            converged: max.converged,
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! Generalised linear mixed models of counts (metafor's `rma.glmm`): exact
+//! likelihoods of the events instead of effect sizes with continuity
+//! corrections, so that studies with no events, or only events, count as
+//! they are.
+//!
+//! ```
+//! use cochran::effect::Proportion;
+//! use cochran::model::{Glmm, GlmmData};
+//!
+//! let arms = [
+//!     Proportion::new(0.0, 12.0)?,
+//!     Proportion::new(3.0, 20.0)?,
+//!     Proportion::new(9.0, 9.0)?,
+//!     Proportion::new(5.0, 31.0)?,
+//! ];
+//! let fit = Glmm::random().fit(GlmmData::Proportions(&arms))?;
+//! assert_eq!(fit.k, 4);
+//! assert!(fit.tau2 > 0.0);
+//! assert!(fit.ci_lower < fit.estimate && fit.estimate < fit.ci_upper);
+//! # Ok::<(), cochran::Error>(())
+//! ```
+
+mod family;
+mod intercept;
+mod newton;
+mod quadrature;
+
+use serde::Serialize;
+
+use crate::effect::{Effect, Measure, Proportion, Rate, TwoByTwo, TwoRates};
+use crate::error::{ErrorKind, Result};
+use crate::model::tables::ChiSquareTest;
+use crate::model::{MAX_LEVEL, standard_normal};
+use family::{Count, Family};
+use intercept::RandomIntercept;
+use statrs::distribution::ContinuousCDF;
+
+/// Quadrature points metafor asks of lme4 (`nAGQ = 7`).
+pub const QUADRATURE_POINTS: usize = 7;
+
+/// metafor's models of two-group tables (`model =` in `rma.glmm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
+pub enum GlmmModel {
+    /// Unconditional model with a fixed effect per study (`UM.FS`).
+    #[serde(rename = "UM.FS")]
+    FixedStudy,
+    /// Unconditional model with random study effects (`UM.RS`).
+    #[serde(rename = "UM.RS")]
+    RandomStudy,
+    /// Conditional model with the exact (non-central hypergeometric) likelihood (`CM.EL`).
+    #[serde(rename = "CM.EL")]
+    ConditionalExact,
+    /// Conditional model with the approximate (binomial) likelihood (`CM.AL`).
+    #[serde(rename = "CM.AL")]
+    ConditionalApproximate,
+}
+
+impl GlmmModel {
+    /// metafor's name of the model.
+    pub fn name(self) -> &'static str {
+        match self {
+            GlmmModel::FixedStudy => "UM.FS",
+            GlmmModel::RandomStudy => "UM.RS",
+            GlmmModel::ConditionalExact => "CM.EL",
+            GlmmModel::ConditionalApproximate => "CM.AL",
+        }
+    }
+}
+
+/// The counts a GLMM pools: one group per study, or two.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum GlmmData<'a> {
+    /// Events of n: the logit of the proportion (PLO), binomial-normal model.
+    Proportions(&'a [Proportion]),
+    /// Events over person-time: the log rate (IRLN), Poisson-normal model.
+    Rates(&'a [Rate]),
+    /// Two groups' events of n: the log odds ratio (OR).
+    Tables(&'a [TwoByTwo]),
+    /// Two groups' events over person-time: the log rate ratio (IRR), by the
+    /// conditional binomial model of group 1's share of the events.
+    RatePairs(&'a [TwoRates]),
+}
+
+/// A generalised linear mixed model, common-effect or random-effects.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Glmm {
+    model: GlmmModel,
+    random: bool,
+    level: f64,
+}
+
+impl Glmm {
+    /// The random-effects model (τ² by maximum likelihood).
+    pub fn random() -> Self {
+        Glmm {
+            model: GlmmModel::FixedStudy,
+            random: true,
+            level: 95.0,
+        }
+    }
+
+    /// The common-effect model (τ² = 0).
+    ///
+    /// ```
+    /// use cochran::effect::Rate;
+    /// use cochran::model::{Glmm, GlmmData};
+    /// let rates = [Rate::new(3.0, 1200.0, "")?, Rate::new(0.0, 800.0, "")?];
+    /// let fit = Glmm::common().fit(GlmmData::Rates(&rates))?;
+    /// assert_eq!(fit.tau2, 0.0);
+    /// assert!((fit.estimate - (3.0f64 / 2000.0).ln()).abs() < 1e-12);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn common() -> Self {
+        Glmm {
+            random: false,
+            ..Glmm::random()
+        }
+    }
+
+    /// The model of odds ratios from two-group tables (default: metafor's
+    /// default, [`GlmmModel::FixedStudy`]). One-group data and rate ratios
+    /// have one model each and ignore it.
+    ///
+    /// ```
+    /// use cochran::effect::TwoByTwo;
+    /// use cochran::model::{Glmm, GlmmData, GlmmModel};
+    /// let tables = [
+    ///     TwoByTwo::new(4.0, 123.0, 11.0, 139.0)?,
+    ///     TwoByTwo::new(6.0, 306.0, 29.0, 303.0)?,
+    ///     TwoByTwo::new(0.0, 40.0, 3.0, 41.0)?,
+    /// ];
+    /// let fit = Glmm::random()
+    ///     .model(GlmmModel::ConditionalApproximate)
+    ///     .fit(GlmmData::Tables(&tables))?;
+    /// assert!(fit.estimate < 0.0);
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn model(self, model: GlmmModel) -> Self {
+        Glmm { model, ..self }
+    }
+
+    /// The confidence level in percent (default 95).
+    ///
+    /// ```
+    /// use cochran::model::{Glmm, GlmmModel};
+    /// assert!(Glmm::random().level(90.0).is_ok());
+    /// assert!(Glmm::random().level(100.0).is_err());
+    /// ```
+    pub fn level(self, level: f64) -> Result<Self> {
+        if !(level > 0.0 && level <= MAX_LEVEL) {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "the confidence level must lie between 0 and {MAX_LEVEL} percent, found {level}"
+            ))
+            .into());
+        }
+        Ok(Glmm { level, ..self })
+    }
+
+    /// Fits the model to the counts.
+    pub fn fit(&self, data: GlmmData<'_>) -> Result<GlmmFit> {
+        let prepared = Prepared::new(data, self.model)?;
+        let model = RandomIntercept {
+            family: prepared.family,
+            counts: &prepared.counts,
+        };
+        let k = prepared.counts.len();
+        if k == 0 {
+            return Err(ErrorKind::InvalidValue(
+                "no study carries information for this model".into(),
+            )
+            .into());
+        }
+        let common = model.common()?;
+        let tests = model.saturated_tests(&common);
+        let (beta, variance, tau2, log_likelihood, converged, points) = if self.random {
+            let fit = model.random(&common, QUADRATURE_POINTS);
+            let points = if fit.tau2 > 0.0 { QUADRATURE_POINTS } else { 0 };
+            (
+                fit.beta,
+                fit.variance,
+                fit.tau2,
+                fit.log_likelihood,
+                fit.converged,
+                points,
+            )
+        } else {
+            (
+                common.beta,
+                common.variance,
+                0.0,
+                common.log_likelihood,
+                true,
+                0,
+            )
+        };
+        let se = variance.sqrt();
+        let z = beta / se;
+        let crit = standard_normal().inverse_cdf(0.5 + self.level / 200.0);
+        let typical = typical_variance(&prepared.effects);
+        Ok(GlmmFit {
+            measure: prepared.measure,
+            model: prepared.model,
+            random: self.random,
+            estimate: beta,
+            se,
+            z,
+            p_value: 2.0 * standard_normal().sf(z.abs()),
+            ci_lower: beta - crit * se,
+            ci_upper: beta + crit * se,
+            level: self.level,
+            tau2,
+            i2: 100.0 * tau2 / (typical + tau2),
+            h2: tau2 / typical + 1.0,
+            wald: tests.wald,
+            likelihood_ratio: tests.likelihood_ratio,
+            log_likelihood,
+            k,
+            excluded: prepared.excluded,
+            quadrature_points: points,
+            converged,
+        })
+    }
+}
+
+/// A fitted GLMM.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct GlmmFit {
+    /// The measure pooled (on its log or logit scale).
+    pub measure: Measure,
+    /// The model of two-group tables; `None` for one-group data.
+    pub model: Option<GlmmModel>,
+    /// Random effects (τ² estimated) or a common effect.
+    pub random: bool,
+    /// The pooled estimate.
+    pub estimate: f64,
+    /// Its standard error (from the Hessian of the log-likelihood).
+    pub se: f64,
+    /// Its Wald z.
+    pub z: f64,
+    /// Its two-sided p-value.
+    pub p_value: f64,
+    /// Lower confidence limit.
+    pub ci_lower: f64,
+    /// Upper confidence limit.
+    pub ci_upper: f64,
+    /// The confidence level in percent.
+    pub level: f64,
+    /// The between-study variance (0 for the common-effect model).
+    pub tau2: f64,
+    /// I², in percent, with metafor's typical within-study variance from the
+    /// studies' effect sizes (½ added to zero cells for this purpose only).
+    pub i2: f64,
+    /// H².
+    pub h2: f64,
+    /// The Wald test of the saturated model against the common effect.
+    pub wald: Option<ChiSquareTest>,
+    /// The likelihood-ratio test of the saturated model against the common effect.
+    pub likelihood_ratio: Option<ChiSquareTest>,
+    /// The maximised log-likelihood (with the quadrature approximation).
+    pub log_likelihood: f64,
+    /// Studies in the model.
+    pub k: usize,
+    /// Indices of the studies the model leaves out: two-group studies
+    /// without events in either group, or with events only.
+    pub excluded: Vec<usize>,
+    /// Adaptive Gauss–Hermite points per study integral (1 is the Laplace
+    /// approximation; 0 when nothing is integrated: τ² = 0).
+    pub quadrature_points: usize,
+    /// Whether the optimiser converged.
+    pub converged: bool,
+}
+
+/// The counts in the model's form, with the effect sizes I² needs.
+struct Prepared {
+    measure: Measure,
+    model: Option<GlmmModel>,
+    family: Family,
+    counts: Vec<Count>,
+    effects: Vec<Effect>,
+    excluded: Vec<usize>,
+}
+
+impl Prepared {
+    fn new(data: GlmmData<'_>, model: GlmmModel) -> Result<Self> {
+        let mut prepared = match data {
+            GlmmData::Proportions(_) => Prepared::one_group(Measure::Plo, Family::Binomial),
+            GlmmData::Rates(_) => Prepared::one_group(Measure::Irln, Family::Poisson),
+            GlmmData::Tables(_) | GlmmData::RatePairs(_) => Prepared {
+                measure: if matches!(data, GlmmData::Tables(_)) {
+                    Measure::Or
+                } else {
+                    Measure::Irr
+                },
+                model: Some(model),
+                family: Family::Binomial,
+                counts: Vec::new(),
+                effects: Vec::new(),
+                excluded: Vec::new(),
+            },
+        };
+        match data {
+            GlmmData::Proportions(arms) => {
+                for p in arms {
+                    prepared.counts.push(Count {
+                        events: p.events,
+                        trials: p.n,
+                        offset: 0.0,
+                    });
+                    prepared
+                        .effects
+                        .push(crate::effect::one_group::logit_proportion(p)?);
+                }
+            }
+            GlmmData::Rates(rates) => {
+                for r in rates {
+                    prepared.counts.push(Count {
+                        events: r.events,
+                        trials: 0.0,
+                        offset: r.time.ln(),
+                    });
+                    prepared.effects.push(crate::effect::rates::log_rate(r)?);
+                }
+            }
+            GlmmData::Tables(tables) => {
+                if model != GlmmModel::ConditionalApproximate {
+                    return Err(ErrorKind::InvalidSetting(format!(
+                        "the GLMM {} of odds ratios is not implemented yet; {} is",
+                        model.name(),
+                        GlmmModel::ConditionalApproximate.name()
+                    ))
+                    .into());
+                }
+                for (i, t) in tables.iter().enumerate() {
+                    let (events, non_events) =
+                        (t.events1 + t.events2, t.n1 - t.events1 + t.n2 - t.events2);
+                    if events == 0.0 || non_events == 0.0 {
+                        prepared.excluded.push(i);
+                        continue;
+                    }
+                    prepared.counts.push(Count {
+                        events: t.events1,
+                        trials: events,
+                        offset: (t.n1 / t.n2).ln(),
+                    });
+                    prepared
+                        .effects
+                        .push(crate::effect::binary::log_odds_ratio(t)?);
+                }
+            }
+            GlmmData::RatePairs(pairs) => {
+                for (i, r) in pairs.iter().enumerate() {
+                    let events = r.treatment.events + r.control.events;
+                    if events == 0.0 {
+                        prepared.excluded.push(i);
+                        continue;
+                    }
+                    prepared.counts.push(Count {
+                        events: r.treatment.events,
+                        trials: events,
+                        offset: (r.treatment.time / r.control.time).ln(),
+                    });
+                    prepared
+                        .effects
+                        .push(crate::effect::rates::log_rate_ratio(r)?);
+                }
+            }
+        }
+        Ok(prepared)
+    }
+
+    fn one_group(measure: Measure, family: Family) -> Self {
+        Prepared {
+            measure,
+            model: None,
+            family,
+            counts: Vec::new(),
+            effects: Vec::new(),
+            excluded: Vec::new(),
+        }
+    }
+}
+
+/// metafor's typical within-study variance for I² and H²: (k − 1) / tr(P)
+/// with inverse-variance weights of the studies' effect sizes.
+fn typical_variance(effects: &[Effect]) -> f64 {
+    let (sw, sww) = effects.iter().fold((0.0, 0.0), |(s, ss), e| {
+        let w = 1.0 / e.vi;
+        (s + w, ss + w * w)
+    });
+    (effects.len() as f64 - 1.0) / (sw - sww / sw)
+}

@@ -1,0 +1,145 @@
+//! Maximising a smooth function of a few parameters by Newton's method with
+//! finite-difference derivatives: the GLMM objectives are adaptive quadratures
+//! whose nodes move with the parameters, so their exact derivatives are those
+//! of the function evaluated, which differences give to ~1e-8.
+
+use crate::model::linalg::Cholesky;
+
+/// Where the maximum is, its value, and the Hessian there.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Maximum {
+    pub at: Vec<f64>,
+    pub value: f64,
+    /// Row-major, by Richardson extrapolation of central second differences.
+    pub hessian: Vec<f64>,
+    pub converged: bool,
+}
+
+const GRADIENT_STEP: f64 = 1e-4;
+const HESSIAN_STEP: f64 = 1e-3;
+/// Richardson's steps (h and h/2) for the Hessian reported with the maximum.
+const FINAL_STEP: f64 = 1e-2;
+const MAX_ITERATIONS: usize = 200;
+const STEP_TOLERANCE: f64 = 1e-10;
+
+/// The maximum of `f` from `start`. Each parameter should be on a scale where
+/// a change of 1e-4 is small and 1e-2 still nearly quadratic.
+pub(crate) fn maximise(f: &impl Fn(&[f64]) -> f64, start: Vec<f64>) -> Maximum {
+    let m = start.len();
+    let mut x = start;
+    let mut value = f(&x);
+    let mut converged = false;
+    for _ in 0..MAX_ITERATIONS {
+        let gradient = gradient(f, &x);
+        let hessian = second_differences(f, &x, value, HESSIAN_STEP);
+        let negated: Vec<f64> = hessian.iter().map(|h| -h).collect();
+        let direction = Cholesky::new(&negated, m, 1e-12)
+            .map(|c| c.solve(&gradient))
+            .unwrap_or_else(|_| {
+                // Not concave here: a gradient step scaled by the curvature's size.
+                (0..m)
+                    .map(|i| gradient[i] / hessian[i * m + i].abs().max(1.0))
+                    .collect()
+            });
+        let mut t = 1.0;
+        let mut improved = None;
+        for _ in 0..60 {
+            let trial: Vec<f64> = (0..m).map(|i| x[i] + t * direction[i]).collect();
+            let v = f(&trial);
+            if v.is_finite() && v >= value - 1e-13 * value.abs() {
+                improved = Some((trial, v));
+                break;
+            }
+            t *= 0.5;
+        }
+        let Some((next, v)) = improved else {
+            converged = true; // no ascent left at this resolution
+            break;
+        };
+        let step = (0..m).map(|i| (next[i] - x[i]).abs()).fold(0.0, f64::max);
+        x = next;
+        value = v;
+        if step < STEP_TOLERANCE {
+            converged = true;
+            break;
+        }
+    }
+    let hessian = richardson_hessian(f, &x, value);
+    Maximum {
+        at: x,
+        value,
+        hessian,
+        converged,
+    }
+}
+
+fn gradient(f: &impl Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
+    (0..x.len())
+        .map(|i| {
+            let up = shifted(x, &[(i, GRADIENT_STEP)]);
+            let down = shifted(x, &[(i, -GRADIENT_STEP)]);
+            (f(&up) - f(&down)) / (2.0 * GRADIENT_STEP)
+        })
+        .collect()
+}
+
+/// Central second differences with step `h`.
+fn second_differences(f: &impl Fn(&[f64]) -> f64, x: &[f64], at: f64, h: f64) -> Vec<f64> {
+    let m = x.len();
+    let mut hessian = vec![0.0; m * m];
+    for i in 0..m {
+        let up = f(&shifted(x, &[(i, h)]));
+        let down = f(&shifted(x, &[(i, -h)]));
+        hessian[i * m + i] = (up - 2.0 * at + down) / (h * h);
+        for j in 0..i {
+            let pp = f(&shifted(x, &[(i, h), (j, h)]));
+            let pm = f(&shifted(x, &[(i, h), (j, -h)]));
+            let mp = f(&shifted(x, &[(i, -h), (j, h)]));
+            let mm = f(&shifted(x, &[(i, -h), (j, -h)]));
+            let cross = (pp - pm - mp + mm) / (4.0 * h * h);
+            hessian[i * m + j] = cross;
+            hessian[j * m + i] = cross;
+        }
+    }
+    hessian
+}
+
+/// Second differences at h and h/2 combined to cancel the h² error.
+fn richardson_hessian(f: &impl Fn(&[f64]) -> f64, x: &[f64], at: f64) -> Vec<f64> {
+    let coarse = second_differences(f, x, at, FINAL_STEP);
+    let fine = second_differences(f, x, at, FINAL_STEP / 2.0);
+    coarse
+        .iter()
+        .zip(&fine)
+        .map(|(c, f)| (4.0 * f - c) / 3.0)
+        .collect()
+}
+
+fn shifted(x: &[f64], by: &[(usize, f64)]) -> Vec<f64> {
+    let mut y = x.to_vec();
+    for &(i, h) in by {
+        y[i] += h;
+    }
+    y
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_maximum_and_curvature_of_a_quartic() {
+        // −(x−1)² − 2(y+0.5)² − (x−1)⁴ + (x−1)(y+0.5): maximum at (1, −0.5),
+        // Hessian [[−2, 1], [1, −4]] there.
+        let f = |p: &[f64]| {
+            let (a, b) = (p[0] - 1.0, p[1] + 0.5);
+            -a * a - 2.0 * b * b - a.powi(4) + a * b
+        };
+        let max = maximise(&f, vec![0.0, 0.0]);
+        assert!(max.converged);
+        assert!((max.at[0] - 1.0).abs() < 1e-9 && (max.at[1] + 0.5).abs() < 1e-9);
+        for (h, e) in max.hessian.iter().zip([-2.0, 1.0, 1.0, -4.0]) {
+            assert!((h - e).abs() < 1e-8, "{h} vs {e}");
+        }
+    }
+}

@@ -6,6 +6,8 @@
 
 use std::hint::black_box;
 
+use cochran::effect::{Proportion, TwoByTwo};
+use cochran::model::{Glmm, GlmmData, GlmmModel};
 use cochran::{
     Analysis, AnalysisOptions, Clusters, Design, Effect, EffectSet, Measure, MetaAnalysis, Rve,
     Tau2, Test, ThreeLevel,
@@ -251,8 +253,55 @@ fn bayes(c: &mut Criterion) {
     group.finish();
 }
 
+/// k small studies' events from a logit-normal model (τ = 0.8, about one
+/// study in eight with no events), by a fixed linear congruential sequence.
+fn sparse_arms(k: usize, log_odds: f64, seed: u64) -> Vec<Proportion> {
+    let mut state: u64 = seed;
+    let mut uniform = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    (0..k)
+        .map(|_| {
+            let z = (-2.0 * uniform().ln()).sqrt() * (std::f64::consts::TAU * uniform()).cos();
+            let p = 1.0 / (1.0 + (-(log_odds + 0.8 * z)).exp());
+            let n = (5.0 + 55.0 * uniform()).floor();
+            let events = (0..n as usize).filter(|_| uniform() < p).count() as f64;
+            Proportion::new(events, n).unwrap()
+        })
+        .collect()
+}
+
+fn glmm(c: &mut Criterion) {
+    let mut group = c.benchmark_group("GLMM, k=1000");
+    let arms = sparse_arms(1000, -2.0, 7);
+    group.bench_function("proportions (PLO), random effects", |b| {
+        b.iter(|| {
+            Glmm::random()
+                .fit(GlmmData::Proportions(black_box(&arms)))
+                .unwrap()
+        })
+    });
+    let (treated, control) = (sparse_arms(1000, -2.3, 11), sparse_arms(1000, -1.8, 13));
+    let tables: Vec<TwoByTwo> = (treated.iter().zip(&control))
+        .map(|(t, c)| TwoByTwo::new(t.events, t.n, c.events, c.n).unwrap())
+        .collect();
+    let conditional = Glmm::random().model(GlmmModel::ConditionalApproximate);
+    group.bench_function("odds ratios (CM.AL), random effects", |b| {
+        b.iter(|| {
+            conditional
+                .fit(GlmmData::Tables(black_box(&tables)))
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    glmm,
     small,
     large,
     regression,

@@ -92,8 +92,8 @@ fn mismatches(name: &str, fit: &GlmmFit, reference: &Value) -> Vec<String> {
         ("qe_wald_p", wald_p),
         ("qe_lrt", lrt),
         ("qe_lrt_p", lrt_p),
-        ("i2", Value::from(fit.i2)),
-        ("h2", Value::from(fit.h2)),
+        ("i2", fit.i2.map_or(Value::Null, Value::from)),
+        ("h2", fit.h2.map_or(Value::Null, Value::from)),
         ("loglik", Value::from(fit.log_likelihood)),
         ("k", Value::from(fit.k)),
     ];
@@ -145,4 +145,104 @@ fn agrees_with_metafor() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+fn arms(counts: &[(f64, f64)]) -> Vec<Proportion> {
+    counts
+        .iter()
+        .map(|&(x, n)| Proportion::new(x, n).unwrap())
+        .collect()
+}
+
+#[test]
+fn no_events_or_only_events_anywhere_is_an_error_not_an_infinite_estimate() {
+    for counts in [
+        [(0.0, 10.0), (0.0, 25.0), (0.0, 7.0)],
+        [(10.0, 10.0), (25.0, 25.0), (7.0, 7.0)],
+    ] {
+        for glmm in [Glmm::common(), Glmm::random()] {
+            let error = glmm.fit(GlmmData::Proportions(&arms(&counts))).unwrap_err();
+            assert!(error.to_string().contains("infinite"), "{error}");
+        }
+    }
+}
+
+#[test]
+fn one_study_has_no_between_study_variance_to_estimate() {
+    let one = arms(&[(3.0, 20.0)]);
+    let common = Glmm::common().fit(GlmmData::Proportions(&one)).unwrap();
+    assert!((common.estimate - (3.0f64 / 17.0).ln()).abs() < 1e-12);
+    assert_eq!(
+        (common.wald, common.likelihood_ratio, common.i2),
+        (None, None, None)
+    );
+    let error = Glmm::random().fit(GlmmData::Proportions(&one)).unwrap_err();
+    assert!(error.to_string().contains("one study"), "{error}");
+}
+
+#[test]
+fn studies_only_at_the_boundaries_have_no_finite_tau2() {
+    // Two studies with no events, two with only events: the likelihood grows
+    // without bound as τ² does.
+    let counts = arms(&[(0.0, 10.0), (0.0, 12.0), (10.0, 10.0), (8.0, 8.0)]);
+    let error = Glmm::random()
+        .fit(GlmmData::Proportions(&counts))
+        .unwrap_err();
+    assert!(error.to_string().contains("τ²"), "{error}");
+}
+
+#[test]
+fn tables_without_information_are_left_out_and_named() {
+    let tables = [
+        TwoByTwo::new(0.0, 10.0, 0.0, 12.0).unwrap(),
+        TwoByTwo::new(3.0, 30.0, 7.0, 31.0).unwrap(),
+        TwoByTwo::new(5.0, 5.0, 9.0, 9.0).unwrap(),
+        TwoByTwo::new(2.0, 25.0, 6.0, 24.0).unwrap(),
+    ];
+    let fit = Glmm::common()
+        .model(GlmmModel::ConditionalApproximate)
+        .fit(GlmmData::Tables(&tables))
+        .unwrap();
+    assert_eq!((fit.k, fit.excluded.clone()), (2, vec![0, 2]));
+    let error = Glmm::common()
+        .model(GlmmModel::ConditionalApproximate)
+        .fit(GlmmData::Tables(&[tables[0], tables[2]]))
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("no events in either group"),
+        "{error}"
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any counts give a valid fit or an error, never a non-finite estimate; the
+    /// fit does not depend on the order of the studies; τ², I² and the interval
+    /// lie where they must.
+    #[test]
+    fn random_effects_fits_are_valid_and_order_free(
+        counts in proptest::collection::vec((0u32..=40, 1u32..=40), 2..25)
+    ) {
+        let counts: Vec<(f64, f64)> = counts
+            .iter()
+            .map(|&(x, n)| (x.min(n) as f64, n as f64))
+            .collect();
+        let forward = Glmm::random().fit(GlmmData::Proportions(&arms(&counts)));
+        let reversed: Vec<_> = counts.iter().rev().copied().collect();
+        let backward = Glmm::random().fit(GlmmData::Proportions(&arms(&reversed)));
+        match (forward, backward) {
+            (Ok(f), Ok(b)) => {
+                proptest::prop_assert!(f.estimate.is_finite() && f.se > 0.0 && f.se.is_finite());
+                proptest::prop_assert!(f.tau2 >= 0.0 && f.tau2.is_finite());
+                proptest::prop_assert!(f.ci_lower < f.estimate && f.estimate < f.ci_upper);
+                let i2 = f.i2.unwrap();
+                proptest::prop_assert!((0.0..100.0).contains(&i2));
+                proptest::prop_assert!((f.estimate - b.estimate).abs() <= 1e-7 * (1.0 + f.estimate.abs()));
+                proptest::prop_assert!((f.tau2 - b.tau2).abs() <= 1e-6 * (1.0 + f.tau2));
+            }
+            (Err(f), Err(b)) => proptest::prop_assert_eq!(f.to_string(), b.to_string()),
+            (f, b) => proptest::prop_assert!(false, "order changed the outcome: {f:?} / {b:?}"),
+        }
+    }
 }

@@ -50,6 +50,9 @@ pub(crate) struct SaturatedTests {
 }
 
 const MAX_GLM_ITERATIONS: usize = 100;
+/// A between-study variance beyond any real one on a log or logit scale
+/// (a study-to-study SD of 100): the likelihood rising towards it has no maximum.
+const MAX_TAU2: f64 = 1e4;
 
 impl RandomIntercept<'_> {
     fn eta(&self, c: &Count, beta: f64) -> f64 {
@@ -162,22 +165,24 @@ impl RandomIntercept<'_> {
         let precision = 1.0 / (tau * tau);
         let h = |u: f64| self.family.log_likelihood(c, base + u) - 0.5 * precision * u * u;
         let mut u = *mode;
-        let mut curvature = 0.0;
-        for _ in 0..100 {
+        let mut curvature;
+        let mut iterations = 0;
+        loop {
             let (_, d1, d2) = self.family.terms(c, base + u);
-            let slope = d1 - precision * u;
             curvature = precision - d2;
-            let step = slope / curvature;
-            // The integrand is log-concave: Newton's step, halved while it overshoots.
+            let step = (d1 - precision * u) / curvature;
+            // The integrand is log-concave; far from the mode a Newton step
+            // can overshoot, so a long one is halved until it climbs.
             let mut t = 1.0;
-            let at = h(u);
-            while h(u + t * step) < at && t > 1e-8 {
-                t *= 0.5;
+            if step.abs() > 0.5 {
+                let at = h(u);
+                while h(u + t * step) < at && t > 1e-8 {
+                    t *= 0.5;
+                }
             }
             u += t * step;
-            if (t * step).abs() <= 1e-14 * u.abs().max(1.0) {
-                let (_, _, d2) = self.family.terms(c, base + u);
-                curvature = precision - d2;
+            iterations += 1;
+            if (t * step).abs() <= 1e-13 * u.abs().max(1.0) || iterations == 100 {
                 break;
             }
         }
@@ -190,15 +195,12 @@ impl RandomIntercept<'_> {
         peak + (scale * sum).ln() - 0.5 * (2.0 * std::f64::consts::PI / precision).ln()
     }
 
-    /// The quadrature log-likelihood at (β, τ), constants excluded.
-    fn marginal(&self, beta: f64, tau: f64, rule: &HermiteRule) -> f64 {
-        let mut modes = 0.0;
-        self.counts
-            .iter()
-            .map(|c| {
-                modes = 0.0;
-                self.integrated(c, beta, tau, rule, &mut modes)
-            })
+    /// The quadrature log-likelihood at (β, τ), constants excluded. `modes`
+    /// holds each study's mode from the last call: the next search starts
+    /// there (it converges to the same point from anywhere, in fewer steps).
+    fn marginal(&self, beta: f64, tau: f64, rule: &HermiteRule, modes: &mut [f64]) -> f64 {
+        (self.counts.iter().zip(modes))
+            .map(|(c, mode)| self.integrated(c, beta, tau, rule, mode))
             .sum()
     }
 
@@ -216,30 +218,39 @@ impl RandomIntercept<'_> {
 
     /// The maximum-likelihood random-effects fit with `points` quadrature
     /// nodes (1: the Laplace approximation).
-    pub fn random(&self, common: &CommonFit, points: usize) -> RandomFit {
+    pub fn random(&self, common: &CommonFit, points: usize) -> Result<RandomFit> {
         if self.score_at_zero(common.beta) <= 0.0 {
-            return RandomFit {
+            return Ok(RandomFit {
                 beta: common.beta,
                 variance: common.variance,
                 tau2: 0.0,
                 log_likelihood: common.log_likelihood,
                 converged: true,
-            };
+            });
         }
         let rule = HermiteRule::new(points);
         // Parameters β and log τ: unbounded, and near-quadratic in both.
-        let objective = |p: &[f64]| self.marginal(p[0], p[1].exp(), &rule);
+        let modes = std::cell::RefCell::new(vec![0.0; self.counts.len()]);
+        let objective = |p: &[f64]| self.marginal(p[0], p[1].exp(), &rule, &mut modes.borrow_mut());
         let max = maximise(&objective, vec![common.beta, 0.5f64.ln()]);
         let [h_bb, h_bs, _, h_ss] = max.hessian[..] else {
             unreachable!()
         };
         let variance = -h_ss / (h_bb * h_ss - h_bs * h_bs);
-        RandomFit {
+        let tau2 = (2.0 * max.at[1]).exp();
+        if !(tau2 < MAX_TAU2 && variance > 0.0 && variance.is_finite()) {
+            return Err(ErrorKind::Numerical(format!(
+                "the random-effects likelihood has no maximum at a finite τ² (it still rises at \
+                 τ² = {tau2:.3e}): the studies' proportions lie at 0 and 1 or nearly"
+            ))
+            .into());
+        }
+        Ok(RandomFit {
             beta: max.at[0],
             variance,
-            tau2: (2.0 * max.at[1]).exp(),
+            tau2,
             log_likelihood: max.value + self.constant(),
             converged: max.converged,
-        }
+        })
     }
 }

@@ -167,15 +167,22 @@ impl Glmm {
         };
         let k = prepared.counts.len();
         if k == 0 {
-            return Err(ErrorKind::InvalidValue(
-                "no study carries information for this model".into(),
+            return Err(ErrorKind::InvalidValue(format!(
+                "no study carries information: {}",
+                prepared.exclusion_reason()
+            ))
+            .into());
+        }
+        if self.random && k == 1 {
+            return Err(ErrorKind::InvalidSetting(
+                "one study: there is no between-study variance to estimate; the common-effect model applies".into(),
             )
             .into());
         }
         let common = model.common()?;
         let tests = model.saturated_tests(&common);
         let (beta, variance, tau2, log_likelihood, converged, points) = if self.random {
-            let fit = model.random(&common, QUADRATURE_POINTS);
+            let fit = model.random(&common, QUADRATURE_POINTS)?;
             let points = if fit.tau2 > 0.0 { QUADRATURE_POINTS } else { 0 };
             (
                 fit.beta,
@@ -198,7 +205,7 @@ impl Glmm {
         let se = variance.sqrt();
         let z = beta / se;
         let crit = standard_normal().inverse_cdf(0.5 + self.level / 200.0);
-        let typical = typical_variance(&prepared.effects);
+        let typical = (k > 1).then(|| typical_variance(&prepared.effects));
         Ok(GlmmFit {
             measure: prepared.measure,
             model: prepared.model,
@@ -211,8 +218,8 @@ impl Glmm {
             ci_upper: beta + crit * se,
             level: self.level,
             tau2,
-            i2: 100.0 * tau2 / (typical + tau2),
-            h2: tau2 / typical + 1.0,
+            i2: typical.map(|v| 100.0 * tau2 / (v + tau2)),
+            h2: typical.map(|v| tau2 / v + 1.0),
             wald: tests.wald,
             likelihood_ratio: tests.likelihood_ratio,
             log_likelihood,
@@ -251,10 +258,11 @@ pub struct GlmmFit {
     /// The between-study variance (0 for the common-effect model).
     pub tau2: f64,
     /// I², in percent, with metafor's typical within-study variance from the
-    /// studies' effect sizes (½ added to zero cells for this purpose only).
-    pub i2: f64,
-    /// H².
-    pub h2: f64,
+    /// studies' effect sizes (½ added to zero cells for this purpose only);
+    /// `None` for one study.
+    pub i2: Option<f64>,
+    /// H²; `None` for one study.
+    pub h2: Option<f64>,
     /// The Wald test of the saturated model against the common effect.
     pub wald: Option<ChiSquareTest>,
     /// The likelihood-ratio test of the saturated model against the common effect.
@@ -369,6 +377,15 @@ impl Prepared {
             }
         }
         Ok(prepared)
+    }
+
+    /// Why studies were left out, for messages.
+    fn exclusion_reason(&self) -> &'static str {
+        match self.measure {
+            Measure::Or => "every table has no events in either group, or only events",
+            Measure::Irr => "every study has no events in either group",
+            _ => "there are no studies",
+        }
     }
 
     fn one_group(measure: Measure, family: Family) -> Self {

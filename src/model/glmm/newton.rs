@@ -57,9 +57,12 @@ pub(crate) fn maximise(f: &impl Fn(&[f64]) -> f64, start: Vec<f64>) -> Maximum {
             break;
         };
         let step = (0..m).map(|i| (next[i] - x[i]).abs()).fold(0.0, f64::max);
+        // Near the maximum the differenced gradient's rounding moves x by ~1e-9
+        // without changing f: stop there too.
+        let flat = v - value <= 8.0 * f64::EPSILON * value.abs() && step < 1e-6;
         x = next;
         value = v;
-        if step < STEP_TOLERANCE {
+        if step < STEP_TOLERANCE || flat {
             converged = true;
             break;
         }

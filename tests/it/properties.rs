@@ -358,7 +358,12 @@ mod bayesian {
                 let width = m.central[1] - m.central[0];
                 prop_assert!(m.central[0] <= m.median && m.median <= m.central[1]);
                 prop_assert!(m.shortest[1] - m.shortest[0] <= width * (1.0 + 1e-9));
-                prop_assert!(m.shortest[0] <= m.mode + 1e-9 * width && m.mode <= m.shortest[1] + 1e-9 * width);
+                // τ's density can peak at 0 beside a broad bump (precise studies
+                // that agree exactly, others far apart): then the shortest single
+                // interval may be the bump's, and the mode at 0 outside it.
+                let spike_at_zero = std::ptr::eq(m, &p.tau) && m.mode == 0.0;
+                let holds_mode = m.shortest[0] <= m.mode + 1e-9 * width && m.mode <= m.shortest[1] + 1e-9 * width;
+                prop_assert!(holds_mode || spike_at_zero, "{m:?}");
             }
             // A new study is μ + τz: the same mean, a variance larger by E[τ²].
             // (Its central interval need not contain μ's: the posterior of μ

@@ -100,26 +100,25 @@ pub(crate) trait Continuous {
         Ok(x)
     }
 
-    /// The shortest interval holding `level` of the probability, for a
-    /// unimodal density: the ends of equal density, by Newton's method on
-    /// F(b) − F(a) = level, p(a) = p(b) from the central interval; it starts
-    /// at the lower end of the support when the density is highest there.
+    /// The shortest interval holding `level` of the probability: for a
+    /// unimodal density the ends of equal density, by Newton's method on
+    /// F(b) − F(a) = level, p(a) = p(b) from the central interval, or the
+    /// interval from the lower end of the support when the density is highest there.
     fn shortest(&self, level: f64, central: [f64; 2]) -> Result<[f64; 2]> {
         if !self.lower().is_finite() {
             return self.equal_density(level, central);
         }
         // On [lower, ∞) the interval from the lower end competes (a density
-        // highest there, or a second mode at it).
+        // highest there, or a second mode at it). With two modes (a spike at
+        // τ = 0 beside a broad bump) neither need be shorter than the central
+        // interval, which holds the same probability: the shortest of the three.
         let from_lower = [self.lower(), self.quantile(level)?];
-        if self.mode() <= self.lower() {
-            return Ok(from_lower);
-        }
         let inner = self.equal_density(level, central)?;
-        Ok(if inner[1] - inner[0] < from_lower[1] - from_lower[0] {
-            inner
-        } else {
-            from_lower
-        })
+        let width = |i: &[f64; 2]| i[1] - i[0];
+        Ok([from_lower, inner, central]
+            .into_iter()
+            .min_by(|x, y| width(x).total_cmp(&width(y)))
+            .expect("three candidates"))
     }
 
     /// The interval whose ends have equal density, by Newton's method on

@@ -453,12 +453,19 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// Adjustments that follow from the data and the measure: metafor's
-/// continuity corrections, which the variance-stabilising transforms skip.
+/// continuity corrections, which the variance-stabilising transforms skip;
+/// and, for a proportion of 0 or 1, the model that needs neither.
 fn adjustment_notes(measure: Measure, data: &StudyData) -> Vec<String> {
     let corrects = !matches!(
         measure,
         Measure::Pas | Measure::Pft | Measure::Irs | Measure::Irft
     );
+    let mut notes = Vec::new();
+    if let StudyData::Proportion(p) = data
+        && p.is_extreme()
+    {
+        notes.push(EXTREME_PROPORTION_NOTE.to_string());
+    }
     let note = match data {
         StudyData::TwoByTwo(t) if t.has_zero_cell() => "to every cell of a table with a zero cell",
         StudyData::Proportion(p) if corrects && p.is_extreme() => {
@@ -466,12 +473,20 @@ fn adjustment_notes(measure: Measure, data: &StudyData) -> Vec<String> {
         }
         StudyData::Rate(r) if corrects && r.events == 0.0 => "to a zero event count",
         StudyData::TwoRates(t) if t.has_zero() => "to both event counts when either is zero",
-        _ => return Vec::new(),
+        _ => return notes,
     };
-    vec![format!(
-        "continuity correction: {CONTINUITY_CORRECTION} added {note}"
-    )]
+    notes.insert(
+        0,
+        format!("continuity correction: {CONTINUITY_CORRECTION} added {note}"),
+    );
+    notes
 }
+
+/// Why a proportion of 0 or 1 deserves another model.
+const EXTREME_PROPORTION_NOTE: &str = "a proportion of 0 or 1 pooled by inverse variance: its \
+     effect needs a continuity correction or a variance-stabilising transform whose \
+     back-transformation can mislead (Schwarzer et al., Res Synth Methods 2019); the \
+     binomial-normal GLMM pools the counts as they are";
 
 /// Half a unit in the last decimal a number was written with (0.05 for 67.2).
 fn half_last_digit(x: f64) -> f64 {

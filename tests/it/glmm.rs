@@ -246,3 +246,32 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn inverse_variance_pooling_of_extreme_proportions_suggests_the_glmm() {
+    for measure in ["PLO", "PFT", "PR"] {
+        let output = common::cochran(&[
+            "analyze",
+            "tests/reference/glmm/data/pritz1997.csv",
+            "--measure",
+            measure,
+        ]);
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{measure}");
+        let note = text
+            .lines()
+            .find(|l| l.contains("binomial-normal GLMM"))
+            .unwrap_or_else(|| panic!("{measure}: {text}"));
+        assert!(
+            note.contains("(2 studies: 5 Tanabe et al., 8 Hadeishi et al.)"),
+            "{note}"
+        );
+    }
+    let interior = common::csv_file(
+        "glmm_interior.csv",
+        "study,events,n\nA,3,20\nB,5,31\nC,9,12\n",
+    );
+    let output = common::cochran(&["analyze", &interior, "--measure", "PLO"]);
+    assert!(output.status.success());
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("GLMM"));
+}

@@ -30,7 +30,7 @@ pub(crate) struct CommonFit {
     pub log_likelihood: f64,
 }
 
-/// The random-effects fit.
+/// A fitted model: the random-effects fit, or the common effect as one with τ² = 0.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct RandomFit {
     pub beta: f64,
@@ -39,6 +39,18 @@ pub(crate) struct RandomFit {
     /// The maximised (quadrature) log-likelihood, constants included.
     pub log_likelihood: f64,
     pub converged: bool,
+}
+
+impl From<CommonFit> for RandomFit {
+    fn from(common: CommonFit) -> Self {
+        RandomFit {
+            beta: common.beta,
+            variance: common.variance,
+            tau2: 0.0,
+            log_likelihood: common.log_likelihood,
+            converged: true,
+        }
+    }
 }
 
 /// The tests of heterogeneity metafor reports: Wald and likelihood-ratio tests
@@ -220,13 +232,7 @@ impl RandomIntercept<'_> {
     /// nodes (1: the Laplace approximation).
     pub fn random(&self, common: &CommonFit, points: usize) -> Result<RandomFit> {
         if self.score_at_zero(common.beta) <= 0.0 {
-            return Ok(RandomFit {
-                beta: common.beta,
-                variance: common.variance,
-                tau2: 0.0,
-                log_likelihood: common.log_likelihood,
-                converged: true,
-            });
+            return Ok((*common).into());
         }
         let rule = HermiteRule::new(points);
         // Parameters β and log τ: unbounded, and near-quadratic in both.

@@ -32,7 +32,7 @@ use crate::error::{ErrorKind, Result};
 use crate::model::tables::ChiSquareTest;
 use crate::model::{MAX_LEVEL, standard_normal};
 use family::{Count, Family};
-use intercept::RandomIntercept;
+use intercept::{RandomFit, RandomIntercept};
 use statrs::distribution::ContinuousCDF;
 
 /// Quadrature points metafor asks of lme4 (`nAGQ = 7`).
@@ -181,27 +181,19 @@ impl Glmm {
         }
         let common = model.common()?;
         let tests = model.saturated_tests(&common);
-        let (beta, variance, tau2, log_likelihood, converged, points) = if self.random {
-            let fit = model.random(&common, QUADRATURE_POINTS)?;
-            let points = if fit.tau2 > 0.0 { QUADRATURE_POINTS } else { 0 };
-            (
-                fit.beta,
-                fit.variance,
-                fit.tau2,
-                fit.log_likelihood,
-                fit.converged,
-                points,
-            )
+        let fit = if self.random {
+            model.random(&common, QUADRATURE_POINTS)?
         } else {
-            (
-                common.beta,
-                common.variance,
-                0.0,
-                common.log_likelihood,
-                true,
-                0,
-            )
+            common.into()
         };
+        let RandomFit {
+            beta,
+            variance,
+            tau2,
+            log_likelihood,
+            converged,
+        } = fit;
+        let points = if tau2 > 0.0 { QUADRATURE_POINTS } else { 0 };
         let se = variance.sqrt();
         let z = beta / se;
         let crit = standard_normal().inverse_cdf(0.5 + self.level / 200.0);
@@ -293,43 +285,25 @@ struct Prepared {
 
 impl Prepared {
     fn new(data: GlmmData<'_>, model: GlmmModel) -> Result<Self> {
-        let mut prepared = match data {
-            GlmmData::Proportions(_) => Prepared::one_group(Measure::Plo, Family::Binomial),
-            GlmmData::Rates(_) => Prepared::one_group(Measure::Irln, Family::Poisson),
-            GlmmData::Tables(_) | GlmmData::RatePairs(_) => Prepared {
-                measure: if matches!(data, GlmmData::Tables(_)) {
-                    Measure::Or
-                } else {
-                    Measure::Irr
-                },
-                model: Some(model),
-                family: Family::Binomial,
-                counts: Vec::new(),
-                effects: Vec::new(),
-                excluded: Vec::new(),
-            },
+        use crate::effect::{binary, one_group, rates};
+        let mut prepared = Prepared {
+            measure: Measure::Plo,
+            model: None,
+            family: Family::Binomial,
+            counts: Vec::new(),
+            effects: Vec::new(),
+            excluded: Vec::new(),
         };
         match data {
             GlmmData::Proportions(arms) => {
                 for p in arms {
-                    prepared.counts.push(Count {
-                        events: p.events,
-                        trials: p.n,
-                        offset: 0.0,
-                    });
-                    prepared
-                        .effects
-                        .push(crate::effect::one_group::logit_proportion(p)?);
+                    prepared.push(p.events, p.n, 0.0, one_group::logit_proportion(p)?);
                 }
             }
             GlmmData::Rates(rates) => {
+                (prepared.measure, prepared.family) = (Measure::Irln, Family::Poisson);
                 for r in rates {
-                    prepared.counts.push(Count {
-                        events: r.events,
-                        trials: 0.0,
-                        offset: r.time.ln(),
-                    });
-                    prepared.effects.push(crate::effect::rates::log_rate(r)?);
+                    prepared.push(r.events, 0.0, r.time.ln(), rates::log_rate(r)?);
                 }
             }
             GlmmData::Tables(tables) => {
@@ -341,42 +315,45 @@ impl Prepared {
                     ))
                     .into());
                 }
+                (prepared.measure, prepared.model) = (Measure::Or, Some(model));
                 for (i, t) in tables.iter().enumerate() {
-                    let (events, non_events) =
-                        (t.events1 + t.events2, t.n1 - t.events1 + t.n2 - t.events2);
-                    if events == 0.0 || non_events == 0.0 {
+                    let events = t.events1 + t.events2;
+                    if events == 0.0 || events == t.n1 + t.n2 {
                         prepared.excluded.push(i);
                         continue;
                     }
-                    prepared.counts.push(Count {
-                        events: t.events1,
-                        trials: events,
-                        offset: (t.n1 / t.n2).ln(),
-                    });
-                    prepared
-                        .effects
-                        .push(crate::effect::binary::log_odds_ratio(t)?);
+                    let effect = binary::log_odds_ratio(t)?;
+                    prepared.push(t.events1, events, (t.n1 / t.n2).ln(), effect);
                 }
             }
             GlmmData::RatePairs(pairs) => {
+                (prepared.measure, prepared.model) = (Measure::Irr, Some(model));
                 for (i, r) in pairs.iter().enumerate() {
                     let events = r.treatment.events + r.control.events;
                     if events == 0.0 {
                         prepared.excluded.push(i);
                         continue;
                     }
-                    prepared.counts.push(Count {
-                        events: r.treatment.events,
-                        trials: events,
-                        offset: (r.treatment.time / r.control.time).ln(),
-                    });
-                    prepared
-                        .effects
-                        .push(crate::effect::rates::log_rate_ratio(r)?);
+                    let offset = (r.treatment.time / r.control.time).ln();
+                    prepared.push(
+                        r.treatment.events,
+                        events,
+                        offset,
+                        rates::log_rate_ratio(r)?,
+                    );
                 }
             }
         }
         Ok(prepared)
+    }
+
+    fn push(&mut self, events: f64, trials: f64, offset: f64, effect: Effect) {
+        self.counts.push(Count {
+            events,
+            trials,
+            offset,
+        });
+        self.effects.push(effect);
     }
 
     /// Why studies were left out, for messages.
@@ -385,17 +362,6 @@ impl Prepared {
             Measure::Or => "every table has no events in either group, or only events",
             Measure::Irr => "every study has no events in either group",
             _ => "there are no studies",
-        }
-    }
-
-    fn one_group(measure: Measure, family: Family) -> Self {
-        Prepared {
-            measure,
-            model: None,
-            family,
-            counts: Vec::new(),
-            effects: Vec::new(),
-            excluded: Vec::new(),
         }
     }
 }

@@ -45,6 +45,44 @@ impl Proportion {
         Ok(Proportion { events, n })
     }
 
+    /// The exact (Clopper–Pearson) confidence interval of the proportion at
+    /// `level` percent, from the beta quantiles: [0, …] with no events,
+    /// […, 1] with only events, no continuity correction. What the forest
+    /// plot of a GLMM of proportions shows for each study.
+    ///
+    /// ```
+    /// use cochran::effect::Proportion;
+    /// let [lower, upper] = Proportion::new(0.0, 17.0)?.clopper_pearson(95.0)?;
+    /// assert_eq!(lower, 0.0);
+    /// assert!((upper - (1.0 - 0.025f64.powf(1.0 / 17.0))).abs() < 1e-12);
+    /// assert!(Proportion::new(3.0, 17.0)?.clopper_pearson(100.0).is_err());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    pub fn clopper_pearson(&self, level: f64) -> Result<[f64; 2]> {
+        use statrs::distribution::{Beta, ContinuousCDF};
+        if !(level > 0.0 && level < 100.0) {
+            return Err(crate::error::ErrorKind::InvalidSetting(format!(
+                "the confidence level must lie strictly between 0 and 100 percent, found {level}"
+            ))
+            .into());
+        }
+        let tail = (1.0 - level / 100.0) / 2.0;
+        let (x, n) = (self.events, self.n);
+        let quantile =
+            |a: f64, b: f64, p: f64| Beta::new(a, b).map_or(f64::NAN, |beta| beta.inverse_cdf(p));
+        let lower = if x == 0.0 {
+            0.0
+        } else {
+            quantile(x, n - x + 1.0, tail)
+        };
+        let upper = if x == n {
+            1.0
+        } else {
+            quantile(x + 1.0, n - x, 1.0 - tail)
+        };
+        Ok([lower, upper])
+    }
+
     /// True when there are no events or no non-events.
     pub fn is_extreme(&self) -> bool {
         self.events == 0.0 || self.events == self.n

@@ -275,3 +275,35 @@ fn inverse_variance_pooling_of_extreme_proportions_suggests_the_glmm() {
     assert!(output.status.success());
     assert!(!String::from_utf8_lossy(&output.stdout).contains("GLMM"));
 }
+
+#[test]
+fn exact_intervals_of_proportions_agree_with_binom_test() {
+    let reference = golden("glmm/clopper_pearson");
+    let cases = reference["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 66);
+    let failures: Vec<String> = cases
+        .iter()
+        .flat_map(|case| {
+            let number = |k: &str| case[k].as_f64().unwrap();
+            let [lower, upper] = Proportion::new(number("events"), number("n"))
+                .unwrap()
+                .clopper_pearson(number("level"))
+                .unwrap();
+            let name = format!("{}/{} at {}%", case["events"], case["n"], case["level"]);
+            [
+                compare(
+                    &format!("{name} lower"),
+                    Some(&Value::from(lower)),
+                    &case["lower"],
+                ),
+                compare(
+                    &format!("{name} upper"),
+                    Some(&Value::from(upper)),
+                    &case["upper"],
+                ),
+            ]
+        })
+        .flatten()
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

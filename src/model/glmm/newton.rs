@@ -20,6 +20,7 @@ const HESSIAN_STEP: f64 = 1e-3;
 /// Richardson's steps (h and h/2) for the Hessian reported with the maximum.
 const FINAL_STEP: f64 = 1e-2;
 const MAX_ITERATIONS: usize = 200;
+const MAX_STEP: f64 = 1.0;
 const STEP_TOLERANCE: f64 = 1e-10;
 
 /// The maximum of `f` from `start`. Each parameter should be on a scale where
@@ -41,7 +42,15 @@ pub(crate) fn maximise(f: &impl Fn(&[f64]) -> f64, start: Vec<f64>) -> Maximum {
                     .map(|i| gradient[i] / hessian[i * m + i].abs().max(1.0))
                     .collect()
             });
-        let mut t = 1.0;
+        // A trust region: no parameter moves by more than MAX_STEP at once, so
+        // that a step from a non-concave region cannot leap onto a plateau
+        // far away (τ → ∞) and stop there.
+        let longest = direction.iter().fold(0.0f64, |m, d| m.max(d.abs()));
+        let mut t = if longest > MAX_STEP {
+            MAX_STEP / longest
+        } else {
+            1.0
+        };
         let mut improved = None;
         for _ in 0..60 {
             let trial: Vec<f64> = (0..m).map(|i| x[i] + t * direction[i]).collect();

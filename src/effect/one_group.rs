@@ -60,12 +60,7 @@ impl Proportion {
     /// ```
     pub fn clopper_pearson(&self, level: f64) -> Result<[f64; 2]> {
         use statrs::distribution::{Beta, ContinuousCDF};
-        if !(level > 0.0 && level < 100.0) {
-            return Err(crate::error::ErrorKind::InvalidSetting(format!(
-                "the confidence level must lie strictly between 0 and 100 percent, found {level}"
-            ))
-            .into());
-        }
+        crate::model::check_level(level)?;
         let tail = (1.0 - level / 100.0) / 2.0;
         let (x, n) = (self.events, self.n);
         let quantile =

@@ -460,25 +460,26 @@ fn adjustment_notes(measure: Measure, data: &StudyData) -> Vec<String> {
         measure,
         Measure::Pas | Measure::Pft | Measure::Irs | Measure::Irft
     );
-    let mut notes = Vec::new();
+    let corrected = match data {
+        StudyData::TwoByTwo(t) if t.has_zero_cell() => {
+            Some("to every cell of a table with a zero cell")
+        }
+        StudyData::Proportion(p) if corrects && p.is_extreme() => {
+            Some("to the events and non-events of a group with none of either")
+        }
+        StudyData::Rate(r) if corrects && r.events == 0.0 => Some("to a zero event count"),
+        StudyData::TwoRates(t) if t.has_zero() => Some("to both event counts when either is zero"),
+        _ => None,
+    };
+    let mut notes: Vec<String> = corrected
+        .map(|note| format!("continuity correction: {CONTINUITY_CORRECTION} added {note}"))
+        .into_iter()
+        .collect();
     if let StudyData::Proportion(p) = data
         && p.is_extreme()
     {
         notes.push(EXTREME_PROPORTION_NOTE.to_string());
     }
-    let note = match data {
-        StudyData::TwoByTwo(t) if t.has_zero_cell() => "to every cell of a table with a zero cell",
-        StudyData::Proportion(p) if corrects && p.is_extreme() => {
-            "to the events and non-events of a group with none of either"
-        }
-        StudyData::Rate(r) if corrects && r.events == 0.0 => "to a zero event count",
-        StudyData::TwoRates(t) if t.has_zero() => "to both event counts when either is zero",
-        _ => return notes,
-    };
-    notes.insert(
-        0,
-        format!("continuity correction: {CONTINUITY_CORRECTION} added {note}"),
-    );
     notes
 }
 

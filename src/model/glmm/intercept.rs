@@ -247,7 +247,7 @@ impl RandomIntercept<'_> {
         if !(tau2 < MAX_TAU2 && variance > 0.0 && variance.is_finite()) {
             return Err(ErrorKind::Numerical(format!(
                 "the random-effects likelihood has no maximum at a finite τ² (it still rises at \
-                 τ² = {tau2:.3e}): the studies' proportions lie at 0 and 1 or nearly"
+                 τ² = {tau2:.3e}): the studies' counts lie at or near their bounds (no events, or nothing but events)"
             ))
             .into());
         }

@@ -29,8 +29,8 @@ use serde::Serialize;
 
 use crate::effect::{Effect, Measure, Proportion, Rate, TwoByTwo, TwoRates};
 use crate::error::{ErrorKind, Result};
+use crate::model::standard_normal;
 use crate::model::tables::ChiSquareTest;
-use crate::model::{MAX_LEVEL, standard_normal};
 use family::{Count, Family};
 use intercept::{RandomFit, RandomIntercept};
 use statrs::distribution::ContinuousCDF;
@@ -149,12 +149,7 @@ impl Glmm {
     /// assert!(Glmm::random().level(100.0).is_err());
     /// ```
     pub fn level(self, level: f64) -> Result<Self> {
-        if !(level > 0.0 && level <= MAX_LEVEL) {
-            return Err(ErrorKind::InvalidSetting(format!(
-                "the confidence level must lie between 0 and {MAX_LEVEL} percent, found {level}"
-            ))
-            .into());
-        }
+        crate::model::check_level(level)?;
         Ok(Glmm { level, ..self })
     }
 

@@ -73,6 +73,8 @@ pub enum Setting {
     Columns,
     /// The output format (the [`report`](crate::report) function called).
     Format,
+    /// The GLMM's model of two-group tables ([`AnalysisOptions::glmm_model`](crate::AnalysisOptions::glmm_model)).
+    GlmmModel,
 }
 
 /// A front end's words for settings.
@@ -116,6 +118,7 @@ impl Setting {
             Setting::Decimal => "decimal_mark",
             Setting::Columns => "map_columns",
             Setting::Format => "format",
+            Setting::GlmmModel => "glmm_model",
         }
     }
 

@@ -135,9 +135,15 @@ struct AnalyzeArgs {
     #[arg(long, short, long_help = measure_help())]
     measure: String,
     /// FE (alias EE, CE) for the common-effect model, MH (Mantel-Haenszel) or
-    /// PETO for 2x2 tables, or a tau^2 estimator: DL, HE, HS, SJ, ML, REML, EB, PM.
+    /// PETO for 2x2 tables, GLMM for the generalised linear mixed model of the
+    /// counts (PLO, IRLN, OR, IRR; no continuity corrections), or a tau^2
+    /// estimator: DL, HE, HS, SJ, ML, REML, EB, PM.
     #[arg(long, default_value = "REML")]
     method: String,
+    /// The GLMM's model of two-group tables (with --method GLMM): UM.FS (fixed
+    /// study effects, metafor's default), UM.RS, CM.EL or CM.AL.
+    #[arg(long)]
+    model: Option<String>,
     /// z, knha for Knapp-Hartung (t with k - 1 df), or adhoc for Knapp-Hartung never
     /// narrower than z (metafor's test = "adhoc"; advised with few studies).
     #[arg(long, default_value = "z")]
@@ -418,6 +424,7 @@ fn flag(setting: Setting) -> &'static str {
         Setting::Decimal => "--decimal",
         Setting::Columns => "--columns",
         Setting::Format => "--format",
+        Setting::GlmmModel => "--model",
         _ => "an option",
     }
 }
@@ -756,6 +763,7 @@ fn message(error: &Error, command: &str) -> String {
     };
     let with = match model {
         ModelKind::ThreeLevel => "--cluster",
+        ModelKind::Glmm => "--method GLMM",
         _ => "this model",
     };
     let flag = match what {
@@ -772,6 +780,8 @@ fn message(error: &Error, command: &str) -> String {
         Capability::RSensitivity => Some("--r-sensitivity"),
         Capability::Subgroups => Some("--by"),
         Capability::BothModels => Some("--both"),
+        Capability::Moderators => Some("--mods"),
+        Capability::Bayesian => Some("--bayes"),
         _ => None,
     };
     match (flag, option) {
@@ -780,6 +790,9 @@ fn message(error: &Error, command: &str) -> String {
         ),
         (_, Some(option)) => format!(
             "{option} is not available with {with} yet ({what} is not available for {model})"
+        ),
+        _ if *model == ModelKind::Glmm => format!(
+            "`cochran {command} {with}` is not available yet ({what} is not available for {model})"
         ),
         _ => format!(
             "`cochran {command}` does not model dependent effects yet ({what} is not available for {model}): drop {with}, or use one effect per study"
@@ -796,6 +809,7 @@ fn settings(args: &AnalyzeArgs) -> Settings {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let mut settings = Settings::new(args.measure.as_str());
     settings.method = args.method.clone();
+    settings.glmm_model = text(&args.model);
     settings.test = args.test.clone();
     settings.level = Some(args.level);
     settings.strict = args.strict;

@@ -13,6 +13,7 @@
 mod bayes;
 mod clinical;
 mod dependence;
+mod glmm;
 mod moderators;
 mod pooled;
 mod prepared;
@@ -35,6 +36,7 @@ pub use clinical::{
     ClinicalSummary, InstrumentSummary, MicComparison, PercentOfRange, RSensitivity,
 };
 pub use dependence::{IgnoringDependence, Multilevel};
+pub use glmm::GlmmPooled;
 pub use pooled::{BackTransformed, Companion, Pooled, PooledModel};
 pub use selection::{TIME_COLUMN, TimeSelection};
 pub use settings::Settings;
@@ -47,8 +49,8 @@ use crate::effect::{EffectOptions, EffectSet, Measure, SdImputation, StudyData};
 use crate::error::{ErrorKind, Result};
 use crate::hash::{LabelMap, LabelSet};
 use crate::model::{
-    Capability, Design, Fit, MetaAnalysis, Method, ModelKind, Prediction, Rve, SubgroupDifference,
-    Tau2, Test, subgroup_difference,
+    Capability, Design, Fit, GlmmModel, MetaAnalysis, Method, ModelKind, Prediction, Rve,
+    SubgroupDifference, Tau2, Test, subgroup_difference,
 };
 
 /// Everything that defines an analysis. Start from [`AnalysisOptions::new`]; the
@@ -107,6 +109,9 @@ pub struct AnalysisOptions {
     pub bayes: Option<BayesOptions>,
     /// The prediction interval's distribution.
     pub prediction_interval: crate::model::PredictionInterval,
+    /// The GLMM's model of two-group tables (with [`Method::Glmm`]; metafor's
+    /// default, UM.FS, unless set).
+    pub glmm_model: Option<GlmmModel>,
     /// τ² fixed instead of estimated (how subgroups share one).
     fixed_tau2: Option<f64>,
     /// The instruments known to the analysis, when not the built-in ones.
@@ -174,6 +179,7 @@ impl AnalysisOptions {
             companion: false,
             bayes: None,
             prediction_interval: Default::default(),
+            glmm_model: None,
             fixed_tau2: None,
         }
     }
@@ -452,6 +458,24 @@ impl AnalysisOptions {
         self
     }
 
+    /// The GLMM's model of two-group tables (OR and IRR), for [`Method::Glmm`].
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure, Method, model::GlmmModel};
+    /// let options = AnalysisOptions::new(Measure::Or)
+    ///     .method(Method::Glmm)
+    ///     .glmm_model(GlmmModel::ConditionalApproximate);
+    /// assert!(options.check().is_ok());
+    /// assert!(AnalysisOptions::new(Measure::Or)
+    ///     .glmm_model(GlmmModel::ConditionalApproximate)
+    ///     .check()
+    ///     .is_err());
+    /// ```
+    pub fn glmm_model(mut self, model: GlmmModel) -> Self {
+        self.glmm_model = Some(model);
+        self
+    }
+
     /// Sets the test.
     ///
     /// ```
@@ -623,22 +647,82 @@ impl AnalysisOptions {
         if let Some(rho) = self.rve_rho {
             Rve::new(rho)?;
         }
+        let kind = self.kind();
+        let asked = [
+            (self.permutations.is_some(), Capability::PermutationTest),
+            (!self.predictions.is_empty(), Capability::Predictions),
+            (!self.r_sensitivity.is_empty(), Capability::RSensitivity),
+            (
+                self.group_by
+                    .as_deref()
+                    .is_some_and(|g| g != OUTCOME_COLUMN),
+                Capability::Subgroups,
+            ),
+            (self.companion, Capability::BothModels),
+            (!self.moderators.is_empty(), Capability::Moderators),
+            (self.bayes.is_some(), Capability::Bayesian),
+        ];
+        for (_, what) in asked.into_iter().filter(|(on, _)| *on) {
+            kind.check(what)?;
+        }
+        self.check_glmm()
+    }
+
+    /// The kind of model these options fit.
+    ///
+    /// ```
+    /// use cochran::{AnalysisOptions, Measure, Method, model::ModelKind};
+    /// let options = AnalysisOptions::new(Measure::Plo).method(Method::Glmm);
+    /// assert_eq!(options.kind(), ModelKind::Glmm);
+    /// ```
+    pub fn kind(&self) -> ModelKind {
         if self.cluster.is_some() {
-            let asked = [
-                (self.permutations.is_some(), Capability::PermutationTest),
-                (!self.predictions.is_empty(), Capability::Predictions),
-                (!self.r_sensitivity.is_empty(), Capability::RSensitivity),
-                (
-                    self.group_by
-                        .as_deref()
-                        .is_some_and(|g| g != OUTCOME_COLUMN),
-                    Capability::Subgroups,
-                ),
-                (self.companion, Capability::BothModels),
-            ];
-            for (_, what) in asked.into_iter().filter(|(on, _)| *on) {
-                ModelKind::ThreeLevel.check(what)?;
-            }
+            ModelKind::ThreeLevel
+        } else if self.method == Method::Glmm {
+            ModelKind::Glmm
+        } else {
+            ModelKind::Univariate
+        }
+    }
+
+    /// The GLMM pools counts of the measures with a model of them, alone.
+    fn check_glmm(&self) -> Result<()> {
+        if self.method != Method::Glmm {
+            return match self.glmm_model {
+                Some(model) => Err(ErrorKind::InvalidSetting(format!(
+                    "{} {model} is a model of the GLMM ({} GLMM), not of {}",
+                    Setting::GlmmModel,
+                    Setting::Method,
+                    self.method
+                ))
+                .into()),
+                None => Ok(()),
+            };
+        }
+        if self.cluster.is_some() {
+            return Err(ErrorKind::InvalidSetting(
+                "the GLMM pools independent studies; clustered effects need the three-level model"
+                    .into(),
+            )
+            .into());
+        }
+        let two_groups = matches!(self.measure, Measure::Or | Measure::Irr);
+        if !two_groups && !matches!(self.measure, Measure::Plo | Measure::Irln) {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "the GLMM pools counts: the measure must be PLO (events of n), IRLN (events over \
+                 person-time), OR or IRR, not {}",
+                self.measure
+            ))
+            .into());
+        }
+        if let Some(model) = self.glmm_model.filter(|_| !two_groups) {
+            return Err(ErrorKind::InvalidSetting(format!(
+                "{} {model} is a model of two-group tables (OR, IRR); the GLMM of {} has one \
+                 model",
+                Setting::GlmmModel,
+                self.measure
+            ))
+            .into());
         }
         Ok(())
     }
@@ -1105,6 +1189,9 @@ impl Analysis {
             ))
             .into());
         }
+        if options.method == Method::Glmm {
+            return Analysis::glmm(effects, options, warnings, dependent);
+        }
         let mut fit = fit_studies(&effects, None, options, design.clone())?;
         let multilevel = clusters
             .map(|labels| dependence::fit(&effects, labels, design, options, &fit))
@@ -1187,6 +1274,62 @@ impl Analysis {
             r_sensitivity: None,
             predictions,
             bayesian,
+            effects,
+        })
+    }
+
+    /// The GLMM of the studies' counts: no weights (the squares of a forest
+    /// plot are sized by the effect sizes' precision), exact intervals for
+    /// single proportions, and none of the inverse-variance route's notes.
+    fn glmm(
+        effects: EffectSet,
+        options: &AnalysisOptions,
+        mut warnings: Vec<String>,
+        dependent: Vec<String>,
+    ) -> Result<Analysis> {
+        let pooled = glmm::fit(&effects, options)?;
+        warnings.extend(dependent);
+        warnings.extend(glmm::exclusion_warning(&pooled, &effects));
+        if !pooled.fit.converged {
+            warnings.push(
+                "the GLMM's optimiser did not converge: the estimates may be inaccurate".into(),
+            );
+        }
+        warnings.extend(few_studies_warning(
+            pooled.fit.k,
+            options.method,
+            options.test,
+        ));
+        let mut notes: Vec<String> = effects
+            .notes
+            .iter()
+            .filter(|n| !crate::effect::is_inverse_variance_note(n))
+            .cloned()
+            .collect();
+        notes.push(glmm::method_note(&pooled));
+        let effects = Arc::new(effects);
+        let weights = vec![f64::NAN; effects.studies.len()];
+        let mut studies = StudyResults::new(effects.clone(), weights, options.level);
+        if options.measure == Measure::Plo {
+            studies = studies.with_exact_proportions(options.level)?;
+        }
+        Ok(Analysis {
+            measure: options.measure,
+            model: PooledModel::Glmm(Box::new(pooled)),
+            warnings,
+            notes,
+            studies,
+            excluded: effects.excluded.clone(),
+            group_column: None,
+            subgroup_tau2: None,
+            subgroups: None,
+            subgroup_test: None,
+            outcome: None,
+            follow_up: None,
+            clinical: None,
+            r_sensitivity: None,
+            predictions: None,
+            bayesian: None,
             effects,
         })
     }
@@ -1348,13 +1491,13 @@ fn few_studies_warning(k: usize, method: Method, test: crate::model::Test) -> Op
              heterogeneity cannot be assessed"
                 .into(),
         ),
-        (_, Method::Random(_)) if k == 2 => Some(format!(
+        (_, Method::Random(_) | Method::Glmm) if k == 2 => Some(format!(
             "k = 2: with two studies the between-study variance tau^2 rests on one degree of \
              freedom, so its interval, I^2 and the prediction interval say almost nothing, and \
              the pooled interval treats tau^2 as known; read the result as a summary of these \
              two studies, not of the treatment's effect in general{advice}"
         )),
-        (_, Method::Random(_)) => Some(format!(
+        (_, Method::Random(_) | Method::Glmm) => Some(format!(
             "k = {k}: with fewer than {FEW_STUDIES} studies tau^2 is estimated imprecisely, so \
              the pooled and prediction intervals can be too narrow{advice}"
         )),

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::Multilevel;
+use super::glmm::GlmmPooled;
 use crate::effect::{BackTransform, Measure, StudyData};
 use crate::error::Result;
 use crate::model::{Capability, Fit, Method, ModelKind, Tau2Interval};
@@ -35,6 +36,8 @@ pub enum PooledModel {
     Univariate(Box<Pooled>),
     /// Effects nested in clusters.
     ThreeLevel(Box<Multilevel>),
+    /// The generalised linear mixed model of the studies' counts.
+    Glmm(Box<GlmmPooled>),
 }
 
 impl PooledModel {
@@ -43,6 +46,7 @@ impl PooledModel {
         match self {
             PooledModel::Univariate(_) => ModelKind::Univariate,
             PooledModel::ThreeLevel(_) => ModelKind::ThreeLevel,
+            PooledModel::Glmm(_) => ModelKind::Glmm,
         }
     }
 
@@ -72,6 +76,14 @@ impl PooledModel {
         }
     }
 
+    /// The GLMM, if it is one.
+    pub fn glmm(&self) -> Option<&GlmmPooled> {
+        match self {
+            PooledModel::Glmm(g) => Some(g),
+            _ => None,
+        }
+    }
+
     /// The fit of independent effects for `what`, which needs one: the
     /// `Unsupported` error for every other model.
     pub(crate) fn univariate_for(&self, what: Capability) -> Result<&Pooled> {
@@ -90,6 +102,7 @@ impl PooledModel {
         match self {
             PooledModel::Univariate(p) => [p.fit.estimate, p.fit.ci_lower, p.fit.ci_upper],
             PooledModel::ThreeLevel(m) => m.pooled(),
+            PooledModel::Glmm(g) => g.pooled(),
         }
     }
 
@@ -98,6 +111,7 @@ impl PooledModel {
         match self {
             PooledModel::Univariate(p) => p.back_transformed.as_ref(),
             PooledModel::ThreeLevel(m) => m.back_transformed.as_ref(),
+            PooledModel::Glmm(g) => g.back_transformed.as_ref(),
         }
     }
 
@@ -106,6 +120,7 @@ impl PooledModel {
         match self {
             PooledModel::Univariate(p) => p.fit.k,
             PooledModel::ThreeLevel(m) => m.fit.k,
+            PooledModel::Glmm(g) => g.fit.k,
         }
     }
 
@@ -114,6 +129,7 @@ impl PooledModel {
         match self {
             PooledModel::Univariate(p) => p.fit.level,
             PooledModel::ThreeLevel(m) => m.fit.level,
+            PooledModel::Glmm(g) => g.fit.level,
         }
     }
 }

@@ -35,6 +35,9 @@ pub struct Settings {
     pub measure: String,
     /// The method (`REML` when empty).
     pub method: String,
+    /// The GLMM's model of two-group tables (`UM.FS`, `UM.RS`, `CM.EL`,
+    /// `CM.AL`), with the method `GLMM`.
+    pub glmm_model: String,
     /// The test (`z` when empty).
     pub test: String,
     /// The confidence level in percent (95 when absent).
@@ -128,6 +131,9 @@ impl Settings {
             .r_sensitivity(&self.r_sensitivity)
             .robust(self.robust)
             .companion(self.both);
+        if let Some(model) = text(&self.glmm_model) {
+            options = options.glmm_model(model.parse::<crate::model::GlmmModel>()?);
+        }
         if let Some(how) = text(&self.subgroup_tau2) {
             options = options.subgroup_tau2(how.parse::<SubgroupTau2>()?);
         }

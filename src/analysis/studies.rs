@@ -32,7 +32,8 @@ pub struct StudyResult<'a> {
     pub vi: f64,
     /// Weight in the overall model, percent.
     pub weight: f64,
-    /// Lower limit of the study's normal-theory confidence interval.
+    /// Lower limit of the study's confidence interval: normal-theory, or
+    /// exact (Clopper–Pearson, on the logit scale) for the proportions of a GLMM.
     pub ci_lower: f64,
     /// Upper limit.
     pub ci_upper: f64,
@@ -67,6 +68,8 @@ pub struct StudyResults {
     z: f64,
     /// The clusters' labels and each study's cluster, when clustered.
     clusters: Option<(Vec<Arc<str>>, Vec<usize>)>,
+    /// Estimates and exact intervals in place of the effect sizes' own.
+    exact: Option<Vec<[f64; 3]>>,
 }
 
 impl StudyResults {
@@ -76,7 +79,29 @@ impl StudyResults {
             weights,
             z: Effect::z(level),
             clusters: None,
+            exact: None,
         }
+    }
+
+    /// Each single proportion's observed logit (±∞ at 0 and n events) with its
+    /// exact (Clopper–Pearson) interval at `level`, in place of the effect
+    /// size with a continuity correction and its Wald interval.
+    pub(crate) fn with_exact_proportions(mut self, level: f64) -> crate::Result<Self> {
+        let logit = |p: f64| (p / (1.0 - p)).ln();
+        let exact = self
+            .effects
+            .studies
+            .iter()
+            .map(|s| match &s.data {
+                crate::effect::StudyData::Proportion(p) => {
+                    let [lower, upper] = p.clopper_pearson(level)?;
+                    Ok([logit(p.events / p.n), logit(lower), logit(upper)])
+                }
+                _ => Ok([s.effect.yi, f64::NAN, f64::NAN]),
+            })
+            .collect::<crate::Result<Vec<_>>>()?;
+        self.exact = Some(exact);
+        Ok(self)
     }
 
     pub(crate) fn with_clusters(mut self, labels: Vec<Arc<str>>, of: Vec<usize>) -> Self {
@@ -100,13 +125,19 @@ impl StudyResults {
     /// When `i` is not below [`len`](Self::len).
     pub fn get(&self, i: usize) -> StudyResult<'_> {
         let s = &self.effects.studies[i];
-        let (ci_lower, ci_upper) = s.effect.interval(self.z);
+        let (yi, ci_lower, ci_upper) = match &self.exact {
+            Some(exact) => exact[i].into(),
+            None => {
+                let (lower, upper) = s.effect.interval(self.z);
+                (s.effect.yi, lower, upper)
+            }
+        };
         StudyResult {
             study: &s.study,
             subgroup: s.subgroup(),
             cluster: self.clusters.as_ref().map(|(labels, of)| &*labels[of[i]]),
             row: s.row(),
-            yi: s.effect.yi,
+            yi,
             vi: s.effect.vi,
             weight: self.weights[i],
             ci_lower,

@@ -41,6 +41,7 @@ pub use measure::{Design, Measure};
 pub use one_group::{Correlation, Proportion, SingleMean};
 pub use rates::{Rate, TwoRates};
 pub use recover::{Imputation, SdImputation};
+pub(crate) use table::is_inverse_variance_note;
 pub use table::{EffectOptions, EffectSet, Exclusion, StudyEffect, guess_column};
 pub use transform::BackTransform;
 

@@ -472,7 +472,7 @@ fn adjustment_notes(measure: Measure, data: &StudyData) -> Vec<String> {
         _ => None,
     };
     let mut notes: Vec<String> = corrected
-        .map(|note| format!("continuity correction: {CONTINUITY_CORRECTION} added {note}"))
+        .map(|note| format!("{CONTINUITY_NOTE} {CONTINUITY_CORRECTION} added {note}"))
         .into_iter()
         .collect();
     if let StudyData::Proportion(p) = data
@@ -482,6 +482,14 @@ fn adjustment_notes(measure: Measure, data: &StudyData) -> Vec<String> {
     }
     notes
 }
+
+/// Whether `note` is one of [`adjustment_notes`]' (with its studies named):
+/// the inverse-variance route's, which a model of the counts does without.
+pub(crate) fn is_inverse_variance_note(note: &str) -> bool {
+    note.starts_with(CONTINUITY_NOTE) || note.starts_with(EXTREME_PROPORTION_NOTE)
+}
+
+const CONTINUITY_NOTE: &str = "continuity correction:";
 
 /// Why a proportion of 0 or 1 deserves another model.
 const EXTREME_PROPORTION_NOTE: &str = "a proportion of 0 or 1 pooled by inverse variance: its \

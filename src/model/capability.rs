@@ -29,6 +29,8 @@ pub enum ModelKind {
     Univariate,
     /// Effects nested in clusters: the three-level model.
     ThreeLevel,
+    /// The generalised linear mixed model of the studies' counts.
+    Glmm,
 }
 
 /// Something asked of a fitted model: a refit, a test, a plot or an option
@@ -73,6 +75,8 @@ pub enum Capability {
     Subgroups,
     /// The Bayesian random-effects model beside this one.
     Bayesian,
+    /// Moderators: a meta-regression.
+    Moderators,
 }
 
 impl ModelKind {
@@ -80,7 +84,10 @@ impl ModelKind {
     pub fn supports(self, what: Capability) -> bool {
         match self {
             ModelKind::Univariate => true,
-            ModelKind::ThreeLevel => matches!(what, Capability::ForestPlot),
+            ModelKind::ThreeLevel => {
+                matches!(what, Capability::ForestPlot | Capability::Moderators)
+            }
+            ModelKind::Glmm => matches!(what, Capability::ForestPlot),
         }
     }
 
@@ -99,6 +106,7 @@ impl std::fmt::Display for ModelKind {
         f.write_str(match self {
             ModelKind::Univariate => "the model of independent effects",
             ModelKind::ThreeLevel => "the three-level model of clustered effects",
+            ModelKind::Glmm => "the generalised linear mixed model (GLMM)",
         })
     }
 }
@@ -124,6 +132,7 @@ impl std::fmt::Display for Capability {
             Capability::Predictions => "predictions at moderator values",
             Capability::RSensitivity => "the sensitivity analysis over r",
             Capability::Subgroups => "subgroup analysis",
+            Capability::Moderators => "meta-regression on moderators",
         })
     }
 }

@@ -87,6 +87,9 @@ pub enum Method {
     MantelHaenszel,
     /// Peto's one-step common-effect odds ratio of 2×2 tables.
     Peto,
+    /// The generalised linear mixed model of the studies' counts (see
+    /// [`Glmm`]): random effects by maximum likelihood, no continuity corrections.
+    Glmm,
 }
 
 impl Method {
@@ -97,6 +100,7 @@ impl Method {
             Method::Random(t) => t.name(),
             Method::MantelHaenszel => "MH",
             Method::Peto => "PETO",
+            Method::Glmm => "GLMM",
         }
     }
 
@@ -104,7 +108,7 @@ impl Method {
     pub fn valid_names() -> Vec<String> {
         let mut names: Vec<String> = ["FE", "EE", "CE"].map(String::from).to_vec();
         names.extend(Tau2::ALL.iter().map(|t| t.name().to_string()));
-        names.extend(["MH", "PETO"].map(String::from));
+        names.extend(["MH", "PETO", "GLMM"].map(String::from));
         names
     }
 
@@ -149,6 +153,7 @@ impl FromStr for Method {
         match s.trim().to_ascii_uppercase().as_str() {
             "MH" => return Ok(Method::MantelHaenszel),
             "PETO" => return Ok(Method::Peto),
+            "GLMM" => return Ok(Method::Glmm),
             _ => {}
         }
         s.parse::<Tau2>().map(Method::Random).map_err(|_| {
@@ -445,10 +450,14 @@ impl MetaAnalysis {
             ))
             .into());
         }
-        if matches!(self.method, Method::MantelHaenszel | Method::Peto) && self.test != Test::Z {
-            // metafor's rma.mh and rma.peto have only the z test.
+        if matches!(
+            self.method,
+            Method::MantelHaenszel | Method::Peto | Method::Glmm
+        ) && self.test != Test::Z
+        {
+            // metafor's rma.mh and rma.peto have only the z test; our GLMM too.
             return Err(ErrorKind::InvalidSetting(format!(
-                "{} pools 2x2 tables with the z test only; {} {} applies to inverse-variance \
+                "{} pools counts with the z test only; {} {} applies to inverse-variance \
                  models",
                 self.method,
                 crate::Setting::Test,
@@ -479,6 +488,12 @@ impl MetaAnalysis {
                  (events1, n1, events2, n2) and the measure OR, RR or RD",
                 self.method
             ))
+            .into());
+        }
+        if self.method == Method::Glmm {
+            return Err(ErrorKind::InvalidSetting(
+                "the GLMM pools the studies' counts, not effect sizes: fit it with Glmm".into(),
+            )
             .into());
         }
         if effects.is_empty() {
@@ -789,7 +804,7 @@ impl Heterogeneity {
         });
         let q = q.max(0.0);
         let (i2, h2) = match method {
-            Method::Common | Method::MantelHaenszel | Method::Peto => (
+            Method::Common | Method::MantelHaenszel | Method::Peto | Method::Glmm => (
                 if q > 0.0 {
                     (100.0 * (q - df) / q).max(0.0)
                 } else {

@@ -135,6 +135,7 @@ fn single_pooled_effect(analysis: &Analysis, what: Capability) -> Result<()> {
     let moderated = match &analysis.model {
         PooledModel::Univariate(p) => p.fit.regression.is_some(),
         PooledModel::ThreeLevel(m) => m.fit.regression.is_some(),
+        PooledModel::Glmm(_) => false,
     };
     if moderated {
         return Err(ErrorKind::NoPooledEffect { what }.into());

@@ -19,6 +19,13 @@ pub fn text(analysis: &Analysis) -> String {
     let mut out = String::new();
     let overall = match &analysis.model {
         PooledModel::Univariate(pooled) => pooled,
+        PooledModel::Glmm(glmm) => {
+            super::glmm::section(&mut out, analysis, glmm);
+            study_table(&mut out, analysis);
+            list(&mut out, "Warnings", &analysis.warnings);
+            list(&mut out, "Notes", &analysis.notes);
+            return out;
+        }
         PooledModel::ThreeLevel(multilevel) => {
             multilevel_section(&mut out, analysis, multilevel);
             clinical_section(&mut out, analysis);
@@ -263,12 +270,12 @@ fn robust_rows(
 
 /// One row of a coefficient table: estimate, se, statistic, df (NaN: none),
 /// p, lower and upper limit.
-struct CoefficientRow {
-    name: String,
-    values: [f64; 7],
+pub(super) struct CoefficientRow {
+    pub name: String,
+    pub values: [f64; 7],
 }
 
-fn coefficient_rows(out: &mut String, stat: &str, rows: &[CoefficientRow]) {
+pub(super) fn coefficient_rows(out: &mut String, stat: &str, rows: &[CoefficientRow]) {
     let width = rows
         .iter()
         .map(|r| r.name.chars().count())
@@ -634,10 +641,16 @@ fn study_table(out: &mut String, analysis: &Analysis) {
         "study", "yi", "ci.lower", "ci.upper", "weight"
     );
     for (s, label) in studies.iter().zip(&labels) {
+        // A GLMM has no weights.
+        let weight = if s.weight.is_nan() {
+            "-".to_string()
+        } else {
+            format!("{:.2}%", s.weight)
+        };
         let _ = writeln!(
             out,
-            "  {:<width$} {:>10.4} {:>10.4} {:>10.4} {:>7.2}%",
-            label, s.yi, s.ci_lower, s.ci_upper, s.weight
+            "  {:<width$} {:>10.4} {:>10.4} {:>10.4} {weight:>8}",
+            label, s.yi, s.ci_lower, s.ci_upper
         );
     }
     out.push('\n');

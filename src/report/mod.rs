@@ -29,6 +29,7 @@ use crate::sensitivity::{Gosh, Influence, Refit};
 mod analysis;
 mod bayes;
 mod bias;
+mod glmm;
 pub mod number;
 mod scales;
 mod sensitivity;
@@ -233,9 +234,10 @@ fn csv_io(e: csv::Error) -> crate::Error {
 /// The pooling method of the model of independent effects ("REML", "FE"), or
 /// the model's kind.
 fn method_name(analysis: &Analysis) -> String {
-    match analysis.fit() {
-        Some(fit) => fit.method.to_string(),
-        None => analysis.model.kind().to_string(),
+    match (analysis.fit(), analysis.model.glmm()) {
+        (Some(fit), _) => fit.method.to_string(),
+        (None, Some(_)) => crate::model::Method::Glmm.to_string(),
+        (None, None) => analysis.model.kind().to_string(),
     }
 }
 

@@ -313,3 +313,241 @@ fn exact_intervals_of_proportions_agree_with_binom_test() {
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The command-line arguments that fit a reference case with `--method GLMM`.
+fn cli_args(case: &Value) -> Vec<String> {
+    let measure = case["measure"].as_str().unwrap();
+    let mut args: Vec<String> = [
+        "analyze",
+        case["csv"].as_str().unwrap(),
+        "--measure",
+        measure,
+        "--method",
+        "GLMM",
+        "--format",
+        "json",
+    ]
+    .map(String::from)
+    .to_vec();
+    match measure {
+        "OR" | "IRR" => args.extend(["--model".into(), case["model"].as_str().unwrap().into()]),
+        "IRLN" => args.extend(["--columns".into(), "events=events1,time=time1".into()]),
+        _ => {}
+    }
+    args
+}
+
+#[test]
+fn the_analysis_and_its_json_carry_the_glmm_metafor_fits() {
+    let reference = golden("glmm/glmm");
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for case in reference["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| implemented(c))
+    {
+        let args = cli_args(case);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let json = common::json(&args);
+        let name = format!("{} {} {}", case["dataset"], case["measure"], case["model"]);
+        assert_eq!(json["method"], "GLMM", "{name}");
+        assert_eq!(json["measure"], case["measure"], "{name}");
+        let random = &case["random"];
+        for (key, field) in [
+            ("estimate", "beta"),
+            ("se", "se"),
+            ("ci_lower", "ci_lb"),
+            ("ci_upper", "ci_ub"),
+            ("tau2", "tau2"),
+            ("i2", "i2"),
+            ("log_likelihood", "loglik"),
+        ] {
+            failures.extend(compare(
+                &format!("{name} {key}"),
+                json.get(key),
+                &random[field],
+            ));
+        }
+        failures.extend(compare(
+            &format!("{name} likelihood ratio"),
+            json["likelihood_ratio"].get("statistic"),
+            &random["qe_lrt"],
+        ));
+        // The studies are listed without weights: a GLMM has none.
+        assert!(json["studies"][0]["weight"].is_null(), "{name}");
+        let notes = json["notes"].to_string();
+        assert!(!notes.contains("continuity correction:"), "{name}: {notes}");
+        assert!(
+            notes.contains("no continuity correction"),
+            "{name}: {notes}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 7);
+    common::assert_agrees(&failures);
+}
+
+#[test]
+fn glmm_proportions_are_listed_with_exact_intervals() {
+    let json = common::json(&[
+        "analyze",
+        "tests/reference/glmm/data/pritz1997.csv",
+        "--measure",
+        "PLO",
+        "--method",
+        "GLMM",
+        "--format",
+        "json",
+    ]);
+    let expit = |x: &Value| x.as_f64().map(|x| 1.0 / (1.0 + (-x).exp()));
+    for study in json["studies"].as_array().unwrap() {
+        let csv = column("tests/reference/glmm/data/pritz1997.csv", "events");
+        let n = column("tests/reference/glmm/data/pritz1997.csv", "n");
+        let i = study["row"].as_u64().unwrap() as usize - 2;
+        let p = Proportion::new(csv[i], n[i]).unwrap();
+        let [lower, upper] = p.clopper_pearson(95.0).unwrap();
+        // At n of n events the logit is +∞, written as null; its limit is 1.
+        let upper_json = expit(&study["ci_upper"]).unwrap_or(1.0);
+        assert!((upper_json - upper).abs() < 1e-12, "{study}");
+        assert!(
+            (expit(&study["ci_lower"]).unwrap() - lower).abs() < 1e-12,
+            "{study}"
+        );
+        let observed = expit(&study["yi"]).unwrap_or(1.0);
+        assert!((observed - p.events / p.n).abs() < 1e-12, "{study}");
+    }
+}
+
+#[test]
+fn tables_the_glmm_leaves_out_are_named_in_the_warnings() {
+    let json = common::json(&[
+        "analyze",
+        "tests/reference/glmm/data/hahn2001.csv",
+        "--measure",
+        "OR",
+        "--method",
+        "GLMM",
+        "--model",
+        "CM.AL",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json["left_out"], serde_json::json!([1, 6, 9]));
+    assert_eq!(json["excluded"], serde_json::json!([]));
+    let warnings = json["warnings"].to_string();
+    assert!(
+        warnings.contains("3 studies with no events in either group (or only events) left out")
+            && warnings.contains("Banhladesh 1996a, India 1984a, Panama 1982"),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn what_the_glmm_cannot_do_is_refused_in_the_command_lines_words() {
+    let pritz = "tests/reference/glmm/data/pritz1997.csv";
+    let bcg = "tests/reference/glmm/data/bcg.csv";
+    let base = ["analyze", pritz, "--measure", "PLO", "--method", "GLMM"];
+    let with = |extra: &[&'static str]| [&base[..], extra].concat();
+    common::rejects(
+        &with(&["--by", "study"]),
+        &["--by is not available with --method GLMM"],
+    );
+    common::rejects(
+        &with(&["--mods", "n"]),
+        &["--mods is not available with --method GLMM"],
+    );
+    common::rejects(
+        &with(&["--bayes"]),
+        &["--bayes is not available with --method GLMM"],
+    );
+    common::rejects(
+        &with(&["--both", "--forest", "never.png"]),
+        &["--both is not available with --method GLMM"],
+    );
+    common::rejects(&with(&["--test", "knha"]), &["counts with the z test only"]);
+    common::rejects(
+        &with(&["--funnel", "never.png"]),
+        &["does not draw --funnel"],
+    );
+    common::rejects(
+        &with(&["--model", "CM.AL"]),
+        &["--model CM.AL is a model of two-group tables"],
+    );
+    common::rejects(
+        &["analyze", pritz, "--measure", "PLO", "--model", "CM.AL"],
+        &["--model CM.AL is a model of the GLMM (--method GLMM)"],
+    );
+    common::rejects(
+        &["analyze", bcg, "--measure", "RR", "--method", "GLMM"],
+        &["the GLMM pools counts: the measure must be PLO"],
+    );
+    common::rejects(
+        &[
+            "analyze",
+            bcg,
+            "--measure",
+            "OR",
+            "--method",
+            "GLMM",
+            "--model",
+            "UM.XX",
+        ],
+        &["unknown GLMM model `UM.XX`", "CM.AL"],
+    );
+    common::rejects(
+        &[
+            "analyze",
+            bcg,
+            "--measure",
+            "OR",
+            "--method",
+            "GLMM",
+            "--model",
+            "UM.RS",
+        ],
+        &["UM.RS of odds ratios is not implemented yet; --model CM.AL is"],
+    );
+    common::rejects(
+        &[
+            "leave-one-out",
+            pritz,
+            "--measure",
+            "PLO",
+            "--method",
+            "GLMM",
+        ],
+        &["--method GLMM"],
+    );
+}
+
+#[test]
+fn the_forest_plot_of_a_glmm_of_proportions_is_drawn() {
+    let path = common::output_path("glmm_forest.svg");
+    let output = common::cochran(&[
+        "analyze",
+        "tests/reference/glmm/data/pagliaro1992.csv",
+        "--measure",
+        "PLO",
+        "--method",
+        "GLMM",
+        "--forest",
+        &path,
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let svg = std::fs::read_to_string(&*path).unwrap();
+    for text in [
+        "GLMM, Random, 95% CI",
+        "Random-effects GLMM (95% CI)",
+        "Study intervals: exact (Clopper-Pearson)",
+        "0.00 [0.00, 0.18]",
+    ] {
+        assert!(svg.contains(text), "{text}");
+    }
+    assert!(!svg.contains("Weight"));
+}

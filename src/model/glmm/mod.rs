@@ -68,6 +68,43 @@ impl GlmmModel {
     }
 }
 
+impl std::str::FromStr for GlmmModel {
+    type Err = crate::Error;
+
+    /// metafor's names, in any case.
+    ///
+    /// ```
+    /// use cochran::model::GlmmModel;
+    /// assert_eq!("cm.al".parse::<GlmmModel>()?, GlmmModel::ConditionalApproximate);
+    /// assert!("UM.XX".parse::<GlmmModel>().is_err());
+    /// # Ok::<(), cochran::Error>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        let all = [
+            GlmmModel::FixedStudy,
+            GlmmModel::RandomStudy,
+            GlmmModel::ConditionalExact,
+            GlmmModel::ConditionalApproximate,
+        ];
+        all.into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                ErrorKind::UnknownName {
+                    what: "GLMM model",
+                    given: s.to_string(),
+                    valid: all.iter().map(|m| m.name().to_string()).collect(),
+                }
+                .into()
+            })
+    }
+}
+
+impl std::fmt::Display for GlmmModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
 /// The counts a GLMM pools: one group per study, or two.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
@@ -304,8 +341,9 @@ impl Prepared {
             GlmmData::Tables(tables) => {
                 if model != GlmmModel::ConditionalApproximate {
                     return Err(ErrorKind::InvalidSetting(format!(
-                        "the GLMM {} of odds ratios is not implemented yet; {} is",
+                        "the GLMM {} of odds ratios is not implemented yet; {} {} is",
                         model.name(),
+                        crate::Setting::GlmmModel,
                         GlmmModel::ConditionalApproximate.name()
                     ))
                     .into());
@@ -322,6 +360,21 @@ impl Prepared {
                 }
             }
             GlmmData::RatePairs(pairs) => {
+                // Given the total, group 1's events are binomial: the
+                // exact conditional likelihood, which metafor also fits for CM.AL.
+                if !matches!(
+                    model,
+                    GlmmModel::ConditionalExact | GlmmModel::ConditionalApproximate
+                ) {
+                    return Err(ErrorKind::InvalidSetting(format!(
+                        "the GLMM {} of rate ratios is not implemented yet; {} {} is",
+                        model.name(),
+                        crate::Setting::GlmmModel,
+                        GlmmModel::ConditionalExact.name()
+                    ))
+                    .into());
+                }
+                let model = GlmmModel::ConditionalExact;
                 (prepared.measure, prepared.model) = (Measure::Irr, Some(model));
                 for (i, r) in pairs.iter().enumerate() {
                     let events = r.treatment.events + r.control.events;

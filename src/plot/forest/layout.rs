@@ -101,6 +101,10 @@ pub(super) fn scene(plot: &ForestPlot) -> Result<Scene> {
     if !plot.columns.data {
         rows.iter_mut().for_each(|r| r.data.clear());
     }
+    if let Some((back, size)) = back_transform(plot).filter(|_| drawn_natural(plot)) {
+        rows.iter_mut()
+            .for_each(|r| r.mark = r.mark.map(|x| back.apply(x, size)));
+    }
     let grid = grid(plot, &m, widths(plot, &m, &groups, &rows)?)?;
     let axis = axis(plot, &rows)?.placed(grid.plot.x, grid.plot.right());
 
@@ -199,7 +203,9 @@ fn widths(plot: &ForestPlot, m: &Metrics, groups: &[ColumnGroup], rows: &[Row]) 
         let cells = rows.iter().map(|r| (r.effect.as_str(), r.bold));
         widest(m, cells.chain(heads.iter().map(|h| (h.as_str(), true))))
     });
-    let weight = plot.columns.weight.then(|| {
+    // A GLMM has no weights to show.
+    let weighted = plot.analysis.model.kind() != crate::model::ModelKind::Glmm;
+    let weight = (plot.columns.weight && weighted).then(|| {
         let cells = rows.iter().map(|r| (r.weight.as_str(), r.bold));
         widest(m, cells.chain([(weight_heading(plot), true)]))
     });
@@ -267,12 +273,15 @@ fn widen_for_group_headings(groups: &[ColumnGroup], widths: &mut [f64], m: &Metr
 
 /// "Risk Ratio" over "IV, Random, 95% CI", as RevMan heads the effect columns.
 fn effect_headings(plot: &ForestPlot) -> [String; 2] {
-    let (pooling, model) = match plot.analysis.fit().map(|f| f.method) {
-        None => ("IV", "Three-level"),
-        Some(Method::Random(_)) => ("IV", "Random"),
-        Some(Method::MantelHaenszel) => ("M-H", "Fixed"),
-        Some(Method::Peto) => ("Peto", "Fixed"),
-        Some(_) => ("IV", "Common"),
+    let glmm = plot.analysis.model.glmm().map(|g| g.fit.random);
+    let (pooling, model) = match (plot.analysis.fit().map(|f| f.method), glmm) {
+        (_, Some(true)) => ("GLMM", "Random"),
+        (_, Some(false)) => ("GLMM", "Common"),
+        (None, _) => ("IV", "Three-level"),
+        (Some(Method::Random(_)), _) => ("IV", "Random"),
+        (Some(Method::MantelHaenszel), _) => ("M-H", "Fixed"),
+        (Some(Method::Peto), _) => ("Peto", "Fixed"),
+        (Some(_), _) => ("IV", "Common"),
     };
     let level = crate::report::number::trimmed(plot.analysis.model.level(), 1);
     [
@@ -480,6 +489,14 @@ pub(super) fn back_transform(plot: &ForestPlot) -> Option<(BackTransform, f64)> 
     plot.analysis.measure.back_transform().map(|b| (b, size))
 }
 
+/// Whether the plot is drawn on the natural scale rather than the analysis
+/// scale: a GLMM's proportions, whose exact intervals and observed
+/// proportions reach 0 and 1 (±∞ on the logit scale).
+fn drawn_natural(plot: &ForestPlot) -> bool {
+    plot.analysis.model.kind() == crate::model::ModelKind::Glmm
+        && plot.analysis.measure.design() == Design::Proportion
+}
+
 /// Whether 0 on the analysis scale means no effect: a difference or ratio of
 /// two groups or times, or a correlation; not a single group's proportion,
 /// mean or rate.
@@ -495,7 +512,7 @@ pub(super) fn has_null(plot: &ForestPlot) -> bool {
 /// wide interval cannot squash the rest. Ratios (and other log-scale measures)
 /// get log ticks, other transformed measures ticks at round natural values.
 fn axis(plot: &ForestPlot, rows: &[Row]) -> Result<Axis> {
-    let back = back_transform(plot);
+    let back = back_transform(plot).filter(|_| !drawn_natural(plot));
     let log = matches!(back, Some((BackTransform::Exp, _)));
     let natural = back.filter(|_| !log);
     if let Some((lo, hi)) = plot.x_limits {

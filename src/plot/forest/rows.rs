@@ -1,7 +1,7 @@
 //! The forest plot's rows as text and marks, before any geometry: what RevMan
 //! prints, in its order.
 
-use crate::analysis::{Analysis, Multilevel, Pooled, PooledModel};
+use crate::analysis::{Analysis, GlmmPooled, Multilevel, Pooled, PooledModel};
 use crate::effect::{BackTransform, Exclusion};
 use crate::model::{Capability, Fit, Method, Test};
 use crate::report::number::{fixed, p_revman, small_decimals, trimmed};
@@ -38,6 +38,48 @@ pub(crate) enum Mark {
         lower: f64,
         upper: f64,
     },
+}
+
+impl Mark {
+    /// The mark with every position passed through `f`.
+    pub(crate) fn map(self, f: impl Fn(f64) -> f64) -> Mark {
+        match self {
+            Mark::None => Mark::None,
+            Mark::Square {
+                estimate,
+                lower,
+                upper,
+                weight,
+            } => Mark::Square {
+                estimate: f(estimate),
+                lower: f(lower),
+                upper: f(upper),
+                weight,
+            },
+            Mark::Point {
+                estimate,
+                lower,
+                upper,
+            } => Mark::Point {
+                estimate: f(estimate),
+                lower: f(lower),
+                upper: f(upper),
+            },
+            Mark::Diamond {
+                estimate,
+                lower,
+                upper,
+            } => Mark::Diamond {
+                estimate: f(estimate),
+                lower: f(lower),
+                upper: f(upper),
+            },
+            Mark::Interval { lower, upper } => Mark::Interval {
+                lower: f(lower),
+                upper: f(upper),
+            },
+        }
+    }
 }
 
 /// What kind of row, which decides its typeface and extent.
@@ -220,6 +262,10 @@ fn pooled_and_study_rows(analysis: &Analysis, style: &RowStyle, notes: &mut Foot
             clustered_rows(analysis, multilevel, style, notes, &mut out);
             return out;
         }
+        PooledModel::Glmm(glmm) => {
+            glmm_rows(analysis, glmm, style, notes, &mut out);
+            return out;
+        }
     };
     let all: Vec<usize> = (0..analysis.studies.len()).collect();
     if let Some(groups) = &analysis.subgroups {
@@ -396,11 +442,17 @@ fn study_row(
         .unwrap_or_default();
     // Every value the row rests on that the study did not report: imputed
     // or borrowed values, the assumed pre/post r, an assumed instrument range.
+    // A model of the counts makes none of the effect sizes' adjustments.
+    let glmm = analysis.model.kind() == crate::model::ModelKind::Glmm;
     let marks = notes.marks(
         s.imputed
             .iter()
             .map(|m| format!("{} {}", m.column, m.method))
-            .chain(s.notes.iter().cloned()),
+            .chain(
+                (s.notes.iter())
+                    .filter(|n| !(glmm && crate::effect::is_inverse_variance_note(n)))
+                    .cloned(),
+            ),
     );
     Row {
         kind: Kind::Table,
@@ -411,10 +463,19 @@ fn study_row(
             estimate: s.yi,
             lower: s.ci_lower,
             upper: s.ci_upper,
-            weight: s.weight,
+            // A model without weights (the GLMM): the effect's precision.
+            weight: if s.weight.is_nan() {
+                1.0 / s.vi
+            } else {
+                s.weight
+            },
         },
         effect: style.effect(s.yi, s.ci_lower, s.ci_upper),
-        weight: format!("{}%", fixed(s.weight, 1)),
+        weight: if s.weight.is_nan() {
+            String::new()
+        } else {
+            format!("{}%", fixed(s.weight, 1))
+        },
     }
 }
 
@@ -437,6 +498,80 @@ fn labelled(label: &str, marks: &str) -> String {
         label.to_string()
     } else {
         format!("{label} {marks}")
+    }
+}
+
+/// The studies the GLMM pooled, then those it left out (with a footnote
+/// saying why), the GLMM's diamond and its statistics. Squares are sized by
+/// the effect sizes' precision: a GLMM has no weights.
+fn glmm_rows(
+    analysis: &Analysis,
+    glmm: &GlmmPooled,
+    style: &RowStyle,
+    notes: &mut Footnotes,
+    out: &mut Vec<Row>,
+) {
+    let fit = &glmm.fit;
+    let pooled: Vec<usize> = (0..analysis.studies.len())
+        .filter(|i| !fit.excluded.contains(i))
+        .collect();
+    study_rows(analysis, &pooled, |_| true, style, notes, out);
+    for &i in &fit.excluded {
+        let mark = notes.mark(
+            "no events in either group (or only events): no information under the GLMM, left out"
+                .to_string(),
+        );
+        let study = analysis.studies.get(i).study;
+        out.push(study_row(
+            analysis,
+            i,
+            &labelled(study, &mark),
+            style,
+            notes,
+        ));
+    }
+    let kind = if fit.random {
+        "Random-effects GLMM"
+    } else {
+        "Common-effect GLMM"
+    };
+    out.push(Row {
+        kind: Kind::Table,
+        bold: true,
+        label: format!("{kind} ({}% CI)", trimmed(fit.level, 1)),
+        data: vec![String::new(); style.summed.len()],
+        mark: Mark::Diamond {
+            estimate: fit.estimate,
+            lower: fit.ci_lower,
+            upper: fit.ci_upper,
+        },
+        effect: style.effect(fit.estimate, fit.ci_lower, fit.ci_upper),
+        weight: String::new(),
+    });
+    let tau2 = format!("τ² = {}", fixed(fit.tau2, 2.max(small_decimals(fit.tau2))));
+    let test = fit.likelihood_ratio.map_or(String::new(), |t| {
+        format!(
+            "; likelihood ratio {}",
+            chi_squared(t.statistic, t.df, t.p_value, fit.i2)
+        )
+    });
+    out.push(Row::plain(
+        Kind::Note,
+        format!("Heterogeneity: {tau2}{test}"),
+    ));
+    out.push(Row::plain(
+        Kind::Note,
+        format!(
+            "Test for overall effect: Z = {} (P {})",
+            fixed(fit.z.abs(), 2),
+            p_revman(fit.p_value)
+        ),
+    ));
+    if fit.measure == crate::effect::Measure::Plo {
+        out.push(Row::plain(
+            Kind::Note,
+            "Study intervals: exact (Clopper-Pearson)".to_string(),
+        ));
     }
 }
 

@@ -40,7 +40,7 @@ pub use glmm::GlmmPooled;
 pub use pooled::{BackTransformed, Companion, Pooled, PooledModel};
 pub use selection::{TIME_COLUMN, TimeSelection};
 pub use settings::Settings;
-pub use studies::{Iter as StudyIter, StudyResult, StudyResults};
+pub use studies::{ExactProportion, Iter as StudyIter, StudyResult, StudyResults};
 
 use crate::data::Table;
 use crate::effect::harmonise::{Harmonisation, OUTCOME_COLUMN, harmonise};

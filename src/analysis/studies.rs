@@ -30,13 +30,17 @@ pub struct StudyResult<'a> {
     pub yi: f64,
     /// Sampling variance.
     pub vi: f64,
-    /// Weight in the overall model, percent.
+    /// Weight in the overall model, percent; NaN (and no key in JSON) for
+    /// a model without weights, the GLMM.
+    #[serde(skip_serializing_if = "is_nan")]
     pub weight: f64,
-    /// Lower limit of the study's confidence interval: normal-theory, or
-    /// exact (Clopper–Pearson, on the logit scale) for the proportions of a GLMM.
+    /// Lower limit of the study's normal-theory confidence interval.
     pub ci_lower: f64,
     /// Upper limit.
     pub ci_upper: f64,
+    /// The observed proportion with its exact interval, for a GLMM of proportions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact: Option<ExactProportion>,
     /// Adjustments made to this study.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub notes: &'a [String],
@@ -46,6 +50,23 @@ pub struct StudyResult<'a> {
     /// The clinical instrument.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instrument: Option<&'a str>,
+}
+
+fn is_nan(x: &f64) -> bool {
+    x.is_nan()
+}
+
+/// A single group's observed proportion (events / n, without correction) and
+/// its exact (Clopper–Pearson) confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ExactProportion {
+    /// events / n.
+    pub proportion: f64,
+    /// The lower limit (0 with no events).
+    pub ci_lower: f64,
+    /// The upper limit (1 with only events).
+    pub ci_upper: f64,
 }
 
 /// The included studies, in input order: each one's row of the results
@@ -68,8 +89,8 @@ pub struct StudyResults {
     z: f64,
     /// The clusters' labels and each study's cluster, when clustered.
     clusters: Option<(Vec<Arc<str>>, Vec<usize>)>,
-    /// Estimates and exact intervals in place of the effect sizes' own.
-    exact: Option<Vec<[f64; 3]>>,
+    /// Observed proportions with exact intervals, for a GLMM of proportions.
+    exact: Option<Vec<Option<ExactProportion>>>,
 }
 
 impl StudyResults {
@@ -83,21 +104,24 @@ impl StudyResults {
         }
     }
 
-    /// Each single proportion's observed logit (±∞ at 0 and n events) with its
-    /// exact (Clopper–Pearson) interval at `level`, in place of the effect
-    /// size with a continuity correction and its Wald interval.
+    /// Each single proportion's observed value with its exact
+    /// (Clopper–Pearson) interval at `level`, beside the effect size with its
+    /// continuity correction and Wald interval.
     pub(crate) fn with_exact_proportions(mut self, level: f64) -> crate::Result<Self> {
-        let logit = |p: f64| (p / (1.0 - p)).ln();
         let exact = self
             .effects
             .studies
             .iter()
             .map(|s| match &s.data {
                 crate::effect::StudyData::Proportion(p) => {
-                    let [lower, upper] = p.clopper_pearson(level)?;
-                    Ok([logit(p.events / p.n), logit(lower), logit(upper)])
+                    let [ci_lower, ci_upper] = p.clopper_pearson(level)?;
+                    Ok(Some(ExactProportion {
+                        proportion: p.events / p.n,
+                        ci_lower,
+                        ci_upper,
+                    }))
                 }
-                _ => Ok([s.effect.yi, f64::NAN, f64::NAN]),
+                _ => Ok(None),
             })
             .collect::<crate::Result<Vec<_>>>()?;
         self.exact = Some(exact);
@@ -125,23 +149,18 @@ impl StudyResults {
     /// When `i` is not below [`len`](Self::len).
     pub fn get(&self, i: usize) -> StudyResult<'_> {
         let s = &self.effects.studies[i];
-        let (yi, ci_lower, ci_upper) = match &self.exact {
-            Some(exact) => exact[i].into(),
-            None => {
-                let (lower, upper) = s.effect.interval(self.z);
-                (s.effect.yi, lower, upper)
-            }
-        };
+        let (ci_lower, ci_upper) = s.effect.interval(self.z);
         StudyResult {
             study: &s.study,
             subgroup: s.subgroup(),
             cluster: self.clusters.as_ref().map(|(labels, of)| &*labels[of[i]]),
             row: s.row(),
-            yi,
+            yi: s.effect.yi,
             vi: s.effect.vi,
             weight: self.weights[i],
             ci_lower,
             ci_upper,
+            exact: self.exact.as_ref().and_then(|e| e[i]),
             notes: s.notes(),
             imputed: s.imputed(),
             instrument: s.instrument().map(|i| i.instrument.as_str()),
@@ -225,7 +244,7 @@ impl StudyResult<'_> {
     /// directly: a million rows spend their time on numbers, not on the
     /// serializer's calls per field.
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        if !self.notes.is_empty() || !self.imputed.is_empty() {
+        if !self.notes.is_empty() || !self.imputed.is_empty() || self.exact.is_some() {
             return serde_json::to_writer(out, self);
         }
         let text = |out: &mut Vec<u8>, key: &[u8], value: &str| {
@@ -246,13 +265,17 @@ impl StudyResult<'_> {
                 .write_u64(out, row as u64)
                 .map_err(serde_json::Error::io)?;
         }
+        let weighted = !self.weight.is_nan();
         for (key, value) in [
             (&b",\"yi\":"[..], self.yi),
             (b",\"vi\":", self.vi),
             (b",\"weight\":", self.weight),
             (b",\"ci_lower\":", self.ci_lower),
             (b",\"ci_upper\":", self.ci_upper),
-        ] {
+        ]
+        .into_iter()
+        .filter(|(key, _)| weighted || !key.ends_with(b"\"weight\":"))
+        {
             out.extend_from_slice(key);
             // As serde_json: a number that is not finite is null.
             match value.is_finite() {
@@ -342,6 +365,7 @@ mod tests {
                     weight: numbers[(j + 2) % numbers.len()],
                     ci_lower: -x,
                     ci_upper: x * 3.0,
+                    exact: None,
                     notes: if i == 3 { &notes } else { &[] },
                     imputed: &[],
                     instrument: (i % 3 == 0).then_some("HHS"),

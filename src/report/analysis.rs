@@ -635,6 +635,10 @@ fn study_table(out: &mut String, analysis: &Analysis) {
         .unwrap_or(5)
         .max(5);
     let _ = writeln!(out, "Studies:");
+    if studies.iter().any(|s| s.exact.is_some()) {
+        exact_table(out, analysis, &labels, width);
+        return;
+    }
     let _ = writeln!(
         out,
         "  {:<width$} {:>10} {:>10} {:>10} {:>8}",
@@ -652,6 +656,25 @@ fn study_table(out: &mut String, analysis: &Analysis) {
             "  {:<width$} {:>10.4} {:>10.4} {:>10.4} {weight:>8}",
             label, s.yi, s.ci_lower, s.ci_upper
         );
+    }
+    out.push('\n');
+}
+
+/// The studies of a GLMM of proportions: observed proportions with exact intervals.
+fn exact_table(out: &mut String, analysis: &Analysis, labels: &[String], width: usize) {
+    let _ = writeln!(
+        out,
+        "  {:<width$} {:>10} {:>11} {:>11}",
+        "study", "proportion", "exact.lower", "exact.upper"
+    );
+    for (s, label) in analysis.studies.iter().zip(labels) {
+        if let Some(e) = s.exact {
+            let _ = writeln!(
+                out,
+                "  {label:<width$} {:>10.4} {:>11.4} {:>11.4}",
+                e.proportion, e.ci_lower, e.ci_upper
+            );
+        }
     }
     out.push('\n');
 }

@@ -59,7 +59,8 @@ const MEASURES: &[&str] = &[
     "PFT", "MNLN", "ZCOR", "IRFT", "IRR", "XYZ",
 ];
 const METHODS: &[&str] = &[
-    "REML", "DL", "HE", "HS", "SJ", "ML", "EB", "PM", "FE", "MH", "PETO", "nonsense",
+    "REML", "DL", "HE", "HS", "SJ", "ML", "EB", "PM", "FE", "MH", "PETO", "GLMM", "GLMM",
+    "nonsense",
 ];
 const CELLS: &[&str] = &[
     "NA",
@@ -218,6 +219,12 @@ fn arguments(rng: &mut Rng, file: &Path, fits: &[&str], scratch: &Path) -> Vec<S
     };
     if rng.chance(40) {
         add("--test", rng.pick(&["knha", "knha", "adhoc"]));
+    }
+    if rng.chance(15) {
+        add(
+            "--model",
+            rng.pick(&["CM.AL", "CM.AL", "CM.EL", "UM.FS", "um.xx"]),
+        );
     }
     if rng.chance(8) {
         add("--pi", "t");

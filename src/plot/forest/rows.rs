@@ -454,15 +454,22 @@ fn study_row(
                     .cloned(),
             ),
     );
+    // An observed proportion with its exact interval, on the analysis
+    // (logit) scale: ±∞ at 0 and 1, drawn on the natural scale.
+    let logit = |p: f64| (p / (1.0 - p)).ln();
+    let (estimate, lower, upper) = match s.exact {
+        Some(e) => (logit(e.proportion), logit(e.ci_lower), logit(e.ci_upper)),
+        None => (s.yi, s.ci_lower, s.ci_upper),
+    };
     Row {
         kind: Kind::Table,
         bold: false,
         label: labelled(label, &marks),
         data,
         mark: Mark::Square {
-            estimate: s.yi,
-            lower: s.ci_lower,
-            upper: s.ci_upper,
+            estimate,
+            lower,
+            upper,
             // A model without weights (the GLMM): the effect's precision.
             weight: if s.weight.is_nan() {
                 1.0 / s.vi
@@ -470,7 +477,7 @@ fn study_row(
                 s.weight
             },
         },
-        effect: style.effect(s.yi, s.ci_lower, s.ci_upper),
+        effect: style.effect(estimate, lower, upper),
         weight: if s.weight.is_nan() {
             String::new()
         } else {

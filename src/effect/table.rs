@@ -318,11 +318,21 @@ impl EffectSet {
             let empty_groups = empty_groups(table, measure, row);
             if !missing.is_empty() || !empty_groups.is_empty() {
                 if options.strict {
-                    let error = ErrorKind::MissingValue {
-                        study: label.to_string(),
-                        column: missing.join(", "),
+                    let error = match missing.first() {
+                        Some(column) => Error::new(ErrorKind::MissingValue {
+                            study: label.to_string(),
+                            column: missing.join(", "),
+                        })
+                        .in_column(column),
+                        // Only groups of 0 participants: values, but no information.
+                        None => Error::new(ErrorKind::InvalidValue(format!(
+                            "study `{label}` has a group of 0 participants ({} = 0): no \
+                             information to pool (strict mode)",
+                            empty_groups.join(" = 0, ")
+                        )))
+                        .in_column(&empty_groups[0]),
                     };
-                    return Err(table.error_at(row, Error::new(error).in_column(&missing[0])));
+                    return Err(table.error_at(row, error));
                 }
                 set.excluded.push(Exclusion {
                     study: label.to_string(),

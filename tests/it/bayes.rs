@@ -557,3 +557,49 @@ fn probabilities_above_thresholds_agree_with_mpmath() {
         }
     }
 }
+
+#[test]
+fn a_prior_for_mu_too_narrow_for_its_precision_is_refused() {
+    // Fuzzing found normal(0, 1e-300): 1/sd² overflowed and the posterior of τ
+    // vanished, reported as the machine's failure rather than the input's.
+    let narrow = |sd: f64| MuPrior::Normal { mean: 0.0, sd }.check();
+    assert!(narrow(1e-150).is_ok());
+    for sd in [1e-155, 1e-300, 5e-324] {
+        let error = narrow(sd).unwrap_err();
+        assert!(error.to_string().contains("at least 1e-150"), "{error}");
+    }
+    crate::common::rejects(
+        &[
+            "analyze",
+            "datasets/bcg.csv",
+            "--measure",
+            "RR",
+            "--bayes",
+            "--mu-prior",
+            "normal(0, 1e-300)",
+        ],
+        &["the SD of the prior for μ"],
+    );
+}
+
+#[test]
+fn effects_too_far_apart_for_any_tau_are_the_inputs_fault() {
+    // Fuzzing found an effect of 1e15 beside effects of 0.1: the posterior of
+    // τ underflowed everywhere, reported as the machine's failure (exit 1).
+    let file = crate::common::csv_file(
+        "bayes_far_apart.csv",
+        "study,yi,vi\nA,0.1,0.02\nB,-0.2,0.03\nC,1e15,0.05\nD,0.3,0.04\n",
+    );
+    crate::common::rejects(
+        &[
+            "analyze",
+            &file,
+            "--measure",
+            "GEN",
+            "--bayes",
+            "--tau-prior",
+            "half-normal(0.5)",
+        ],
+        &["the posterior density of τ is zero", "too far apart"],
+    );
+}

@@ -840,3 +840,21 @@ fn hostile_structures_are_errors_or_results() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn strict_mode_names_a_group_of_no_participants_instead_of_panicking() {
+    // Fuzzing found this: strict mode indexed the missing columns, of which
+    // a group of 0/0 has none.
+    let file = crate::common::csv_file(
+        "strict_empty_group.csv",
+        "study,events1,n1,events2,n2\nA,1,20,3,21\nB,0,0,1,26\nC,2,30,4,28\n",
+    );
+    crate::common::rejects(
+        &["analyze", &file, "--measure", "OR", "--strict"],
+        &[
+            "line 3",
+            "column `n1`",
+            "study `B` has a group of 0 participants (n1 = 0)",
+        ],
+    );
+}

@@ -389,7 +389,14 @@ impl Grid {
     }
 }
 
+/// The data leave no τ a density double precision can hold: effects so
+/// far apart (an effect of 1e15 beside ones of 0.1) that the likelihood
+/// underflows wherever the prior has mass. The input's fault, not the machine's.
 fn not_finite() -> crate::Error {
-    ErrorKind::Numerical("the posterior density of τ is zero or not finite everywhere".into())
-        .into()
+    ErrorKind::InvalidValue(
+        "the posterior density of τ is zero or not finite everywhere: the effects lie too far \
+         apart for their variances (check for an effect on another scale or a typing error)"
+            .into(),
+    )
+    .into()
 }

@@ -308,11 +308,13 @@ impl MuPrior {
             MuPrior::Uniform => Ok(()),
             MuPrior::Normal { mean, sd } => {
                 finite("mean", mean)?;
-                if sd.is_finite() && sd > 0.0 {
+                // Its precision 1/sd² must be a number too: below ~1e-154 it overflows.
+                if sd.is_finite() && sd > 0.0 && (1.0 / (sd * sd)).is_finite() {
                     Ok(())
                 } else {
                     Err(invalid(format!(
-                        "the SD of the prior for μ must be a positive number, not {sd}"
+                        "the SD of the prior for μ must be a positive number of at least \
+                         1e-150, not {sd}"
                     )))
                 }
             }

@@ -202,14 +202,7 @@ fn multilevel_section(out: &mut String, analysis: &Analysis, m: &crate::analysis
         );
     }
     if let Some(bt) = &m.back_transformed {
-        let _ = writeln!(
-            out,
-            "  Back-transformed {}: {:.4} [{:.4}, {:.4}]",
-            analysis.measure.natural_name(),
-            bt.estimate,
-            bt.ci_lower,
-            bt.ci_upper
-        );
+        back_transformed_line(out, analysis.measure, bt);
     }
     if let Some(robust) = &m.robust {
         let _ = writeln!(out, "\nCluster-robust inference (CR2, Satterthwaite df):");
@@ -307,6 +300,22 @@ pub(super) fn coefficient_rows(out: &mut String, stat: &str, rows: &[Coefficient
             p_cell(p)
         );
     }
+}
+
+/// The pooled estimate and its interval on the measure's natural scale.
+pub(super) fn back_transformed_line(
+    out: &mut String,
+    measure: crate::effect::Measure,
+    bt: &crate::analysis::BackTransformed,
+) {
+    let _ = writeln!(
+        out,
+        "  Back-transformed {}: {:.4} [{:.4}, {:.4}]",
+        measure.natural_name(),
+        bt.estimate,
+        bt.ci_lower,
+        bt.ci_upper
+    );
 }
 
 fn test_name(test: Test) -> &'static str {
@@ -745,6 +754,10 @@ pub fn write_csv(analysis: &Analysis, writer: impl Write) -> Result<()> {
         header.push("cluster");
     }
     header.extend(STUDY_COLUMNS);
+    let exact = analysis.studies.iter().any(|s| s.exact.is_some());
+    if exact {
+        header.extend(EXACT_COLUMNS);
+    }
     csv.write_record(&header).map_err(csv_io)?;
     for s in &analysis.studies {
         let mut record = vec![s.study.to_string()];
@@ -755,6 +768,10 @@ pub fn write_csv(analysis: &Analysis, writer: impl Write) -> Result<()> {
             record.push(s.cluster.unwrap_or_default().to_string());
         }
         record.extend(study_values(&s));
+        if exact {
+            let values = s.exact.map(|e| [e.proportion, e.ci_lower, e.ci_upper]);
+            record.extend((0..3).map(|i| values.map_or(String::new(), |v| v[i].to_string())));
+        }
         csv.write_record(&record).map_err(csv_io)?;
     }
     csv.flush().map_err(ErrorKind::Io)?;
@@ -763,9 +780,20 @@ pub fn write_csv(analysis: &Analysis, writer: impl Write) -> Result<()> {
 
 const STUDY_COLUMNS: [&str; 6] = ["yi", "vi", "se", "ci_lower", "ci_upper", "weight"];
 
+/// The row's numbers; a model without weights (the GLMM) leaves the weight empty.
 fn study_values(s: &StudyResult) -> [String; 6] {
-    [s.yi, s.vi, s.vi.sqrt(), s.ci_lower, s.ci_upper, s.weight].map(|x| x.to_string())
+    let [yi, vi, se, lower, upper] =
+        [s.yi, s.vi, s.vi.sqrt(), s.ci_lower, s.ci_upper].map(|x| x.to_string());
+    let weight = if s.weight.is_nan() {
+        String::new()
+    } else {
+        s.weight.to_string()
+    };
+    [yi, vi, se, lower, upper, weight]
 }
+
+/// The observed proportion and its exact interval of a GLMM of proportions.
+const EXACT_COLUMNS: [&str; 3] = ["proportion", "exact_lower", "exact_upper"];
 
 /// One text summary per instrument, or the reason it could not be analysed.
 pub fn outcomes_text(outcomes: &[OutcomeAnalysis]) -> String {

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::analysis::{CoefficientRow, coefficient_rows};
+use super::analysis::{CoefficientRow, back_transformed_line, coefficient_rows};
 use super::number::p_value;
 use super::scale_note;
 use crate::analysis::{Analysis, GlmmPooled};
@@ -74,14 +74,7 @@ pub(super) fn section(out: &mut String, analysis: &Analysis, pooled: &GlmmPooled
     };
     coefficient_rows(out, "z", &[row]);
     if let Some(bt) = &pooled.back_transformed {
-        let _ = writeln!(
-            out,
-            "  Back-transformed {}: {:.4} [{:.4}, {:.4}]",
-            analysis.measure.natural_name(),
-            bt.estimate,
-            bt.ci_lower,
-            bt.ci_upper
-        );
+        back_transformed_line(out, analysis.measure, bt);
     }
     out.push('\n');
 }

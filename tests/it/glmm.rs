@@ -552,3 +552,35 @@ fn the_forest_plot_of_a_glmm_of_proportions_is_drawn() {
     }
     assert!(!svg.contains("Weight"));
 }
+
+#[test]
+fn the_csv_of_a_glmm_has_exact_intervals_and_no_weights() {
+    let output = common::cochran(&[
+        "analyze",
+        "tests/reference/glmm/data/pritz1997.csv",
+        "--measure",
+        "PLO",
+        "--method",
+        "GLMM",
+        "--format",
+        "csv",
+    ]);
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let at = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let n = column("tests/reference/glmm/data/pritz1997.csv", "n");
+    let events = column("tests/reference/glmm/data/pritz1997.csv", "events");
+    for (i, record) in reader.records().enumerate() {
+        let record = record.unwrap();
+        assert_eq!(&record[at("weight")], "", "{record:?}");
+        let [lower, _] = Proportion::new(events[i], n[i])
+            .unwrap()
+            .clopper_pearson(95.0)
+            .unwrap();
+        assert_eq!(record[at("exact_lower")].parse::<f64>().unwrap(), lower);
+        let proportion: f64 = record[at("proportion")].parse().unwrap();
+        assert_eq!(proportion, events[i] / n[i]);
+    }
+}

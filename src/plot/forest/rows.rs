@@ -542,19 +542,9 @@ fn glmm_rows(
     } else {
         "Common-effect GLMM"
     };
-    out.push(Row {
-        kind: Kind::Table,
-        bold: true,
-        label: format!("{kind} ({}% CI)", trimmed(fit.level, 1)),
-        data: vec![String::new(); style.summed.len()],
-        mark: Mark::Diamond {
-            estimate: fit.estimate,
-            lower: fit.ci_lower,
-            upper: fit.ci_upper,
-        },
-        effect: style.effect(fit.estimate, fit.ci_lower, fit.ci_upper),
-        weight: String::new(),
-    });
+    let label = format!("{kind} ({}% CI)", trimmed(fit.level, 1));
+    let pooled = [fit.estimate, fit.ci_lower, fit.ci_upper];
+    out.push(diamond_row(label, pooled, style, String::new()));
     let tau2 = format!("τ² = {}", fixed(fit.tau2, 2.max(small_decimals(fit.tau2))));
     let test = fit.likelihood_ratio.map_or(String::new(), |t| {
         format!(
@@ -579,6 +569,29 @@ fn glmm_rows(
             Kind::Note,
             "Study intervals: exact (Clopper-Pearson)".to_string(),
         ));
+    }
+}
+
+/// A bold row with a model's diamond over `[estimate, lower, upper]` and no
+/// totals in the data columns.
+fn diamond_row(
+    label: String,
+    [estimate, lower, upper]: [f64; 3],
+    style: &RowStyle,
+    weight: String,
+) -> Row {
+    Row {
+        kind: Kind::Table,
+        bold: true,
+        label,
+        data: vec![String::new(); style.summed.len()],
+        mark: Mark::Diamond {
+            estimate,
+            lower,
+            upper,
+        },
+        effect: style.effect(estimate, lower, upper),
+        weight,
     }
 }
 
@@ -641,25 +654,15 @@ fn clustered_rows(
         out.push(not_estimable(x, &label, style, notes));
     }
     let fit = &m.fit;
-    out.push(Row {
-        kind: Kind::Table,
-        bold: true,
-        label: format!(
-            "Three-level model ({}) ({}% CI)",
-            fit.method,
-            trimmed(fit.level, 1)
-        ),
-        // A total would count the patients of a cluster's several effects
-        // more than once.
-        data: vec![String::new(); style.summed.len()],
-        mark: Mark::Diamond {
-            estimate: fit.estimate,
-            lower: fit.ci_lower,
-            upper: fit.ci_upper,
-        },
-        effect: style.effect(fit.estimate, fit.ci_lower, fit.ci_upper),
-        weight: "100.0%".to_string(),
-    });
+    let label = format!(
+        "Three-level model ({}) ({}% CI)",
+        fit.method,
+        trimmed(fit.level, 1)
+    );
+    // No totals: they would count the patients of a cluster's several
+    // effects more than once.
+    let pooled = [fit.estimate, fit.ci_lower, fit.ci_upper];
+    out.push(diamond_row(label, pooled, style, "100.0%".to_string()));
     let robust = m
         .robust
         .as_ref()
@@ -668,19 +671,9 @@ fn clustered_rows(
     // With robust inference asked for, its interval is drawn too, labelled:
     // the reader should not have to find it in a footnote.
     if let Some(r) = robust {
-        out.push(Row {
-            kind: Kind::Table,
-            bold: true,
-            label: format!("Cluster-robust CR2 ({}% CI)", trimmed(fit.level, 1)),
-            data: vec![String::new(); style.summed.len()],
-            mark: Mark::Diamond {
-                estimate: r.estimate,
-                lower: r.ci_lower,
-                upper: r.ci_upper,
-            },
-            effect: style.effect(r.estimate, r.ci_lower, r.ci_upper),
-            weight: String::new(),
-        });
+        let label = format!("Cluster-robust CR2 ({}% CI)", trimmed(fit.level, 1));
+        let interval = [r.estimate, r.ci_lower, r.ci_upper];
+        out.push(diamond_row(label, interval, style, String::new()));
     }
     let mut row = Row::plain(Kind::Table, "Prediction interval".to_string());
     row.mark = Mark::Interval {

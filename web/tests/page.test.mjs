@@ -120,6 +120,22 @@ await test("BCG from the bundled example matches the command line, and its SVG i
   await page.screenshot({ path: join(shots, "bcg.png"), fullPage: true });
 });
 
+await test("a GLMM of proportions matches the command line, and its forest plot is the command line's", async (page) => {
+  await page.setInputFiles("#file", join(root, "datasets/pritz1997.csv"));
+  await page.selectOption("#measure", "PLO");
+  await page.selectOption("#method", "GLMM");
+  await page.click("#run");
+  const args = ["datasets/pritz1997.csv", "--measure", "PLO", "--method", "GLMM"];
+  agree(await shown(page), cliJson(args), "pritz1997 GLMM");
+  assert.equal(await page.inputValue("#command"), "cochran analyze pritz1997.csv --measure PLO --method GLMM");
+  const svgPath = join(scratch, "glmm_forest.svg");
+  execFileSync(cli, ["analyze", ...args, "--forest", svgPath], { cwd: root });
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("text=analysis_forest.svg")]);
+  const saved = join(scratch, "page_glmm_forest.svg");
+  await download.saveAs(saved);
+  assert.equal(readFileSync(saved, "utf8"), readFileSync(svgPath, "utf8"), "the downloaded SVG is the command line's");
+});
+
 await test("text in a numeric cell is shown with its line and column", async (page) => {
   await page.click("summary");
   await page.fill("#paste", "study,yi,vi\nA,0.1,0.01\nB,abc,0.02\n");

@@ -86,3 +86,23 @@ def test_the_readme_example_prints_what_the_readme_shows(tmp_path):
     readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
     block = re.search(r"```text\n(RR [^`]*?)```", readme)
     assert block and block.group(1) == out.stdout, out.stdout
+
+
+def test_glmms_agree_with_rma_glmm():
+    with open(os.path.join(ROOT, "tests", "reference", "glmm", "glmm.json")) as fh:
+        cases = json.load(fh)["cases"]
+    chosen = {("pritz1997", "PLO"): {}, ("hahn2001", "OR"): {"glmm_model": "CM.AL"}}
+    checked = 0
+    for case in cases:
+        extra = chosen.get((case["dataset"], case["measure"]))
+        if extra is None or (case["measure"] == "OR" and case["model"] != "CM.AL"):
+            continue
+        result = cochran.analyze(os.path.join(ROOT, case["csv"]), measure=case["measure"],
+                                 method="GLMM", **extra)
+        reference = case["random"]
+        for key, field in [("estimate", "beta"), ("se", "se"), ("ci_lower", "ci_lb"),
+                           ("ci_upper", "ci_ub"), ("tau2", "tau2"), ("i2", "i2")]:
+            assert close(getattr(result, key), reference[field]), (case["dataset"], key)
+        assert result.summary().startswith("Random-effects GLMM")
+        checked += 1
+    assert checked == 2

@@ -55,18 +55,7 @@ pub fn text(analysis: &Analysis) -> String {
         test_name(fit.test),
         fit.level
     );
-    if !analysis.excluded.is_empty() {
-        let _ = writeln!(
-            out,
-            "Excluded: {} stud{} (see warnings)",
-            analysis.excluded.len(),
-            if analysis.excluded.len() == 1 {
-                "y"
-            } else {
-                "ies"
-            }
-        );
-    }
+    excluded_line(&mut out, analysis.excluded.len());
     out.push('\n');
     pooled_section(&mut out, analysis, overall, "");
     if let Some(groups) = &analysis.subgroups {
@@ -299,6 +288,14 @@ pub(super) fn coefficient_rows(out: &mut String, stat: &str, rows: &[Coefficient
             shortened(&row.name),
             p_cell(p)
         );
+    }
+}
+
+/// "Excluded: 3 studies (see warnings)", when any were.
+pub(super) fn excluded_line(out: &mut String, count: usize) {
+    if count > 0 {
+        let plural = if count == 1 { "y" } else { "ies" };
+        let _ = writeln!(out, "Excluded: {count} stud{plural} (see warnings)");
     }
 }
 

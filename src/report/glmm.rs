@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::analysis::{CoefficientRow, back_transformed_line, coefficient_rows};
+use super::analysis::{CoefficientRow, back_transformed_line, coefficient_rows, excluded_line};
 use super::number::p_value;
 use super::scale_note;
 use crate::analysis::{Analysis, GlmmPooled};
@@ -36,18 +36,7 @@ pub(super) fn section(out: &mut String, analysis: &Analysis, pooled: &GlmmPooled
         fit.k,
         fit.level
     );
-    if !fit.excluded.is_empty() || !analysis.excluded.is_empty() {
-        let _ = writeln!(
-            out,
-            "Excluded: {} stud{} (see warnings)",
-            fit.excluded.len() + analysis.excluded.len(),
-            if fit.excluded.len() + analysis.excluded.len() == 1 {
-                "y"
-            } else {
-                "ies"
-            }
-        );
-    }
+    excluded_line(out, fit.excluded.len() + analysis.excluded.len());
     let _ = writeln!(out, "\nHeterogeneity:");
     let i2 = fit
         .i2

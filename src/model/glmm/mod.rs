@@ -340,13 +340,11 @@ impl Prepared {
             }
             GlmmData::Tables(tables) => {
                 if model != GlmmModel::ConditionalApproximate {
-                    return Err(ErrorKind::InvalidSetting(format!(
-                        "the GLMM {} of odds ratios is not implemented yet; {} {} is",
-                        model.name(),
-                        crate::Setting::GlmmModel,
-                        GlmmModel::ConditionalApproximate.name()
-                    ))
-                    .into());
+                    return Err(not_implemented(
+                        model,
+                        "odds ratios",
+                        GlmmModel::ConditionalApproximate,
+                    ));
                 }
                 (prepared.measure, prepared.model) = (Measure::Or, Some(model));
                 for (i, t) in tables.iter().enumerate() {
@@ -366,13 +364,11 @@ impl Prepared {
                     model,
                     GlmmModel::ConditionalExact | GlmmModel::ConditionalApproximate
                 ) {
-                    return Err(ErrorKind::InvalidSetting(format!(
-                        "the GLMM {} of rate ratios is not implemented yet; {} {} is",
-                        model.name(),
-                        crate::Setting::GlmmModel,
-                        GlmmModel::ConditionalExact.name()
-                    ))
-                    .into());
+                    return Err(not_implemented(
+                        model,
+                        "rate ratios",
+                        GlmmModel::ConditionalExact,
+                    ));
                 }
                 let model = GlmmModel::ConditionalExact;
                 (prepared.measure, prepared.model) = (Measure::Irr, Some(model));
@@ -412,6 +408,15 @@ impl Prepared {
             _ => "there are no studies",
         }
     }
+}
+
+/// The refusal of a model of two-group tables not built yet, naming the one that is.
+fn not_implemented(model: GlmmModel, of: &str, built: GlmmModel) -> crate::Error {
+    ErrorKind::InvalidSetting(format!(
+        "the GLMM {model} of {of} is not implemented yet; {} {built} is",
+        crate::Setting::GlmmModel
+    ))
+    .into()
 }
 
 /// metafor's typical within-study variance for I² and H²: (k − 1) / tr(P)

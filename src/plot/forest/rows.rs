@@ -519,9 +519,9 @@ fn glmm_rows(
     out: &mut Vec<Row>,
 ) {
     let fit = &glmm.fit;
-    let pooled: Vec<usize> = (0..analysis.studies.len())
-        .filter(|i| !fit.excluded.contains(i))
-        .collect();
+    let mut left_out = vec![false; analysis.studies.len()];
+    fit.excluded.iter().for_each(|&i| left_out[i] = true);
+    let pooled: Vec<usize> = (0..left_out.len()).filter(|&i| !left_out[i]).collect();
     study_rows(analysis, &pooled, |_| true, style, notes, out);
     for &i in &fit.excluded {
         let mark = notes.mark(

@@ -296,6 +296,14 @@ fn glmm(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    let fixed_study = Glmm::random().model(GlmmModel::FixedStudy);
+    group.bench_function("odds ratios (UM.FS), random effects", |b| {
+        b.iter(|| {
+            fixed_study
+                .fit(GlmmData::Tables(black_box(&tables)))
+                .unwrap()
+        })
+    });
     group.finish();
 }
 

@@ -85,6 +85,36 @@ pub(crate) fn map_mut<T: Send, R: Send>(
         .collect()
 }
 
+/// [`map_mut`] with scratch space that each thread makes once with `init`.
+#[cfg(feature = "parallel")]
+pub(crate) fn map_mut_with<T: Send, S, R: Send>(
+    items: &mut [T],
+    init: impl Fn() -> S + Sync + Send,
+    work: impl Fn(&mut S, usize, &mut T) -> R + Sync + Send,
+) -> Vec<R> {
+    use rayon::prelude::*;
+    items
+        .par_iter_mut()
+        .enumerate()
+        .map_init(init, |scratch, (i, item)| work(scratch, i, item))
+        .collect()
+}
+
+/// [`map_mut`] with scratch space made once and reused for every item.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn map_mut_with<T: Send, S, R: Send>(
+    items: &mut [T],
+    init: impl Fn() -> S + Sync + Send,
+    work: impl Fn(&mut S, usize, &mut T) -> R + Sync + Send,
+) -> Vec<R> {
+    let mut scratch = init();
+    items
+        .iter_mut()
+        .enumerate()
+        .map(|(i, item)| work(&mut scratch, i, item))
+        .collect()
+}
+
 /// `work(first index, chunk)` on consecutive chunks of `items`, in order.
 pub(crate) fn chunks<T: Sync, R: Send>(
     items: &[T],

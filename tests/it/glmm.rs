@@ -107,7 +107,7 @@ fn mismatches(name: &str, fit: &GlmmFit, reference: &Value) -> Vec<String> {
 
 /// The cases the engine fits so far.
 fn implemented(case: &Value) -> bool {
-    case["measure"] != "OR" || case["model"] == "CM.AL"
+    case["measure"] != "OR" || ["CM.AL", "UM.FS"].contains(&case["model"].as_str().unwrap())
 }
 
 /// The reference cases the engine fits so far.
@@ -142,7 +142,7 @@ fn agrees_with_metafor() {
         assert!(random.converged, "{name}");
         checked += 1;
     }
-    assert_eq!(checked, 7);
+    assert_eq!(checked, 10);
     assert!(
         failures.is_empty(),
         "{} mismatches:\n{}",
@@ -203,23 +203,97 @@ fn tables_without_information_are_left_out_and_named() {
         TwoByTwo::new(5.0, 5.0, 9.0, 9.0).unwrap(),
         TwoByTwo::new(2.0, 25.0, 6.0, 24.0).unwrap(),
     ];
-    let fit = Glmm::common()
-        .model(GlmmModel::ConditionalApproximate)
-        .fit(GlmmData::Tables(&tables))
-        .unwrap();
-    assert_eq!((fit.k, fit.excluded.clone()), (2, vec![0, 2]));
-    let error = Glmm::common()
-        .model(GlmmModel::ConditionalApproximate)
-        .fit(GlmmData::Tables(&[tables[0], tables[2]]))
+    for model in [GlmmModel::ConditionalApproximate, GlmmModel::FixedStudy] {
+        let fit = Glmm::common()
+            .model(model)
+            .fit(GlmmData::Tables(&tables))
+            .unwrap();
+        assert_eq!((fit.k, fit.excluded.clone()), (2, vec![0, 2]));
+        let error = Glmm::common()
+            .model(model)
+            .fit(GlmmData::Tables(&[tables[0], tables[2]]))
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("no events in either group"),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn one_table_under_um_fs_gives_its_own_odds_ratio() {
+    let table = TwoByTwo::new(3.0, 20.0, 9.0, 22.0).unwrap();
+    let fixed_study = Glmm::common().model(GlmmModel::FixedStudy);
+    let fit = fixed_study.fit(GlmmData::Tables(&[table])).unwrap();
+    // The table's own log odds ratio and Woolf's variance (cells 3, 17, 9, 13).
+    let own = (3.0f64 * 13.0 / (17.0 * 9.0)).ln();
+    let woolf = 1.0 / 3.0 + 1.0 / 17.0 + 1.0 / 9.0 + 1.0 / 13.0;
+    assert!((fit.estimate - own).abs() < 1e-12, "{}", fit.estimate);
+    assert!((fit.se * fit.se - woolf).abs() < 1e-12);
+    let error = Glmm::random()
+        .model(GlmmModel::FixedStudy)
+        .fit(GlmmData::Tables(&[table]))
         .unwrap_err();
-    assert!(
-        error.to_string().contains("no events in either group"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("one study"), "{error}");
+}
+
+#[test]
+fn tables_that_all_separate_the_groups_give_an_error_not_an_infinite_odds_ratio() {
+    // No events among the treated anywhere (or the controls' only events):
+    // the likelihood rises without end as the odds ratio falls to 0.
+    let tables = [
+        TwoByTwo::new(0.0, 20.0, 9.0, 22.0).unwrap(),
+        TwoByTwo::new(0.0, 15.0, 4.0, 18.0).unwrap(),
+        TwoByTwo::new(6.0, 15.0, 18.0, 18.0).unwrap(),
+    ];
+    for glmm in [Glmm::common(), Glmm::random()] {
+        let error = glmm
+            .model(GlmmModel::FixedStudy)
+            .fit(GlmmData::Tables(&tables))
+            .unwrap_err();
+        assert!(error.to_string().contains("odds ratio is 0"), "{error}");
+    }
 }
 
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// UM.FS is symmetric in the groups (coding ½): swapping them negates the
+    /// estimate and keeps τ², as does swapping events and non-events; any
+    /// tables give a valid fit or the same error both ways.
+    #[test]
+    fn um_fs_is_symmetric_in_the_groups(
+        cells in proptest::collection::vec((0u32..=30, 1u32..=30, 0u32..=30, 1u32..=30), 2..12)
+    ) {
+        let table = |a: u32, n1: u32, c: u32, n2: u32| {
+            TwoByTwo::new(a.min(n1) as f64, n1 as f64, c.min(n2) as f64, n2 as f64).unwrap()
+        };
+        let tables: Vec<_> = cells.iter().map(|&(a, n1, c, n2)| table(a, n1, c, n2)).collect();
+        let swapped: Vec<_> = cells.iter().map(|&(a, n1, c, n2)| table(c, n2, a, n1)).collect();
+        let flipped: Vec<_> = (cells.iter())
+            .map(|&(a, n1, c, n2)| table(n1 - a.min(n1), n1, n2 - c.min(n2), n2))
+            .collect();
+        let glmm = Glmm::random().model(GlmmModel::FixedStudy);
+        let fit = glmm.fit(GlmmData::Tables(&tables));
+        for other in [&swapped, &flipped] {
+            match (&fit, glmm.fit(GlmmData::Tables(other))) {
+                (Ok(f), Ok(o)) => {
+                    proptest::prop_assert!(f.estimate.is_finite() && f.se > 0.0 && f.se.is_finite());
+                    proptest::prop_assert!(f.tau2 >= 0.0 && f.tau2.is_finite());
+                    proptest::prop_assert!(f.ci_lower < f.estimate && f.estimate < f.ci_upper);
+                    proptest::prop_assert!((f.estimate + o.estimate).abs() <= 1e-7 * (1.0 + f.estimate.abs()),
+                        "{} vs {}", f.estimate, o.estimate);
+                    proptest::prop_assert!((f.se - o.se).abs() <= 1e-6 * f.se, "{} vs {}", f.se, o.se);
+                    proptest::prop_assert!((f.tau2 - o.tau2).abs() <= 1e-6 * (1.0 + f.tau2));
+                }
+                (Err(f), Err(o)) => {
+                    let (f, o) = (f.to_string(), o.to_string());
+                    proptest::prop_assert_eq!(f.contains("τ²"), o.contains("τ²"));
+                }
+                (f, o) => proptest::prop_assert!(false, "swap changed the outcome: {f:?} / {o:?}"),
+            }
+        }
+    }
 
     /// Any counts give a valid fit or an error, never a non-finite estimate; the
     /// fit does not depend on the order of the studies; τ², I² and the interval
@@ -384,7 +458,7 @@ fn the_analysis_and_its_json_carry_the_glmm_metafor_fits() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 7);
+    assert_eq!(checked, 10);
     common::assert_agrees(&failures);
 }
 
@@ -507,7 +581,7 @@ fn what_the_glmm_cannot_do_is_refused_in_the_command_lines_words() {
             "--model",
             "UM.RS",
         ],
-        &["UM.RS of odds ratios is not implemented yet; --model CM.AL is"],
+        &["UM.RS of odds ratios is not implemented yet; --model UM.FS and CM.AL are"],
     );
     common::rejects(
         &[

@@ -40,6 +40,18 @@ impl Family {
         }
     }
 
+    /// The third derivative of the log-likelihood in η.
+    #[inline]
+    pub fn third(self, c: &Count, eta: f64) -> f64 {
+        match self {
+            Family::Binomial => {
+                let mu = logistic(eta);
+                -c.trials * mu * (1.0 - mu) * (1.0 - 2.0 * mu)
+            }
+            Family::Poisson => -eta.exp(),
+        }
+    }
+
     /// The log-likelihood at η without its constant.
     #[inline]
     pub fn log_likelihood(self, c: &Count, eta: f64) -> f64 {

@@ -9,10 +9,10 @@
 //! scaled by its curvature there, as lme4's `glmer(nAGQ = n)` does.
 
 use super::family::{Count, Family};
+use super::likelihood::{CommonFit, Likelihood, RandomFit, SaturatedTests, random_fit};
 use super::newton::maximise;
 use super::quadrature::HermiteRule;
 use crate::error::{ErrorKind, Result};
-use crate::model::tables::ChiSquareTest;
 
 /// The counts of a random-intercept model.
 #[derive(Debug, Clone, Copy)]
@@ -21,50 +21,7 @@ pub(crate) struct RandomIntercept<'a> {
     pub counts: &'a [Count],
 }
 
-/// The common-effect (GLM) fit.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct CommonFit {
-    pub beta: f64,
-    pub variance: f64,
-    /// With the distributions' constants.
-    pub log_likelihood: f64,
-}
-
-/// A fitted model: the random-effects fit, or the common effect as one with τ² = 0.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct RandomFit {
-    pub beta: f64,
-    pub variance: f64,
-    pub tau2: f64,
-    /// The maximised (quadrature) log-likelihood, constants included.
-    pub log_likelihood: f64,
-    pub converged: bool,
-}
-
-impl From<CommonFit> for RandomFit {
-    fn from(common: CommonFit) -> Self {
-        RandomFit {
-            beta: common.beta,
-            variance: common.variance,
-            tau2: 0.0,
-            log_likelihood: common.log_likelihood,
-            converged: true,
-        }
-    }
-}
-
-/// The tests of heterogeneity metafor reports: Wald and likelihood-ratio tests
-/// of the saturated model (a parameter per study) against the common effect.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct SaturatedTests {
-    pub wald: Option<ChiSquareTest>,
-    pub likelihood_ratio: Option<ChiSquareTest>,
-}
-
-const MAX_GLM_ITERATIONS: usize = 100;
-/// A between-study variance beyond any real one on a log or logit scale
-/// (a study-to-study SD of 100): the likelihood rising towards it has no maximum.
-const MAX_TAU2: f64 = 1e4;
+pub(crate) const MAX_GLM_ITERATIONS: usize = 100;
 
 impl RandomIntercept<'_> {
     fn eta(&self, c: &Count, beta: f64) -> f64 {
@@ -83,10 +40,51 @@ impl RandomIntercept<'_> {
         })
     }
 
+    /// One study's log-likelihood with u integrated out (constant excluded),
+    /// starting the search for the mode at `mode` and leaving it there.
+    fn integrated(
+        &self,
+        c: &Count,
+        beta: f64,
+        tau: f64,
+        rule: &HermiteRule,
+        mode: &mut f64,
+    ) -> f64 {
+        let base = self.eta(c, beta);
+        let data = |u: f64| self.family.terms(c, base + u);
+        let value = |u: f64| self.family.log_likelihood(c, base + u);
+        let integral = rule.adaptive(data, value, 1.0 / (tau * tau), *mode, &mut []);
+        *mode = integral.mode;
+        integral.log_integral
+    }
+
+    /// The quadrature log-likelihood at (β, τ), constants excluded. `modes`
+    /// holds each study's mode from the last call: the next search starts
+    /// there (it converges to the same point from anywhere, in fewer steps).
+    fn marginal(&self, beta: f64, tau: f64, rule: &HermiteRule, modes: &mut [f64]) -> f64 {
+        (self.counts.iter().zip(modes))
+            .map(|(c, mode)| self.integrated(c, beta, tau, rule, mode))
+            .sum()
+    }
+
+    /// The score of τ² at τ² = 0 given β: ½ Σ (ℓ'' + ℓ'²). At most 0 at the
+    /// common-effect estimate, the likelihood falls as τ² leaves 0.
+    fn score_at_zero(&self, beta: f64) -> f64 {
+        self.counts
+            .iter()
+            .map(|c| {
+                let (_, d1, d2) = self.family.terms(c, self.eta(c, beta));
+                0.5 * (d2 + d1 * d1)
+            })
+            .sum()
+    }
+}
+
+impl Likelihood for RandomIntercept<'_> {
     /// The common-effect fit by Newton's method (the log-likelihood is concave);
     /// an error when no study has an event, or every participant has one: then
     /// the estimate is infinite.
-    pub fn common(&self) -> Result<CommonFit> {
+    fn common(&self) -> Result<CommonFit> {
         let events: f64 = self.counts.iter().map(|c| c.events).sum();
         let non_events: f64 = match self.family {
             Family::Binomial => self.counts.iter().map(|c| c.trials - c.events).sum(),
@@ -127,6 +125,7 @@ impl RandomIntercept<'_> {
             beta,
             variance: -1.0 / d2,
             log_likelihood: ll + self.constant(),
+            study_effects: Vec::new(),
         })
     }
 
@@ -134,129 +133,32 @@ impl RandomIntercept<'_> {
     /// no events (or only events) has an infinite estimate of its own: it adds
     /// nothing to the likelihood ratio and carries no weight in the Wald test,
     /// the limits glm() approaches as its iterations go on.
-    pub fn saturated_tests(&self, common: &CommonFit) -> SaturatedTests {
-        let df = self.counts.len() as f64 - 1.0;
+    fn saturated_tests(&self, common: &CommonFit) -> SaturatedTests {
         let saturated: f64 = self
             .counts
             .iter()
             .map(|c| self.family.saturated_log_likelihood(c))
             .sum::<f64>()
             + self.constant();
-        let lrt = (2.0 * (saturated - common.log_likelihood)).max(0.0);
-        let (mut sw, mut swy, mut swyy) = (0.0, 0.0, 0.0);
-        for c in self.counts {
-            if let Some((eta, weight)) = self.family.saturated(c) {
-                let y = eta - c.offset;
-                sw += weight;
-                swy += weight * y;
-                swyy += weight * y * y;
-            }
-        }
-        let wald = if sw > 0.0 {
-            (swyy - swy * swy / sw).max(0.0)
-        } else {
-            0.0
-        };
-        SaturatedTests {
-            wald: ChiSquareTest::new(wald, df),
-            likelihood_ratio: ChiSquareTest::new(lrt, df),
-        }
-    }
-
-    /// One study's log-likelihood with u integrated out (constant excluded),
-    /// starting the search for the mode at `mode` and leaving it there.
-    fn integrated(
-        &self,
-        c: &Count,
-        beta: f64,
-        tau: f64,
-        rule: &HermiteRule,
-        mode: &mut f64,
-    ) -> f64 {
-        let base = self.eta(c, beta);
-        let precision = 1.0 / (tau * tau);
-        let h = |u: f64| self.family.log_likelihood(c, base + u) - 0.5 * precision * u * u;
-        let mut u = *mode;
-        let mut curvature;
-        let mut iterations = 0;
-        loop {
-            let (_, d1, d2) = self.family.terms(c, base + u);
-            curvature = precision - d2;
-            let step = (d1 - precision * u) / curvature;
-            // The integrand is log-concave; far from the mode a Newton step
-            // can overshoot, so a long one is halved until it climbs.
-            let mut t = 1.0;
-            if step.abs() > 0.5 {
-                let at = h(u);
-                while h(u + t * step) < at && t > 1e-8 {
-                    t *= 0.5;
-                }
-            }
-            u += t * step;
-            iterations += 1;
-            if (t * step).abs() <= 1e-13 * u.abs().max(1.0) || iterations == 100 {
-                break;
-            }
-        }
-        *mode = u;
-        let scale = std::f64::consts::SQRT_2 / curvature.sqrt();
-        let peak = h(u);
-        let sum: f64 = (rule.nodes.iter().zip(&rule.weights))
-            .map(|(z, w)| w * (z * z + h(u + scale * z) - peak).exp())
-            .sum();
-        peak + (scale * sum).ln() - 0.5 * (2.0 * std::f64::consts::PI / precision).ln()
-    }
-
-    /// The quadrature log-likelihood at (β, τ), constants excluded. `modes`
-    /// holds each study's mode from the last call: the next search starts
-    /// there (it converges to the same point from anywhere, in fewer steps).
-    fn marginal(&self, beta: f64, tau: f64, rule: &HermiteRule, modes: &mut [f64]) -> f64 {
-        (self.counts.iter().zip(modes))
-            .map(|(c, mode)| self.integrated(c, beta, tau, rule, mode))
-            .sum()
-    }
-
-    /// The score of τ² at τ² = 0 given β: ½ Σ (ℓ'' + ℓ'²). At most 0 at the
-    /// common-effect estimate, the likelihood falls as τ² leaves 0.
-    fn score_at_zero(&self, beta: f64) -> f64 {
-        self.counts
-            .iter()
-            .map(|c| {
-                let (_, d1, d2) = self.family.terms(c, self.eta(c, beta));
-                0.5 * (d2 + d1 * d1)
-            })
-            .sum()
+        let estimates = self.counts.iter().map(|c| {
+            self.family
+                .saturated(c)
+                .map(|(eta, weight)| (eta - c.offset, weight))
+        });
+        SaturatedTests::new(self.counts.len(), saturated, common, estimates)
     }
 
     /// The maximum-likelihood random-effects fit with `points` quadrature
     /// nodes (1: the Laplace approximation).
-    pub fn random(&self, common: &CommonFit, points: usize) -> Result<RandomFit> {
+    fn random(&self, common: &CommonFit, points: usize) -> Result<RandomFit> {
         if self.score_at_zero(common.beta) <= 0.0 {
-            return Ok((*common).into());
+            return Ok(common.into());
         }
         let rule = HermiteRule::new(points);
         // Parameters β and log τ: unbounded, and near-quadratic in both.
         let modes = std::cell::RefCell::new(vec![0.0; self.counts.len()]);
         let objective = |p: &[f64]| self.marginal(p[0], p[1].exp(), &rule, &mut modes.borrow_mut());
         let max = maximise(&objective, vec![common.beta, 0.5f64.ln()]);
-        let [h_bb, h_bs, _, h_ss] = max.hessian[..] else {
-            unreachable!()
-        };
-        let variance = -h_ss / (h_bb * h_ss - h_bs * h_bs);
-        let tau2 = (2.0 * max.at[1]).exp();
-        if !(tau2 < MAX_TAU2 && variance > 0.0 && variance.is_finite()) {
-            return Err(ErrorKind::Numerical(format!(
-                "the random-effects likelihood has no maximum at a finite τ² (it still rises at \
-                 τ² = {tau2:.3e}): the studies' counts lie at or near their bounds (no events, or nothing but events)"
-            ))
-            .into());
-        }
-        Ok(RandomFit {
-            beta: max.at[0],
-            variance,
-            tau2,
-            log_likelihood: max.value + self.constant(),
-            converged: max.converged,
-        })
+        random_fit(&max, self.constant())
     }
 }

@@ -21,7 +21,9 @@
 //! ```
 
 mod family;
+mod fixed_study;
 mod intercept;
+mod likelihood;
 mod newton;
 mod quadrature;
 
@@ -32,7 +34,9 @@ use crate::error::{ErrorKind, Result};
 use crate::model::standard_normal;
 use crate::model::tables::ChiSquareTest;
 use family::{Count, Family};
-use intercept::{RandomFit, RandomIntercept};
+use fixed_study::{Arms, FixedStudy};
+use intercept::RandomIntercept;
+use likelihood::{Likelihood, RandomFit};
 use statrs::distribution::ContinuousCDF;
 
 /// Quadrature points metafor asks of lme4 (`nAGQ = 7`).
@@ -193,11 +197,7 @@ impl Glmm {
     /// Fits the model to the counts.
     pub fn fit(&self, data: GlmmData<'_>) -> Result<GlmmFit> {
         let prepared = Prepared::new(data, self.model)?;
-        let model = RandomIntercept {
-            family: prepared.family,
-            counts: &prepared.counts,
-        };
-        let k = prepared.counts.len();
+        let k = prepared.effects.len();
         if k == 0 {
             return Err(ErrorKind::InvalidValue(format!(
                 "no study carries information: {}",
@@ -211,12 +211,22 @@ impl Glmm {
             )
             .into());
         }
+        let model: &dyn Likelihood = if prepared.arms.is_empty() {
+            &RandomIntercept {
+                family: prepared.family,
+                counts: &prepared.counts,
+            }
+        } else {
+            &FixedStudy {
+                arms: &prepared.arms,
+            }
+        };
         let common = model.common()?;
         let tests = model.saturated_tests(&common);
         let fit = if self.random {
             model.random(&common, QUADRATURE_POINTS)?
         } else {
-            common.into()
+            (&common).into()
         };
         let RandomFit {
             beta,
@@ -311,6 +321,8 @@ struct Prepared {
     model: Option<GlmmModel>,
     family: Family,
     counts: Vec<Count>,
+    /// The two groups of each table, for UM.FS (instead of `counts`).
+    arms: Vec<Arms>,
     effects: Vec<Effect>,
     excluded: Vec<usize>,
 }
@@ -323,6 +335,7 @@ impl Prepared {
             model: None,
             family: Family::Binomial,
             counts: Vec::new(),
+            arms: Vec::new(),
             effects: Vec::new(),
             excluded: Vec::new(),
         };
@@ -339,12 +352,9 @@ impl Prepared {
                 }
             }
             GlmmData::Tables(tables) => {
-                if model != GlmmModel::ConditionalApproximate {
-                    return Err(not_implemented(
-                        model,
-                        "odds ratios",
-                        GlmmModel::ConditionalApproximate,
-                    ));
+                let built = [GlmmModel::FixedStudy, GlmmModel::ConditionalApproximate];
+                if !built.contains(&model) {
+                    return Err(not_implemented(model, "odds ratios", &built));
                 }
                 (prepared.measure, prepared.model) = (Measure::Or, Some(model));
                 for (i, t) in tables.iter().enumerate() {
@@ -354,7 +364,20 @@ impl Prepared {
                         continue;
                     }
                     let effect = binary::log_odds_ratio(t)?;
-                    prepared.push(t.events1, events, (t.n1 / t.n2).ln(), effect);
+                    if model == GlmmModel::FixedStudy {
+                        let count = |events, trials| Count {
+                            events,
+                            trials,
+                            offset: 0.0,
+                        };
+                        prepared.arms.push(Arms {
+                            treated: count(t.events1, t.n1),
+                            control: count(t.events2, t.n2),
+                        });
+                        prepared.effects.push(effect);
+                    } else {
+                        prepared.push(t.events1, events, (t.n1 / t.n2).ln(), effect);
+                    }
                 }
             }
             GlmmData::RatePairs(pairs) => {
@@ -367,7 +390,7 @@ impl Prepared {
                     return Err(not_implemented(
                         model,
                         "rate ratios",
-                        GlmmModel::ConditionalExact,
+                        &[GlmmModel::ConditionalExact],
                     ));
                 }
                 let model = GlmmModel::ConditionalExact;
@@ -410,11 +433,14 @@ impl Prepared {
     }
 }
 
-/// The refusal of a model of two-group tables not built yet, naming the one that is.
-fn not_implemented(model: GlmmModel, of: &str, built: GlmmModel) -> crate::Error {
+/// The refusal of a model of two-group tables not built yet, naming those that are.
+fn not_implemented(model: GlmmModel, of: &str, built: &[GlmmModel]) -> crate::Error {
+    let names: Vec<&str> = built.iter().map(|m| m.name()).collect();
+    let verb = if built.len() == 1 { "is" } else { "are" };
     ErrorKind::InvalidSetting(format!(
-        "the GLMM {model} of {of} is not implemented yet; {} {built} is",
-        crate::Setting::GlmmModel
+        "the GLMM {model} of {of} is not implemented yet; {} {} {verb}",
+        crate::Setting::GlmmModel,
+        names.join(" and ")
     ))
     .into()
 }

@@ -26,13 +26,69 @@ const STEP_TOLERANCE: f64 = 1e-10;
 /// The maximum of `f` from `start`. Each parameter should be on a scale where
 /// a change of 1e-4 is small and 1e-2 still nearly quadratic.
 pub(crate) fn maximise(f: &impl Fn(&[f64]) -> f64, start: Vec<f64>) -> Maximum {
+    search(
+        start,
+        |x| (f(x), Vec::new()),
+        |x, value, _| {
+            (
+                gradient(f, x),
+                second_differences(f, x, value, HESSIAN_STEP),
+            )
+        },
+        |x, value| richardson_hessian(f, x, value),
+    )
+}
+
+/// The maximum of `f`, which gives its value and exact gradient, from
+/// `start`: Newton's method with the Hessian from differences of the
+/// gradient, far fewer evaluations than [`maximise`] needs.
+pub(crate) fn maximise_with_gradient(
+    f: &impl Fn(&[f64]) -> (f64, Vec<f64>),
+    start: Vec<f64>,
+) -> Maximum {
+    let gradient = |x: &[f64]| f(x).1;
+    search(
+        start,
+        f,
+        |x, _, g| {
+            let m = x.len();
+            // Forward differences: the Hessian only guides the steps.
+            let mut hessian = vec![0.0; m * m];
+            for i in 0..m {
+                let up = gradient(&shifted(x, &[(i, GRADIENT_STEP)]));
+                for j in 0..m {
+                    hessian[i * m + j] += 0.5 * (up[j] - g[j]) / GRADIENT_STEP;
+                    hessian[j * m + i] += 0.5 * (up[j] - g[j]) / GRADIENT_STEP;
+                }
+            }
+            (g.to_vec(), hessian)
+        },
+        |x, _| {
+            let coarse = gradient_differences(&gradient, x, FINAL_STEP);
+            let fine = gradient_differences(&gradient, x, FINAL_STEP / 2.0);
+            (coarse.iter().zip(&fine))
+                .map(|(c, f)| (4.0 * f - c) / 3.0)
+                .collect()
+        },
+    )
+}
+
+/// Newton's method with a trust region and step halving. `evaluate(x)` gives
+/// the value (and whatever gradient comes with it), `derivatives(x, value,
+/// that gradient)` the gradient and Hessian for the step, `final_hessian` the
+/// Hessian reported at the maximum.
+fn search(
+    start: Vec<f64>,
+    evaluate: impl Fn(&[f64]) -> (f64, Vec<f64>),
+    derivatives: impl Fn(&[f64], f64, &[f64]) -> (Vec<f64>, Vec<f64>),
+    final_hessian: impl Fn(&[f64], f64) -> Vec<f64>,
+) -> Maximum {
     let m = start.len();
     let mut x = start;
-    let mut value = f(&x);
+    let (mut value, mut carried) = evaluate(&x);
     let mut converged = false;
     for _ in 0..MAX_ITERATIONS {
-        let gradient = gradient(f, &x);
-        let hessian = second_differences(f, &x, value, HESSIAN_STEP);
+        let (gradient, hessian) = derivatives(&x, value, &carried);
         let negated: Vec<f64> = hessian.iter().map(|h| -h).collect();
         let direction = Cholesky::new(&negated, m, 1e-12)
             .map(|c| c.solve(&gradient))
@@ -54,14 +110,14 @@ pub(crate) fn maximise(f: &impl Fn(&[f64]) -> f64, start: Vec<f64>) -> Maximum {
         let mut improved = None;
         for _ in 0..60 {
             let trial: Vec<f64> = (0..m).map(|i| x[i] + t * direction[i]).collect();
-            let v = f(&trial);
+            let (v, g) = evaluate(&trial);
             if v.is_finite() && v >= value - 1e-13 * value.abs() {
-                improved = Some((trial, v));
+                improved = Some((trial, v, g));
                 break;
             }
             t *= 0.5;
         }
-        let Some((next, v)) = improved else {
+        let Some((next, v, g)) = improved else {
             converged = true; // no ascent left at this resolution
             break;
         };
@@ -71,18 +127,35 @@ pub(crate) fn maximise(f: &impl Fn(&[f64]) -> f64, start: Vec<f64>) -> Maximum {
         let flat = v - value <= 8.0 * f64::EPSILON * value.abs() && step < 1e-6;
         x = next;
         value = v;
+        carried = g;
         if step < STEP_TOLERANCE || flat {
             converged = true;
             break;
         }
     }
-    let hessian = richardson_hessian(f, &x, value);
+    let hessian = final_hessian(&x, value);
     Maximum {
         at: x,
         value,
         hessian,
         converged,
     }
+}
+
+/// Central differences of the gradient with step `h`, symmetrised.
+fn gradient_differences(gradient: &impl Fn(&[f64]) -> Vec<f64>, x: &[f64], h: f64) -> Vec<f64> {
+    let m = x.len();
+    let mut hessian = vec![0.0; m * m];
+    for i in 0..m {
+        let up = gradient(&shifted(x, &[(i, h)]));
+        let down = gradient(&shifted(x, &[(i, -h)]));
+        for j in 0..m {
+            let d = 0.5 * (up[j] - down[j]) / (2.0 * h);
+            hessian[i * m + j] += d;
+            hessian[j * m + i] += d;
+        }
+    }
+    hessian
 }
 
 fn gradient(f: &impl Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {

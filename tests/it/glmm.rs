@@ -283,7 +283,10 @@ proptest::proptest! {
                     proptest::prop_assert!(f.ci_lower < f.estimate && f.estimate < f.ci_upper);
                     proptest::prop_assert!((f.estimate + o.estimate).abs() <= 1e-7 * (1.0 + f.estimate.abs()),
                         "{} vs {}", f.estimate, o.estimate);
-                    proptest::prop_assert!((f.se - o.se).abs() <= 1e-6 * f.se, "{} vs {}", f.se, o.se);
+                    // The standard error comes from differenced gradients: on
+                    // nearly flat likelihoods (a table of 0/1 against 15/15 gives
+                    // se ≈ 6) the two orders' differences agree to a few 1e-6.
+                    proptest::prop_assert!((f.se - o.se).abs() <= 1e-5 * f.se, "{} vs {}", f.se, o.se);
                     proptest::prop_assert!((f.tau2 - o.tau2).abs() <= 1e-6 * (1.0 + f.tau2));
                 }
                 (Err(f), Err(o)) => {

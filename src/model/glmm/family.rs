@@ -16,6 +16,7 @@ pub(crate) enum Family {
 /// One study's (or arm's) count and the offset added to its linear predictor.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Count {
+    pub family: Family,
     pub events: f64,
     /// The binomial's trials; unused for the Poisson.
     pub trials: f64,
@@ -114,4 +115,86 @@ pub(crate) fn logistic(eta: f64) -> f64 {
 #[inline]
 fn softplus(eta: f64) -> f64 {
     eta.max(0.0) + (-eta.abs()).exp().ln_1p()
+}
+
+/// Which way a study's own estimate runs off when its count sits at a bound
+/// of what its margins allow (no events, or only events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bound {
+    Lower,
+    Upper,
+}
+
+/// What a model with one linear predictor per study needs of the study's
+/// outcome: its log-likelihood in η = offset + β + u and its saturated fit.
+pub(crate) trait Outcome: Sync {
+    /// Added to the linear predictor.
+    fn offset(&self) -> f64;
+    /// The log-likelihood at η without its constant, and its first two
+    /// derivatives in η.
+    fn terms(&self, eta: f64) -> (f64, f64, f64);
+    /// The log-likelihood at η without its constant.
+    fn log_likelihood(&self, eta: f64) -> f64 {
+        self.terms(eta).0
+    }
+    /// The log-likelihood's constant.
+    fn constant(&self) -> f64;
+    /// The study's own maximum-likelihood η (offset included) and its
+    /// information, or `None` at a bound, where η̂ is infinite.
+    fn saturated(&self) -> Option<(f64, f64)>;
+    /// The largest log-likelihood the study allows (constant excluded): at
+    /// η̂, or its limit at a bound (0: the count's probability tends to 1).
+    fn saturated_log_likelihood(&self) -> f64 {
+        self.saturated()
+            .map_or(0.0, |(eta, _)| self.log_likelihood(eta))
+    }
+    /// The bound the count sits at, if any.
+    fn bound(&self) -> Option<Bound>;
+    /// What it means that every study sits at `bound`, for messages.
+    fn all_at(bound: Bound) -> &'static str;
+}
+
+impl Outcome for Count {
+    fn offset(&self) -> f64 {
+        self.offset
+    }
+
+    #[inline]
+    fn terms(&self, eta: f64) -> (f64, f64, f64) {
+        self.family.terms(self, eta)
+    }
+
+    #[inline]
+    fn log_likelihood(&self, eta: f64) -> f64 {
+        self.family.log_likelihood(self, eta)
+    }
+
+    fn constant(&self) -> f64 {
+        self.family.constant(self)
+    }
+
+    fn saturated(&self) -> Option<(f64, f64)> {
+        self.family.saturated(self)
+    }
+
+    fn saturated_log_likelihood(&self) -> f64 {
+        self.family.saturated_log_likelihood(self)
+    }
+
+    fn bound(&self) -> Option<Bound> {
+        if self.events == 0.0 {
+            Some(Bound::Lower)
+        } else if self.family == Family::Binomial && self.events == self.trials {
+            Some(Bound::Upper)
+        } else {
+            None
+        }
+    }
+
+    fn all_at(bound: Bound) -> &'static str {
+        match bound {
+            Bound::Lower => "no study has an event",
+            Bound::Upper => "every participant has the event",
+        }
+    }
 }

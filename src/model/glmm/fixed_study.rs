@@ -340,6 +340,7 @@ mod tests {
 
     fn arms(a: f64, n1: f64, c: f64, n2: f64) -> Arms {
         let count = |events, trials| Count {
+            family: Family::Binomial,
             events,
             trials,
             offset: 0.0,

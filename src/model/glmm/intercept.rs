@@ -8,51 +8,43 @@
 //! adaptive Gauss–Hermite quadrature centred at the mode of the integrand and
 //! scaled by its curvature there, as lme4's `glmer(nAGQ = n)` does.
 
-use super::family::{Count, Family};
+use super::family::{Bound, Outcome};
 use super::likelihood::{CommonFit, Likelihood, RandomFit, SaturatedTests, random_fit};
 use super::newton::maximise;
 use super::quadrature::HermiteRule;
 use crate::error::{ErrorKind, Result};
 
-/// The counts of a random-intercept model.
+/// The studies' outcomes of a random-intercept model.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct RandomIntercept<'a> {
-    pub family: Family,
-    pub counts: &'a [Count],
+pub(crate) struct RandomIntercept<'a, O> {
+    pub counts: &'a [O],
 }
 
 pub(crate) const MAX_GLM_ITERATIONS: usize = 100;
 
-impl RandomIntercept<'_> {
-    fn eta(&self, c: &Count, beta: f64) -> f64 {
-        c.offset + beta
+impl<O: Outcome> RandomIntercept<'_, O> {
+    fn eta(&self, c: &O, beta: f64) -> f64 {
+        c.offset() + beta
     }
 
     fn constant(&self) -> f64 {
-        self.counts.iter().map(|c| self.family.constant(c)).sum()
+        self.counts.iter().map(|c| c.constant()).sum()
     }
 
     /// The GLM's log-likelihood at β without constants, with its first two derivatives.
     fn common_terms(&self, beta: f64) -> (f64, f64, f64) {
         self.counts.iter().fold((0.0, 0.0, 0.0), |(l, d1, d2), c| {
-            let (a, b, h) = self.family.terms(c, self.eta(c, beta));
+            let (a, b, h) = c.terms(self.eta(c, beta));
             (l + a, d1 + b, d2 + h)
         })
     }
 
     /// One study's log-likelihood with u integrated out (constant excluded),
     /// starting the search for the mode at `mode` and leaving it there.
-    fn integrated(
-        &self,
-        c: &Count,
-        beta: f64,
-        tau: f64,
-        rule: &HermiteRule,
-        mode: &mut f64,
-    ) -> f64 {
+    fn integrated(&self, c: &O, beta: f64, tau: f64, rule: &HermiteRule, mode: &mut f64) -> f64 {
         let base = self.eta(c, beta);
-        let data = |u: f64| self.family.terms(c, base + u);
-        let value = |u: f64| self.family.log_likelihood(c, base + u);
+        let data = |u: f64| c.terms(base + u);
+        let value = |u: f64| c.log_likelihood(base + u);
         let integral = rule.adaptive(data, value, 1.0 / (tau * tau), *mode, &mut []);
         *mode = integral.mode;
         integral.log_integral
@@ -73,33 +65,26 @@ impl RandomIntercept<'_> {
         self.counts
             .iter()
             .map(|c| {
-                let (_, d1, d2) = self.family.terms(c, self.eta(c, beta));
+                let (_, d1, d2) = c.terms(self.eta(c, beta));
                 0.5 * (d2 + d1 * d1)
             })
             .sum()
     }
 }
 
-impl Likelihood for RandomIntercept<'_> {
+impl<O: Outcome> Likelihood for RandomIntercept<'_, O> {
     /// The common-effect fit by Newton's method (the log-likelihood is concave);
-    /// an error when no study has an event, or every participant has one: then
-    /// the estimate is infinite.
+    /// an error when every study's count sits at the same bound (no events,
+    /// or only events): then the estimate is infinite.
     fn common(&self) -> Result<CommonFit> {
-        let events: f64 = self.counts.iter().map(|c| c.events).sum();
-        let non_events: f64 = match self.family {
-            Family::Binomial => self.counts.iter().map(|c| c.trials - c.events).sum(),
-            Family::Poisson => f64::INFINITY,
-        };
-        if events == 0.0 || non_events == 0.0 {
-            let which = if events == 0.0 {
-                "no study has an event"
-            } else {
-                "every participant has the event"
-            };
-            return Err(ErrorKind::InvalidValue(format!(
-                "{which}: the pooled estimate is infinite and cannot be estimated"
-            ))
-            .into());
+        for bound in [Bound::Lower, Bound::Upper] {
+            if self.counts.iter().all(|c| c.bound() == Some(bound)) {
+                return Err(ErrorKind::InvalidValue(format!(
+                    "{}: the pooled estimate is infinite and cannot be estimated",
+                    O::all_at(bound)
+                ))
+                .into());
+            }
         }
         let mut beta = 0.0;
         let (mut ll, mut d1, mut d2) = self.common_terms(beta);
@@ -137,13 +122,12 @@ impl Likelihood for RandomIntercept<'_> {
         let saturated: f64 = self
             .counts
             .iter()
-            .map(|c| self.family.saturated_log_likelihood(c))
+            .map(|c| c.saturated_log_likelihood())
             .sum::<f64>()
             + self.constant();
         let estimates = self.counts.iter().map(|c| {
-            self.family
-                .saturated(c)
-                .map(|(eta, weight)| (eta - c.offset, weight))
+            c.saturated()
+                .map(|(eta, weight)| (eta - c.offset(), weight))
         });
         SaturatedTests::new(self.counts.len(), saturated, common, estimates)
     }

@@ -213,7 +213,6 @@ impl Glmm {
         }
         let model: &dyn Likelihood = if prepared.arms.is_empty() {
             &RandomIntercept {
-                family: prepared.family,
                 counts: &prepared.counts,
             }
         } else {
@@ -366,6 +365,7 @@ impl Prepared {
                     let effect = binary::log_odds_ratio(t)?;
                     if model == GlmmModel::FixedStudy {
                         let count = |events, trials| Count {
+                            family: Family::Binomial,
                             events,
                             trials,
                             offset: 0.0,
@@ -416,6 +416,7 @@ impl Prepared {
 
     fn push(&mut self, events: f64, trials: f64, offset: f64, effect: Effect) {
         self.counts.push(Count {
+            family: self.family,
             events,
             trials,
             offset,

@@ -296,6 +296,10 @@ fn glmm(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    let exact = Glmm::random().model(GlmmModel::ConditionalExact);
+    group.bench_function("odds ratios (CM.EL), random effects", |b| {
+        b.iter(|| exact.fit(GlmmData::Tables(black_box(&tables))).unwrap())
+    });
     let fixed_study = Glmm::random().model(GlmmModel::FixedStudy);
     group.bench_function("odds ratios (UM.FS), random effects", |b| {
         b.iter(|| {

@@ -107,7 +107,8 @@ fn mismatches(name: &str, fit: &GlmmFit, reference: &Value) -> Vec<String> {
 
 /// The cases the engine fits so far.
 fn implemented(case: &Value) -> bool {
-    case["measure"] != "OR" || ["CM.AL", "UM.FS"].contains(&case["model"].as_str().unwrap())
+    case["measure"] != "OR"
+        || ["CM.AL", "UM.FS", "CM.EL"].contains(&case["model"].as_str().unwrap())
 }
 
 /// The reference cases the engine fits so far.
@@ -142,7 +143,7 @@ fn agrees_with_metafor() {
         assert!(random.converged, "{name}");
         checked += 1;
     }
-    assert_eq!(checked, 10);
+    assert_eq!(checked, 13);
     assert!(
         failures.is_empty(),
         "{} mismatches:\n{}",
@@ -252,17 +253,27 @@ fn tables_that_all_separate_the_groups_give_an_error_not_an_infinite_odds_ratio(
             .fit(GlmmData::Tables(&tables))
             .unwrap_err();
         assert!(error.to_string().contains("odds ratio is 0"), "{error}");
+        // Conditionally, each table has the fewest events in group 1 its
+        // margins allow.
+        let error = glmm
+            .model(GlmmModel::ConditionalExact)
+            .fit(GlmmData::Tables(&tables))
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("fewest events in group 1"),
+            "{error}"
+        );
     }
 }
 
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 
-    /// UM.FS is symmetric in the groups (coding ½): swapping them negates the
-    /// estimate and keeps τ², as does swapping events and non-events; any
-    /// tables give a valid fit or the same error both ways.
+    /// UM.FS (coding ½) and CM.EL are symmetric in the groups: swapping them
+    /// negates the estimate and keeps τ², as does swapping events and
+    /// non-events; any tables give a valid fit or the same error both ways.
     #[test]
-    fn um_fs_is_symmetric_in_the_groups(
+    fn um_fs_and_cm_el_are_symmetric_in_the_groups(
         cells in proptest::collection::vec((0u32..=30, 1u32..=30, 0u32..=30, 1u32..=30), 2..12)
     ) {
         let table = |a: u32, n1: u32, c: u32, n2: u32| {
@@ -273,7 +284,8 @@ proptest::proptest! {
         let flipped: Vec<_> = (cells.iter())
             .map(|&(a, n1, c, n2)| table(n1 - a.min(n1), n1, n2 - c.min(n2), n2))
             .collect();
-        let glmm = Glmm::random().model(GlmmModel::FixedStudy);
+        for model in [GlmmModel::FixedStudy, GlmmModel::ConditionalExact] {
+        let glmm = Glmm::random().model(model);
         let fit = glmm.fit(GlmmData::Tables(&tables));
         for other in [&swapped, &flipped] {
             match (&fit, glmm.fit(GlmmData::Tables(other))) {
@@ -295,6 +307,7 @@ proptest::proptest! {
                 }
                 (f, o) => proptest::prop_assert!(false, "swap changed the outcome: {f:?} / {o:?}"),
             }
+        }
         }
     }
 
@@ -461,7 +474,7 @@ fn the_analysis_and_its_json_carry_the_glmm_metafor_fits() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 10);
+    assert_eq!(checked, 13);
     common::assert_agrees(&failures);
 }
 
@@ -584,7 +597,7 @@ fn what_the_glmm_cannot_do_is_refused_in_the_command_lines_words() {
             "--model",
             "UM.RS",
         ],
-        &["UM.RS of odds ratios is not implemented yet; --model UM.FS and CM.AL are"],
+        &["UM.RS of odds ratios is not implemented yet; --model UM.FS, CM.EL and CM.AL are"],
     );
     common::rejects(
         &[

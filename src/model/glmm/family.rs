@@ -137,6 +137,8 @@ pub(crate) trait Outcome: Sync {
     fn log_likelihood(&self, eta: f64) -> f64 {
         self.terms(eta).0
     }
+    /// The third derivative of the log-likelihood in η.
+    fn third(&self, eta: f64) -> f64;
     /// The log-likelihood's constant.
     fn constant(&self) -> f64;
     /// The study's own maximum-likelihood η (offset included) and its
@@ -167,6 +169,10 @@ impl Outcome for Count {
     #[inline]
     fn log_likelihood(&self, eta: f64) -> f64 {
         self.family.log_likelihood(self, eta)
+    }
+
+    fn third(&self, eta: f64) -> f64 {
+        self.family.third(self, eta)
     }
 
     fn constant(&self) -> f64 {

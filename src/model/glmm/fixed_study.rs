@@ -13,7 +13,7 @@ use super::family::{Count, Family};
 use super::intercept::MAX_GLM_ITERATIONS;
 use super::likelihood::{CommonFit, Likelihood, RandomFit, SaturatedTests, random_fit};
 use super::newton::maximise_with_gradient;
-use super::quadrature::HermiteRule;
+use super::quadrature::{HermiteRule, Node, Record, Slope};
 use crate::error::{ErrorKind, Result};
 
 /// One table's two groups as binomial counts (no offsets).
@@ -129,7 +129,7 @@ impl FixedStudy<'_> {
         beta: f64,
         tau: f64,
         rule: &HermiteRule,
-        shares: &mut [f64],
+        nodes: &mut [Node],
     ) -> StudyTerms {
         let p = 1.0 / (tau * tau);
         let (treated, control) = (&arms.treated, &arms.control);
@@ -144,42 +144,43 @@ impl FixedStudy<'_> {
             let (e1, e2) = eta(u);
             FAMILY.log_likelihood(treated, e1) + FAMILY.log_likelihood(control, e2)
         };
-        let integral = rule.adaptive(data, value, p, state.mode, shares);
+        let integral = rule.adaptive(data, value, p, state.mode, Record::Shares(nodes));
         state.mode = integral.mode;
-        let (mode, c) = (integral.mode, integral.curvature);
+        let mode = integral.mode;
         let (e1, e2) = eta(mode);
         let (_, _, h1) = FAMILY.terms(treated, e1);
         let (_, _, h2) = FAMILY.terms(control, e2);
         let (t1, t2) = (FAMILY.third(treated, e1), FAMILY.third(control, e2));
-        let g_uuu = 0.125 * (t1 - t2);
-        // Per parameter (α, β, log τ): g_uθ and g_uuθ at the mode, and the
-        // derivative of the normal density's constant ½ log p − ½ log 2π.
-        let g_u_theta = [0.5 * (h1 - h2), 0.5 * h1, 2.0 * p * mode];
-        let g_uu_theta = [0.25 * (t1 + t2), 0.25 * t1, 2.0 * p];
-        let mut gradient = [0.0, 0.0, -1.0];
-        let mut mode_slope = [0.0; 3];
-        let mut scale_slope = [0.0; 3];
-        for t in 0..3 {
-            mode_slope[t] = g_u_theta[t] / c;
-            let curvature_slope = -(g_uuu * mode_slope[t] + g_uu_theta[t]);
-            gradient[t] -= 0.5 * curvature_slope / c;
-            scale_slope[t] = -0.5 * curvature_slope / c * integral.scale;
-        }
+        // Per parameter (α, β, log τ); the normal density's constant is
+        // ½ log p − ½ log 2π with p = e^(−2 log τ).
+        let slopes = [
+            Slope {
+                g_u: 0.5 * (h1 - h2),
+                g_uu: 0.25 * (t1 + t2),
+                constant: 0.0,
+            },
+            Slope {
+                g_u: 0.5 * h1,
+                g_uu: 0.25 * t1,
+                constant: 0.0,
+            },
+            Slope {
+                g_u: 2.0 * p * mode,
+                g_uu: 2.0 * p,
+                constant: -1.0,
+            },
+        ];
         let (mut mean, mut square, mut second) = (0.0, 0.0, 0.0);
-        for (z, share) in rule.nodes.iter().zip(shares.iter()) {
-            let u = mode + integral.scale * z;
+        let gradient = rule.gradient(&integral, nodes, 0.125 * (t1 - t2), slopes, |u, node| {
+            let share = node.share;
             let (e1, e2) = eta(u);
             let (_, g1, h1) = FAMILY.terms(treated, e1);
             let (_, g2, h2) = FAMILY.terms(control, e2);
-            let g_u = 0.5 * (g1 - g2) - p * u;
-            let g_theta = [g1 + g2, g1, p * u * u];
-            for t in 0..3 {
-                gradient[t] += share * (g_theta[t] + g_u * (mode_slope[t] + scale_slope[t] * z));
-            }
-            mean += share * g_theta[0];
-            square += share * g_theta[0] * g_theta[0];
+            mean += share * (g1 + g2);
+            square += share * (g1 + g2) * (g1 + g2);
             second += share * (h1 + h2);
-        }
+            (0.5 * (g1 - g2) - p * u, [g1 + g2, g1, p * u * u])
+        });
         StudyTerms {
             value: integral.log_integral,
             gradient,
@@ -196,9 +197,9 @@ impl FixedStudy<'_> {
         beta: f64,
         tau: f64,
         rule: &HermiteRule,
-        shares: &mut [f64],
+        nodes: &mut [Node],
     ) -> StudyTerms {
-        let mut at = self.study(arms, state, beta, tau, rule, shares);
+        let mut at = self.study(arms, state, beta, tau, rule, nodes);
         for _ in 0..MAX_GLM_ITERATIONS {
             let step = if at.curvature < 0.0 {
                 -at.gradient[0] / at.curvature
@@ -212,7 +213,7 @@ impl FixedStudy<'_> {
             let mut t = 1.0;
             loop {
                 state.alpha = start.alpha + t * step;
-                let next = self.study(arms, state, beta, tau, rule, shares);
+                let next = self.study(arms, state, beta, tau, rule, nodes);
                 if next.value >= at.value - 1e-14 * at.value.abs() || t < 1e-8 {
                     at = next;
                     break;
@@ -234,9 +235,9 @@ impl FixedStudy<'_> {
         rule: &HermiteRule,
         states: &mut [StudyState],
     ) -> (f64, Vec<f64>) {
-        let shares = || vec![0.0; rule.nodes.len()];
-        let terms = crate::parallel::map_mut_with(states, shares, |shares, i, state| {
-            self.maximised_study(&self.arms[i], state, beta, tau, rule, shares)
+        let nodes = || vec![Node::default(); rule.nodes.len()];
+        let terms = crate::parallel::map_mut_with(states, nodes, |nodes, i, state| {
+            self.maximised_study(&self.arms[i], state, beta, tau, rule, nodes)
         });
         let mut total = (0.0, vec![0.0, 0.0]);
         for t in terms {
@@ -358,7 +359,7 @@ mod tests {
         let rule = HermiteRule::new(7);
         let tables = [arms(0.0, 12.0, 5.0, 14.0), arms(9.0, 30.0, 2.0, 31.0)];
         let model = FixedStudy { arms: &tables };
-        let mut shares = vec![0.0; 7];
+        let mut nodes = vec![Node::default(); 7];
         for a in &tables {
             for at in [[-1.0, 0.3, 0.8], [0.4, -1.2, 2.5], [-2.0, 0.0, 0.2]] {
                 let mut terms_at = |p: [f64; 3]| {
@@ -366,7 +367,7 @@ mod tests {
                         alpha: p[0],
                         mode: 0.0,
                     };
-                    model.study(a, &mut state, p[1], p[2].exp(), &rule, &mut shares)
+                    model.study(a, &mut state, p[1], p[2].exp(), &rule, &mut nodes)
                 };
                 let exact = terms_at(at).gradient;
                 for (t, exact) in exact.iter().enumerate() {

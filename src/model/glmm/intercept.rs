@@ -10,8 +10,8 @@
 
 use super::family::{Bound, Outcome};
 use super::likelihood::{CommonFit, Likelihood, RandomFit, SaturatedTests, random_fit};
-use super::newton::maximise;
-use super::quadrature::HermiteRule;
+use super::newton::maximise_with_gradient;
+use super::quadrature::{HermiteRule, Node, Record, Slope};
 use crate::error::{ErrorKind, Result};
 
 /// The studies' outcomes of a random-intercept model.
@@ -39,24 +39,66 @@ impl<O: Outcome> RandomIntercept<'_, O> {
         })
     }
 
-    /// One study's log-likelihood with u integrated out (constant excluded),
-    /// starting the search for the mode at `mode` and leaving it there.
-    fn integrated(&self, c: &O, beta: f64, tau: f64, rule: &HermiteRule, mode: &mut f64) -> f64 {
+    /// One study's log-likelihood with u integrated out (constant excluded)
+    /// and its exact gradient in (β, log τ), starting the search for the mode
+    /// at `mode` and leaving it there.
+    fn integrated(
+        &self,
+        c: &O,
+        beta: f64,
+        tau: f64,
+        rule: &HermiteRule,
+        mode: &mut f64,
+        nodes: &mut [Node],
+    ) -> (f64, [f64; 2]) {
         let base = self.eta(c, beta);
+        let p = 1.0 / (tau * tau);
         let data = |u: f64| c.terms(base + u);
         let value = |u: f64| c.log_likelihood(base + u);
-        let integral = rule.adaptive(data, value, 1.0 / (tau * tau), *mode, &mut []);
+        let integral = rule.adaptive(data, value, p, *mode, Record::SharesAndSlopes(nodes));
         *mode = integral.mode;
-        integral.log_integral
+        // The curvature is p − ℓ'' at the mode.
+        let (h, t) = (p - integral.curvature, c.third(base + integral.mode));
+        let slopes = [
+            Slope {
+                g_u: h,
+                g_uu: t,
+                constant: 0.0,
+            },
+            Slope {
+                g_u: 2.0 * p * integral.mode,
+                g_uu: 2.0 * p,
+                constant: -1.0,
+            },
+        ];
+        let gradient = rule.gradient(&integral, nodes, t, slopes, |u, node| {
+            (node.slope - p * u, [node.slope, p * u * u])
+        });
+        (integral.log_integral, gradient)
     }
 
-    /// The quadrature log-likelihood at (β, τ), constants excluded. `modes`
-    /// holds each study's mode from the last call: the next search starts
-    /// there (it converges to the same point from anywhere, in fewer steps).
-    fn marginal(&self, beta: f64, tau: f64, rule: &HermiteRule, modes: &mut [f64]) -> f64 {
-        (self.counts.iter().zip(modes))
-            .map(|(c, mode)| self.integrated(c, beta, tau, rule, mode))
-            .sum()
+    /// The quadrature log-likelihood at (β, τ), constants excluded, and its
+    /// gradient in (β, log τ). `modes` holds each study's mode from the last
+    /// call: the next search starts there (it converges to the same point
+    /// from anywhere, in fewer steps).
+    fn marginal(
+        &self,
+        beta: f64,
+        tau: f64,
+        rule: &HermiteRule,
+        modes: &mut [f64],
+    ) -> (f64, Vec<f64>) {
+        let nodes = || vec![Node::default(); rule.nodes.len()];
+        let studies = crate::parallel::map_mut_with(modes, nodes, |nodes, i, mode| {
+            self.integrated(&self.counts[i], beta, tau, rule, mode, nodes)
+        });
+        let mut total = (0.0, vec![0.0, 0.0]);
+        for (value, gradient) in studies {
+            total.0 += value;
+            total.1[0] += gradient[0];
+            total.1[1] += gradient[1];
+        }
+        total
     }
 
     /// The score of τ² at τ² = 0 given β: ½ Σ (ℓ'' + ℓ'²). At most 0 at the
@@ -142,7 +184,7 @@ impl<O: Outcome> Likelihood for RandomIntercept<'_, O> {
         // Parameters β and log τ: unbounded, and near-quadratic in both.
         let modes = std::cell::RefCell::new(vec![0.0; self.counts.len()]);
         let objective = |p: &[f64]| self.marginal(p[0], p[1].exp(), &rule, &mut modes.borrow_mut());
-        let max = maximise(&objective, vec![common.beta, 0.5f64.ln()]);
+        let max = maximise_with_gradient(&objective, vec![common.beta, 0.5f64.ln()]);
         random_fit(&max, self.constant())
     }
 }

@@ -22,6 +22,7 @@
 
 mod family;
 mod fixed_study;
+mod hypergeometric;
 mod intercept;
 mod likelihood;
 mod newton;
@@ -35,12 +36,19 @@ use crate::model::standard_normal;
 use crate::model::tables::ChiSquareTest;
 use family::{Count, Family};
 use fixed_study::{Arms, FixedStudy};
+use hypergeometric::Hypergeometric;
 use intercept::RandomIntercept;
 use likelihood::{Likelihood, RandomFit};
 use statrs::distribution::ContinuousCDF;
 
 /// Quadrature points metafor asks of lme4 (`nAGQ = 7`).
 pub const QUADRATURE_POINTS: usize = 7;
+
+/// Quadrature points for CM.EL, which metafor integrates by R's `integrate()`
+/// to its tolerance rather than by a fixed rule: enough points that the
+/// adaptive rule is that integral to ~1e-11 (the fits of the reference
+/// cases agree with a 40-digit integration to 3e-9 or better).
+pub const EXACT_QUADRATURE_POINTS: usize = 15;
 
 /// metafor's models of two-group tables (`model =` in `rma.glmm`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -211,19 +219,15 @@ impl Glmm {
             )
             .into());
         }
-        let model: &dyn Likelihood = if prepared.arms.is_empty() {
-            &RandomIntercept {
-                counts: &prepared.counts,
-            }
-        } else {
-            &FixedStudy {
-                arms: &prepared.arms,
-            }
+        let (model, points): (&dyn Likelihood, usize) = match &prepared.outcomes {
+            Outcomes::Counts(counts) => (&RandomIntercept { counts }, QUADRATURE_POINTS),
+            Outcomes::Arms(arms) => (&FixedStudy { arms }, QUADRATURE_POINTS),
+            Outcomes::Tables(counts) => (&RandomIntercept { counts }, EXACT_QUADRATURE_POINTS),
         };
         let common = model.common()?;
         let tests = model.saturated_tests(&common);
         let fit = if self.random {
-            model.random(&common, QUADRATURE_POINTS)?
+            model.random(&common, points)?
         } else {
             (&common).into()
         };
@@ -234,7 +238,7 @@ impl Glmm {
             log_likelihood,
             converged,
         } = fit;
-        let points = if tau2 > 0.0 { QUADRATURE_POINTS } else { 0 };
+        let points = if tau2 > 0.0 { points } else { 0 };
         let se = variance.sqrt();
         let z = beta / se;
         let crit = standard_normal().inverse_cdf(0.5 + self.level / 200.0);
@@ -314,71 +318,93 @@ pub struct GlmmFit {
     pub converged: bool,
 }
 
-/// The counts in the model's form, with the effect sizes I² needs.
+/// Each study's outcome in the form its model takes.
+enum Outcomes {
+    /// One count per study: binomial or Poisson (PLO, IRLN, CM.AL, IRR).
+    Counts(Vec<Count>),
+    /// The two groups of each table (UM.FS).
+    Arms(Vec<Arms>),
+    /// Each table's events in group 1 given its margins (CM.EL).
+    Tables(Vec<Hypergeometric>),
+}
+
+/// The studies' outcomes in the model's form, with the effect sizes I² needs.
 struct Prepared {
     measure: Measure,
     model: Option<GlmmModel>,
-    family: Family,
-    counts: Vec<Count>,
-    /// The two groups of each table, for UM.FS (instead of `counts`).
-    arms: Vec<Arms>,
+    outcomes: Outcomes,
     effects: Vec<Effect>,
     excluded: Vec<usize>,
+}
+
+fn count(family: Family, events: f64, trials: f64, offset: f64) -> Count {
+    Count {
+        family,
+        events,
+        trials,
+        offset,
+    }
 }
 
 impl Prepared {
     fn new(data: GlmmData<'_>, model: GlmmModel) -> Result<Self> {
         use crate::effect::{binary, one_group, rates};
-        let mut prepared = Prepared {
-            measure: Measure::Plo,
-            model: None,
-            family: Family::Binomial,
-            counts: Vec::new(),
-            arms: Vec::new(),
-            effects: Vec::new(),
-            excluded: Vec::new(),
-        };
-        match data {
+        use Family::{Binomial, Poisson};
+        let (mut counts, mut effects, mut excluded) = (Vec::new(), Vec::new(), Vec::new());
+        let (measure, model, outcomes) = match data {
             GlmmData::Proportions(arms) => {
                 for p in arms {
-                    prepared.push(p.events, p.n, 0.0, one_group::logit_proportion(p)?);
+                    counts.push(count(Binomial, p.events, p.n, 0.0));
+                    effects.push(one_group::logit_proportion(p)?);
                 }
+                (Measure::Plo, None, Outcomes::Counts(counts))
             }
             GlmmData::Rates(rates) => {
-                (prepared.measure, prepared.family) = (Measure::Irln, Family::Poisson);
                 for r in rates {
-                    prepared.push(r.events, 0.0, r.time.ln(), rates::log_rate(r)?);
+                    counts.push(count(Poisson, r.events, 0.0, r.time.ln()));
+                    effects.push(rates::log_rate(r)?);
                 }
+                (Measure::Irln, None, Outcomes::Counts(counts))
             }
             GlmmData::Tables(tables) => {
-                let built = [GlmmModel::FixedStudy, GlmmModel::ConditionalApproximate];
-                if !built.contains(&model) {
-                    return Err(not_implemented(model, "odds ratios", &built));
-                }
-                (prepared.measure, prepared.model) = (Measure::Or, Some(model));
+                let (mut arms, mut exact) = (Vec::new(), Vec::new());
                 for (i, t) in tables.iter().enumerate() {
                     let events = t.events1 + t.events2;
                     if events == 0.0 || events == t.n1 + t.n2 {
-                        prepared.excluded.push(i);
+                        excluded.push(i);
                         continue;
                     }
-                    let effect = binary::log_odds_ratio(t)?;
-                    if model == GlmmModel::FixedStudy {
-                        let count = |events, trials| Count {
-                            family: Family::Binomial,
-                            events,
-                            trials,
-                            offset: 0.0,
-                        };
-                        prepared.arms.push(Arms {
-                            treated: count(t.events1, t.n1),
-                            control: count(t.events2, t.n2),
-                        });
-                        prepared.effects.push(effect);
-                    } else {
-                        prepared.push(t.events1, events, (t.n1 / t.n2).ln(), effect);
+                    effects.push(binary::log_odds_ratio(t)?);
+                    match model {
+                        GlmmModel::FixedStudy => arms.push(Arms {
+                            treated: count(Binomial, t.events1, t.n1, 0.0),
+                            control: count(Binomial, t.events2, t.n2, 0.0),
+                        }),
+                        GlmmModel::ConditionalExact => {
+                            exact.push(Hypergeometric::new(t.events1, t.n1, t.events2, t.n2))
+                        }
+                        GlmmModel::ConditionalApproximate => {
+                            counts.push(count(Binomial, t.events1, events, (t.n1 / t.n2).ln()))
+                        }
+                        GlmmModel::RandomStudy => {
+                            return Err(not_implemented(
+                                model,
+                                "odds ratios",
+                                &[
+                                    GlmmModel::FixedStudy,
+                                    GlmmModel::ConditionalExact,
+                                    GlmmModel::ConditionalApproximate,
+                                ],
+                            ));
+                        }
                     }
                 }
+                let outcomes = match model {
+                    GlmmModel::FixedStudy => Outcomes::Arms(arms),
+                    GlmmModel::ConditionalExact => Outcomes::Tables(exact),
+                    _ => Outcomes::Counts(counts),
+                };
+                (Measure::Or, Some(model), outcomes)
             }
             GlmmData::RatePairs(pairs) => {
                 // Given the total, group 1's events are binomial: the
@@ -393,35 +419,27 @@ impl Prepared {
                         &[GlmmModel::ConditionalExact],
                     ));
                 }
-                let model = GlmmModel::ConditionalExact;
-                (prepared.measure, prepared.model) = (Measure::Irr, Some(model));
                 for (i, r) in pairs.iter().enumerate() {
                     let events = r.treatment.events + r.control.events;
                     if events == 0.0 {
-                        prepared.excluded.push(i);
+                        excluded.push(i);
                         continue;
                     }
                     let offset = (r.treatment.time / r.control.time).ln();
-                    prepared.push(
-                        r.treatment.events,
-                        events,
-                        offset,
-                        rates::log_rate_ratio(r)?,
-                    );
+                    counts.push(count(Binomial, r.treatment.events, events, offset));
+                    effects.push(rates::log_rate_ratio(r)?);
                 }
+                let model = Some(GlmmModel::ConditionalExact);
+                (Measure::Irr, model, Outcomes::Counts(counts))
             }
-        }
-        Ok(prepared)
-    }
-
-    fn push(&mut self, events: f64, trials: f64, offset: f64, effect: Effect) {
-        self.counts.push(Count {
-            family: self.family,
-            events,
-            trials,
-            offset,
-        });
-        self.effects.push(effect);
+        };
+        Ok(Prepared {
+            measure,
+            model,
+            outcomes,
+            effects,
+            excluded,
+        })
     }
 
     /// Why studies were left out, for messages.
@@ -437,11 +455,14 @@ impl Prepared {
 /// The refusal of a model of two-group tables not built yet, naming those that are.
 fn not_implemented(model: GlmmModel, of: &str, built: &[GlmmModel]) -> crate::Error {
     let names: Vec<&str> = built.iter().map(|m| m.name()).collect();
-    let verb = if built.len() == 1 { "is" } else { "are" };
+    let (listed, verb) = match names.split_last() {
+        Some((last, [])) => (last.to_string(), "is"),
+        Some((last, rest)) => (format!("{} and {last}", rest.join(", ")), "are"),
+        None => (String::new(), "are"),
+    };
     ErrorKind::InvalidSetting(format!(
-        "the GLMM {model} of {of} is not implemented yet; {} {} {verb}",
-        crate::Setting::GlmmModel,
-        names.join(" and ")
+        "the GLMM {model} of {of} is not implemented yet; {} {listed} {verb}",
+        crate::Setting::GlmmModel
     ))
     .into()
 }

@@ -1,7 +1,8 @@
 //! Maximising a smooth function of a few parameters by Newton's method with
-//! finite-difference derivatives: the GLMM objectives are adaptive quadratures
-//! whose nodes move with the parameters, so their exact derivatives are those
-//! of the function evaluated, which differences give to ~1e-8.
+//! its exact gradient and the Hessian from differences of that gradient: the
+//! GLMM objectives are adaptive quadratures whose nodes move with the
+//! parameters, whose gradients follow the nodes (quadrature.rs) but whose
+//! second derivatives would need fourth derivatives of the data.
 
 use crate::model::linalg::Cholesky;
 
@@ -16,32 +17,16 @@ pub(crate) struct Maximum {
 }
 
 const GRADIENT_STEP: f64 = 1e-4;
-const HESSIAN_STEP: f64 = 1e-3;
 /// Richardson's steps (h and h/2) for the Hessian reported with the maximum.
 const FINAL_STEP: f64 = 1e-2;
 const MAX_ITERATIONS: usize = 200;
 const MAX_STEP: f64 = 1.0;
 const STEP_TOLERANCE: f64 = 1e-10;
 
-/// The maximum of `f` from `start`. Each parameter should be on a scale where
-/// a change of 1e-4 is small and 1e-2 still nearly quadratic.
-pub(crate) fn maximise(f: &impl Fn(&[f64]) -> f64, start: Vec<f64>) -> Maximum {
-    search(
-        start,
-        |x| (f(x), Vec::new()),
-        |x, value, _| {
-            (
-                gradient(f, x),
-                second_differences(f, x, value, HESSIAN_STEP),
-            )
-        },
-        |x, value| richardson_hessian(f, x, value),
-    )
-}
-
 /// The maximum of `f`, which gives its value and exact gradient, from
 /// `start`: Newton's method with the Hessian from differences of the
-/// gradient, far fewer evaluations than [`maximise`] needs.
+/// gradient. Each parameter should be on a scale where a change of 1e-4 is
+/// small and 1e-2 still nearly quadratic.
 pub(crate) fn maximise_with_gradient(
     f: &impl Fn(&[f64]) -> (f64, Vec<f64>),
     start: Vec<f64>,
@@ -158,48 +143,6 @@ fn gradient_differences(gradient: &impl Fn(&[f64]) -> Vec<f64>, x: &[f64], h: f6
     hessian
 }
 
-fn gradient(f: &impl Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
-    (0..x.len())
-        .map(|i| {
-            let up = shifted(x, &[(i, GRADIENT_STEP)]);
-            let down = shifted(x, &[(i, -GRADIENT_STEP)]);
-            (f(&up) - f(&down)) / (2.0 * GRADIENT_STEP)
-        })
-        .collect()
-}
-
-/// Central second differences with step `h`.
-fn second_differences(f: &impl Fn(&[f64]) -> f64, x: &[f64], at: f64, h: f64) -> Vec<f64> {
-    let m = x.len();
-    let mut hessian = vec![0.0; m * m];
-    for i in 0..m {
-        let up = f(&shifted(x, &[(i, h)]));
-        let down = f(&shifted(x, &[(i, -h)]));
-        hessian[i * m + i] = (up - 2.0 * at + down) / (h * h);
-        for j in 0..i {
-            let pp = f(&shifted(x, &[(i, h), (j, h)]));
-            let pm = f(&shifted(x, &[(i, h), (j, -h)]));
-            let mp = f(&shifted(x, &[(i, -h), (j, h)]));
-            let mm = f(&shifted(x, &[(i, -h), (j, -h)]));
-            let cross = (pp - pm - mp + mm) / (4.0 * h * h);
-            hessian[i * m + j] = cross;
-            hessian[j * m + i] = cross;
-        }
-    }
-    hessian
-}
-
-/// Second differences at h and h/2 combined to cancel the h² error.
-fn richardson_hessian(f: &impl Fn(&[f64]) -> f64, x: &[f64], at: f64) -> Vec<f64> {
-    let coarse = second_differences(f, x, at, FINAL_STEP);
-    let fine = second_differences(f, x, at, FINAL_STEP / 2.0);
-    coarse
-        .iter()
-        .zip(&fine)
-        .map(|(c, f)| (4.0 * f - c) / 3.0)
-        .collect()
-}
-
 fn shifted(x: &[f64], by: &[(usize, f64)]) -> Vec<f64> {
     let mut y = x.to_vec();
     for &(i, h) in by {
@@ -218,9 +161,10 @@ mod tests {
         // Hessian [[−2, 1], [1, −4]] there.
         let f = |p: &[f64]| {
             let (a, b) = (p[0] - 1.0, p[1] + 0.5);
-            -a * a - 2.0 * b * b - a.powi(4) + a * b
+            let value = -a * a - 2.0 * b * b - a.powi(4) + a * b;
+            (value, vec![-2.0 * a - 4.0 * a.powi(3) + b, -4.0 * b + a])
         };
-        let max = maximise(&f, vec![0.0, 0.0]);
+        let max = maximise_with_gradient(&f, vec![0.0, 0.0]);
         assert!(max.converged);
         assert!((max.at[0] - 1.0).abs() < 1e-9 && (max.at[1] + 0.5).abs() < 1e-9);
         for (h, e) in max.hessian.iter().zip([-2.0, 1.0, 1.0, -4.0]) {

@@ -42,6 +42,22 @@ impl HermiteRule {
     }
 }
 
+/// A quadrature node's share of the integral and the data's slope ℓ'(u) there.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Node {
+    pub share: f64,
+    pub slope: f64,
+}
+
+/// What [`HermiteRule::adaptive`] keeps of its nodes.
+#[derive(Debug)]
+pub(crate) enum Record<'a> {
+    /// Each node's share of the integral.
+    Shares(&'a mut [Node]),
+    /// Each node's share and the data's slope there.
+    SharesAndSlopes(&'a mut [Node]),
+}
+
 /// One study's integral over its random effect u ~ N(0, 1/precision) by
 /// adaptive Gauss–Hermite quadrature: the rule centred at the mode of the
 /// integrand and scaled by its curvature there, as lme4's `glmer(nAGQ = n)`.
@@ -61,15 +77,14 @@ impl HermiteRule {
     /// Integrates exp(ℓ(u)) N(u; 0, 1/precision) du, where `data(u)` gives ℓ
     /// and its first two derivatives, `value(u)` ℓ alone (cheaper, at the
     /// nodes), and ℓ is concave. The search for the mode starts at `start`.
-    /// When `posterior` is not empty, it receives the nodes' shares of the
-    /// integral (summing to 1), for moments of u.
+    /// `record` says what to keep of the nodes for the gradient.
     pub fn adaptive(
         &self,
         data: impl Fn(f64) -> (f64, f64, f64),
         value: impl Fn(f64) -> f64,
         precision: f64,
         start: f64,
-        posterior: &mut [f64],
+        record: Record<'_>,
     ) -> Adaptive {
         let h = |u: f64| value(u) - 0.5 * precision * u * u;
         let mut u = start;
@@ -97,15 +112,24 @@ impl HermiteRule {
         let scale = std::f64::consts::SQRT_2 / curvature.sqrt();
         let peak = h(u);
         let mut sum = 0.0;
-        for (j, (z, w)) in self.nodes.iter().zip(&self.weights).enumerate() {
-            let term = w * (z * z + h(u + scale * z) - peak).exp();
-            if let Some(p) = posterior.get_mut(j) {
-                *p = term;
-            }
-            sum += term;
+        let (nodes, slopes) = match record {
+            Record::Shares(nodes) => (nodes, false),
+            Record::SharesAndSlopes(nodes) => (nodes, true),
+        };
+        for ((z, w), node) in self.nodes.iter().zip(&self.weights).zip(nodes.iter_mut()) {
+            let at = u + scale * z;
+            let l = if slopes {
+                let (l, slope, _) = data(at);
+                node.slope = slope;
+                l
+            } else {
+                value(at)
+            };
+            node.share = w * (z * z + l - 0.5 * precision * at * at - peak).exp();
+            sum += node.share;
         }
-        for p in posterior.iter_mut() {
-            *p /= sum;
+        for node in nodes.iter_mut() {
+            node.share /= sum;
         }
         Adaptive {
             log_integral: peak + (scale * sum).ln()
@@ -114,6 +138,55 @@ impl HermiteRule {
             scale,
             curvature,
         }
+    }
+}
+
+/// How the log of an adaptive quadrature moves with a parameter θ, through
+/// the data and through its nodes, which follow the mode û and the curvature
+/// c = −g''(û) of the integrand's log g (prior included).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Slope {
+    /// ∂g_u/∂θ at the mode.
+    pub g_u: f64,
+    /// ∂g_uu/∂θ at the mode.
+    pub g_uu: f64,
+    /// The derivative of the normal density's constant (½ log p − ½ log 2π).
+    pub constant: f64,
+}
+
+impl HermiteRule {
+    /// The exact derivatives of `integral`'s log in N parameters, given
+    /// g_uuu at the mode, each parameter's [`Slope`], and at each node u
+    /// (given the node) g_u(u) and each ∂g/∂θ(u). For θ:
+    /// û' = g_uθ / c, c' = −(g_uuu û' + g_uuθ), s' = −s c' / 2c, and
+    /// d log I/dθ = constant' − c'/2c + Σⱼ pⱼ [g_θ(uⱼ) + g_u(uⱼ) (û' + s' zⱼ)].
+    pub fn gradient<const N: usize>(
+        &self,
+        integral: &Adaptive,
+        nodes: &[Node],
+        g_uuu: f64,
+        slopes: [Slope; N],
+        mut at_node: impl FnMut(f64, &Node) -> (f64, [f64; N]),
+    ) -> [f64; N] {
+        let c = integral.curvature;
+        let mut gradient = [0.0; N];
+        let mut mode_slope = [0.0; N];
+        let mut scale_slope = [0.0; N];
+        for t in 0..N {
+            mode_slope[t] = slopes[t].g_u / c;
+            let curvature_slope = -(g_uuu * mode_slope[t] + slopes[t].g_uu);
+            gradient[t] = slopes[t].constant - 0.5 * curvature_slope / c;
+            scale_slope[t] = -0.5 * curvature_slope / c * integral.scale;
+        }
+        for (z, node) in self.nodes.iter().zip(nodes) {
+            let u = integral.mode + integral.scale * z;
+            let (g_u, g_theta) = at_node(u, node);
+            for t in 0..N {
+                gradient[t] +=
+                    node.share * (g_theta[t] + g_u * (mode_slope[t] + scale_slope[t] * z));
+            }
+        }
+        gradient
     }
 }
 

@@ -141,6 +141,12 @@ pub(crate) fn method_note(pooled: &GlmmPooled) -> String {
     let integration = match fit.quadrature_points {
         0 => "tau^2 = 0 at the maximum: nothing integrated".to_string(),
         1 => "the Laplace approximation".to_string(),
+        n if fit.model == Some(GlmmModel::ConditionalExact) && fit.measure == Measure::Or => {
+            format!(
+                "adaptive Gauss-Hermite quadrature with {n} points per study, the exact integral \
+                 to ~1e-11, which metafor evaluates by numerical integration"
+            )
+        }
         n => format!("adaptive Gauss-Hermite quadrature with {n} points per study"),
     };
     format!(

@@ -16,6 +16,7 @@ if ! Rscript -e 'library(lme4); library(BiasedUrn); library(numDeriv)' >/dev/nul
 fi
 Rscript tests/reference/glmm/generate.R "$(pwd)"
 python3 tests/reference/glmm/hessian.py "$(pwd)"
+python3 tests/reference/glmm/conditional_exact.py "$(pwd)"
 Rscript tests/reference/glmm/clopper_pearson.R "$(pwd)"
 # The MCMC cross-check of the Bayesian model (a few minutes: Stan). Debian's
 # r-cran-bh keeps Boost in /usr/include, where rstan does not look.

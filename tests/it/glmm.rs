@@ -239,6 +239,29 @@ fn one_table_under_um_fs_gives_its_own_odds_ratio() {
 }
 
 #[test]
+fn cm_el_refuses_tables_too_large_to_tabulate_and_says_what_fits_them() {
+    let tables = [
+        TwoByTwo::new(3e7, 9e7, 2.9e7, 9e7).unwrap(),
+        TwoByTwo::new(3.0, 10.0, 4.0, 12.0).unwrap(),
+    ];
+    let error = Glmm::random()
+        .model(GlmmModel::ConditionalExact)
+        .fit(GlmmData::Tables(&tables))
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("UM.FS and CM.AL fit tables of any size"),
+        "{error}"
+    );
+    let fit = Glmm::random()
+        .model(GlmmModel::FixedStudy)
+        .fit(GlmmData::Tables(&tables))
+        .unwrap();
+    assert!(fit.estimate.is_finite());
+}
+
+#[test]
 fn tables_that_all_separate_the_groups_give_an_error_not_an_infinite_odds_ratio() {
     // No events among the treated anywhere (or the controls' only events):
     // the likelihood rises without end as the odds ratio falls to 0.

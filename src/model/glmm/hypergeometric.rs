@@ -13,6 +13,16 @@ use super::family::{Bound, Outcome};
 /// 1e-19 each to the normalising sum.
 const NEGLIGIBLE: f64 = -44.0;
 
+/// The possible counts of all tables together that CM.EL tabulates (8 bytes
+/// each): beyond them, tables of millions of events would take gigabytes.
+pub(crate) const MAX_SUPPORT: f64 = 2e7;
+
+/// How many counts of group 1 a table's margins allow.
+pub(crate) fn support(a: f64, n1: f64, c: f64, n2: f64) -> f64 {
+    let m1 = a + c;
+    n1.min(m1) - (m1 - n2).max(0.0) + 1.0
+}
+
 /// One table's events in group 1 given its margins.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Hypergeometric {

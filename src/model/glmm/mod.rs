@@ -36,7 +36,7 @@ use crate::model::standard_normal;
 use crate::model::tables::ChiSquareTest;
 use family::{Count, Family};
 use fixed_study::{Arms, FixedStudy};
-use hypergeometric::Hypergeometric;
+use hypergeometric::{Hypergeometric, MAX_SUPPORT};
 use intercept::RandomIntercept;
 use likelihood::{Likelihood, RandomFit};
 use statrs::distribution::ContinuousCDF;
@@ -367,6 +367,9 @@ impl Prepared {
                 (Measure::Irln, None, Outcomes::Counts(counts))
             }
             GlmmData::Tables(tables) => {
+                if model == GlmmModel::ConditionalExact {
+                    check_support(tables)?;
+                }
                 let (mut arms, mut exact) = (Vec::new(), Vec::new());
                 for (i, t) in tables.iter().enumerate() {
                     let events = t.events1 + t.events2;
@@ -450,6 +453,23 @@ impl Prepared {
             _ => "there are no studies",
         }
     }
+}
+
+/// CM.EL tabulates every count each table's margins allow: refuse tables
+/// too large for that, naming the models that fit them.
+fn check_support(tables: &[TwoByTwo]) -> Result<()> {
+    let total: f64 = (tables.iter())
+        .map(|t| hypergeometric::support(t.events1, t.n1, t.events2, t.n2))
+        .sum();
+    if total > MAX_SUPPORT {
+        return Err(ErrorKind::InvalidValue(format!(
+            "the GLMM CM.EL tabulates every count of group 1 each table's margins allow: these \
+             tables allow {total:.0} in all, more than the {MAX_SUPPORT:.0} it handles; UM.FS and \
+             CM.AL fit tables of any size"
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// The refusal of a model of two-group tables not built yet, naming those that are.

@@ -12,7 +12,7 @@
 use super::family::{Count, Family};
 use super::intercept::MAX_GLM_ITERATIONS;
 use super::likelihood::{CommonFit, Likelihood, RandomFit, SaturatedTests, random_fit};
-use super::newton::maximise_with_gradient;
+use super::newton::{maximise_concave, maximise_with_gradient};
 use super::quadrature::{HermiteRule, Node, Record, Slope};
 use crate::error::{ErrorKind, Result};
 
@@ -64,29 +64,15 @@ impl FixedStudy<'_> {
         let (mut ll, mut d1, mut d2) = (0.0, 0.0, 0.0);
         for (arms, alpha) in self.arms.iter().zip(alphas) {
             let terms = |a: f64| {
-                let t = FAMILY.terms(&arms.treated, a + beta);
-                let c = FAMILY.terms(&arms.control, a);
-                (t, c)
+                let (t, c) = (
+                    FAMILY.terms(&arms.treated, a + beta),
+                    FAMILY.terms(&arms.control, a),
+                );
+                (t.0 + c.0, t.1 + c.1, t.2 + c.2)
             };
-            let mut at = terms(*alpha);
-            for _ in 0..MAX_GLM_ITERATIONS {
-                let step = -(at.0.1 + at.1.1) / (at.0.2 + at.1.2);
-                let mut t = 1.0;
-                let value = at.0.0 + at.1.0;
-                let next = loop {
-                    let next = terms(*alpha + t * step);
-                    if next.0.0 + next.1.0 >= value - 1e-14 * value.abs() || t < 1e-10 {
-                        break next;
-                    }
-                    t *= 0.5;
-                };
-                *alpha += t * step;
-                at = next;
-                if (t * step).abs() <= 1e-13 * alpha.abs().max(1.0) {
-                    break;
-                }
-            }
-            let ((lt, gt, ht), (lc, _, hc)) = at;
+            (*alpha, _) = maximise_concave(terms, *alpha);
+            let (lt, gt, ht) = FAMILY.terms(&arms.treated, *alpha + beta);
+            let (lc, _, hc) = FAMILY.terms(&arms.control, *alpha);
             ll += lt + lc;
             d1 += gt;
             d2 += ht - ht * ht / (ht + hc);
@@ -273,26 +259,7 @@ impl Likelihood for FixedStudy<'_> {
                 (p / (1.0 - p)).ln()
             })
             .collect();
-        let mut beta = 0.0;
-        let (mut ll, mut d1, mut d2) = self.common_profile(beta, &mut alphas);
-        for _ in 0..MAX_GLM_ITERATIONS {
-            let step = -d1 / d2;
-            let mut t = 1.0;
-            let (next, terms) = loop {
-                let next = beta + t * step;
-                let terms = self.common_profile(next, &mut alphas);
-                if terms.0 >= ll - 1e-13 * ll.abs() || t < 1e-10 {
-                    break (next, terms);
-                }
-                t *= 0.5;
-            };
-            let moved = (next - beta).abs();
-            beta = next;
-            (ll, d1, d2) = terms;
-            if moved < 1e-13 * beta.abs().max(1.0) {
-                break;
-            }
-        }
+        let (beta, (ll, _, d2)) = maximise_concave(|b| self.common_profile(b, &mut alphas), 0.0);
         Ok(CommonFit {
             beta,
             variance: -1.0 / d2,

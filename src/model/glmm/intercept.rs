@@ -10,7 +10,7 @@
 
 use super::family::{Bound, Outcome};
 use super::likelihood::{CommonFit, Likelihood, RandomFit, SaturatedTests, random_fit};
-use super::newton::maximise_with_gradient;
+use super::newton::{maximise_concave, maximise_with_gradient};
 use super::quadrature::{HermiteRule, Node, Record, Slope};
 use crate::error::{ErrorKind, Result};
 
@@ -128,26 +128,7 @@ impl<O: Outcome> Likelihood for RandomIntercept<'_, O> {
                 .into());
             }
         }
-        let mut beta = 0.0;
-        let (mut ll, mut d1, mut d2) = self.common_terms(beta);
-        for _ in 0..MAX_GLM_ITERATIONS {
-            let step = -d1 / d2;
-            let mut t = 1.0;
-            let (next, terms) = loop {
-                let next = beta + t * step;
-                let terms = self.common_terms(next);
-                if terms.0 >= ll - 1e-13 * ll.abs() || t < 1e-10 {
-                    break (next, terms);
-                }
-                t *= 0.5;
-            };
-            let moved = (next - beta).abs();
-            beta = next;
-            (ll, d1, d2) = terms;
-            if moved < 1e-13 * beta.abs().max(1.0) {
-                break;
-            }
-        }
+        let (beta, (ll, _, d2)) = maximise_concave(|b| self.common_terms(b), 0.0);
         Ok(CommonFit {
             beta,
             variance: -1.0 / d2,

@@ -23,6 +23,34 @@ const MAX_ITERATIONS: usize = 200;
 const MAX_STEP: f64 = 1.0;
 const STEP_TOLERANCE: f64 = 1e-10;
 
+/// The maximum of a concave function of one parameter by Newton's method
+/// with step halving, from `start`: where it is and `f`'s value and first two
+/// derivatives there.
+pub(crate) fn maximise_concave(
+    mut f: impl FnMut(f64) -> (f64, f64, f64),
+    start: f64,
+) -> (f64, (f64, f64, f64)) {
+    let mut x = start;
+    let mut at = f(x);
+    for _ in 0..MAX_ITERATIONS {
+        let step = -at.1 / at.2;
+        let mut t = 1.0;
+        let next = loop {
+            let next = f(x + t * step);
+            if next.0 >= at.0 - 1e-13 * at.0.abs() || t < 1e-10 {
+                break next;
+            }
+            t *= 0.5;
+        };
+        x += t * step;
+        at = next;
+        if (t * step).abs() < 1e-13 * x.abs().max(1.0) {
+            break;
+        }
+    }
+    (x, at)
+}
+
 /// The maximum of `f`, which gives its value and exact gradient, from
 /// `start`: Newton's method with the Hessian from differences of the
 /// gradient. Each parameter should be on a scale where a change of 1e-4 is

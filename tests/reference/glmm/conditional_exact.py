@@ -36,6 +36,9 @@ import sys
 
 import mpmath as mp
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hessian import newton_2d  # noqa: E402
+
 mp.mp.dps = 40
 NEGLIGIBLE = -110  # terms below e^-110 of the largest add nothing at 40 digits
 
@@ -180,24 +183,9 @@ def random_loglik(tables, beta, tau):
 
 def random_fit(tables, beta, tau):
     f = lambda b, s: random_loglik(tables, b, s)
-    e = mp.mpf("1e-12")
-    for _ in range(50):
-        f0 = f(beta, tau)
-        fbp, fbm, ftp, ftm = f(beta + e, tau), f(beta - e, tau), f(beta, tau + e), f(beta, tau - e)
-        fbt = (f(beta + e, tau + e) - f(beta + e, tau - e) - f(beta - e, tau + e)
-               + f(beta - e, tau - e)) / (4 * e ** 2)
-        gb, gt = (fbp - fbm) / (2 * e), (ftp - ftm) / (2 * e)
-        hbb, htt = (fbp - 2 * f0 + fbm) / e ** 2, (ftp - 2 * f0 + ftm) / e ** 2
-        det = hbb * htt - fbt ** 2
-        db, dt = -(htt * gb - fbt * gt) / det, -(hbb * gt - fbt * gb) / det
-        beta, tau = beta + db, tau + dt
-        print("  step", mp.nstr(db, 3), mp.nstr(dt, 3), "gradient", mp.nstr(gb, 3), mp.nstr(gt, 3), flush=True)
-        if max(abs(db), abs(dt)) < mp.mpf("1e-16"):
-            break
-    else:
-        raise RuntimeError("(beta, tau) did not converge")
-    se = mp.sqrt(-htt / (hbb * htt - fbt ** 2))
-    return beta, tau, se, f(beta, tau), (gb, gt)
+    beta, tau, value, (hbb, hbt, htt), gradient = newton_2d(f, beta, tau, mp.mpf("1e-12"), mp.mpf("1e-16"))
+    se = mp.sqrt(-htt / (hbb * htt - hbt ** 2))
+    return beta, tau, se, value, gradient
 
 
 def score_of_tau2_at_zero(tables, beta):

@@ -182,7 +182,13 @@ def fixed_study_maximum(tables, beta, tau):
         p = (c + mp.mpf("0.5")) / (n2 + 1)
         alphas.append(mp.log(p / (1 - p)))
     f = lambda b, t: fixed_study_profile(tables, b, t, alphas)
-    e = mp.mpf("1e-10")
+    return newton_2d(f, beta, tau, mp.mpf("1e-10"), mp.mpf("1e-18"))
+
+
+def newton_2d(f, beta, tau, e, tolerance):
+    """The maximum of f(beta, tau) by Newton's method with central differences
+    of step e, until a step is below tolerance: (beta, tau), f there, the
+    Hessian (f_bb, f_bt, f_tt) and the gradient of the last iteration."""
     for _ in range(50):
         f0 = f(beta, tau)
         fbp, fbm, ftp, ftm = f(beta + e, tau), f(beta - e, tau), f(beta, tau + e), f(beta, tau - e)
@@ -193,12 +199,10 @@ def fixed_study_maximum(tables, beta, tau):
         det = hbb * htt - fbt ** 2
         db, dt = -(htt * gb - fbt * gt) / det, -(hbb * gt - fbt * gb) / det
         beta, tau = beta + db, tau + dt
-        print("  step", mp.nstr(db, 3), mp.nstr(dt, 3), "gradient", mp.nstr(gb, 3), mp.nstr(gt, 3))
-        if max(abs(db), abs(dt)) < mp.mpf("1e-18"):
-            break
-    else:
-        raise RuntimeError("(beta, tau) did not converge")
-    return beta, tau, f(beta, tau), (hbb, fbt, htt), (gb, gt)
+        print("  step", mp.nstr(db, 3), mp.nstr(dt, 3), "gradient", mp.nstr(gb, 3), mp.nstr(gt, 3), flush=True)
+        if max(abs(db), abs(dt)) < tolerance:
+            return beta, tau, f(beta, tau), (hbb, fbt, htt), (gb, gt)
+    raise RuntimeError("(beta, tau) did not converge")
 
 
 def fixed_study_case(root, case, z975):

@@ -91,11 +91,17 @@ def test_the_readme_example_prints_what_the_readme_shows(tmp_path):
 def test_glmms_agree_with_rma_glmm():
     with open(os.path.join(ROOT, "tests", "reference", "glmm", "glmm.json")) as fh:
         cases = json.load(fh)["cases"]
-    chosen = {("pritz1997", "PLO"): {}, ("hahn2001", "OR"): {"glmm_model": "CM.AL"}}
+    # One case per model; bcg's UM.FS is the default model of odds ratios.
+    chosen = {
+        ("pritz1997", "PLO", "UM.RS"): {},
+        ("hahn2001", "OR", "CM.AL"): {"glmm_model": "CM.AL"},
+        ("bcg", "OR", "UM.FS"): {},
+        ("nielweise2007", "OR", "CM.EL"): {"glmm_model": "CM.EL"},
+    }
     checked = 0
     for case in cases:
-        extra = chosen.get((case["dataset"], case["measure"]))
-        if extra is None or (case["measure"] == "OR" and case["model"] != "CM.AL"):
+        extra = chosen.get((case["dataset"], case["measure"], case["model"]))
+        if extra is None:
             continue
         result = cochran.analyze(os.path.join(ROOT, case["csv"]), measure=case["measure"],
                                  method="GLMM", **extra)
@@ -105,4 +111,4 @@ def test_glmms_agree_with_rma_glmm():
             assert close(getattr(result, key), reference[field]), (case["dataset"], key)
         assert result.summary().startswith("Random-effects GLMM")
         checked += 1
-    assert checked == 2
+    assert checked == 4

@@ -110,6 +110,8 @@ function request() {
     file_name: state.name,
     measure: value("measure"),
     method: value("method"),
+    // The model of 2×2 tables belongs to the GLMM of odds ratios only (others refuse it).
+    glmm_model: value("method") === "GLMM" && value("measure") === "OR" ? value("glmm_model") : "",
     test: value("test"),
     // The correlation belongs to before/after designs only (others refuse it).
     r: ["MC", "SMCC", "SMCR", "SMCRD", "MCD"].includes(value("measure")) ? value("r") : "",

@@ -334,6 +334,7 @@ pub fn command_line(request: &Request) -> String {
         }
     };
     flag("method", &unless(&settings.method, "REML"));
+    flag("model", &settings.glmm_model);
     flag("test", &unless(&settings.test, "z"));
     if let Some(level) = settings.level.filter(|l| *l != 95.0) {
         flag("level", &level.to_string());

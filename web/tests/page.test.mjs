@@ -136,6 +136,22 @@ await test("a GLMM of proportions matches the command line, and its forest plot 
   assert.equal(readFileSync(saved, "utf8"), readFileSync(svgPath, "utf8"), "the downloaded SVG is the command line's");
 });
 
+await test("a GLMM of odds ratios by each model matches the command line", async (page) => {
+  for (const model of ["", "CM.EL", "CM.AL"]) {
+    // A fresh page each time: the previous result is not read for this one.
+    await page.goto(page_url);
+    await page.setInputFiles("#file", join(root, "datasets/bcg.csv"));
+    await page.selectOption("#measure", "OR");
+    await page.selectOption("#method", "GLMM");
+    await page.selectOption("#glmm_model", model);
+    await page.click("#run");
+    const args = ["datasets/bcg.csv", "--measure", "OR", "--method", "GLMM", ...(model ? ["--model", model] : [])];
+    agree(await shown(page), cliJson(args), `bcg GLMM ${model || "UM.FS"}`);
+    const command = `cochran analyze bcg.csv --measure OR --method GLMM${model ? ` --model ${model}` : ""}`;
+    assert.equal(await page.inputValue("#command"), command);
+  }
+});
+
 await test("text in a numeric cell is shown with its line and column", async (page) => {
   await page.click("summary");
   await page.fill("#paste", "study,yi,vi\nA,0.1,0.01\nB,abc,0.02\n");

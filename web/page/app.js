@@ -53,12 +53,16 @@ function setFile(name, bytes) {
 // The columns the measure needs, each with the file's column it is read
 // from: found, recognised, or guessed (and then put in the column mapping,
 // as the command line's --columns would take it).
+let inspections = 0;
 async function inspect() {
+  // A file loaded and a measure changed at once start two inspections: only
+  // the latest may fill the mapping (an older one would map the old measure's columns).
+  const mine = ++inspections;
   const box = document.getElementById("mapping");
   box.innerHTML = "";
   if (!state.bytes) return;
   const response = await analyse({ ...request(), columns: "", inspect: true }, state.bytes);
-  if (!response.ok) return;
+  if (mine !== inspections || !response.ok) return;
   const table = document.createElement("table");
   table.className = "mapping";
   const caption = document.createElement("caption");

@@ -10,7 +10,6 @@
 //! per evaluation, and the profile's curvature in β is the full model's.
 
 use super::family::{Count, Family};
-use super::intercept::MAX_GLM_ITERATIONS;
 use super::likelihood::{CommonFit, Likelihood, RandomFit, SaturatedTests, random_fit};
 use super::newton::{maximise_concave, maximise_with_gradient};
 use super::quadrature::{HermiteRule, Node, Record, Slope};
@@ -30,6 +29,8 @@ pub(crate) struct FixedStudy<'a> {
 }
 
 const FAMILY: Family = Family::Binomial;
+/// Newton steps allowed for one study's α given (β, τ).
+const MAX_STUDY_ITERATIONS: usize = 100;
 
 /// One study's integrated log-likelihood at (αᵢ, β, log τ), its exact
 /// gradient in those three, and an approximate second derivative in αᵢ (for
@@ -186,7 +187,7 @@ impl FixedStudy<'_> {
         nodes: &mut [Node],
     ) -> StudyTerms {
         let mut at = self.study(arms, state, beta, tau, rule, nodes);
-        for _ in 0..MAX_GLM_ITERATIONS {
+        for _ in 0..MAX_STUDY_ITERATIONS {
             let step = if at.curvature < 0.0 {
                 -at.gradient[0] / at.curvature
             } else {

@@ -20,8 +20,6 @@ pub(crate) struct RandomIntercept<'a, O> {
     pub counts: &'a [O],
 }
 
-pub(crate) const MAX_GLM_ITERATIONS: usize = 100;
-
 impl<O: Outcome> RandomIntercept<'_, O> {
     fn eta(&self, c: &O, beta: f64) -> f64 {
         c.offset() + beta
